@@ -1,0 +1,57 @@
+# Shared settings for the project's environment scripts. Sourced, not run.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Everything the scripts install or start lives under one state directory, outside the work tree.
+STATE_DIR="${DU_STATE_DIR:-$HOME/.cache/databaseunit}"
+mkdir -p "$STATE_DIR"
+# Service data and sockets: PostgreSQL and PgBouncer refuse to run as root, so when we are root they run as
+# the `postgres` OS user and their directory must be reachable by it (not under /root).
+if [ "$(id -u)" = 0 ]; then
+  SERVICE_USER=postgres
+  SERVICE_DIR="${DU_SERVICE_DIR:-/var/tmp/databaseunit}"
+else
+  SERVICE_USER="$(id -un)"
+  SERVICE_DIR="${DU_SERVICE_DIR:-$STATE_DIR/services}"
+fi
+
+# Versions of the Kubernetes control plane built from Go modules (see DESIGN.md §4).
+K8S_VERSION="${K8S_VERSION:-1.34.4}"
+ETCD_VERSION="${ETCD_VERSION:-3.6.16}"
+KUBEAPITEST_DIR="$HOME/.kubeapitest/k8s/${K8S_VERSION}-linux-amd64"
+
+# Loopback ports of the local test services; override with the environment.
+PG_PORT="${DU_PG_PORT:-55432}"
+PGBOUNCER_PORT="${DU_PGBOUNCER_PORT:-56432}"
+REDIS_PORT="${DU_REDIS_PORT:-56379}"
+S3_PORT="${DU_S3_PORT:-58080}"
+PG_MAJOR=15
+PG_BIN="/usr/lib/postgresql/$PG_MAJOR/bin"
+# Credentials of the local, loopback-only test services (not secrets: nothing else can reach them).
+PG_SUPERUSER=postgres
+PG_SUPERUSER_PASSWORD="${DU_PG_PASSWORD:-local-test-superuser}"
+PGBOUNCER_ADMIN=pgbouncer_admin
+PGBOUNCER_ADMIN_PASSWORD="${DU_PGBOUNCER_ADMIN_PASSWORD:-local-test-admin}"
+S3_ACCESS_KEY="${DU_S3_ACCESS_KEY:-local-test-access}"
+S3_SECRET_KEY="${DU_S3_SECRET_KEY:-local-test-secret}"
+S3PROXY_VERSION=2.6.0
+
+# Runs a command as the service user (a no-op switch when we are not root).
+as_service_user() {
+  if [ "$(id -u)" = 0 ]; then runuser -u "$SERVICE_USER" -- "$@"; else "$@"; fi
+}
+
+log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
+
+# The newest JDK under /usr/lib/jvm (the project compiles at Java 21 language level).
+newest_jdk() {
+  local best="" best_v=0 d v
+  for d in /usr/lib/jvm/*/; do
+    [ -x "$d/bin/javac" ] || continue
+    v=$("$d/bin/javac" -version 2>&1 | sed -E 's/^javac ([0-9]+).*/\1/')
+    if [[ "$v" =~ ^[0-9]+$ ]] && (( v > best_v )); then best_v=$v; best=${d%/}; fi
+  done
+  [ -n "$best" ] || { log "no JDK found under /usr/lib/jvm"; return 1; }
+  (( best_v >= 21 )) || { log "newest JDK is $best_v; Java 21+ needed"; return 1; }
+  echo "$best"
+}

@@ -1,0 +1,91 @@
+package dev.databaseunit.operator.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+import java.util.List;
+
+/** Seed defaults: daily at 03:00 UTC kept 30 days; weekly kept 12 weeks and copied cross-region; monthly restore tests. */
+@ValidationRule(value = "self.schedules.all(s, self.schedules.exists_one(t, t.tier == s.tier))",
+    message = "schedules must have unique tiers")
+@ValidationRule(value = "!self.schedules.exists(s, s.copyToSecondary) || has(self.secondaryStorage)",
+    message = "secondaryStorage is required when a schedule sets copyToSecondary")
+public record BackupPolicySpec(
+    @Required @Pattern(ApiPatterns.K8S_NAME) @Size(max = 253) @JsonPropertyDescription("The DatabaseUnit to back up, in this namespace.")
+        String databaseUnit,
+    @Default("[{\"tier\":\"daily\",\"cron\":\"0 0 3 * * ?\",\"timeZone\":\"UTC\",\"window\":\"1h\",\"retention\":\"30d\",\"copyToSecondary\":false},"
+        + "{\"tier\":\"weekly\",\"cron\":\"0 0 3 ? * SUN\",\"timeZone\":\"UTC\",\"window\":\"1h\",\"retention\":\"84d\",\"copyToSecondary\":true}]")
+        @Size(min = 1, max = 8) @JsonPropertyDescription("Backup tiers, each with its schedule, window and retention.")
+        List<BackupSchedule> schedules,
+    @Required @JsonPropertyDescription("Where backups are stored.") ObjectStorage storage,
+    @JsonPropertyDescription("Second bucket or region for cross-region copies.") ObjectStorage secondaryStorage,
+    @Required @JsonPropertyDescription("Envelope encryption of every backup.") Encryption encryption,
+    @Default("{}") @JsonPropertyDescription("Point-in-time recovery via WAL archiving (managed instances).")
+        PointInTimeRecovery pointInTimeRecovery,
+    @Default("{}") @JsonPropertyDescription("Automated restore tests.") RestoreTest restoreTest,
+    @Default("false") @JsonPropertyDescription("Pause scheduling; running work finishes.") Boolean suspend) {
+
+  public enum Tier {
+    @JsonProperty("hourly") HOURLY,
+    @JsonProperty("daily") DAILY,
+    @JsonProperty("weekly") WEEKLY,
+    @JsonProperty("monthly") MONTHLY
+  }
+
+  public record BackupSchedule(
+      @Required @JsonPropertyDescription("Retention tier of backups taken by this schedule.") Tier tier,
+      @Required @Pattern(ApiPatterns.QUARTZ_CRON) @Size(max = 128) @JsonPropertyDescription("Quartz cron of the window start.") String cron,
+      @Default("UTC") @Pattern(ApiPatterns.TIME_ZONE) @Size(max = 64) @JsonPropertyDescription("Time zone of cron.") String timeZone,
+      @Default("1h") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16)
+          @JsonPropertyDescription("A missed fire still runs within this long after it; later it is recorded as missed.")
+          String window,
+      @Required @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("How long backups of this tier are kept.")
+          String retention,
+      @Default("false") @JsonPropertyDescription("Copy each backup of this tier to secondaryStorage.") Boolean copyToSecondary) {}
+
+  public record ObjectStorage(
+      @Required @Pattern("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$") @JsonPropertyDescription("Bucket name.") String bucket,
+      @Default("") @Pattern("^([-a-zA-Z0-9_.!~*'()]+/)*$") @JsonPropertyDescription("Key prefix, ending in '/'.") String prefix,
+      @Pattern("^https?://[^\\s]+$") @JsonPropertyDescription("S3-compatible endpoint; the provider's default when empty.")
+          String endpoint,
+      @Default("us-east-1") @Pattern("^[a-z0-9-]+$") @JsonPropertyDescription("Region.") String region,
+      @Default("true") @JsonPropertyDescription("Path-style addressing (MinIO and most S3-compatible servers).") Boolean pathStyle,
+      @JsonPropertyDescription("Secret with accessKeyId and secretAccessKey; workload identity when empty.")
+          S3Credentials credentials) {}
+
+  public record S3Credentials(
+      @Required @Pattern(ApiPatterns.K8S_NAME) @Size(max = 253) String secretName,
+      @Default("accessKeyId") String accessKeyIdKey,
+      @Default("secretAccessKey") String secretAccessKeyKey) {}
+
+  public record Encryption(
+      @Required @JsonPropertyDescription("Key-encryption key (32 bytes, base64) that wraps each backup's data key.")
+          SecretKeyRef keyEncryptionKey,
+      @Pattern("^[-._a-zA-Z0-9]{1,64}$") @JsonPropertyDescription("Id of the key, recorded in every manifest for rotation.")
+          String keyId) {}
+
+  public record PointInTimeRecovery(
+      @Default("true") Boolean enabled,
+      @Default("7d") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("How far back recovery reaches.")
+          String retention) {}
+
+  public record RestoreTest(
+      @Default("true") Boolean enabled,
+      @Default("0 0 5 1 * ?") @Pattern(ApiPatterns.QUARTZ_CRON) @Size(max = 128) @JsonPropertyDescription("Quartz cron (default monthly).")
+          String cron,
+      @Default("UTC") @Pattern(ApiPatterns.TIME_ZONE) @Size(max = 64) String timeZone,
+      @Default("[\"restore_validation\",\"data_integrity_check\",\"recovery_time_measurement\"]") @Size(min = 1)
+          List<Check> checks,
+      @Default("4h") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("Recovery time objective.") String rto,
+      @Default("24h") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("Recovery point objective.") String rpo) {}
+
+  public enum Check {
+    @JsonProperty("restore_validation") RESTORE_VALIDATION,
+    @JsonProperty("data_integrity_check") DATA_INTEGRITY_CHECK,
+    @JsonProperty("recovery_time_measurement") RECOVERY_TIME_MEASUREMENT
+  }
+}

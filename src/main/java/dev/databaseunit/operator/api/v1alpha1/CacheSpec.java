@@ -1,0 +1,63 @@
+package dev.databaseunit.operator.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+import java.util.List;
+
+/** The unit's Redis and the seed's per-data-type cache policy table (the defaults). */
+@ValidationRule(value = "!(has(self.external) && has(self.managed))", message = "set at most one of external or managed")
+@ValidationRule(value = "self.policies.all(p, self.policies.exists_one(q, q.dataType == p.dataType))",
+    message = "policies must have unique dataType values")
+@ValidationRule(value = "!has(self.invalidate) || self.policies.exists(p, p.dataType == self.invalidate.dataType)",
+    message = "invalidate.dataType must name one of the policies")
+public record CacheSpec(
+    @JsonPropertyDescription("An existing Redis (e.g. ElastiCache).") ExternalRedis external,
+    @JsonPropertyDescription("A Redis StatefulSet run by the operator (the default when external is not set).")
+        ManagedRedis managed,
+    @Default("256mb") @Pattern(ApiPatterns.REDIS_MEMORY) @Size(max = 16) @JsonPropertyDescription("Redis maxmemory.") String maxMemory,
+    @Default("allkeys-lru") @JsonPropertyDescription("Redis maxmemory-policy.") EvictionPolicy evictionPolicy,
+    @Pattern("^[a-z0-9][-a-z0-9_.]{0,62}$")
+        @JsonPropertyDescription("Key namespace; keys are <keyPrefix>:<dataType>:<id>. Defaults to the unit's name.")
+        String keyPrefix,
+    @Default("[{\"dataType\":\"user_profiles\",\"ttl\":\"1h\",\"strategy\":\"write-through\",\"invalidation\":\"event-driven\",\"sourceTable\":\"users\",\"keyColumn\":\"id\"},"
+        + "{\"dataType\":\"recipes\",\"ttl\":\"30m\",\"strategy\":\"write-behind\",\"invalidation\":\"time-based\"},"
+        + "{\"dataType\":\"search_results\",\"ttl\":\"15m\",\"strategy\":\"cache-aside\",\"invalidation\":\"manual\"},"
+        + "{\"dataType\":\"taste_profiles\",\"ttl\":\"4h\",\"strategy\":\"write-through\",\"invalidation\":\"event-driven\",\"sourceTable\":\"user_taste_profiles\",\"keyColumn\":\"user_id\"}]")
+        @Size(min = 1, max = 32) @JsonPropertyDescription("Per-data-type policy: TTL, write strategy and invalidation.")
+        List<CachePolicy> policies,
+    @JsonPropertyDescription("Flush one data type (SCAN + UNLINK); bump generation to flush again.") Invalidation invalidate) {
+
+  public enum EvictionPolicy {
+    @JsonProperty("noeviction") NOEVICTION,
+    @JsonProperty("allkeys-lru") ALLKEYS_LRU,
+    @JsonProperty("allkeys-lfu") ALLKEYS_LFU,
+    @JsonProperty("allkeys-random") ALLKEYS_RANDOM,
+    @JsonProperty("volatile-lru") VOLATILE_LRU,
+    @JsonProperty("volatile-lfu") VOLATILE_LFU,
+    @JsonProperty("volatile-random") VOLATILE_RANDOM,
+    @JsonProperty("volatile-ttl") VOLATILE_TTL
+  }
+
+  public record ExternalRedis(
+      @Required @JsonPropertyDescription("Host of the Redis server.") String host,
+      @Default("6379") @Min(1) @Max(65535) @JsonPropertyDescription("Port of the Redis server.") Integer port,
+      @JsonPropertyDescription("Secret with the Redis ACL user and password; none for an open server.")
+          CredentialsRef credentials,
+      @Default("false") @JsonPropertyDescription("Connect with TLS.") Boolean tls) {}
+
+  public record ManagedRedis(
+      @Default("redis:7.4-alpine") @JsonPropertyDescription("Redis image.") String image,
+      @Default("1Gi") @Pattern(ApiPatterns.STORAGE_QUANTITY) @Size(max = 16) @JsonPropertyDescription("Size of the data volume.")
+          String storageSize) {}
+
+  public record Invalidation(
+      @Required @Pattern(ApiPatterns.SQL_IDENTIFIER) @Size(max = 63) @JsonPropertyDescription("Data type to flush.") String dataType,
+      @Required @Min(1) @JsonPropertyDescription("Flush again whenever this number grows.") Long generation) {}
+}

@@ -1,0 +1,67 @@
+package dev.databaseunit.operator.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.util.List;
+import java.util.Map;
+
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record DatabaseUnitStatus(
+    @JsonPropertyDescription("The metadata.generation this status describes.") Long observedGeneration,
+    @JsonPropertyDescription("Ready, Progressing and Degraded, with reasons.") List<Condition> conditions,
+    @JsonPropertyDescription("What the operator found in the database.") DatabaseStatus database,
+    @JsonPropertyDescription("One entry per declared vector index.") List<VectorIndexStatus> vectorIndexes,
+    @JsonPropertyDescription("The adaptive pool as last sampled.") PoolerStatus pooler,
+    @JsonPropertyDescription("Cache statistics and invalidation.") CacheStatus cache,
+    @JsonPropertyDescription("Secret the application connects with (through the pooler when there is one).")
+        String connectionSecret) {
+
+  public DatabaseUnitStatus withConditions(Long generation, List<Condition> newConditions) {
+    return new DatabaseUnitStatus(generation, newConditions, database, vectorIndexes, pooler, cache, connectionSecret);
+  }
+
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record DatabaseStatus(
+      @JsonPropertyDescription("server_version of PostgreSQL.") String serverVersion,
+      @JsonPropertyDescription("Installed extensions and their versions.") Map<String, String> extensions,
+      @JsonPropertyDescription("Latest applied Flyway version.") String schemaVersion,
+      @JsonPropertyDescription("Migrations not yet applied.") Integer pendingMigrations) {}
+
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record VectorIndexStatus(
+      String name,
+      @JsonPropertyDescription("Absent, Building, Ready, Rebuilding or Invalid.") String state,
+      Integer m,
+      Integer efConstruction,
+      Integer efSearch,
+      Long sizeBytes,
+      @JsonPropertyDescription("Build progress in percent while building.") Integer buildProgressPercent,
+      @JsonPropertyDescription("Measured recall@k of the index against an exact scan.") Double recallAtK,
+      @JsonPropertyDescription("Measured p95 latency of an index scan, in milliseconds.") Double p95LatencyMillis,
+      String lastAnalyzeTime) {}
+
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record PoolerStatus(
+      Integer currentSize,
+      @JsonPropertyDescription("Server connections in use (plus waiting clients) over the pool size, smoothed.")
+          Double utilisation,
+      Integer clientsWaiting,
+      Double averageWaitMillis,
+      String lastScaleTime,
+      @JsonPropertyDescription("Why the last scale step happened, e.g. 'utilisation 0.86 over 60s'.") String lastScaleReason) {}
+
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record CacheStatus(
+      Double hitRatio,
+      Long hits,
+      Long misses,
+      Long evictedKeys,
+      Long usedMemoryBytes,
+      Long maxMemoryBytes,
+      @JsonPropertyDescription("Time from a row change to the UNLINK of its key, last measured, in milliseconds.")
+          Double invalidationLagMillis,
+      @JsonPropertyDescription("The last manual invalidation carried out.") LastInvalidation lastInvalidation) {}
+
+  public record LastInvalidation(String dataType, Long generation, Long keysRemoved, String time) {}
+}

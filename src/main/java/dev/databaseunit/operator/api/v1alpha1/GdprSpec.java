@@ -1,0 +1,35 @@
+package dev.databaseunit.operator.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+import java.util.List;
+
+/** Where a data subject's rows live. The list order is the deletion order (children first). */
+@ValidationRule(value = "self.subjectTables.all(t, self.subjectTables.exists_one(u, u.table == t.table))",
+    message = "subjectTables must not repeat a table")
+public record GdprSpec(
+    @Required @Size(min = 1, max = 32) @JsonPropertyDescription("Subject tables in deletion order.")
+        List<SubjectTable> subjectTables,
+    @Default("gdpr_audit_log") @Pattern(ApiPatterns.SQL_IDENTIFIER) @Size(max = 63)
+        @JsonPropertyDescription("Append-only audit table in the unit's database.") String auditTable) {
+
+  /** A table holding subject rows, directly (subjectColumn) or through a parent table (via). */
+  @ValidationRule(value = "has(self.subjectColumn) != has(self.via)", message = "set exactly one of subjectColumn or via")
+  public record SubjectTable(
+      @Required @Pattern(ApiPatterns.SQL_TABLE) @Size(max = 127) @JsonPropertyDescription("The table.") String table,
+      @Pattern(ApiPatterns.SQL_IDENTIFIER) @Size(max = 63) @JsonPropertyDescription("Column holding the subject id.") String subjectColumn,
+      @JsonPropertyDescription("Join to a parent table that holds the subject id.") JoinPath via) {}
+
+  /** table.column references parentTable.parentKey, and parentTable.subjectColumn holds the subject id. */
+  public record JoinPath(
+      @Required @Pattern(ApiPatterns.SQL_IDENTIFIER) @Size(max = 63) @JsonPropertyDescription("Foreign key column in this table.") String column,
+      @Required @Pattern(ApiPatterns.SQL_TABLE) @Size(max = 127) @JsonPropertyDescription("Parent table.") String parentTable,
+      @Default("id") @Pattern(ApiPatterns.SQL_IDENTIFIER) @Size(max = 63) @JsonPropertyDescription("Referenced key of the parent.")
+          String parentKey,
+      @Required @Pattern(ApiPatterns.SQL_IDENTIFIER) @Size(max = 63) @JsonPropertyDescription("Parent column holding the subject id.")
+          String subjectColumn) {}
+}

@@ -1,0 +1,18 @@
+package dev.databaseunit.operator.api.v1alpha1;
+
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+/** A drained, ordered maintenance run of one DatabaseUnit (or a selection of units), with rollback. */
+@Group(DatabaseUnit.GROUP)
+@Version(DatabaseUnit.VERSION)
+@ShortNames("mw")
+@AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase")
+@AdditionalPrinterColumn(name = "Next Window", jsonPath = ".status.nextWindowStart", type = AdditionalPrinterColumn.Type.DATE)
+@AdditionalPrinterColumn(name = "Last Outcome", jsonPath = ".status.lastRun.outcome")
+@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
+public class MaintenanceWindow extends CustomResource<MaintenanceWindowSpec, MaintenanceWindowStatus> implements Namespaced {}

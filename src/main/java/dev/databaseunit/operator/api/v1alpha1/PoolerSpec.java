@@ -1,0 +1,63 @@
+package dev.databaseunit.operator.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.ValidationRule;
+
+/**
+ * PgBouncer in front of the database with the seed's adaptive sizing: utilisation above scaleUpThreshold grows
+ * the pool by scaleUpStep, below scaleDownThreshold shrinks it by scaleDownStep, within [minSize, maxSize].
+ * The sampling interval, smoothing window and cooldown keep it from flapping.
+ */
+@ValidationRule(value = "self.minSize <= self.initialSize && self.initialSize <= self.maxSize",
+    message = "pool sizes must satisfy minSize <= initialSize <= maxSize")
+@ValidationRule(value = "self.scaleDownThreshold < self.scaleUpThreshold",
+    message = "scaleDownThreshold must be below scaleUpThreshold")
+@ValidationRule(value = "self.maxClientConnections >= self.maxSize",
+    message = "maxClientConnections must be at least maxSize")
+public record PoolerSpec(
+    @Default("true") @JsonPropertyDescription("Run a pooler for this unit.") Boolean enabled,
+    @Default("transaction") @JsonPropertyDescription("PgBouncer pool_mode.") PoolMode poolMode,
+    @Default("5") @Min(1) @Max(10000) @JsonPropertyDescription("Smallest server pool size.") Integer minSize,
+    @Default("50") @Min(1) @Max(10000) @JsonPropertyDescription("Largest server pool size.") Integer maxSize,
+    @Default("10") @Min(1) @Max(10000) @JsonPropertyDescription("Pool size at creation (default_pool_size).") Integer initialSize,
+    @Default("0.8") @Min(value = 0, inclusive = false) @Max(1)
+        @JsonPropertyDescription("Scale up when utilisation is above this fraction.") Double scaleUpThreshold,
+    @Default("0.3") @Min(value = 0, inclusive = false) @Max(value = 1, inclusive = false)
+        @JsonPropertyDescription("Scale down when utilisation is below this fraction.") Double scaleDownThreshold,
+    @Default("5") @Min(1) @Max(1000) @JsonPropertyDescription("Connections added per scale-up step.") Integer scaleUpStep,
+    @Default("2") @Min(1) @Max(1000) @JsonPropertyDescription("Connections removed per scale-down step.") Integer scaleDownStep,
+    @Default("10s") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("How often the admin console is sampled.")
+        String sampleInterval,
+    @Default("60s") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16)
+        @JsonPropertyDescription("Window over which samples are averaged before deciding.") String smoothingWindow,
+    @Default("120s") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("Minimum time between two scale steps.")
+        String cooldown,
+    @Default("1000") @Min(1) @Max(100000) @JsonPropertyDescription("PgBouncer max_client_conn.") Integer maxClientConnections,
+    @JsonPropertyDescription("Drive an existing PgBouncer through its admin console instead of running one.")
+        ExternalPooler external,
+    @Default("{}") @JsonPropertyDescription("The PgBouncer Deployment the operator runs when external is not set.")
+        ManagedPooler managed) {
+
+  public enum PoolMode {
+    @JsonProperty("session") SESSION,
+    @JsonProperty("transaction") TRANSACTION,
+    @JsonProperty("statement") STATEMENT
+  }
+
+  public record ExternalPooler(
+      @Required @JsonPropertyDescription("Host of the PgBouncer.") String host,
+      @Default("6432") @Min(1) @Max(65535) @JsonPropertyDescription("Port of the PgBouncer.") Integer port,
+      @Required @JsonPropertyDescription("Secret with an admin_users user and password.")
+          CredentialsRef adminCredentials) {}
+
+  public record ManagedPooler(
+      @Default("1") @Min(1) @Max(10) @JsonPropertyDescription("PgBouncer replicas.") Integer replicas,
+      @Default("ghcr.io/cloudnative-pg/pgbouncer:1.24.1") @JsonPropertyDescription("PgBouncer image.") String image) {}
+}

@@ -1,0 +1,38 @@
+package dev.databaseunit.operator.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.ValidationRule;
+
+/** One HNSW index. The defaults are the seed's: m=16, ef_construction=64, ef_search=40, cosine distance. */
+@ValidationRule(value = "self.efConstruction >= 2 * self.m", message = "efConstruction must be at least 2*m",
+    fieldPath = ".efConstruction")
+public record VectorIndexSpec(
+    @Required @Pattern(ApiPatterns.SQL_IDENTIFIER) @Size(max = 63) @JsonPropertyDescription("Name of the index.") String name,
+    @Required @Pattern(ApiPatterns.SQL_TABLE) @Size(max = 127) @JsonPropertyDescription("Table holding the embeddings.") String table,
+    @Required @Pattern(ApiPatterns.SQL_IDENTIFIER) @Size(max = 63) @JsonPropertyDescription("Column of type vector(dimensions).")
+        String column,
+    @Required @Min(1) @Max(2000) @JsonPropertyDescription("Dimensions of the vector column; HNSW on vector supports up to 2000.")
+        Integer dimensions,
+    @Default("cosine") @JsonPropertyDescription("Distance: cosine (vector_cosine_ops), l2 (vector_l2_ops) or ip (vector_ip_ops).")
+        Opclass opclass,
+    @Default("16") @Min(2) @Max(100) @JsonPropertyDescription("HNSW m: links per node.") Integer m,
+    @Default("64") @Min(4) @Max(1000) @JsonPropertyDescription("HNSW ef_construction: candidate list size while building.")
+        Integer efConstruction,
+    @Default("40") @Min(1) @Max(1000) @JsonPropertyDescription("hnsw.ef_search set for the application's sessions.")
+        Integer efSearch,
+    @Default("0 0 4 * * ?") @Pattern(ApiPatterns.QUARTZ_CRON) @Size(max = 128)
+        @JsonPropertyDescription("Quartz cron for ANALYZE of the table (default daily 04:00).") String analyzeSchedule) {
+
+  public enum Opclass {
+    @JsonProperty("cosine") COSINE,
+    @JsonProperty("l2") L2,
+    @JsonProperty("ip") IP
+  }
+}

@@ -1,0 +1,22 @@
+package dev.databaseunit.operator.testing;
+
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.util.UUID;
+
+/** A real kube-apiserver (with etcd) with this project's CRDs installed. */
+public record KubeCluster(String kubeconfigYaml) {
+
+  public KubernetesClient newClient() {
+    return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeconfigYaml)).build();
+  }
+
+  /** Creates a namespace of a test's own, so tests sharing the API server do not see each other's objects. */
+  public String createNamespace(KubernetesClient client, String prefix) {
+    String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+    client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build()).create();
+    return name;
+  }
+}

@@ -1,0 +1,100 @@
+package dev.databaseunit.operator.testing;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+
+/**
+ * Coordinates of the local services started by {@code scripts/start-services.sh}, read from the properties
+ * file it writes. Tests never start these servers themselves and never skip when they are missing: a missing
+ * service is a broken environment, reported with the command that fixes it.
+ */
+public record LocalServices(Properties properties) {
+
+  private static volatile LocalServices instance;
+
+  public static LocalServices get() {
+    if (instance == null) {
+      synchronized (LocalServices.class) {
+        if (instance == null) {
+          instance = new LocalServices(load(servicesFile()));
+        }
+      }
+    }
+    return instance;
+  }
+
+  static Path servicesFile() {
+    String stateDir = System.getenv("DU_STATE_DIR");
+    Path dir = stateDir != null ? Path.of(stateDir) : Path.of(System.getProperty("user.home"), ".cache", "databaseunit");
+    return dir.resolve("services.properties");
+  }
+
+  private static Properties load(Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalStateException(
+          "Local services are not set up (" + file + " is missing): run scripts/start-services.sh, or scripts/test.sh");
+    }
+    var props = new Properties();
+    try (Reader reader = Files.newBufferedReader(file)) {
+      props.load(reader);
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot read " + file, e);
+    }
+    return props;
+  }
+
+  public String value(String key) {
+    String v = properties.getProperty(key);
+    if (v == null) {
+      throw new IllegalStateException("services.properties lacks " + key + ": re-run scripts/start-services.sh");
+    }
+    return v;
+  }
+
+  public int port(String key) {
+    return Integer.parseInt(value(key));
+  }
+
+  public String postgresHost() {
+    return value("postgres.host");
+  }
+
+  public int postgresPort() {
+    return port("postgres.port");
+  }
+
+  public String postgresUser() {
+    return value("postgres.user");
+  }
+
+  public String postgresPassword() {
+    return value("postgres.password");
+  }
+
+  public int pgbouncerPort() {
+    return port("pgbouncer.port");
+  }
+
+  public int redisPort() {
+    return port("redis.port");
+  }
+
+  public String s3Endpoint() {
+    return value("s3.endpoint");
+  }
+
+  public String s3AccessKey() {
+    return value("s3.accessKey");
+  }
+
+  public String s3SecretKey() {
+    return value("s3.secretKey");
+  }
+
+  public String kubeVersion() {
+    return value("kube.version");
+  }
+}

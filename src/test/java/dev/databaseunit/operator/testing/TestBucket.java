@@ -1,0 +1,66 @@
+package dev.databaseunit.operator.testing;
+
+import java.net.URI;
+import java.util.UUID;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/** A fresh bucket on the local S3-compatible server (s3proxy), emptied and deleted when the test ends. */
+public final class TestBucket implements AutoCloseable {
+  private final LocalServices services;
+  private final String name;
+  private final S3Client client;
+
+  TestBucket(LocalServices services) {
+    this.services = services;
+    this.name = "du-test-" + UUID.randomUUID().toString().substring(0, 13);
+    this.client = S3Client.builder()
+        .endpointOverride(URI.create(services.s3Endpoint()))
+        .region(Region.US_EAST_1)
+        .forcePathStyle(true)
+        // S3-compatible servers (s3proxy, older MinIO) reject the SDK's default trailing checksums.
+        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+        .credentialsProvider(StaticCredentialsProvider.create(
+            AwsBasicCredentials.create(services.s3AccessKey(), services.s3SecretKey())))
+        .build();
+    client.createBucket(b -> b.bucket(name));
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public String endpoint() {
+    return services.s3Endpoint();
+  }
+
+  public String accessKey() {
+    return services.s3AccessKey();
+  }
+
+  public String secretKey() {
+    return services.s3SecretKey();
+  }
+
+  public S3Client client() {
+    return client;
+  }
+
+  @Override
+  public void close() {
+    try {
+      // One DeleteObject per key: s3proxy rejects the checksum header the SDK puts on multi-object delete.
+      for (var object : client.listObjectsV2Paginator(b -> b.bucket(name)).contents()) {
+        client.deleteObject(b -> b.bucket(name).key(object.key()));
+      }
+      client.deleteBucket(b -> b.bucket(name));
+    } finally {
+      client.close();
+    }
+  }
+}
