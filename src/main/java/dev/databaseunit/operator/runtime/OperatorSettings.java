@@ -1,0 +1,33 @@
+package dev.databaseunit.operator.runtime;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * How the operator process runs, read from its environment (the Helm chart sets these).
+ *
+ * @param watchNamespaces namespaces to reconcile; empty means all namespaces
+ * @param leaderElection whether replicas elect a leader through a Lease (on by default)
+ * @param leaseNamespace namespace of the Lease; the client's namespace when null
+ * @param managementPort port of /healthz, /readyz and /metrics
+ * @param exitOnLostLeadership end the process when leadership is lost, so Kubernetes restarts it as a follower;
+ *     only in-process embeddings (tests, the local stack) turn this off
+ */
+public record OperatorSettings(
+    Set<String> watchNamespaces, boolean leaderElection, String leaseNamespace, int managementPort, boolean exitOnLostLeadership) {
+  public static final String LEASE_NAME = "databaseunit-operator";
+
+  public static OperatorSettings fromEnvironment(Map<String, String> env) {
+    Set<String> namespaces = Arrays.stream(env.getOrDefault("WATCH_NAMESPACES", "").split(","))
+        .map(String::trim).filter(s -> !s.isEmpty()).collect(Collectors.toUnmodifiableSet());
+    boolean leaderElection = !"false".equalsIgnoreCase(env.getOrDefault("LEADER_ELECTION", "true").trim());
+    String leaseNamespace = env.get("OPERATOR_NAMESPACE");
+    int port = Integer.parseInt(env.getOrDefault("MANAGEMENT_PORT", "8080").trim());
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("MANAGEMENT_PORT must be 0..65535, was " + port);
+    }
+    return new OperatorSettings(namespaces, leaderElection, leaseNamespace, port, true);
+  }
+}

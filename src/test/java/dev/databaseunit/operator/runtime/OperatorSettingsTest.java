@@ -1,0 +1,29 @@
+package dev.databaseunit.operator.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class OperatorSettingsTest {
+
+  @Test
+  void defaultsWatchAllNamespacesWithLeaderElection() {
+    assertThat(OperatorSettings.fromEnvironment(Map.of())).isEqualTo(new OperatorSettings(Set.of(), true, null, 8080, true));
+  }
+
+  @Test
+  void readsTheEnvironment() {
+    var settings = OperatorSettings.fromEnvironment(Map.of(
+        "WATCH_NAMESPACES", " team-a, team-b ,,", "LEADER_ELECTION", "FALSE", "OPERATOR_NAMESPACE", "ops", "MANAGEMENT_PORT", "9090"));
+    assertThat(settings).isEqualTo(new OperatorSettings(Set.of("team-a", "team-b"), false, "ops", 9090, true));
+  }
+
+  @Test
+  void rejectsABadPort() {
+    assertThatThrownBy(() -> OperatorSettings.fromEnvironment(Map.of("MANAGEMENT_PORT", "70000")))
+        .hasMessageContaining("MANAGEMENT_PORT");
+  }
+}
