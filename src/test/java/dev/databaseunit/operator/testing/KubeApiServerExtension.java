@@ -1,23 +1,12 @@
 package dev.databaseunit.operator.testing;
 
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
-import io.fabric8.kubeapitest.KubeAPIServer;
-import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
- * Starts one kube-apiserver + etcd per test JVM (binaries built by scripts/build-kube-binaries.sh, never
- * downloaded), installs the CRDs from {@code crds/} and hands tests a {@link KubeCluster}. Sharing one server
- * keeps the suite fast; tests isolate themselves with namespaces of their own.
+ * Starts one {@link LocalControlPlane} per test JVM and hands tests its {@link KubeCluster}. Sharing one
+ * server keeps the suite fast; tests isolate themselves with namespaces of their own.
  */
 public final class KubeApiServerExtension implements ParameterResolver {
   private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(KubeApiServerExtension.class);
@@ -30,51 +19,7 @@ public final class KubeApiServerExtension implements ParameterResolver {
   @Override
   public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
     return context.getRoot().getStore(NAMESPACE)
-        .computeIfAbsent(RunningServer.class, key -> RunningServer.start(), RunningServer.class)
+        .computeIfAbsent(LocalControlPlane.class, key -> LocalControlPlane.start(), LocalControlPlane.class)
         .cluster();
-  }
-
-  private record RunningServer(KubeAPIServer server, KubeCluster cluster) implements AutoCloseable {
-    static RunningServer start() {
-      var server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
-          .withOfflineMode(true)
-          .withApiServerVersion(LocalServices.get().kubeVersion())
-          .withStartupTimeout(120_000)
-          .build());
-      server.start();
-      var cluster = new KubeCluster(server.getKubeConfigYaml());
-      installCrds(cluster);
-      return new RunningServer(server, cluster);
-    }
-
-    @Override
-    public void close() {
-      server.stop();
-    }
-  }
-
-  static Path crdDirectory() {
-    return Path.of(System.getProperty("user.dir"), "crds");
-  }
-
-  private static void installCrds(KubeCluster cluster) {
-    try (var client = cluster.newClient(); Stream<Path> files = Files.list(crdDirectory())) {
-      List<Path> crdFiles = files.filter(p -> p.toString().endsWith(".yml")).sorted().toList();
-      if (crdFiles.isEmpty()) {
-        throw new IllegalStateException("No CRDs in " + crdDirectory());
-      }
-      for (Path file : crdFiles) {
-        try (InputStream in = Files.newInputStream(file)) {
-          CustomResourceDefinition crd = client.getKubernetesSerialization().unmarshal(in, CustomResourceDefinition.class);
-          client.resource(crd).serverSideApply();
-          client.apiextensions().v1().customResourceDefinitions().withName(crd.getMetadata().getName())
-              .waitUntilCondition(c -> c.getStatus() != null && c.getStatus().getConditions().stream()
-                  .anyMatch(cond -> "Established".equals(cond.getType()) && "True".equals(cond.getStatus())),
-                  60, TimeUnit.SECONDS);
-        }
-      }
-    } catch (IOException e) {
-      throw new IllegalStateException("Cannot install CRDs from " + crdDirectory(), e);
-    }
   }
 }

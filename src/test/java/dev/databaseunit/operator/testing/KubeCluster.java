@@ -4,13 +4,16 @@ import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
 import java.util.UUID;
 
 /** A real kube-apiserver (with etcd) with this project's CRDs installed. */
 public record KubeCluster(String kubeconfigYaml) {
 
   public KubernetesClient newClient() {
-    return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeconfigYaml)).build();
+    // The JDK client, as the operator uses; kube-api-test brings a second factory onto the test classpath.
+    return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeconfigYaml))
+        .withHttpClientFactory(new JdkHttpClientFactory()).build();
   }
 
   /** Creates a namespace of a test's own, so tests sharing the API server do not see each other's objects. */
