@@ -13,6 +13,6 @@ status=0
 # Surefire counts skips but prints no reasons; a skipped test must say why, so list them here.
 awk '/<testcase /{match($0,/name="[^"]*"/); t=substr($0,RSTART+6,RLENGTH-7); match($0,/classname="[^"]*"/); c=substr($0,RSTART+11,RLENGTH-12)}
      /<skipped message=/{match($0,/message="[^"]*"/); print "skipped: " c "." t " -- " substr($0,RSTART+9,RLENGTH-10)}' \
-  target/surefire-reports/TEST-*.xml target/failsafe-reports/TEST-*.xml 2>/dev/null >&2 || true
+  target/surefire-reports/TEST-*.xml target/failsafe-reports/TEST-*.xml >&2 2>/dev/null || true
 log "tests finished in $(( $(date +%s) - start ))s"
 exit $status
