@@ -38,7 +38,9 @@ shared_preload_libraries = 'pg_stat_statements'
 log_min_messages = warning
 CONF
 fi
-if ! as_service_user "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
+if ! port_open "$PG_PORT"; then
+  # A server killed uncleanly can leave a postmaster still shutting down; finish it before starting anew.
+  as_service_user "$PG_BIN/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null 2>&1 || true
   log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
   as_service_user "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$SERVICE_DIR/postgresql.log" -w -t 60 start >/dev/null
 fi
