@@ -8,7 +8,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.time.Clock;
-import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,9 +22,9 @@ public final class Main {
     var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     var client = new KubernetesClientBuilder().build();
     var operator = DatabaseUnitOperator.create(client, registry, settings, Clock.systemUTC());
-    var management = ManagementServer.start(settings.managementPort(), operator, registry);
+    var management = ManagementServer.start(settings.managementPort(), operator.operator(), registry);
     Runtime.getRuntime().addShutdownHook(new Thread(management::close, "management-shutdown"));
-    operator.installShutdownHook(Duration.ofSeconds(15));
+    Runtime.getRuntime().addShutdownHook(new Thread(operator::stop, "operator-shutdown"));
     operator.start();
     log.info("DatabaseUnit operator started; namespaces={}, leaderElection={}, management port {}",
         settings.watchNamespaces().isEmpty() ? "all" : settings.watchNamespaces(), settings.leaderElection(), management.port());

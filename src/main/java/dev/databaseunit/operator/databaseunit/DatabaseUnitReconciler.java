@@ -6,6 +6,20 @@ import dev.databaseunit.operator.databaseunit.ReferenceCheck.Problem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.events.EventRecorder;
 import dev.databaseunit.operator.status.Conditions;
+import dev.databaseunit.operator.postgres.DatabaseFailures;
+import dev.databaseunit.operator.postgres.DatabaseInventory;
+import dev.databaseunit.operator.postgres.PostgresTarget;
+import dev.databaseunit.operator.postgres.PostgresTargets;
+import dev.databaseunit.operator.postgres.UnitDataSources;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -28,23 +42,34 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Reconciles a DatabaseUnit. So far it resolves the unit's references (credentials Secrets, migration
- * ConfigMaps) and reports Ready/Degraded with observedGeneration; the capabilities (connection, pooler, cache,
- * vector indexes) plug in here as they land. Secrets and ConfigMaps are watched, so creating a missing one
- * makes the unit Ready without waiting for a resync.
+ * Reconciles a DatabaseUnit: resolves its references (credentials Secrets, migration ConfigMaps), connects to
+ * its database through a per-unit pool, ensures the listed extensions, then runs each capability (migrations,
+ * vector indexes, pooler, cache) and reports Ready/Progressing/Degraded with observedGeneration. Problems are
+ * retried with exponential backoff. Secrets and ConfigMaps are watched, so creating a missing one makes the
+ * unit Ready without waiting for a retry.
  */
 @ControllerConfiguration(name = DatabaseUnitReconciler.NAME)
-public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit> {
+public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner<DatabaseUnit> {
   public static final String NAME = "databaseunit";
   private static final String REFERENCED_SECRETS = "referencedSecrets";
   private static final String REFERENCED_CONFIGMAPS = "referencedConfigMaps";
 
+  /** Without anything scheduled, a unit is looked at again this often (drift in the database, lost events). */
+  static final Duration RESYNC = Duration.ofMinutes(5);
+  private static final Logger log = LoggerFactory.getLogger(DatabaseUnitReconciler.class);
+
   private final EventRecorder events;
   private final Clock clock;
+  private final UnitDataSources dataSources;
+  private final List<UnitCapability> capabilities;
+  private final Backoff backoff = new Backoff(Duration.ofSeconds(5), Duration.ofMinutes(5));
 
-  public DatabaseUnitReconciler(EventRecorder events, Clock clock) {
+  /** @param capabilities run in this order on every reconcile, after the database connection is checked */
+  public DatabaseUnitReconciler(EventRecorder events, Clock clock, UnitDataSources dataSources, List<UnitCapability> capabilities) {
     this.events = events;
     this.clock = clock;
+    this.dataSources = dataSources;
+    this.capabilities = List.copyOf(capabilities);
   }
 
   @Override
@@ -83,32 +108,138 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit> {
   @Override
   public UpdateControl<DatabaseUnit> reconcile(DatabaseUnit unit, Context<DatabaseUnit> context) {
     String namespace = unit.getMetadata().getNamespace();
+    String unitKey = UnitContext.keyOf(unit);
     Cache<Secret> secrets = informerCache(context, Secret.class);
     Cache<ConfigMap> configMaps = informerCache(context, ConfigMap.class);
-    Optional<Problem> problem = ReferenceCheck.firstProblem(
+    PostgresTargets.SecretLookup secretLookup = (ns, name) -> secrets.get(new ResourceID(name, ns));
+    DatabaseUnitStatus previous = unit.getStatus() != null ? unit.getStatus() : emptyStatus();
+
+    var progress = new Progress(previous);
+    Optional<Problem> referenceProblem = ReferenceCheck.firstProblem(
         ReferenceCheck.referencesOf(unit.getSpec()),
         name -> secrets.get(new ResourceID(name, namespace)).map(DatabaseUnitReconciler::keysOf),
         name -> configMaps.get(new ResourceID(name, namespace)).isPresent());
+    referenceProblem.ifPresent(p -> progress.problems.add(new UnitProblem(p.reason(), p.message())));
 
-    List<Conditions.Desired> desired = problem
-        .map(p -> List.of(
-            new Conditions.Desired(Conditions.READY, false, p.reason().name(), p.message()),
-            new Conditions.Desired(Conditions.DEGRADED, true, p.reason().name(), p.message())))
-        .orElse(List.of(
-            new Conditions.Desired(Conditions.READY, true, "Reconciled", "All references resolved"),
-            new Conditions.Desired(Conditions.DEGRADED, false, "AsExpected", "No problems found")));
-
-    DatabaseUnitStatus previous = unit.getStatus() != null ? unit.getStatus() : emptyStatus();
-    long generation = unit.getMetadata().getGeneration();
-    var conditions = Conditions.merge(previous.conditions(), desired, generation, clock.instant());
-    DatabaseUnitStatus next = previous.withConditions(generation, conditions);
-
-    recordTransition(unit, previous, next, problem);
-    if (next.equals(previous)) {
-      return UpdateControl.noUpdate();
+    Optional<PostgresTarget> target = Optional.empty();
+    Optional<DataSource> dataSource = Optional.empty();
+    if (referenceProblem.isEmpty()) {
+      try {
+        target = Optional.of(PostgresTargets.resolve(unit, secretLookup));
+        DataSource ds = dataSources.dataSource(unitKey, target.get());
+        progress.status = progress.status.withDatabase(inspectDatabase(ds, target.get(), unit, progress.status.database()));
+        dataSource = Optional.of(ds);
+      } catch (UnitProblem p) {
+        progress.problems.add(p);
+      }
     }
-    unit.setStatus(next);
-    return UpdateControl.patchStatus(unit);
+
+    var unitContext = new UnitContext(unit, unitKey, target, dataSource, secretLookup);
+    for (UnitCapability capability : capabilities) {
+      if (capability.needsDatabase() && dataSource.isEmpty()) {
+        continue;
+      }
+      progress.add(runCapability(capability, unitContext, progress.status));
+    }
+    return finish(unit, previous, progress);
+  }
+
+  /** Collects what the capabilities report in one reconcile. */
+  private static final class Progress {
+    DatabaseUnitStatus status;
+    final List<UnitProblem> problems = new ArrayList<>();
+    final List<String> progressing = new ArrayList<>();
+    Duration recheckAfter;
+
+    Progress(DatabaseUnitStatus status) {
+      this.status = status;
+    }
+
+    void add(UnitCapability.Outcome outcome) {
+      status = outcome.status();
+      outcome.problem().ifPresent(problems::add);
+      outcome.progressing().ifPresent(progressing::add);
+      outcome.recheckAfter().ifPresent(after ->
+          recheckAfter = recheckAfter == null || after.compareTo(recheckAfter) < 0 ? after : recheckAfter);
+    }
+  }
+
+  private static UnitCapability.Outcome runCapability(UnitCapability capability, UnitContext context, DatabaseUnitStatus status) {
+    try {
+      return capability.reconcile(context, status);
+    } catch (RuntimeException e) {
+      // A bug in one capability must not stop the others or leave the unit without a reason.
+      log.error("Capability {} failed on {}", capability.name(), context.unitKey(), e);
+      return UnitCapability.Outcome.degraded(status, new UnitProblem(EventReason.InternalError,
+          capability.name() + " failed: " + e.getClass().getSimpleName() + ": " + e.getMessage(), e));
+    }
+  }
+
+  private DatabaseUnitStatus.DatabaseStatus inspectDatabase(DataSource ds, PostgresTarget target, DatabaseUnit unit,
+      DatabaseUnitStatus.DatabaseStatus previous) throws UnitProblem {
+    List<String> extensions = unit.getSpec().extensions() != null ? unit.getSpec().extensions() : List.of("vector");
+    try (Connection connection = ds.getConnection()) {
+      var found = DatabaseInventory.ensure(connection, extensions);
+      return new DatabaseUnitStatus.DatabaseStatus(found.serverVersion(), found.extensions(),
+          previous != null ? previous.schemaVersion() : null, previous != null ? previous.pendingMigrations() : null);
+    } catch (SQLException e) {
+      throw DatabaseFailures.classify(target, e);
+    }
+  }
+
+  private UpdateControl<DatabaseUnit> finish(DatabaseUnit unit, DatabaseUnitStatus previous, Progress progress) {
+    String unitKey = UnitContext.keyOf(unit);
+    List<Conditions.Desired> desired = new ArrayList<>();
+    if (!progress.problems.isEmpty()) {
+      UnitProblem first = progress.problems.getFirst();
+      String message = progress.problems.stream().map(Throwable::getMessage).collect(Collectors.joining("; "));
+      desired.add(new Conditions.Desired(Conditions.READY, false, first.reason().name(), message));
+      desired.add(new Conditions.Desired(Conditions.DEGRADED, true, first.reason().name(), message));
+    } else {
+      desired.add(progress.progressing.isEmpty()
+          ? new Conditions.Desired(Conditions.READY, true, "Reconciled", "The unit matches its spec")
+          : new Conditions.Desired(Conditions.READY, false, "InProgress", String.join("; ", progress.progressing)));
+      desired.add(new Conditions.Desired(Conditions.DEGRADED, false, "AsExpected", "No problems found"));
+    }
+    desired.add(progress.progressing.isEmpty()
+        ? new Conditions.Desired(Conditions.PROGRESSING, false, "Idle", "Nothing in progress")
+        : new Conditions.Desired(Conditions.PROGRESSING, true, "InProgress", String.join("; ", progress.progressing)));
+
+    long generation = unit.getMetadata().getGeneration();
+    var conditions = Conditions.merge(progress.status.conditions(), desired, generation, clock.instant());
+    DatabaseUnitStatus next = progress.status.withConditions(generation, conditions);
+    recordTransition(unit, previous, next, progress.problems);
+
+    Duration after;
+    if (!progress.problems.isEmpty()) {
+      after = backoff.next(unitKey);
+    } else {
+      backoff.reset(unitKey);
+      after = progress.recheckAfter != null ? progress.recheckAfter : RESYNC;
+    }
+    UpdateControl<DatabaseUnit> control;
+    if (next.equals(previous)) {
+      control = UpdateControl.noUpdate();
+    } else {
+      unit.setStatus(next);
+      control = UpdateControl.patchStatus(unit);
+    }
+    return control.rescheduleAfter(after);
+  }
+
+  @Override
+  public DeleteControl cleanup(DatabaseUnit unit, Context<DatabaseUnit> context) {
+    String unitKey = UnitContext.keyOf(unit);
+    for (UnitCapability capability : capabilities) {
+      try {
+        capability.unitDeleted(unitKey);
+      } catch (RuntimeException e) {
+        log.warn("Capability {} could not release {}: {}", capability.name(), unitKey, e.toString());
+      }
+    }
+    dataSources.close(unitKey);
+    backoff.reset(unitKey);
+    return DeleteControl.defaultDelete();
   }
 
   /** The informer's local cache of a referenced kind: reconciles read it instead of calling the API server. */
@@ -118,15 +249,18 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit> {
   }
 
   /** Events mark changes of readiness, so a retry of the same problem does not repeat them. */
-  private void recordTransition(DatabaseUnit unit, DatabaseUnitStatus previous, DatabaseUnitStatus next, Optional<Problem> problem) {
+  private void recordTransition(DatabaseUnit unit, DatabaseUnitStatus previous, DatabaseUnitStatus next, List<UnitProblem> problems) {
     var before = Conditions.find(previous.conditions(), Conditions.READY);
     var after = Conditions.find(next.conditions(), Conditions.READY);
     if (before != null && Objects.equals(before.getStatus(), after.getStatus()) && Objects.equals(before.getReason(), after.getReason())) {
       return;
     }
-    problem.ifPresentOrElse(
-        p -> events.record(unit, EventRecorder.Type.Warning, p.reason(), p.message()),
-        () -> events.record(unit, EventRecorder.Type.Normal, EventReason.Ready, "All references resolved"));
+    if (!problems.isEmpty()) {
+      UnitProblem first = problems.getFirst();
+      events.record(unit, EventRecorder.Type.Warning, first.reason(), first.getMessage());
+    } else if (Conditions.isTrue(next.conditions(), Conditions.READY)) {
+      events.record(unit, EventRecorder.Type.Normal, EventReason.Ready, "The unit matches its spec");
+    }
   }
 
   /** Only the key names of a Secret are ever looked at; its values are not read. */

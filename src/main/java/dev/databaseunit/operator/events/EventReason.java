@@ -1,7 +1,12 @@
 package dev.databaseunit.operator.events;
 
-/** Every reason the operator writes on an Event; one enum so reasons stay a closed, documented set. */
+/**
+ * Every reason the operator writes on an Event or a condition; one enum so reasons stay a closed, documented
+ * set. Grouped by capability.
+ */
 public enum EventReason {
+  // ----- DatabaseUnit: references and connection -----
+
   /** A DatabaseUnit's references all resolved and it became Ready. */
   Ready,
   /** A referenced Secret does not exist. */
@@ -9,5 +14,33 @@ public enum EventReason {
   /** A referenced Secret lacks a key the spec names. */
   SecretKeyMissing,
   /** A referenced ConfigMap does not exist. */
-  ConfigMapNotFound
+  ConfigMapNotFound,
+  /** The database server cannot be reached (network, DNS, TLS handshake, server down). */
+  DatabaseUnreachable,
+  /** The server refused the credentials from the Secret. */
+  DatabaseAuthenticationFailed,
+  /** The server is reachable but the named database does not exist. */
+  DatabaseNotFound,
+  /** The server rejected the TLS settings (e.g. verify-full against a server without TLS or a wrong CA). */
+  DatabaseTlsFailed,
+  /** A listed extension is not installed on the server or the operator's role may not create it. */
+  ExtensionUnavailable,
+  /** A bug: a capability threw something unexpected. The message names it; please report it. */
+  InternalError,
+
+  // ----- Schema migrations -----
+
+  // ----- Vector indexes -----
+
+  // ----- Pooler -----
+
+  // ----- Cache -----
+
+  // ----- Backups -----
+
+  // ----- Maintenance -----
+
+  // ----- GDPR -----
+
+  // ----- end -----
 }

@@ -1,6 +1,14 @@
 package dev.databaseunit.operator.runtime;
 
 import dev.databaseunit.operator.databaseunit.DatabaseUnitReconciler;
+import dev.databaseunit.operator.databaseunit.UnitCapability;
+import dev.databaseunit.operator.postgres.CaCertificates;
+import dev.databaseunit.operator.postgres.UnitDataSources;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
 import dev.databaseunit.operator.events.EventRecorder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
@@ -9,11 +17,19 @@ import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 
-/** Builds the JOSDK Operator with every reconciler of this project; used by Main, the local stack and tests. */
+/**
+ * The operator: the JOSDK Operator with every reconciler of this project and the resources they share (the
+ * per-unit database pools, schedulers). Used by Main, the local stack and tests; {@link #stop()} releases all.
+ */
 public final class DatabaseUnitOperator {
-  private DatabaseUnitOperator() {}
+  private final Operator operator;
+  private final Deque<AutoCloseable> resources = new ArrayDeque<>();
 
-  public static Operator create(KubernetesClient client, MeterRegistry registry, OperatorSettings settings, Clock clock) {
+  private DatabaseUnitOperator(Operator operator) {
+    this.operator = operator;
+  }
+
+  public static DatabaseUnitOperator create(KubernetesClient client, MeterRegistry registry, OperatorSettings settings, Clock clock) {
     var operator = new Operator(o -> {
       o.withKubernetesClient(client)
           .withCloseClientOnStop(false)
@@ -26,12 +42,64 @@ public final class DatabaseUnitOperator {
             null, null, settings.exitOnLostLeadership()));
       }
     });
+    var result = new DatabaseUnitOperator(operator);
     var events = new EventRecorder(client, clock);
-    operator.register(new DatabaseUnitReconciler(events, clock), c -> {
+    var dataSources = result.closeOnStop(new UnitDataSources(CaCertificates.inTempDirectory()));
+
+    // DatabaseUnit capabilities, run in this order on each reconcile of a unit.
+    List<UnitCapability> capabilities = new ArrayList<>();
+
+    // ----- schema migrations -----
+
+    // ----- vector indexes -----
+
+    // ----- pooler -----
+
+    // ----- cache -----
+
+    // ----- end of capabilities -----
+    result.register(new DatabaseUnitReconciler(events, clock, dataSources, capabilities), settings);
+
+    // ----- backups -----
+
+    // ----- maintenance -----
+
+    // ----- gdpr -----
+
+    // ----- end of reconcilers -----
+    return result;
+  }
+
+  private <R extends io.fabric8.kubernetes.api.model.HasMetadata> void register(Reconciler<R> reconciler, OperatorSettings settings) {
+    operator.register(reconciler, c -> {
       if (!settings.watchNamespaces().isEmpty()) {
         c.settingNamespaces(settings.watchNamespaces());
       }
     });
+  }
+
+  /** Registers something the reconcilers share, closed (in reverse order) when the operator stops. */
+  private <T extends AutoCloseable> T closeOnStop(T resource) {
+    resources.push(resource);
+    return resource;
+  }
+
+  public Operator operator() {
     return operator;
+  }
+
+  public void start() {
+    operator.start();
+  }
+
+  public void stop() {
+    operator.stop();
+    while (!resources.isEmpty()) {
+      try {
+        resources.pop().close();
+      } catch (Exception e) {
+        org.slf4j.LoggerFactory.getLogger(DatabaseUnitOperator.class).warn("Could not close {}: {}", e.getClass(), e.getMessage());
+      }
+    }
   }
 }

@@ -9,12 +9,12 @@ import dev.databaseunit.operator.runtime.OperatorSettings;
 import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.CapturedLogs;
 import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.TestDatabase;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.javaoperatorsdk.operator.Operator;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -33,7 +33,7 @@ class DatabaseUnitReconcilerIT {
 
   private KubernetesClient client;
   private String namespace;
-  private Operator operator;
+  private DatabaseUnitOperator operator;
 
   @BeforeEach
   void startOperator(KubeCluster cluster) {
@@ -53,9 +53,9 @@ class DatabaseUnitReconcilerIT {
   }
 
   @Test
-  void missingSecretDegradesTheUnitAndCreatingItMakesItReady() {
+  void missingSecretDegradesTheUnitAndCreatingItMakesItReady(TestDatabase db) {
     try (var logs = new CapturedLogs()) {
-      client.resource(unit("recipes", "recipes-db")).create();
+      client.resource(unit("recipes", "recipes-db", db)).create();
 
       var degraded = awaitCondition("recipes", "Ready", "False");
       assertThat(degraded.getReason()).isEqualTo("SecretNotFound");
@@ -64,7 +64,7 @@ class DatabaseUnitReconcilerIT {
           .containsExactly("True", "SecretNotFound");
       assertThat(get("recipes").getStatus().observedGeneration()).isEqualTo(1L);
 
-      client.resource(secret("recipes-db", Map.of("username", "app", "password", PASSWORD))).create();
+      client.resource(secret("recipes-db", Map.of("username", db.user(), "password", db.password()))).create();
 
       var ready = awaitCondition("recipes", "Ready", "True");
       assertThat(ready.getReason()).isEqualTo("Reconciled");
@@ -72,24 +72,90 @@ class DatabaseUnitReconcilerIT {
       assertThat(condition(get("recipes"), "Degraded").getStatus()).isEqualTo("False");
       assertThat(eventReasons("recipes")).contains("SecretNotFound", "Ready");
 
+      var database = get("recipes").getStatus().database();
+      assertThat(database.serverVersion()).startsWith("15");
+      assertThat(database.extensions()).containsKey("vector");
+
       String status = client.getKubernetesSerialization().asJson(get("recipes").getStatus());
       String events = client.getKubernetesSerialization().asJson(events("recipes"));
-      assertThat(status).doesNotContain(PASSWORD);
-      assertThat(events).doesNotContain(PASSWORD);
-      assertThat(logs.lines()).isNotEmpty().noneMatch(line -> line.contains(PASSWORD));
+      assertThat(status).doesNotContain(db.password());
+      assertThat(events).doesNotContain(db.password());
+      assertThat(logs.lines()).isNotEmpty().noneMatch(line -> line.contains(db.password()));
     }
   }
 
   @Test
-  void secretWithoutThePasswordKeyIsReportedAndASpecChangeIsObserved() {
+  void wrongPasswordIsDegradedWithoutTheWrongPasswordAnywhere(TestDatabase db) {
+    try (var logs = new CapturedLogs()) {
+      client.resource(secret("wrong", Map.of("username", db.user(), "password", PASSWORD))).create();
+      client.resource(unit("wrong-password", "wrong", db)).create();
+
+      var degraded = awaitCondition("wrong-password", "Degraded", "True");
+      assertThat(degraded.getReason()).isEqualTo("DatabaseAuthenticationFailed");
+      assertThat(degraded.getMessage()).contains("refused user " + db.user());
+      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(eventReasons("wrong-password")).contains("DatabaseAuthenticationFailed"));
+
+      String status = client.getKubernetesSerialization().asJson(get("wrong-password").getStatus());
+      String events = client.getKubernetesSerialization().asJson(events("wrong-password"));
+      assertThat(status).doesNotContain(PASSWORD);
+      assertThat(events).doesNotContain(PASSWORD);
+      assertThat(logs.lines()).noneMatch(line -> line.contains(PASSWORD));
+
+      // Fixing the Secret is picked up through the Secret watch, not only by the backoff retry.
+      client.resource(secret("wrong", Map.of("username", db.user(), "password", db.password()))).update();
+      assertThat(awaitCondition("wrong-password", "Ready", "True").getReason()).isEqualTo("Reconciled");
+    }
+  }
+
+  @Test
+  void unreachableServerAndMissingDatabaseHaveTheirOwnReasons(TestDatabase db) {
+    client.resource(secret("creds", Map.of("username", db.user(), "password", db.password()))).create();
+    client.resource(unit("closed-port", "creds", db.host(), 1, db.name())).create();
+    client.resource(unit("no-such-db", "creds", db.host(), db.port(), "does_not_exist")).create();
+
+    var unreachable = awaitCondition("closed-port", "Degraded", "True");
+    assertThat(unreachable.getReason()).isEqualTo("DatabaseUnreachable");
+    assertThat(unreachable.getMessage()).contains(db.host() + ":1/" + db.name());
+    var missing = awaitCondition("no-such-db", "Degraded", "True");
+    assertThat(missing.getReason()).isEqualTo("DatabaseNotFound");
+    assertThat(missing.getMessage()).contains("does_not_exist");
+  }
+
+  @Test
+  void deletingTheUnitClosesItsConnections(TestDatabase db) throws Exception {
+    client.resource(secret("creds", Map.of("username", db.user(), "password", db.password()))).create();
+    client.resource(unit("short-lived", "creds", db)).create();
+    awaitCondition("short-lived", "Ready", "True");
+    assertThat(operatorConnections(db)).isPositive();
+
+    client.resources(DatabaseUnit.class).inNamespace(namespace).withName("short-lived").delete();
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      assertThat(get("short-lived")).isNull();
+      assertThat(operatorConnections(db)).isZero();
+    });
+  }
+
+  private static int operatorConnections(TestDatabase db) throws Exception {
+    try (var c = db.connect(); var ps = c.prepareStatement(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = ? AND application_name = 'databaseunit-operator'")) {
+      ps.setString(1, db.name());
+      try (var rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    }
+  }
+
+  @Test
+  void secretWithoutThePasswordKeyIsReportedAndASpecChangeIsObserved(TestDatabase db) {
     client.resource(secret("only-user", Map.of("username", "app"))).create();
-    client.resource(unit("inventory", "only-user")).create();
+    client.resource(unit("inventory", "only-user", db)).create();
     assertThat(awaitCondition("inventory", "Ready", "False").getReason()).isEqualTo("SecretKeyMissing");
 
-    client.resource(secret("complete", Map.of("username", "app", "password", PASSWORD))).create();
+    client.resource(secret("complete", Map.of("username", db.user(), "password", db.password()))).create();
     client.resources(DatabaseUnit.class).inNamespace(namespace).withName("inventory")
         .edit(u -> {
-          var edited = unit("inventory", "complete");
+          var edited = unit("inventory", "complete", db);
           edited.setMetadata(u.getMetadata());
           return edited;
         });
@@ -104,8 +170,8 @@ class DatabaseUnitReconcilerIT {
   }
 
   @Test
-  void aRetriedProblemIsOneAggregatedEvent() {
-    client.resource(unit("orders", "orders-db")).create();
+  void aRetriedProblemIsOneAggregatedEvent(TestDatabase db) {
+    client.resource(unit("orders", "orders-db", db)).create();
     awaitCondition("orders", "Ready", "False");
     // A label change triggers reconciles without changing the problem: no new Event object may appear.
     for (int i = 0; i < 3; i++) {
@@ -120,7 +186,11 @@ class DatabaseUnitReconcilerIT {
         assertThat(eventReasons("orders")).containsExactly("SecretNotFound"));
   }
 
-  private DatabaseUnit unit(String name, String secretName) {
+  private DatabaseUnit unit(String name, String secretName, TestDatabase db) {
+    return unit(name, secretName, db.host(), db.port(), db.name());
+  }
+
+  private DatabaseUnit unit(String name, String secretName, String host, int port, String database) {
     String yaml = """
         apiVersion: databaseunit.dev/v1alpha1
         kind: DatabaseUnit
@@ -130,13 +200,14 @@ class DatabaseUnitReconcilerIT {
         spec:
           postgres:
             external:
-              host: db.internal
-              database: app
+              host: %s
+              port: %d
+              database: %s
               credentials:
                 secretName: %s
               tls:
                 mode: disable
-        """.formatted(name, namespace, secretName);
+        """.formatted(name, namespace, host, port, database, secretName);
     return client.getKubernetesSerialization().unmarshal(yaml, DatabaseUnit.class);
   }
 

@@ -28,7 +28,7 @@ class ManagementServerIT {
       var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       var operator = DatabaseUnitOperator.create(client, registry,
           new OperatorSettings(Set.of(namespace), false, null, 0, false), Clock.systemUTC());
-      try (var server = ManagementServer.start(0, operator, registry)) {
+      try (var server = ManagementServer.start(0, operator.operator(), registry)) {
         assertThat(get(server, "/readyz").statusCode()).isEqualTo(503);
         assertThat(get(server, "/healthz").statusCode()).isEqualTo(200);
 

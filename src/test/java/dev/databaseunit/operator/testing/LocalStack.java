@@ -44,7 +44,7 @@ public final class LocalStack {
       var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       var settings = new OperatorSettings(Set.of(), true, NAMESPACE, managementPort, false);
       var operator = DatabaseUnitOperator.create(client, registry, settings, Clock.systemUTC());
-      try (var management = ManagementServer.start(managementPort, operator, registry)) {
+      try (var management = ManagementServer.start(managementPort, operator.operator(), registry)) {
         operator.start();
         for (HasMetadata object : samples(client)) {
           client.resource(object).inNamespace(NAMESPACE).serverSideApply();

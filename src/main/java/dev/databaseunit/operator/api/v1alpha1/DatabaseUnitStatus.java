@@ -21,6 +21,26 @@ public record DatabaseUnitStatus(
     return new DatabaseUnitStatus(generation, newConditions, database, vectorIndexes, pooler, cache, connectionSecret);
   }
 
+  public DatabaseUnitStatus withDatabase(DatabaseStatus newDatabase) {
+    return new DatabaseUnitStatus(observedGeneration, conditions, newDatabase, vectorIndexes, pooler, cache, connectionSecret);
+  }
+
+  public DatabaseUnitStatus withVectorIndexes(List<VectorIndexStatus> newVectorIndexes) {
+    return new DatabaseUnitStatus(observedGeneration, conditions, database, newVectorIndexes, pooler, cache, connectionSecret);
+  }
+
+  public DatabaseUnitStatus withPooler(PoolerStatus newPooler) {
+    return new DatabaseUnitStatus(observedGeneration, conditions, database, vectorIndexes, newPooler, cache, connectionSecret);
+  }
+
+  public DatabaseUnitStatus withCache(CacheStatus newCache) {
+    return new DatabaseUnitStatus(observedGeneration, conditions, database, vectorIndexes, pooler, newCache, connectionSecret);
+  }
+
+  public DatabaseUnitStatus withConnectionSecret(String newConnectionSecret) {
+    return new DatabaseUnitStatus(observedGeneration, conditions, database, vectorIndexes, pooler, cache, newConnectionSecret);
+  }
+
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record DatabaseStatus(
       @JsonPropertyDescription("server_version of PostgreSQL.") String serverVersion,

@@ -13,6 +13,11 @@ public record PostgresTls(
     @JsonProperty("disable") DISABLE,
     @JsonProperty("require") REQUIRE,
     @JsonProperty("verify-ca") VERIFY_CA,
-    @JsonProperty("verify-full") VERIFY_FULL
+    @JsonProperty("verify-full") VERIFY_FULL;
+
+    /** The value libpq and pgjdbc take for sslmode. */
+    public String libpqName() {
+      return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    }
   }
 }

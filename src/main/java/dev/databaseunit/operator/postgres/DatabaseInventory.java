@@ -1,0 +1,53 @@
+package dev.databaseunit.operator.postgres;
+
+import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.events.EventReason;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What the operator finds in, and the least it ensures about, a unit's database: the server version and the
+ * extensions the spec lists, created when missing.
+ */
+public final class DatabaseInventory {
+
+  /** @param extensions installed extension name → version, for the listed ones */
+  public record Found(String serverVersion, Map<String, String> extensions) {}
+
+  private DatabaseInventory() {}
+
+  public static Found ensure(Connection connection, List<String> wantedExtensions) throws SQLException, UnitProblem {
+    String version;
+    try (var st = connection.createStatement(); var rs = st.executeQuery("SHOW server_version")) {
+      rs.next();
+      version = rs.getString(1);
+    }
+    Map<String, String> installed = new TreeMap<>();
+    for (String extension : wantedExtensions) {
+      String quoted;
+      try {
+        quoted = SqlIdentifier.quote(extension);
+      } catch (IllegalArgumentException e) {
+        throw new UnitProblem(EventReason.ExtensionUnavailable, "Extension name " + SqlIdentifier.describe(extension) + " is not valid");
+      }
+      try (var st = connection.createStatement()) {
+        st.execute("CREATE EXTENSION IF NOT EXISTS " + quoted);
+      } catch (SQLException e) {
+        throw new UnitProblem(EventReason.ExtensionUnavailable,
+            "Cannot create extension " + extension + ": " + e.getMessage() + " (install it on the server or grant CREATE on the database)", e);
+      }
+      try (var ps = connection.prepareStatement("SELECT extversion FROM pg_extension WHERE extname = ?")) {
+        ps.setString(1, extension);
+        try (var rs = ps.executeQuery()) {
+          if (rs.next()) {
+            installed.put(extension, rs.getString(1));
+          }
+        }
+      }
+    }
+    return new Found(version, installed);
+  }
+}

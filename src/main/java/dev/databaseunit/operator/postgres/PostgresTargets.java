@@ -1,0 +1,83 @@
+package dev.databaseunit.operator.postgres;
+
+import dev.databaseunit.operator.api.v1alpha1.CredentialsRef;
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
+import dev.databaseunit.operator.api.v1alpha1.ExternalPostgres;
+import dev.databaseunit.operator.api.v1alpha1.ManagedPostgres;
+import dev.databaseunit.operator.api.v1alpha1.PostgresTls;
+import dev.databaseunit.operator.api.v1alpha1.SecretKeyRef;
+import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.events.EventReason;
+import io.fabric8.kubernetes.api.model.Secret;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Optional;
+
+/** Resolves a unit's spec and the Secrets it references into a {@link PostgresTarget}. */
+public final class PostgresTargets {
+  /** Port of the managed instance's Service. */
+  public static final int MANAGED_PORT = 5432;
+
+  /** Reads a Secret of the unit's namespace (from an informer cache in the operator, from the API in tools). */
+  @FunctionalInterface
+  public interface SecretLookup {
+    Optional<Secret> find(String namespace, String name);
+  }
+
+  private PostgresTargets() {}
+
+  public static PostgresTarget resolve(DatabaseUnit unit, SecretLookup secrets) throws UnitProblem {
+    String namespace = unit.getMetadata().getNamespace();
+    var postgres = unit.getSpec().postgres();
+    if (postgres.external() != null) {
+      ExternalPostgres external = postgres.external();
+      PostgresTls tls = external.tls() != null ? external.tls() : new PostgresTls(null, null);
+      PostgresTls.Mode mode = tls.mode() != null ? tls.mode() : PostgresTls.Mode.VERIFY_FULL;
+      String ca = tls.caSecret() != null ? value(secrets, namespace, tls.caSecret()) : null;
+      CredentialsRef credentials = external.credentials();
+      return new PostgresTarget(external.host(), external.port() != null ? external.port() : 5432, external.database(),
+          value(secrets, namespace, new SecretKeyRef(credentials.secretName(), orDefault(credentials.usernameKey(), "username"))),
+          value(secrets, namespace, new SecretKeyRef(credentials.secretName(), orDefault(credentials.passwordKey(), "password"))),
+          mode, ca);
+    }
+    ManagedPostgres managed = postgres.managed();
+    String name = unit.getMetadata().getName();
+    String secret = managedSuperuserSecret(name);
+    String ca = value(secrets, namespace, new SecretKeyRef(managedTlsSecret(name), "ca.crt"));
+    return new PostgresTarget(managedServiceHost(name, namespace), MANAGED_PORT, managed.database(),
+        value(secrets, namespace, new SecretKeyRef(secret, "username")),
+        value(secrets, namespace, new SecretKeyRef(secret, "password")),
+        PostgresTls.Mode.VERIFY_FULL, ca);
+  }
+
+  /** Service DNS name of a managed instance; its server certificate carries this name. */
+  public static String managedServiceHost(String unitName, String namespace) {
+    return unitName + "-postgres." + namespace + ".svc";
+  }
+
+  /** Secret (created by the operator) with the managed instance's superuser. */
+  public static String managedSuperuserSecret(String unitName) {
+    return unitName + "-postgres-superuser";
+  }
+
+  /** Secret (created by the operator) with the managed instance's server certificate and its CA. */
+  public static String managedTlsSecret(String unitName) {
+    return unitName + "-postgres-tls";
+  }
+
+  private static String value(SecretLookup secrets, String namespace, SecretKeyRef ref) throws UnitProblem {
+    Secret secret = secrets.find(namespace, ref.name()).orElseThrow(() -> new UnitProblem(EventReason.SecretNotFound,
+        "Secret " + namespace + "/" + ref.name() + " does not exist"));
+    if (secret.getData() != null && secret.getData().containsKey(ref.key())) {
+      return new String(Base64.getDecoder().decode(secret.getData().get(ref.key())), StandardCharsets.UTF_8);
+    }
+    if (secret.getStringData() != null && secret.getStringData().containsKey(ref.key())) {
+      return secret.getStringData().get(ref.key());
+    }
+    throw new UnitProblem(EventReason.SecretKeyMissing, "Secret " + namespace + "/" + ref.name() + " has no key " + ref.key());
+  }
+
+  private static String orDefault(String value, String fallback) {
+    return value != null ? value : fallback;
+  }
+}
