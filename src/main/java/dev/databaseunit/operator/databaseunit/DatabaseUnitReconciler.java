@@ -134,7 +134,8 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
       }
     }
 
-    var unitContext = new UnitContext(unit, unitKey, target, dataSource, secretLookup);
+    var unitContext = new UnitContext(unit, unitKey, target, dataSource, secretLookup,
+        (ns, name) -> configMaps.get(new ResourceID(name, ns)));
     for (UnitCapability capability : capabilities) {
       if (capability.needsDatabase() && dataSource.isEmpty()) {
         continue;

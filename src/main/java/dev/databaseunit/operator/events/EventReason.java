@@ -30,6 +30,15 @@ public enum EventReason {
 
   // ----- Schema migrations -----
 
+  /** Flyway applied one or more migrations; the message names them and the new version. */
+  MigrationsApplied,
+  /** A migration failed; the schema stays at the last good version and the message has the server's error. */
+  MigrationFailed,
+  /** The migration ConfigMaps cannot be used: a key is not a Flyway file name, or a version repeats. */
+  MigrationInvalid,
+  /** Flyway's validation failed, e.g. an applied migration was edited or removed from the ConfigMaps. */
+  MigrationValidationFailed,
+
   // ----- Vector indexes -----
 
   // ----- Pooler -----

@@ -4,6 +4,8 @@ import dev.databaseunit.operator.databaseunit.DatabaseUnitReconciler;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
 import dev.databaseunit.operator.postgres.CaCertificates;
 import dev.databaseunit.operator.postgres.UnitDataSources;
+import dev.databaseunit.operator.schema.FlywayMigrator;
+import dev.databaseunit.operator.schema.SchemaMigrations;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -50,6 +52,7 @@ public final class DatabaseUnitOperator {
     List<UnitCapability> capabilities = new ArrayList<>();
 
     // ----- schema migrations -----
+    capabilities.add(new SchemaMigrations(new FlywayMigrator(), events));
 
     // ----- vector indexes -----
 
