@@ -54,6 +54,11 @@ public final class DatabaseUnitOperator {
     // ----- vector indexes -----
 
     // ----- pooler -----
+    // One small scheduler runs every unit's pool loop; a tick is a few admin-console queries.
+    var poolScheduler = java.util.concurrent.Executors.newScheduledThreadPool(2,
+        Thread.ofPlatform().name("pool-loop-", 0).daemon().factory());
+    result.closeOnStop(() -> poolScheduler.shutdownNow());
+    capabilities.add(new dev.databaseunit.operator.pool.PoolerCapability(client, events, registry, poolScheduler, clock));
 
     // ----- cache -----
 
