@@ -25,6 +25,8 @@ public enum EventReason {
   DatabaseTlsFailed,
   /** A listed extension is not installed on the server or the operator's role may not create it. */
   ExtensionUnavailable,
+  /** The application's connection Secret could not be written (RBAC, API server). */
+  ConnectionSecretFailed,
   /** A bug: a capability threw something unexpected. The message names it; please report it. */
   InternalError,
 

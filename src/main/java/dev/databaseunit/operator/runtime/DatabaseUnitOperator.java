@@ -3,6 +3,7 @@ package dev.databaseunit.operator.runtime;
 import dev.databaseunit.operator.databaseunit.DatabaseUnitReconciler;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
 import dev.databaseunit.operator.postgres.CaCertificates;
+import dev.databaseunit.operator.connection.ConnectionSecretCapability;
 import dev.databaseunit.operator.postgres.UnitDataSources;
 import dev.databaseunit.operator.schema.FlywayMigrator;
 import dev.databaseunit.operator.schema.SchemaMigrations;
@@ -64,6 +65,9 @@ public final class DatabaseUnitOperator {
     capabilities.add(new dev.databaseunit.operator.pool.PoolerCapability(client, events, registry, poolScheduler, clock));
 
     // ----- cache -----
+
+    // ----- connection secret (after the pooler: it points applications at it) -----
+    capabilities.add(new ConnectionSecretCapability(client));
 
     // ----- end of capabilities -----
     result.register(new DatabaseUnitReconciler(events, clock, dataSources, capabilities), settings);

@@ -32,6 +32,7 @@ public final class OperatorInNamespace implements AutoCloseable {
   private final KubernetesClient client;
   private final String namespace;
   private final DatabaseUnitOperator operator;
+  private boolean closed;
 
   private OperatorInNamespace(KubernetesClient client, String namespace, DatabaseUnitOperator operator) {
     this.client = client;
@@ -94,8 +95,13 @@ public final class OperatorInNamespace implements AutoCloseable {
     return events(involvedName).stream().map(Event::getReason).toList();
   }
 
+  /** Idempotent, so a test may stop the operator early (to release its connections) and the fixture again. */
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     operator.stop();
     client.namespaces().withName(namespace).delete();
     client.close();
