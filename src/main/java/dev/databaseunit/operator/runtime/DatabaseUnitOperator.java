@@ -53,7 +53,7 @@ public final class DatabaseUnitOperator {
     List<UnitCapability> capabilities = new ArrayList<>();
 
     // ----- schema migrations -----
-    capabilities.add(new SchemaMigrations(new FlywayMigrator(), events));
+    capabilities.add(new SchemaMigrations(new FlywayMigrator(), events, clock));
 
     // ----- vector indexes -----
 

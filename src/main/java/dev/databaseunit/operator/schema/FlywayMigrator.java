@@ -26,37 +26,9 @@ import org.flywaydb.core.internal.sqlscript.FlywaySqlScriptException;
  * cleared once the script changes (anything it did before failing stays, so such a script should hold one
  * statement, and an index it leaves invalid must be dropped by the fixed script).
  */
-public final class FlywayMigrator {
+public final class FlywayMigrator implements SchemaMigrator {
 
-  /**
-   * @param version the latest applied version, null when nothing is applied
-   * @param pending migrations resolved from the scripts but not applied
-   * @param appliedNow the migrations this run applied, e.g. "V2__consents.sql"
-   */
-  public record SchemaState(String version, int pending, List<String> appliedNow) {}
-
-  /** Why the schema is not where the scripts want it, and where it is. */
-  public static final class MigrationFailure extends Exception {
-    public enum Kind { FAILED, INVALID }
-
-    private final Kind kind;
-    private final SchemaState state;
-
-    MigrationFailure(Kind kind, String message, SchemaState state, Throwable cause) {
-      super(message, cause);
-      this.kind = kind;
-      this.state = state;
-    }
-
-    public Kind kind() {
-      return kind;
-    }
-
-    public SchemaState state() {
-      return state;
-    }
-  }
-
+  @Override
   public SchemaState migrate(DataSource dataSource, String schema, SortedMap<String, MigrationScripts.Script> scripts)
       throws MigrationFailure {
     Flyway flyway = flyway(dataSource, schema, scripts);

@@ -9,23 +9,39 @@ import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.events.EventRecorder;
 import dev.databaseunit.operator.postgres.SqlIdentifier;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.flywaydb.core.api.FlywayException;
 
 /**
  * Applies the Flyway migrations from the unit's ConfigMaps ({@code spec.migrations}) to its schema on every
  * reconcile (a no-op when nothing is pending) and reports the applied version and the pending count in
  * {@code status.database}. Runs before the vector indexes, which need the tables the migrations create.
+ * Reconciles come often (the pooler asks for one per sample interval), so once the schema matched a given set
+ * of scripts on a given database, Flyway is not asked again for {@link #RECHECK} unless the scripts, schema or
+ * database change; the recheck catches drift such as someone else migrating or editing the history.
  */
 public final class SchemaMigrations implements UnitCapability {
-  private final FlywayMigrator migrator;
-  private final EventRecorder events;
+  static final Duration RECHECK = Duration.ofMinutes(5);
 
-  public SchemaMigrations(FlywayMigrator migrator, EventRecorder events) {
+  private final SchemaMigrator migrator;
+  private final EventRecorder events;
+  private final Clock clock;
+  private final Map<String, Checked> lastChecked = new ConcurrentHashMap<>();
+
+  /** What was last found in agreement, and when. */
+  private record Checked(Object inputs, Instant at, SchemaMigrator.SchemaState state) {}
+
+  public SchemaMigrations(SchemaMigrator migrator, EventRecorder events, Clock clock) {
     this.migrator = migrator;
     this.events = events;
+    this.clock = clock;
   }
 
   @Override
@@ -58,16 +74,23 @@ public final class SchemaMigrations implements UnitCapability {
     if (collected.problem().isPresent()) {
       return Outcome.degraded(status, new UnitProblem(EventReason.MigrationInvalid, collected.problem().get()));
     }
+    var inputs = List.of(collected.scripts(), schema, context.target());
+    Checked checked = lastChecked.get(context.unitKey());
+    if (checked != null && checked.inputs().equals(inputs) && clock.instant().isBefore(checked.at().plus(RECHECK))) {
+      return Outcome.done(withSchema(status, checked.state().version(), checked.state().pending()));
+    }
+    lastChecked.remove(context.unitKey());
     try {
       var state = migrator.migrate(context.dataSource().orElseThrow(), schema, collected.scripts());
+      lastChecked.put(context.unitKey(), new Checked(inputs, clock.instant(), state));
       if (!state.appliedNow().isEmpty()) {
         events.record(context.unit(), EventRecorder.Type.Normal, EventReason.MigrationsApplied,
             "Applied " + String.join(", ", state.appliedNow()) + " to schema " + schema + "; now at version " + state.version());
       }
       return Outcome.done(withSchema(status, state.version(), state.pending()));
-    } catch (FlywayMigrator.MigrationFailure failure) {
+    } catch (SchemaMigrator.MigrationFailure failure) {
       var state = failure.state();
-      EventReason reason = failure.kind() == FlywayMigrator.MigrationFailure.Kind.FAILED
+      EventReason reason = failure.kind() == SchemaMigrator.MigrationFailure.Kind.FAILED
           ? EventReason.MigrationFailed : EventReason.MigrationValidationFailed;
       String at = state.version() != null ? "version " + state.version() : "no applied version";
       return Outcome.degraded(withSchema(status, state.version(), state.pending()),
@@ -77,6 +100,11 @@ public final class SchemaMigrations implements UnitCapability {
       return Outcome.degraded(status, new UnitProblem(EventReason.MigrationFailed,
           "Cannot read the schema history of " + schema + ": " + e.getMessage(), e));
     }
+  }
+
+  @Override
+  public void unitDeleted(String unitKey) {
+    lastChecked.remove(unitKey);
   }
 
   private static DatabaseUnitStatus withSchema(DatabaseUnitStatus status, String version, Integer pending) {

@@ -28,11 +28,11 @@ class FlywayMigratorIT {
   void appliesInVersionOrderAndARerunAppliesNothing(TestDatabase db) throws Exception {
     var ds = dataSource(db);
     var first = migrator.migrate(ds, "app", scripts(Map.of("V2__recipes.sql", V2, "V1__users.sql", V1)));
-    assertThat(first).isEqualTo(new FlywayMigrator.SchemaState("2", 0, List.of("V1__users.sql", "V2__recipes.sql")));
+    assertThat(first).isEqualTo(new SchemaMigrator.SchemaState("2", 0, List.of("V1__users.sql", "V2__recipes.sql")));
     assertThat(tables(db, "app")).contains("users", "recipes", "flyway_schema_history");
 
     var again = migrator.migrate(ds, "app", scripts(Map.of("V2__recipes.sql", V2, "V1__users.sql", V1)));
-    assertThat(again).isEqualTo(new FlywayMigrator.SchemaState("2", 0, List.of()));
+    assertThat(again).isEqualTo(new SchemaMigrator.SchemaState("2", 0, List.of()));
     assertThat(historyRows(db, "app")).containsExactly("1:true", "2:true");
   }
 
@@ -43,11 +43,11 @@ class FlywayMigratorIT {
     String broken = "ALTER TABLE users ADD COLUMN name text;\nINSERT INTO no_such_table VALUES (1);";
 
     assertThatThrownBy(() -> migrator.migrate(ds, "public", scripts(Map.of("V1__users.sql", V1, "V2__broken.sql", broken))))
-        .isInstanceOfSatisfying(FlywayMigrator.MigrationFailure.class, f -> {
-          assertThat(f.kind()).isEqualTo(FlywayMigrator.MigrationFailure.Kind.FAILED);
+        .isInstanceOfSatisfying(SchemaMigrator.MigrationFailure.class, f -> {
+          assertThat(f.kind()).isEqualTo(SchemaMigrator.MigrationFailure.Kind.FAILED);
           assertThat(f.getMessage()).startsWith("Migration V2__broken.sql failed at line 2: ERROR: relation \"no_such_table\" does not exist")
               .endsWith("(SQL state 42P01)");
-          assertThat(f.state()).isEqualTo(new FlywayMigrator.SchemaState("1", 1, List.of()));
+          assertThat(f.state()).isEqualTo(new SchemaMigrator.SchemaState("1", 1, List.of()));
         });
     // Transactional DDL: the first statement of V2 was rolled back with the second, and no failed row is left.
     assertThat(columns(db, "users")).containsExactly("id", "email");
@@ -55,7 +55,7 @@ class FlywayMigratorIT {
 
     String fixed = "ALTER TABLE users ADD COLUMN name text;";
     var state = migrator.migrate(ds, "public", scripts(Map.of("V1__users.sql", V1, "V2__broken.sql", fixed)));
-    assertThat(state).isEqualTo(new FlywayMigrator.SchemaState("2", 0, List.of("V2__broken.sql")));
+    assertThat(state).isEqualTo(new SchemaMigrator.SchemaState("2", 0, List.of("V2__broken.sql")));
     assertThat(columns(db, "users")).containsExactly("id", "email", "name");
   }
 
@@ -64,8 +64,8 @@ class FlywayMigratorIT {
     var ds = dataSource(db);
     migrator.migrate(ds, "public", scripts(Map.of("V1__users.sql", V1)));
     assertThatThrownBy(() -> migrator.migrate(ds, "public", scripts(Map.of("V1__users.sql", V1 + "\n-- edited"))))
-        .isInstanceOfSatisfying(FlywayMigrator.MigrationFailure.class, f -> {
-          assertThat(f.kind()).isEqualTo(FlywayMigrator.MigrationFailure.Kind.INVALID);
+        .isInstanceOfSatisfying(SchemaMigrator.MigrationFailure.class, f -> {
+          assertThat(f.kind()).isEqualTo(SchemaMigrator.MigrationFailure.Kind.INVALID);
           assertThat(f.getMessage()).containsIgnoringCase("checksum");
           assertThat(f.state().version()).isEqualTo("1");
         });
@@ -87,7 +87,7 @@ class FlywayMigratorIT {
         "V1__first.sql", "INSERT INTO audit.runs VALUES ('V1'); SELECT pg_sleep(2);",
         "V2__second.sql", "INSERT INTO audit.runs VALUES ('V2'); SELECT pg_sleep(1);"));
     var start = new CountDownLatch(1);
-    List<CompletableFuture<FlywayMigrator.SchemaState>> replicas = new ArrayList<>();
+    List<CompletableFuture<SchemaMigrator.SchemaState>> replicas = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
       var ds = dataSource(db);
       replicas.add(CompletableFuture.supplyAsync(() -> {
@@ -133,7 +133,7 @@ class FlywayMigratorIT {
     String wrongColumn = "CREATE INDEX CONCURRENTLY users_name_idx ON users (name);";
     var broken = scripts(Map.of("V1__users.sql", V1, "V2__index.sql", wrongColumn, "V2__index.sql.conf", conf));
     assertThatThrownBy(() -> migrator.migrate(ds, "public", broken))
-        .isInstanceOfSatisfying(FlywayMigrator.MigrationFailure.class, f -> {
+        .isInstanceOfSatisfying(SchemaMigrator.MigrationFailure.class, f -> {
           assertThat(f.getMessage()).contains("V2__index.sql").contains("column \"name\" does not exist");
           assertThat(f.state().version()).isEqualTo("1");
         });
@@ -141,8 +141,8 @@ class FlywayMigratorIT {
 
     // The same broken script again: reported by validation, not run again, the record kept.
     assertThatThrownBy(() -> migrator.migrate(ds, "public", broken))
-        .isInstanceOfSatisfying(FlywayMigrator.MigrationFailure.class, f -> {
-          assertThat(f.kind()).isEqualTo(FlywayMigrator.MigrationFailure.Kind.INVALID);
+        .isInstanceOfSatisfying(SchemaMigrator.MigrationFailure.class, f -> {
+          assertThat(f.kind()).isEqualTo(SchemaMigrator.MigrationFailure.Kind.INVALID);
           assertThat(f.getMessage()).contains("failed migration to version 2");
           assertThat(f.state().version()).isEqualTo("1");
         });
@@ -150,7 +150,7 @@ class FlywayMigratorIT {
 
     String fixed = "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);";
     var state = migrator.migrate(ds, "public", scripts(Map.of("V1__users.sql", V1, "V2__index.sql", fixed, "V2__index.sql.conf", conf)));
-    assertThat(state).isEqualTo(new FlywayMigrator.SchemaState("2", 0, List.of("V2__index.sql")));
+    assertThat(state).isEqualTo(new SchemaMigrator.SchemaState("2", 0, List.of("V2__index.sql")));
     assertThat(historyRows(db, "public")).containsExactly("1:true", "2:true");
     try (var c = db.connect(); var s = c.createStatement(); var rs = s.executeQuery(
         "SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email_idx'::regclass")) {
