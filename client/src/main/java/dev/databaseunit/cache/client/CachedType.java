@@ -96,32 +96,32 @@ public final class CachedType<V> {
     if (l1Usable.getAsBoolean()) {
       Held<V> held = l1.getIfPresent(key);
       if (held != null) {
-        metrics.l1Hits.increment();
+        metrics.l1Hit();
         return answered(metrics.fromL1, start, Optional.of(held.value()));
       }
     }
-    metrics.l1Misses.increment();
+    metrics.l1Miss();
     long stamp = stamp(key);
     try {
       Optional<RedisLayer.Entry> entry = l2.get(key);
       if (entry.isPresent()) {
-        metrics.l2Hits.increment();
+        metrics.l2Hit();
         V value = codec.decode(entry.get().value());
         Duration remaining = entry.get().remainingTtl();
         promote(key, value, remaining == null ? policy.ttl() : min(remaining, policy.ttl()), stamp);
         return answered(metrics.fromL2, start, Optional.of(value));
       }
-      metrics.l2Misses.increment();
+      metrics.l2Miss();
     } catch (RedisUnavailableException e) {
-      metrics.l2Misses.increment();
-      metrics.redisErrors.increment();
+      metrics.l2Miss();
+      metrics.redisError();
     }
     Optional<V> loaded = load(id);
     loaded.ifPresent(value -> {
       try {
         l2.setIfAbsent(key, codec.encode(value), policy.ttl());
       } catch (RedisUnavailableException e) {
-        metrics.redisErrors.increment();
+        metrics.redisError();
       }
       promote(key, value, policy.ttl(), stamp);
     });
@@ -213,7 +213,7 @@ public final class CachedType<V> {
       l2.set(key, encoded, policy.ttl());
       promote(key, value, policy.ttl(), stamp);
     } catch (RedisUnavailableException e) {
-      metrics.redisErrors.increment();
+      metrics.redisError();
       dropLocal(key);
       l2.rememberStale(key);
     }
@@ -223,7 +223,7 @@ public final class CachedType<V> {
     try {
       l2.remove(key);
     } catch (RedisUnavailableException e) {
-      metrics.redisErrors.increment();
+      metrics.redisError();
     } finally {
       dropLocal(key);
     }

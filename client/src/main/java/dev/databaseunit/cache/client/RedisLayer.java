@@ -63,6 +63,7 @@ final class RedisLayer implements AutoCloseable {
   private final Duration timeout;
   private final InvalidationListener listener;
   private final AtomicBoolean live = new AtomicBoolean();
+  private volatile boolean closing;
   private final Set<String> staleKeys = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService retrier;
 
@@ -87,7 +88,7 @@ final class RedisLayer implements AutoCloseable {
     client.addListener(new RedisConnectionStateListener() {
       @Override
       public void onRedisDisconnected(RedisChannelHandler<?, ?> handler) {
-        if (handler == subscription && live.getAndSet(false)) {
+        if (handler == subscription && live.getAndSet(false) && !closing) {
           LOG.log(System.Logger.Level.WARNING, "cache invalidation subscription lost; L1 bypassed until it is back");
           listener.everythingMayHaveChanged();
         }
@@ -213,6 +214,7 @@ final class RedisLayer implements AutoCloseable {
 
   @Override
   public void close() {
+    closing = true;
     retrier.shutdownNow();
     subscription.close();
     connection.close();

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The meters of one data type (Prometheus names {@code databaseunit_client_cache_*}), tagged {@code type} plus the
@@ -17,34 +18,70 @@ import io.micrometer.core.instrument.Timer;
  * </ul>
  */
 final class TypeMetrics {
-  final Counter l1Hits;
-  final Counter l1Misses;
-  final Counter l2Hits;
-  final Counter l2Misses;
-  final Counter redisErrors;
+  /** Exported meters are shared by every cache registered with the same tags; these counts are this instance's. */
+  private final LongAdder[] local = {new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder()};
+  private final Counter[] exported;
+  private static final int L1_HIT = 0;
+  private static final int L1_MISS = 1;
+  private static final int L2_HIT = 2;
+  private static final int L2_MISS = 3;
+  private static final int REDIS_ERROR = 4;
+
   final Timer fromL1;
   final Timer fromL2;
   final Timer fromDatabase;
 
   TypeMetrics(MeterRegistry registry, Tags commonTags, String dataType) {
     Tags tags = commonTags.and("type", dataType);
-    l1Hits = requests(registry, tags, "l1", "hit");
-    l1Misses = requests(registry, tags, "l1", "miss");
-    l2Hits = requests(registry, tags, "l2", "hit");
-    l2Misses = requests(registry, tags, "l2", "miss");
-    redisErrors = Counter.builder("databaseunit.client.cache.redis.errors")
-        .description("L2 operations that failed; reads fell through to the database").tags(tags).register(registry);
+    exported = new Counter[] {
+        requests(registry, tags, "l1", "hit"),
+        requests(registry, tags, "l1", "miss"),
+        requests(registry, tags, "l2", "hit"),
+        requests(registry, tags, "l2", "miss"),
+        Counter.builder("databaseunit.client.cache.redis.errors")
+            .description("L2 operations that failed; reads fell through to the database").tags(tags).register(registry)};
     fromL1 = getTimer(registry, tags, "l1");
     fromL2 = getTimer(registry, tags, "l2");
     fromDatabase = getTimer(registry, tags, "database");
-    hitRatio(registry, tags, "l1", () -> snapshot().l1HitRate());
-    hitRatio(registry, tags, "l2", () -> snapshot().l2HitRate());
-    hitRatio(registry, tags, "overall", () -> snapshot().overallHitRate());
+    hitRatio(registry, tags, "l1", () -> exportedSnapshot().l1HitRate());
+    hitRatio(registry, tags, "l2", () -> exportedSnapshot().l2HitRate());
+    hitRatio(registry, tags, "overall", () -> exportedSnapshot().overallHitRate());
   }
 
+  void l1Hit() {
+    count(L1_HIT);
+  }
+
+  void l1Miss() {
+    count(L1_MISS);
+  }
+
+  void l2Hit() {
+    count(L2_HIT);
+  }
+
+  void l2Miss() {
+    count(L2_MISS);
+  }
+
+  void redisError() {
+    count(REDIS_ERROR);
+  }
+
+  /** This instance's counts. */
   CacheStats snapshot() {
-    return new CacheStats((long) l1Hits.count(), (long) l1Misses.count(), (long) l2Hits.count(),
-        (long) l2Misses.count(), (long) redisErrors.count());
+    return new CacheStats(local[L1_HIT].sum(), local[L1_MISS].sum(), local[L2_HIT].sum(), local[L2_MISS].sum(),
+        local[REDIS_ERROR].sum());
+  }
+
+  private CacheStats exportedSnapshot() {
+    return new CacheStats((long) exported[L1_HIT].count(), (long) exported[L1_MISS].count(),
+        (long) exported[L2_HIT].count(), (long) exported[L2_MISS].count(), (long) exported[REDIS_ERROR].count());
+  }
+
+  private void count(int what) {
+    local[what].increment();
+    exported[what].increment();
   }
 
   private static Counter requests(MeterRegistry registry, Tags tags, String level, String result) {
