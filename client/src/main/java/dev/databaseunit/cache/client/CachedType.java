@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
  * One data type of a {@link TwoLevelCache}: its L1 (Caffeine, bounded, entries live at most as long as the L2 key
@@ -22,7 +23,9 @@ import java.util.function.BooleanSupplier;
  *
  * <p><b>Writes</b> by {@link CachePolicy.WriteStrategy}:
  * <ul>
- *   <li>write-through: the database first, then L2 (SET + publish), then L1. If the database write fails, the key
+ *   <li>write-through: the database first, then L2 (SET + publish), then L1; with a backing that implements
+ *       {@link CacheBacking#write(Map, Runnable)} the cache is set after the rows are written but before COMMIT, so
+ *       concurrent writers of one key leave the last committed value cached. If the database write fails, the key
  *       is removed from L2 and every L1 (the write may or may not have committed, e.g. a connection lost during
  *       COMMIT, so the old cached value is not trusted either) and {@link CacheWriteException} is thrown. If the
  *       database write succeeds but Redis fails, the put succeeds (the database is the truth), the local L1 copy
@@ -30,7 +33,8 @@ import java.util.function.BooleanSupplier;
  *   <li>write-behind: room in the bounded queue is reserved first (blocking up to the offer timeout, then
  *       {@link WriteBehindFullException}: nothing cached, nothing queued), then L2 + L1 are set, then the write is
  *       queued for the batched, retried database write. A crash loses what is queued (at most the queue capacity);
- *       a batch that fails all attempts is removed from the cache.</li>
+ *       a batch that fails all attempts is removed from the cache; after a batch commits, keys whose cached value is
+ *       not the committed one are removed (compare-and-delete in Redis), so concurrent writers converge.</li>
  *   <li>cache-aside: the database write, then the key is removed from L2 and every L1; the next read loads it.</li>
  * </ul>
  *
@@ -64,7 +68,8 @@ public final class CachedType<V> {
     this.codec = codec;
     this.backing = backing;
     this.l2 = l2;
-    this.l1Usable = l1Usable;
+    // A size of 0 turns L1 off (L2-only deployments, and the benchmark's L2-only baseline).
+    this.l1Usable = l1MaximumSize == 0 ? () -> false : l1Usable;
     this.metrics = metrics;
     this.l1 = Caffeine.newBuilder()
         .maximumSize(l1MaximumSize)
@@ -72,13 +77,14 @@ public final class CachedType<V> {
         .ticker(ticker)
         .build();
     this.writeBehind = policy.writeStrategy() == CachePolicy.WriteStrategy.WRITE_BEHIND
-        ? writeBehindFactory.create(policy.dataType(), backing, this::removeAll)
+        ? writeBehindFactory.create(policy.dataType(), backing, this::keepOnlyCommitted, this::removeAll)
         : null;
   }
 
   /** Creates the write-behind queue of a type; the cache supplies settings and meters. */
   interface WriteBehindQueueFactory {
-    <V> WriteBehindQueue<V> create(String dataType, CacheBacking<V> backing, java.util.function.Consumer<Set<String>> giveUp);
+    <V> WriteBehindQueue<V> create(String dataType, CacheBacking<V> backing, Consumer<Map<String, V>> committed,
+        Consumer<Set<String>> giveUp);
   }
 
   public CachePolicy policy() {
@@ -133,8 +139,8 @@ public final class CachedType<V> {
     String key = key(id);
     switch (policy.writeStrategy()) {
       case WRITE_THROUGH -> {
-        writeToDatabase(id, value);
-        setInCache(key, value);
+        String encoded = codec.encode(value);
+        writeToDatabase(id, value, () -> setInCache(key, encoded, value));
       }
       case WRITE_BEHIND -> {
         String encoded = codec.encode(value);
@@ -146,7 +152,7 @@ public final class CachedType<V> {
         }
       }
       case CACHE_ASIDE -> {
-        writeToDatabase(id, value);
+        writeToDatabase(id, value, () -> { });
         remove(key);
       }
     }
@@ -194,17 +200,13 @@ public final class CachedType<V> {
     }
   }
 
-  private void writeToDatabase(String id, V value) {
+  private void writeToDatabase(String id, V value, Runnable beforeCommit) {
     try {
-      backing.write(Map.of(id, value));
+      backing.write(Map.of(id, value), beforeCommit);
     } catch (Exception e) {
       remove(key(id));
       throw new CacheWriteException("writing " + policy.dataType() + " " + id + " to the database failed", e);
     }
-  }
-
-  private void setInCache(String key, V value) {
-    setInCache(key, codec.encode(value), value);
   }
 
   private void setInCache(String key, String encoded, V value) {
@@ -226,6 +228,17 @@ public final class CachedType<V> {
       metrics.redisError();
     } finally {
       dropLocal(key);
+    }
+  }
+
+  private void keepOnlyCommitted(Map<String, V> committed) {
+    Map<String, String> byKey = new java.util.HashMap<>();
+    committed.forEach((id, value) -> byKey.put(key(id), codec.encode(value)));
+    try {
+      l2.removeIfDifferent(byKey);
+    } catch (RedisUnavailableException e) {
+      metrics.redisError();
+      byKey.keySet().forEach(l2::rememberStale);
     }
   }
 

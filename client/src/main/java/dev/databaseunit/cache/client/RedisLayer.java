@@ -6,6 +6,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
@@ -16,7 +17,9 @@ import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -158,6 +161,30 @@ final class RedisLayer implements AutoCloseable {
    */
   void setIfAbsent(String key, String value, Duration ttl) {
     await(commands.set(key, value, SetArgs.Builder.nx().px(ttl)), "SET NX");
+  }
+
+  /** Removes (and publishes) a key unless it holds the given value; atomically, in Redis. */
+  private static final String REMOVE_IF_DIFFERENT = """
+      local current = redis.call('GET', KEYS[1])
+      if current and current ~= ARGV[1] then
+        redis.call('UNLINK', KEYS[1])
+        redis.call('PUBLISH', ARGV[2], KEYS[1])
+        return 1
+      end
+      return 0""";
+
+  /**
+   * After a write-behind batch committed: a key whose cached value is not the committed one (another thread or
+   * instance cached a different value whose write is queued elsewhere or committed earlier) is removed, so the
+   * cache converges on the database instead of keeping whichever value was cached last. Pipelined.
+   */
+  void removeIfDifferent(Map<String, String> committed) {
+    List<RedisFuture<Long>> replies = new ArrayList<>();
+    committed.forEach((key, value) -> replies.add(
+        commands.eval(REMOVE_IF_DIFFERENT, ScriptOutputType.INTEGER, new String[] {key}, value, channel)));
+    for (RedisFuture<Long> reply : replies) {
+      await(reply, "EVAL");
+    }
   }
 
   /** UNLINK and publish; if Redis cannot be reached, the key is remembered and removed once it can. */

@@ -80,8 +80,9 @@ public final class TwoLevelCache implements AutoCloseable {
   }
 
   private <V> WriteBehindQueue<V> newWriteBehindQueue(String dataType, CacheBacking<V> backing,
-      Consumer<Set<String>> giveUp) {
-    return new WriteBehindQueue<>(dataType, backing, settings.writeBehind, giveUp, settings.registry, settings.tags);
+      Consumer<Map<String, V>> committed, Consumer<Set<String>> giveUp) {
+    return new WriteBehindQueue<>(dataType, backing, settings.writeBehind, committed, giveUp, settings.registry,
+        settings.tags);
   }
 
   private void dropLocal(String key) {
@@ -130,7 +131,7 @@ public final class TwoLevelCache implements AutoCloseable {
       return this;
     }
 
-    /** Most entries in each type's L1 (default 10 000). */
+    /** Most entries in each type's L1 (default 10 000); 0 disables L1. */
     public Builder l1MaximumSize(long entries) {
       this.l1MaximumSize = entries;
       return this;

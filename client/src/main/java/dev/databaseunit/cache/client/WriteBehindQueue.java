@@ -20,7 +20,9 @@ import java.util.function.Consumer;
  * ({@link #reserve()}), so a put that cannot be queued leaves no trace: back-pressure, never silent loss. One
  * thread writes batches in arrival order (the newest value per id wins inside a batch), retrying with backoff;
  * a batch that still fails is handed to {@code giveUp}, which removes its keys from the cache so no instance
- * serves values the database never got.
+ * serves values the database never got. A committed batch is handed to {@code committed}, which removes keys whose
+ * cached value differs from what was committed (writes of one key from several threads or instances can commit in
+ * another order than they were cached).
  *
  * <p>A crash (kill -9, OOM, power) loses what is queued or in flight: at most {@code capacity} writes. Those
  * values may remain visible in L2 until their TTL although the database never got them. close() drains.
@@ -35,6 +37,7 @@ final class WriteBehindQueue<V> implements AutoCloseable {
   private final CacheBacking<V> backing;
   private final WriteBehindSettings settings;
   private final Consumer<Set<String>> giveUp;
+  private final Consumer<Map<String, V>> committed;
   private final Semaphore room;
   private final LinkedBlockingQueue<Pending<V>> queue = new LinkedBlockingQueue<>();
   private final Thread writer;
@@ -44,12 +47,13 @@ final class WriteBehindQueue<V> implements AutoCloseable {
   private final Counter rejected;
   private volatile boolean closing;
 
-  WriteBehindQueue(String dataType, CacheBacking<V> backing, WriteBehindSettings settings, Consumer<Set<String>> giveUp,
-      MeterRegistry registry, Tags commonTags) {
+  WriteBehindQueue(String dataType, CacheBacking<V> backing, WriteBehindSettings settings,
+      Consumer<Map<String, V>> committed, Consumer<Set<String>> giveUp, MeterRegistry registry, Tags commonTags) {
     this.dataType = dataType;
     this.backing = backing;
     this.settings = settings;
     this.giveUp = giveUp;
+    this.committed = committed;
     this.room = new Semaphore(settings.capacity());
     Tags tags = commonTags.and("type", dataType);
     this.written = counter(registry, tags, "written", "Writes that reached the database");
@@ -132,6 +136,7 @@ final class WriteBehindQueue<V> implements AutoCloseable {
       try {
         backing.write(values);
         written.increment(accepted);
+        committed.accept(values);
         return;
       } catch (Exception e) {
         if (attempt >= settings.maxAttempts()) {

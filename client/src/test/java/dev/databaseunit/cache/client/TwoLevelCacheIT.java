@@ -317,6 +317,36 @@ class TwoLevelCacheIT {
   }
 
   @Test
+  void concurrentWritersOnTwoInstancesLeaveTheLastCommittedValueCached() throws Exception {
+    for (String type : List.of("user_profiles", "recipes")) {
+      List<CachedType<String>> instances = List.of(newCache().type(type, ValueCodec.STRING, table),
+          newCache().type(type, ValueCodec.STRING, table));
+      List<String> ids = List.of(id(), id(), id());
+      List<Thread> writers = new ArrayList<>();
+      for (int w = 0; w < 4; w++) {
+        CachedType<String> instance = instances.get(w % 2);
+        int writer = w;
+        writers.add(Thread.ofPlatform().start(() -> {
+          for (int i = 0; i < 80; i++) {
+            instance.put(ids.get(i % ids.size()), "w" + writer + "-" + i);
+          }
+        }));
+      }
+      for (Thread writer : writers) {
+        writer.join();
+      }
+      instances.forEach(instance -> assertThat(instance.flush(Duration.ofSeconds(10))).isTrue());
+      for (String id : ids) {
+        String cached = redis.get(instances.getFirst().key(id));
+        assertThat(cached).as(type + " " + id).isIn(null, table.read(id).orElseThrow());
+        for (CachedType<String> instance : instances) {
+          assertThat(instance.get(id)).as(type + " " + id).isEqualTo(table.read(id));
+        }
+      }
+    }
+  }
+
+  @Test
   void closeFlushesTheWriteBehindQueue() throws Exception {
     TwoLevelCache cache = newCache();
     CachedType<String> recipes = cache.type("recipes", ValueCodec.STRING, table);

@@ -42,6 +42,11 @@ public final class KeyValueTable implements CacheBacking<String> {
 
   @Override
   public void write(Map<String, String> values) throws SQLException {
+    write(values, () -> { });
+  }
+
+  @Override
+  public void write(Map<String, String> values, Runnable beforeCommit) throws SQLException {
     try (Connection connection = database.connect();
         PreparedStatement upsert = connection.prepareStatement(
             "INSERT INTO kv (id, value) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET value = excluded.value")) {
@@ -52,6 +57,7 @@ public final class KeyValueTable implements CacheBacking<String> {
         upsert.addBatch();
       }
       upsert.executeBatch();
+      beforeCommit.run();
       connection.commit();
       writeTransactions.incrementAndGet();
     }
