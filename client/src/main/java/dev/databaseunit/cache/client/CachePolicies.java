@@ -2,129 +2,130 @@ package dev.databaseunit.cache.client;
 
 import dev.databaseunit.cache.client.CachePolicy.InvalidationMode;
 import dev.databaseunit.cache.client.CachePolicy.WriteStrategy;
+import io.lettuce.core.RedisURI;
 import java.io.IOException;
-import java.io.Reader;
-import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
-import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
- * The key prefix and the per-type policies of one DatabaseUnit's cache.
+ * The effective cache policy of one DatabaseUnit, as the operator publishes it: the ConfigMap
+ * {@code <unit>-cache-policy}, key {@code cache-policy.json} (docs/cache-policy-format.md, format version 1).
+ * Mount the ConfigMap and {@link #load(Path)} the file. Keys are {@code <keyPrefix>:<dataType>:<id>}.
  *
- * <p>File format (Java properties, so it fits a ConfigMap key and needs no JSON library):
- *
- * <pre>
- * keyPrefix=recipes-app:
- * user_profiles.ttl=1h
- * user_profiles.strategy=write-through
- * user_profiles.invalidation=event-driven
- * </pre>
- *
- * TTLs are {@code 90s}, {@code 30m}, {@code 4h}, {@code 1d}, an ISO-8601 duration ({@code PT30M}) or plain
- * seconds. Other per-type properties (the operator's {@code sourceTable}, {@code keyColumn}) are ignored.
+ * @param keyPrefix           the unit's key namespace, without the trailing ':'
+ * @param invalidationChannel the pub/sub channel on which removed keys are announced, one per line
+ * @param redis               where Redis listens, or null when the document does not say (tests, seed defaults)
+ * @param byType              the policy of each data type
  */
-public record CachePolicies(String keyPrefix, Map<String, CachePolicy> byType) {
+public record CachePolicies(String keyPrefix, String invalidationChannel, RedisLocation redis,
+    Map<String, CachePolicy> byType) {
 
-  private static final Pattern SHORT_DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
+  /** The document version this reader understands; it refuses others. */
+  public static final long FORMAT_VERSION = 1;
 
   public CachePolicies {
-    if (keyPrefix == null || keyPrefix.isEmpty()) {
-      throw new IllegalArgumentException("keyPrefix must be set (e.g. '<unit>:')");
+    if (keyPrefix == null || keyPrefix.isEmpty() || keyPrefix.endsWith(":")) {
+      throw new IllegalArgumentException("keyPrefix must be set, without the trailing ':' (was " + keyPrefix + ")");
+    }
+    if (invalidationChannel == null || invalidationChannel.isEmpty()) {
+      throw new IllegalArgumentException("invalidationChannel must be set");
     }
     byType = Map.copyOf(byType);
+  }
+
+  /** Where Redis listens; credentials come from the Secret the document names, never from the document. */
+  public record RedisLocation(String host, int port, boolean tls) {
+    /** The connection URI; username and password may be null for an open server. */
+    public RedisURI uri(String username, String password) {
+      RedisURI.Builder uri = RedisURI.builder().withHost(host).withPort(port).withSsl(tls).withVerifyPeer(tls);
+      if (password != null) {
+        uri = username == null ? uri.withPassword(password.toCharArray()) : uri.withAuthentication(username, password);
+      }
+      return uri.build();
+    }
+  }
+
+  /** Every key of this unit starts with this: {@code <keyPrefix>:}. */
+  public String keyNamespace() {
+    return keyPrefix + ":";
   }
 
   public Optional<CachePolicy> forType(String dataType) {
     return Optional.ofNullable(byType.get(dataType));
   }
 
-  /** The seed's table (user_profiles 1 h write-through event-driven, ...), the operator's defaults too. */
+  /** The seed's table, which is also the operator's default: what a unit without its own policies publishes. */
   public static CachePolicies seedDefaults(String keyPrefix) {
     Map<String, CachePolicy> policies = new LinkedHashMap<>();
-    for (CachePolicy policy : new CachePolicy[] {
+    for (CachePolicy policy : List.of(
         new CachePolicy("user_profiles", Duration.ofHours(1), WriteStrategy.WRITE_THROUGH, InvalidationMode.EVENT_DRIVEN),
         new CachePolicy("recipes", Duration.ofMinutes(30), WriteStrategy.WRITE_BEHIND, InvalidationMode.TIME_BASED),
         new CachePolicy("search_results", Duration.ofMinutes(15), WriteStrategy.CACHE_ASIDE, InvalidationMode.MANUAL),
-        new CachePolicy("taste_profiles", Duration.ofHours(4), WriteStrategy.WRITE_THROUGH, InvalidationMode.EVENT_DRIVEN)}) {
+        new CachePolicy("taste_profiles", Duration.ofHours(4), WriteStrategy.WRITE_THROUGH, InvalidationMode.EVENT_DRIVEN))) {
       policies.put(policy.dataType(), policy);
     }
-    return new CachePolicies(keyPrefix, policies);
+    return new CachePolicies(keyPrefix, keyPrefix + ":invalidations", null, policies);
   }
 
   public static CachePolicies load(Path file) throws IOException {
-    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      return parse(reader);
-    }
+    return parse(Files.readString(file, StandardCharsets.UTF_8));
   }
 
-  public static CachePolicies parse(String text) {
-    try {
-      return parse(new StringReader(text));
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
+  /** Reads the document; unknown fields are ignored (they may be added within a version), a wrong version refused. */
+  public static CachePolicies parse(String json) {
+    Map<String, Object> document = object(Json.parse(json), "document");
+    long version = number(document, "formatVersion");
+    if (version != FORMAT_VERSION) {
+      throw new IllegalArgumentException("cache policy formatVersion " + version + " is not supported (this library"
+          + " reads " + FORMAT_VERSION + ")");
     }
-  }
-
-  /** Parses the properties format; a type must name all three of ttl, strategy and invalidation. */
-  public static CachePolicies parse(Reader reader) throws IOException {
-    Properties properties = new Properties();
-    properties.load(reader);
-    var types = new TreeSet<String>();
-    for (String name : properties.stringPropertyNames()) {
-      int dot = name.lastIndexOf('.');
-      if (dot > 0) {
-        types.add(name.substring(0, dot));
-      }
+    RedisLocation redis = null;
+    if (document.get("redis") != null) {
+      Map<String, Object> location = object(document.get("redis"), "redis");
+      redis = new RedisLocation(text(location, "host"), (int) number(location, "port"),
+          Boolean.TRUE.equals(location.get("tls")));
     }
     Map<String, CachePolicy> policies = new LinkedHashMap<>();
-    for (String type : types) {
-      policies.put(type, new CachePolicy(type,
-          parseDuration(required(properties, type, "ttl")),
-          WriteStrategy.parse(required(properties, type, "strategy")),
-          InvalidationMode.parse(required(properties, type, "invalidation"))));
+    if (!(document.get("types") instanceof List<?> types)) {
+      throw new IllegalArgumentException("cache policy has no types list");
     }
-    return new CachePolicies(properties.getProperty("keyPrefix"), policies);
+    for (Object entry : types) {
+      Map<String, Object> type = object(entry, "types[]");
+      String dataType = text(type, "dataType");
+      CachePolicy policy = new CachePolicy(dataType, Duration.ofSeconds(number(type, "ttlSeconds")),
+          WriteStrategy.parse(text(type, "strategy")), InvalidationMode.parse(text(type, "invalidation")));
+      if (policies.put(dataType, policy) != null) {
+        throw new IllegalArgumentException("data type " + dataType + " appears twice");
+      }
+    }
+    return new CachePolicies(text(document, "keyPrefix"), text(document, "invalidationChannel"), redis, policies);
   }
 
-  private static String required(Properties properties, String type, String field) {
-    String value = properties.getProperty(type + "." + field);
-    if (value == null || value.isBlank()) {
-      throw new IllegalArgumentException("policy of " + type + " has no " + field);
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> object(Object value, String what) {
+    if (value instanceof Map<?, ?> map) {
+      return (Map<String, Object>) map;
     }
-    return value;
+    throw new IllegalArgumentException("cache policy " + what + " must be an object");
   }
 
-  /** {@code 30m}, {@code 1h}, {@code PT30M} or seconds; the spellings the CRD and people use. */
-  static Duration parseDuration(String text) {
-    String trimmed = text.trim();
-    Matcher shortForm = SHORT_DURATION.matcher(trimmed);
-    if (shortForm.matches()) {
-      long amount = Long.parseLong(shortForm.group(1));
-      return switch (shortForm.group(2)) {
-        case "ms" -> Duration.ofMillis(amount);
-        case "s" -> Duration.ofSeconds(amount);
-        case "m" -> Duration.ofMinutes(amount);
-        case "h" -> Duration.ofHours(amount);
-        default -> Duration.ofDays(amount);
-      };
+  private static String text(Map<String, Object> object, String field) {
+    if (object.get(field) instanceof String value && !value.isEmpty()) {
+      return value;
     }
-    if (trimmed.matches("\\d+")) {
-      return Duration.ofSeconds(Long.parseLong(trimmed));
+    throw new IllegalArgumentException("cache policy field " + field + " must be a non-empty string");
+  }
+
+  private static long number(Map<String, Object> object, String field) {
+    if (object.get(field) instanceof Long value) {
+      return value;
     }
-    try {
-      return Duration.parse(trimmed);
-    } catch (DateTimeParseException e) {
-      throw new IllegalArgumentException("not a duration: " + text, e);
-    }
+    throw new IllegalArgumentException("cache policy field " + field + " must be an integer");
   }
 }

@@ -15,7 +15,7 @@ import java.util.function.Consumer;
 
 /**
  * One data type of a {@link TwoLevelCache}: its L1 (Caffeine, bounded, entries live at most as long as the L2 key
- * they were promoted from), its policy's write strategy, and its meters. Keys are {@code <prefix><type>:<id>}.
+ * they were promoted from), its policy's write strategy, and its meters. Keys are {@code <keyPrefix>:<type>:<id>}.
  *
  * <p><b>Reads</b> (all strategies): L1, else L2 (a hit is promoted to L1), else the database (the value is set in
  * L2 with SET NX, so it never overwrites a newer write, and promoted). If Redis is unreachable, reads fall through
@@ -60,10 +60,10 @@ public final class CachedType<V> {
   private final TypeMetrics metrics;
   private final WriteBehindQueue<V> writeBehind;
 
-  CachedType(String keyPrefix, CachePolicy policy, ValueCodec<V> codec, CacheBacking<V> backing, RedisLayer l2,
+  CachedType(String keyNamespace, CachePolicy policy, ValueCodec<V> codec, CacheBacking<V> backing, RedisLayer l2,
       BooleanSupplier l1Usable, long l1MaximumSize, Ticker ticker, TypeMetrics metrics,
       WriteBehindQueueFactory writeBehindFactory) {
-    this.keyPrefix = keyPrefix + policy.dataType() + ":";
+    this.keyPrefix = keyNamespace + policy.dataType() + ":";
     this.policy = policy;
     this.codec = codec;
     this.backing = backing;

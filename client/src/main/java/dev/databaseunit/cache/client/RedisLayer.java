@@ -32,8 +32,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * L2: the Redis commands the cache needs, each failing fast with {@link RedisUnavailableException} instead of
  * queueing while Redis is away, plus the invalidation subscription that keeps every instance's L1 honest.
  *
- * <p>Every change of a key is followed by a PUBLISH of the key on {@code <prefix>invalidate}; every instance
- * drops its L1 copy on receipt. Keyspace notifications ({@code __keyspace@<db>__:<prefix>*}) are subscribed to as
+ * <p>Every change of a key is followed by a PUBLISH of the key on the unit's invalidation channel (the operator
+ * publishes its removals there too, one key per line, docs/cache-policy-format.md); every instance drops its L1
+ * copy on receipt. Keyspace notifications ({@code __keyspace@<db>__:<prefix>*}) are subscribed to as
  * well, so an UNLINK by someone who does not publish (the operator's event-driven invalidation, redis-cli) also
  * reaches L1 where the server has {@code notify-keyspace-events} with {@code K} and {@code g} set; the library
  * never changes server config itself (managed Redis often forbids CONFIG SET).
@@ -64,17 +65,15 @@ final class RedisLayer implements AutoCloseable {
   private final String channel;
   private final String keyspacePattern;
   private final Duration timeout;
-  private final InvalidationListener listener;
   private final AtomicBoolean live = new AtomicBoolean();
   private volatile boolean closing;
   private final Set<String> staleKeys = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService retrier;
 
-  RedisLayer(RedisURI uri, String keyPrefix, Duration timeout, InvalidationListener listener) {
+  RedisLayer(RedisURI uri, String keyNamespace, String channel, Duration timeout, InvalidationListener listener) {
     this.timeout = timeout;
-    this.listener = listener;
-    this.channel = keyPrefix + "invalidate";
-    this.keyspacePattern = "__keyspace@" + uri.getDatabase() + "__:" + keyPrefix + "*";
+    this.channel = channel;
+    this.keyspacePattern = "__keyspace@" + uri.getDatabase() + "__:" + keyNamespace + "*";
     // Reconnect quickly (≤ 1 s apart) so the fall-through to the database after an outage is short.
     this.resources = ClientResources.builder()
         .reconnectDelay(Delay.exponential(Duration.ofMillis(20), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
@@ -102,8 +101,9 @@ final class RedisLayer implements AutoCloseable {
     this.subscription = client.connectPubSub();
     subscription.addListener(new RedisPubSubAdapter<>() {
       @Override
-      public void message(String from, String key) {
-        listener.keyChanged(key);
+      public void message(String from, String keys) {
+        // One key per line (the operator batches its removals); a line "<prefix>:<type>:*" means the whole type.
+        keys.lines().forEach(listener::keyChanged);
       }
 
       @Override

@@ -25,9 +25,9 @@ import java.util.function.Consumer;
  * }
  * </pre>
  *
- * Invalidation: every change is published as the full key on the channel {@code <prefix>invalidate}; anyone
- * (the operator included) may publish a key there to drop it from every instance's L1, or
- * {@code <prefix><type>:*} to drop a whole type. See {@link CachedType} for the failure semantics and
+ * Invalidation: every change is published as the full key on the policy's {@code invalidationChannel}; anyone
+ * (the operator does) may publish keys there, one per line, to drop them from every instance's L1, or
+ * {@code <keyPrefix>:<type>:*} to drop a whole type. See {@link CachedType} for the failure semantics and
  * {@link RedisLayer} for the choice of pub/sub over keyspace notifications.
  */
 public final class TwoLevelCache implements AutoCloseable {
@@ -39,17 +39,18 @@ public final class TwoLevelCache implements AutoCloseable {
   private TwoLevelCache(Builder builder) {
     this.policies = builder.policies;
     this.settings = builder;
-    this.l2 = new RedisLayer(builder.redis, policies.keyPrefix(), builder.redisTimeout, new RedisLayer.InvalidationListener() {
-      @Override
-      public void keyChanged(String key) {
-        dropLocal(key);
-      }
+    this.l2 = new RedisLayer(builder.redis, policies.keyNamespace(), policies.invalidationChannel(), builder.redisTimeout,
+        new RedisLayer.InvalidationListener() {
+          @Override
+          public void keyChanged(String key) {
+            dropLocal(key);
+          }
 
-      @Override
-      public void everythingMayHaveChanged() {
-        types.values().forEach(CachedType::dropAllLocal);
-      }
-    });
+          @Override
+          public void everythingMayHaveChanged() {
+            types.values().forEach(CachedType::dropAllLocal);
+          }
+        });
   }
 
   public static Builder builder(RedisURI redis, CachePolicies policies) {
@@ -61,7 +62,7 @@ public final class TwoLevelCache implements AutoCloseable {
     CachePolicy policy = policies.forType(dataType)
         .orElseThrow(() -> new IllegalArgumentException("no cache policy for data type " + dataType));
     var metrics = new TypeMetrics(settings.registry, settings.tags, dataType);
-    var type = new CachedType<>(policies.keyPrefix(), policy, codec, backing, l2, l2::invalidationsLive,
+    var type = new CachedType<>(policies.keyNamespace(), policy, codec, backing, l2, l2::invalidationsLive,
         settings.l1MaximumSize, settings.ticker, metrics, this::newWriteBehindQueue);
     if (types.putIfAbsent(dataType, type) != null) {
       throw new IllegalStateException("data type " + dataType + " is already registered");
@@ -86,7 +87,8 @@ public final class TwoLevelCache implements AutoCloseable {
   }
 
   private void dropLocal(String key) {
-    String rest = key.startsWith(policies.keyPrefix()) ? key.substring(policies.keyPrefix().length()) : null;
+    String namespace = policies.keyNamespace();
+    String rest = key.startsWith(namespace) ? key.substring(namespace.length()) : null;
     int colon = rest == null ? -1 : rest.indexOf(':');
     if (colon < 0) {
       return;

@@ -10,63 +10,114 @@ import org.junit.jupiter.api.Test;
 
 class CachePoliciesTest {
 
-  @Test
-  void parsesThePropertiesFormatWithCrdSpellings() {
-    CachePolicies policies = CachePolicies.parse("""
-        keyPrefix=recipes-app:
-        user_profiles.ttl=1h
-        user_profiles.strategy=write-through
-        user_profiles.invalidation=event-driven
-        user_profiles.sourceTable=users
-        recipes.ttl=PT30M
-        recipes.strategy=WRITE_BEHIND
-        recipes.invalidation=time-based
-        search_results.ttl=900
-        search_results.strategy=cache-aside
-        search_results.invalidation=manual
-        """);
+  /** The example of docs/cache-policy-format.md (the operator's contract), verbatim. */
+  private static final String OPERATOR_EXAMPLE = """
+      {
+        "formatVersion" : 1,
+        "unit" : "recipes",
+        "redis" : {
+          "host" : "redis.shop.svc",
+          "port" : 6379,
+          "tls" : true,
+          "credentialsSecret" : "recipes-redis",
+          "usernameKey" : "username",
+          "passwordKey" : "password",
+          "caSecret" : "recipes-redis-ca",
+          "caKey" : "ca.crt"
+        },
+        "keyPrefix" : "recipes",
+        "keyFormat" : "recipes:<dataType>:<id>",
+        "invalidationChannel" : "recipes:invalidations",
+        "maxMemoryBytes" : 268435456,
+        "evictionPolicy" : "allkeys-lru",
+        "types" : [ {
+          "dataType" : "user_profiles",
+          "ttlSeconds" : 3600,
+          "strategy" : "write-through",
+          "invalidation" : "event-driven",
+          "sourceTable" : "users",
+          "keyColumn" : "id"
+        }, {
+          "dataType" : "recipes",
+          "ttlSeconds" : 1800,
+          "strategy" : "write-behind",
+          "invalidation" : "time-based"
+        }, {
+          "dataType" : "search_results",
+          "ttlSeconds" : 900,
+          "strategy" : "cache-aside",
+          "invalidation" : "manual"
+        }, {
+          "dataType" : "taste_profiles",
+          "ttlSeconds" : 14400,
+          "strategy" : "write-through",
+          "invalidation" : "event-driven",
+          "sourceTable" : "user_taste_profiles",
+          "keyColumn" : "user_id"
+        } ]
+      }
+      """;
 
-    assertThat(policies.keyPrefix()).isEqualTo("recipes-app:");
-    assertThat(policies.byType()).containsOnlyKeys("user_profiles", "recipes", "search_results");
+  @Test
+  void readsTheOperatorsPolicyDocument() {
+    CachePolicies policies = CachePolicies.parse(OPERATOR_EXAMPLE);
+
+    assertThat(policies.keyPrefix()).isEqualTo("recipes");
+    assertThat(policies.keyNamespace()).isEqualTo("recipes:");
+    assertThat(policies.invalidationChannel()).isEqualTo("recipes:invalidations");
+    assertThat(policies.redis()).isEqualTo(new CachePolicies.RedisLocation("redis.shop.svc", 6379, true));
+    assertThat(policies.byType()).containsOnlyKeys("user_profiles", "recipes", "search_results", "taste_profiles");
     assertThat(policies.forType("user_profiles")).contains(
         new CachePolicy("user_profiles", Duration.ofHours(1), WriteStrategy.WRITE_THROUGH, InvalidationMode.EVENT_DRIVEN));
-    assertThat(policies.forType("recipes").orElseThrow().ttl()).isEqualTo(Duration.ofMinutes(30));
-    assertThat(policies.forType("recipes").orElseThrow().writeStrategy()).isEqualTo(WriteStrategy.WRITE_BEHIND);
-    assertThat(policies.forType("search_results").orElseThrow().ttl()).isEqualTo(Duration.ofMinutes(15));
-    assertThat(policies.forType("taste_profiles")).isEmpty();
+    assertThat(policies.forType("recipes")).contains(
+        new CachePolicy("recipes", Duration.ofMinutes(30), WriteStrategy.WRITE_BEHIND, InvalidationMode.TIME_BASED));
+    assertThat(policies.forType("search_results")).contains(
+        new CachePolicy("search_results", Duration.ofMinutes(15), WriteStrategy.CACHE_ASIDE, InvalidationMode.MANUAL));
+    assertThat(policies.forType("taste_profiles").orElseThrow().ttl()).isEqualTo(Duration.ofHours(4));
+    assertThat(policies).isEqualTo(new CachePolicies("recipes", "recipes:invalidations",
+        new CachePolicies.RedisLocation("redis.shop.svc", 6379, true), CachePolicies.seedDefaults("recipes").byType()));
   }
 
   @Test
-  void durationsInEverySpellingTheCrdAndPeopleUse() {
-    assertThat(CachePolicies.parseDuration("250ms")).isEqualTo(Duration.ofMillis(250));
-    assertThat(CachePolicies.parseDuration("90s")).isEqualTo(Duration.ofSeconds(90));
-    assertThat(CachePolicies.parseDuration("15m")).isEqualTo(Duration.ofMinutes(15));
-    assertThat(CachePolicies.parseDuration("4h")).isEqualTo(Duration.ofHours(4));
-    assertThat(CachePolicies.parseDuration("1d")).isEqualTo(Duration.ofDays(1));
-    assertThat(CachePolicies.parseDuration(" 3600 ")).isEqualTo(Duration.ofHours(1));
-    assertThat(CachePolicies.parseDuration("PT1H30M")).isEqualTo(Duration.ofMinutes(90));
-    assertThatThrownBy(() -> CachePolicies.parseDuration("soon")).isInstanceOf(IllegalArgumentException.class);
+  void theRedisLocationBecomesAUriWithTheSecretsCredentials() {
+    var location = new CachePolicies.RedisLocation("redis.shop.svc", 6380, true);
+    var uri = location.uri("app", "s3cret");
+    assertThat(uri.getHost()).isEqualTo("redis.shop.svc");
+    assertThat(uri.getPort()).isEqualTo(6380);
+    assertThat(uri.isSsl()).isTrue();
+    assertThat(uri.isVerifyPeer()).isTrue();
+    var credentials = uri.getCredentialsProvider().resolveCredentials().block();
+    assertThat(credentials.getUsername()).isEqualTo("app");
+    assertThat(credentials.getPassword()).containsExactly("s3cret".toCharArray());
+    assertThat(uri.toString()).doesNotContain("s3cret");
+    assertThat(new CachePolicies.RedisLocation("r", 6379, false).uri(null, null)
+        .getCredentialsProvider().resolveCredentials().block().hasPassword()).isFalse();
   }
 
   @Test
-  void aTypeWithoutAllThreeFieldsIsRejectedWithItsName() {
-    assertThatThrownBy(() -> CachePolicies.parse("keyPrefix=u:\nrecipes.ttl=30m\nrecipes.strategy=write-behind\n"))
-        .hasMessageContaining("recipes").hasMessageContaining("invalidation");
-    assertThatThrownBy(() -> CachePolicies.parse("recipes.ttl=30m\nrecipes.strategy=write-behind\n"
-        + "recipes.invalidation=manual\n")).hasMessageContaining("keyPrefix");
-    assertThatThrownBy(() -> CachePolicies.parse("keyPrefix=u:\nr.ttl=0s\nr.strategy=write-behind\nr.invalidation=manual"))
+  void refusesAnUnknownVersionAndIncompleteTypesNamingTheField() {
+    assertThatThrownBy(() -> CachePolicies.parse(OPERATOR_EXAMPLE.replace("\"formatVersion\" : 1", "\"formatVersion\" : 2")))
+        .hasMessageContaining("formatVersion 2 is not supported");
+    assertThatThrownBy(() -> CachePolicies.parse(OPERATOR_EXAMPLE.replace("\"ttlSeconds\" : 900,", "")))
+        .hasMessageContaining("ttlSeconds");
+    assertThatThrownBy(() -> CachePolicies.parse(OPERATOR_EXAMPLE.replace("\"ttlSeconds\" : 900", "\"ttlSeconds\" : 0")))
         .hasMessageContaining("ttl");
-    assertThatThrownBy(() -> CachePolicies.parse("keyPrefix=u:\nr.ttl=1s\nr.strategy=write-around\nr.invalidation=manual"))
+    assertThatThrownBy(() -> CachePolicies.parse(OPERATOR_EXAMPLE.replace("write-behind", "write-around")))
         .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> CachePolicies.parse(OPERATOR_EXAMPLE.replace("\"dataType\" : \"recipes\"",
+        "\"dataType\" : \"user_profiles\""))).hasMessageContaining("appears twice");
+    assertThatThrownBy(() -> CachePolicies.parse(OPERATOR_EXAMPLE.replace("\"keyPrefix\" : \"recipes\",", "")))
+        .hasMessageContaining("keyPrefix");
+    assertThatThrownBy(() -> CachePolicies.parse("{\"formatVersion\": 1, \"keyPrefix\": \"u\","
+        + " \"invalidationChannel\": \"u:invalidations\"}")).hasMessageContaining("types");
   }
 
   @Test
-  void seedDefaultsAreTheSeedsTable() {
-    CachePolicies seed = CachePolicies.seedDefaults("u:");
+  void seedDefaultsAreTheSeedsTableWithTheOperatorsChannelName() {
+    CachePolicies seed = CachePolicies.seedDefaults("u");
+    assertThat(seed.invalidationChannel()).isEqualTo("u:invalidations");
+    assertThat(seed.redis()).isNull();
     assertThat(seed.byType()).hasSize(4);
-    assertThat(seed.forType("user_profiles").orElseThrow().ttl()).isEqualTo(Duration.ofHours(1));
-    assertThat(seed.forType("recipes").orElseThrow().writeStrategy()).isEqualTo(WriteStrategy.WRITE_BEHIND);
     assertThat(seed.forType("search_results").orElseThrow().invalidation()).isEqualTo(InvalidationMode.MANUAL);
-    assertThat(seed.forType("taste_profiles").orElseThrow().ttl()).isEqualTo(Duration.ofHours(4));
   }
 }

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * keys are removed by someone who does not publish (keyspace notifications).
  */
 class RedisOutageIT {
-  private static final String PREFIX = "outage:";
+  private static final String PREFIX = "outage";
   private static ScratchDatabase database;
   private static KeyValueTable table;
 
@@ -30,6 +30,7 @@ class RedisOutageIT {
 
   @AfterAll
   static void dropDatabase() throws Exception {
+    table.close();
     database.close();
   }
 

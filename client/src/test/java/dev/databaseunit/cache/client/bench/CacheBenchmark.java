@@ -156,7 +156,7 @@ public final class CacheBenchmark {
 
   private Result run(String name, Setup setup, boolean warm) throws Exception {
     System.out.println("running " + name);
-    String prefix = "bench" + UUID.randomUUID().toString().substring(0, 6) + ":";
+    String prefix = "bench" + UUID.randomUUID().toString().substring(0, 6);
     CachePolicies policies = CachePolicies.seedDefaults(prefix);
     List<TwoLevelCache> caches = new ArrayList<>();
     List<CachedType<String>> types = new ArrayList<>();
@@ -314,14 +314,14 @@ public final class CacheBenchmark {
       SetArgs ttl = SetArgs.Builder.px(Duration.ofMinutes(30));
       try (ResultSet rows = db.createStatement().executeQuery("SELECT id, email, display_name FROM users")) {
         while (rows.next()) {
-          pending.add(commands.set(prefix + "user_profiles:" + rows.getLong(1), rows.getString(2) + "\u001f" + rows.getString(3), ttl));
+          pending.add(commands.set(prefix + ":user_profiles:" + rows.getLong(1), rows.getString(2) + "\u001f" + rows.getString(3), ttl));
           flushEvery(connection, pending);
         }
       }
       try (ResultSet rows = db.createStatement().executeQuery(
           "SELECT id, user_id, title, cuisine_type, difficulty_level, instructions FROM recipes")) {
         while (rows.next()) {
-          pending.add(commands.set(prefix + "recipes:" + rows.getLong(1), rows.getLong(2) + "\u001f" + rows.getString(3)
+          pending.add(commands.set(prefix + ":recipes:" + rows.getLong(1), rows.getLong(2) + "\u001f" + rows.getString(3)
               + "\u001f" + rows.getString(4) + "\u001f" + rows.getShort(5) + "\u001f" + rows.getString(6), ttl));
           flushEvery(connection, pending);
         }
@@ -360,7 +360,7 @@ public final class CacheBenchmark {
         int key = keyOfRank[rank];
         boolean user = key < settings.users();
         String id = String.valueOf(user ? key + 1 : key - settings.users() + 1);
-        String cached = connection.sync().get(prefix + (user ? "user_profiles:" : "recipes:") + id);
+        String cached = connection.sync().get(prefix + (user ? ":user_profiles:" : ":recipes:") + id);
         if (cached != null) {
           checked++;
           String stored = backing(user).load(id).orElse(null);
@@ -380,7 +380,7 @@ public final class CacheBenchmark {
     try (StatefulRedisConnection<String, String> connection = client.connect()) {
       ScanCursor cursor = ScanCursor.INITIAL;
       do {
-        KeyScanCursor<String> page = connection.sync().scan(cursor, ScanArgs.Builder.matches(prefix + "*").limit(1_000));
+        KeyScanCursor<String> page = connection.sync().scan(cursor, ScanArgs.Builder.matches(prefix + ":*").limit(1_000));
         if (!page.getKeys().isEmpty()) {
           connection.sync().unlink(page.getKeys().toArray(String[]::new));
         }

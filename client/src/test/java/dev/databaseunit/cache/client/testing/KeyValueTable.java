@@ -5,16 +5,21 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A real table as the database behind a cached type: {@code kv(id text primary key, value text)} with a CHECK that
  * rejects values starting with "bad", so tests can make a database write fail for real.
  */
-public final class KeyValueTable implements CacheBacking<String> {
+public final class KeyValueTable implements CacheBacking<String>, AutoCloseable {
   private final ScratchDatabase database;
+  /** One connection per thread, as a pool would lend it: connecting per call is slow on a loaded machine. */
+  private final List<Connection> opened = new CopyOnWriteArrayList<>();
+  private final ThreadLocal<Connection> connection = new ThreadLocal<>();
   private final AtomicInteger loads = new AtomicInteger();
   private final AtomicInteger writeTransactions = new AtomicInteger();
 
@@ -31,8 +36,7 @@ public final class KeyValueTable implements CacheBacking<String> {
 
   /** The value in the database, bypassing every cache. */
   public Optional<String> read(String id) throws SQLException {
-    try (Connection connection = database.connect();
-        PreparedStatement select = connection.prepareStatement("SELECT value FROM kv WHERE id = ?")) {
+    try (PreparedStatement select = connection().prepareStatement("SELECT value FROM kv WHERE id = ?")) {
       select.setString(1, id);
       try (ResultSet rows = select.executeQuery()) {
         return rows.next() ? Optional.of(rows.getString(1)) : Optional.empty();
@@ -47,10 +51,10 @@ public final class KeyValueTable implements CacheBacking<String> {
 
   @Override
   public void write(Map<String, String> values, Runnable beforeCommit) throws SQLException {
-    try (Connection connection = database.connect();
-        PreparedStatement upsert = connection.prepareStatement(
-            "INSERT INTO kv (id, value) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET value = excluded.value")) {
-      connection.setAutoCommit(false);
+    Connection transaction = connection();
+    transaction.setAutoCommit(false);
+    try (PreparedStatement upsert = transaction.prepareStatement(
+        "INSERT INTO kv (id, value) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET value = excluded.value")) {
       for (var entry : values.entrySet()) {
         upsert.setString(1, entry.getKey());
         upsert.setString(2, entry.getValue());
@@ -58,26 +62,22 @@ public final class KeyValueTable implements CacheBacking<String> {
       }
       upsert.executeBatch();
       beforeCommit.run();
-      connection.commit();
+      transaction.commit();
       writeTransactions.incrementAndGet();
+    } catch (SQLException | RuntimeException e) {
+      transaction.rollback();
+      throw e;
+    } finally {
+      transaction.setAutoCommit(true);
     }
   }
 
   /** Changes a row behind the cache's back, as another application or a migration would. */
   public void update(String id, String value) throws SQLException {
-    try (Connection connection = database.connect();
-        PreparedStatement update = connection.prepareStatement("UPDATE kv SET value = ? WHERE id = ?")) {
+    try (PreparedStatement update = connection().prepareStatement("UPDATE kv SET value = ? WHERE id = ?")) {
       update.setString(1, value);
       update.setString(2, id);
       update.executeUpdate();
-    }
-  }
-
-  public long count() throws SQLException {
-    try (Connection connection = database.connect();
-        ResultSet rows = connection.createStatement().executeQuery("SELECT count(*) FROM kv")) {
-      rows.next();
-      return rows.getLong(1);
     }
   }
 
@@ -87,5 +87,22 @@ public final class KeyValueTable implements CacheBacking<String> {
 
   public int writeTransactions() {
     return writeTransactions.get();
+  }
+
+  private Connection connection() throws SQLException {
+    Connection current = connection.get();
+    if (current == null || current.isClosed()) {
+      current = database.connect();
+      opened.add(current);
+      connection.set(current);
+    }
+    return current;
+  }
+
+  @Override
+  public void close() throws SQLException {
+    for (Connection open : opened) {
+      open.close();
+    }
   }
 }
