@@ -96,9 +96,15 @@ final class RedisLayer implements AutoCloseable {
         }
       }
     });
-    this.connection = client.connect();
+    try {
+      this.connection = client.connect();
+      this.subscription = client.connectPubSub();
+    } catch (RuntimeException unreachable) {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+      resources.shutdown(0, 2, TimeUnit.SECONDS);
+      throw unreachable;
+    }
     this.commands = connection.async();
-    this.subscription = client.connectPubSub();
     subscription.addListener(new RedisPubSubAdapter<>() {
       @Override
       public void message(String from, String keys) {
