@@ -9,6 +9,7 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.SocketOptions;
+import io.lettuce.core.SslOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
@@ -16,6 +17,7 @@ import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,7 +72,9 @@ final class RedisLayer implements AutoCloseable {
   private final Set<String> staleKeys = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService retrier;
 
-  RedisLayer(RedisURI uri, String keyNamespace, String channel, Duration timeout, InvalidationListener listener) {
+  /** {@code trustedCertificates}: a PEM file of CA certificates for TLS, or null for the JVM's trust store. */
+  RedisLayer(RedisURI uri, String keyNamespace, String channel, Duration timeout, Path trustedCertificates,
+      InvalidationListener listener) {
     this.timeout = timeout;
     this.channel = channel;
     this.keyspacePattern = "__keyspace@" + uri.getDatabase() + "__:" + keyNamespace + "*";
@@ -79,7 +83,11 @@ final class RedisLayer implements AutoCloseable {
         .reconnectDelay(Delay.exponential(Duration.ofMillis(20), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
         .build();
     this.client = RedisClient.create(resources, uri);
-    client.setOptions(ClientOptions.builder()
+    ClientOptions.Builder options = ClientOptions.builder();
+    if (trustedCertificates != null) {
+      options.sslOptions(SslOptions.builder().jdkSslProvider().trustManager(trustedCertificates.toFile()).build());
+    }
+    client.setOptions(options
         .autoReconnect(true)
         // Fail at once while disconnected: a cache that queues commands during an outage turns every read
         // into a timeout instead of a database read.

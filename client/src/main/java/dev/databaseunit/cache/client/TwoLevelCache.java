@@ -5,6 +5,7 @@ import io.lettuce.core.RedisURI;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -40,7 +41,7 @@ public final class TwoLevelCache implements AutoCloseable {
     this.policies = builder.policies;
     this.settings = builder;
     this.l2 = new RedisLayer(builder.redis, policies.keyNamespace(), policies.invalidationChannel(), builder.redisTimeout,
-        new RedisLayer.InvalidationListener() {
+        builder.trustedCertificates, new RedisLayer.InvalidationListener() {
           @Override
           public void keyChanged(String key) {
             dropLocal(key);
@@ -120,6 +121,7 @@ public final class TwoLevelCache implements AutoCloseable {
     private Duration redisTimeout = Duration.ofMillis(250);
     private WriteBehindSettings writeBehind = WriteBehindSettings.defaults();
     private Ticker ticker = Ticker.systemTicker();
+    private Path trustedCertificates;
 
     private Builder(RedisURI redis, CachePolicies policies) {
       this.redis = Objects.requireNonNull(redis, "redis");
@@ -147,6 +149,15 @@ public final class TwoLevelCache implements AutoCloseable {
 
     public Builder writeBehind(WriteBehindSettings settings) {
       this.writeBehind = settings;
+      return this;
+    }
+
+    /**
+     * CA certificates (PEM) to verify a TLS Redis with, e.g. the mounted key of the Secret the policy document
+     * names in {@code redis.caSecret}; without it the JVM's trust store is used.
+     */
+    public Builder trustedCertificates(Path pemFile) {
+      this.trustedCertificates = pemFile;
       return this;
     }
 

@@ -20,15 +20,30 @@ public final class PrivateRedis implements AutoCloseable {
   private final Path dir;
   private final int port;
   private final List<String> extraArgs;
+  private final TestCertificates tls;
   private Process process;
 
   public PrivateRedis(String... extraArgs) throws IOException {
+    this(null, extraArgs);
+  }
+
+  private PrivateRedis(TestCertificates tls, String... extraArgs) throws IOException {
     this.dir = Files.createTempDirectory("private-redis");
     try (ServerSocket socket = new ServerSocket(0)) {
       this.port = socket.getLocalPort();
     }
+    this.tls = tls;
     this.extraArgs = List.of(extraArgs);
     start();
+  }
+
+  /** TLS only (no plain-text port), with a server certificate for 127.0.0.1 signed by {@code certificates}' CA. */
+  public static PrivateRedis withTls(TestCertificates certificates) throws IOException {
+    return new PrivateRedis(certificates);
+  }
+
+  public int port() {
+    return port;
   }
 
   public RedisURI uri() {
@@ -36,9 +51,15 @@ public final class PrivateRedis implements AutoCloseable {
   }
 
   public void start() throws IOException {
-    List<String> command = new ArrayList<>(List.of("/usr/bin/redis-server", "--port", String.valueOf(port),
-        "--bind", "127.0.0.1", "--dir", dir.toString(), "--save", "", "--appendonly", "yes",
-        "--appendfsync", "always", "--protected-mode", "no"));
+    List<String> command = new ArrayList<>(List.of("/usr/bin/redis-server", "--bind", "127.0.0.1",
+        "--dir", dir.toString(), "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--protected-mode", "no"));
+    if (tls == null) {
+      command.addAll(List.of("--port", String.valueOf(port)));
+    } else {
+      command.addAll(List.of("--port", "0", "--tls-port", String.valueOf(port), "--tls-auth-clients", "no",
+          "--tls-cert-file", tls.serverCertificate().toString(), "--tls-key-file", tls.serverKey().toString(),
+          "--tls-ca-cert-file", tls.ca().toString()));
+    }
     command.addAll(extraArgs);
     process = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(dir.resolve("redis.log").toFile()).start();
