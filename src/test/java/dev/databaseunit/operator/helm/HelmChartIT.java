@@ -7,6 +7,7 @@ import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
 import dev.databaseunit.operator.runtime.OperatorSettings;
 import dev.databaseunit.operator.status.Conditions;
+import dev.databaseunit.operator.testing.Commands;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.LocalServices;
 import dev.databaseunit.operator.testing.RestrictedPods;
@@ -30,7 +31,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -178,10 +178,6 @@ class HelmChartIT {
   private static String helm(String... args) throws Exception {
     List<String> command = new ArrayList<>(List.of(LocalServices.helm().toString()));
     command.addAll(List.of(args));
-    var process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(process.exitValue()).as("helm %s failed:%n%s", String.join(" ", args), output).isZero();
-    return output;
+    return Commands.run(command);
   }
 }
