@@ -39,7 +39,7 @@ public final class DatabaseUnitOperator {
         o.withLeaderElectionConfiguration(new LeaderElectionConfiguration(OperatorSettings.LEASE_NAME,
             settings.leaseNamespace(), LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
             LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE, LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE,
-            null, null, settings.exitOnLostLeadership()));
+            settings.leaderIdentity(), null, settings.exitOnLostLeadership()));
       }
     });
     var result = new DatabaseUnitOperator(operator);
