@@ -41,10 +41,11 @@ public final class PoolBench {
   public static void main(String[] args) throws Exception {
     int low = args.length > 0 ? Integer.parseInt(args[0]) : 8;
     int spike = args.length > 1 ? Integer.parseInt(args[1]) : 60;
-    int lowSeconds = args.length > 2 ? Integer.parseInt(args[2]) : 30;
-    int spikeSeconds = args.length > 3 ? Integer.parseInt(args[3]) : 60;
+    int lowSeconds = args.length > 2 ? Integer.parseInt(args[2]) : 20;
+    int spikeSeconds = args.length > 3 ? Integer.parseInt(args[3]) : 45;
+    int afterSeconds = args.length > 4 ? Integer.parseInt(args[4]) : 75;
     List<Phase> phases = List.of(new Phase("low", low, lowSeconds), new Phase("spike", spike, spikeSeconds),
-        new Phase("low again", low, lowSeconds));
+        new Phase("low again", low, afterSeconds));
     var services = LocalServices.get();
     String adminUrl = "jdbc:postgresql://" + services.postgresHost() + ":" + services.postgresPort() + "/postgres";
     int maxConnections;
@@ -191,7 +192,10 @@ public final class PoolBench {
         + "in-process, seed thresholds and steps (min 5, initial 10, max 50, +5 above 0.8, -2 below 0.3), sample interval "
         + "500ms, window 1s, cooldown 1s (production defaults are 10s/60s/120s). Latency p95 is pgbench's per-transaction "
         + "latency, which includes the time a client waits in PgBouncer's queue; avg wait is PgBouncer's own "
-        + "total_wait_time / transactions.\n\n",
+        + "total_wait_time / transactions. Server connections are those PgBouncer holds open (active, idle, used): "
+        + "a static pool keeps the ones a spike opened until server_idle_timeout (600s by default), the adaptive "
+        + "pool closes them as it shrinks, so the connection ratio depends on how long the low phase after a spike "
+        + "lasts; see the per-phase rows.\n\n",
         Runtime.getRuntime().availableProcessors(), freeConnections,
         String.join(" → ", phases.stream().map(p -> p.name() + " " + p.clients() + " clients " + p.seconds() + "s").toList())));
     md.append("| scenario | phase | TPS | latency p95 (ms) | avg wait (ms) | avg server conns | peak server conns |\n");

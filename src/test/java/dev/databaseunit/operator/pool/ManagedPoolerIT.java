@@ -92,10 +92,11 @@ class ManagedPoolerIT {
     });
     await().atMost(TIMEOUT).until(() -> get(ConfigMap.class, "orders-pooler").getData().get("pgbouncer.ini")
         .contains("default_pool_size = 12\n"));
+    // the Deployment is applied after the ConfigMap: its new config hash rolls the pods
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(get(Deployment.class, "orders-pooler").getSpec().getTemplate()
+        .getMetadata().getAnnotations()).doesNotContainEntry("databaseunit.dev/config-hash", hash));
     assertThat(get(ConfigMap.class, "orders-pooler").getMetadata().getUid()).isEqualTo(config.getMetadata().getUid());
     assertThat(decode(get(Secret.class, "orders-pooler-auth"), "admin-password")).isEqualTo(adminPassword);
-    assertThat(get(Deployment.class, "orders-pooler").getSpec().getTemplate().getMetadata().getAnnotations())
-        .doesNotContainEntry("databaseunit.dev/config-hash", hash);
 
     // a ready pod (reported by hand: nothing runs pods here) starts the loop against the Service
     client.resource(get(Deployment.class, "orders-pooler")).editStatus(d -> {
@@ -107,6 +108,20 @@ class ManagedPoolerIT {
       assertThat(degraded.getStatus()).isEqualTo("True");
       assertThat(degraded.getReason()).isEqualTo("PoolerUnreachable");
       assertThat(degraded.getMessage()).contains("orders-pooler." + namespace + ".svc:6432");
+    });
+
+    // turning the pooler off removes its objects and its status
+    client.resources(DatabaseUnit.class).inNamespace(namespace).withName("orders").edit(u -> {
+      var edited = unit(db, "enabled: false");
+      edited.setMetadata(u.getMetadata());
+      return edited;
+    });
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      assertThat(get(Deployment.class, "orders-pooler")).isNull();
+      assertThat(get(ConfigMap.class, "orders-pooler")).isNull();
+      assertThat(get(Service.class, "orders-pooler")).isNull();
+      assertThat(get(Secret.class, "orders-pooler-auth")).isNull();
+      assertThat(condition("Degraded").getStatus()).isEqualTo("False");
     });
   }
 
@@ -124,6 +139,10 @@ class ManagedPoolerIT {
   }
 
   private DatabaseUnit unit(TestDatabase db, int initialSize) {
+    return unit(db, "initialSize: " + initialSize + "\n    sampleInterval: 500ms");
+  }
+
+  private DatabaseUnit unit(TestDatabase db, String pooler) {
     String yaml = """
         apiVersion: databaseunit.dev/v1alpha1
         kind: DatabaseUnit
@@ -141,9 +160,8 @@ class ManagedPoolerIT {
               tls:
                 mode: disable
           pooler:
-            initialSize: %d
-            sampleInterval: 500ms
-        """.formatted(namespace, db.host(), db.port(), db.name(), initialSize);
+            %s
+        """.formatted(namespace, db.host(), db.port(), db.name(), pooler);
     return client.getKubernetesSerialization().unmarshal(yaml, DatabaseUnit.class);
   }
 }
