@@ -242,9 +242,4 @@ public final class PoolerCapability implements UnitCapability {
   public void unitDeleted(String unitKey) {
     stopLoop(unitKey);
   }
-
-  /** The live controller of a unit, for tests and the benchmark. */
-  Optional<PoolController> controller(String unitKey) {
-    return Optional.ofNullable(loops.get(unitKey)).map(l -> l.controller);
-  }
 }

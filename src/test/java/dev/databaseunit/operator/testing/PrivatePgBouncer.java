@@ -170,10 +170,6 @@ public final class PrivatePgBouncer implements AutoCloseable {
     launch();
   }
 
-  public boolean running() {
-    return pid != null && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
-  }
-
   private boolean portOpen() {
     try (var socket = new Socket("127.0.0.1", port)) {
       return true;
