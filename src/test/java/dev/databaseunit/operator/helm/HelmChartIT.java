@@ -58,7 +58,8 @@ class HelmChartIT {
       for (List<String> values : List.<List<String>>of(
           List.of(),
           List.of("--set", "rbac.scope=namespaced", "--set", "watchNamespaces={apps,shop}"),
-          List.of("--set", "metrics.serviceMonitor.enabled=true", "--set", "replicaCount=1"))) {
+          List.of("--set", "metrics.serviceMonitor.enabled=true", "--set", "replicaCount=1",
+              "--set", "prometheusRule.enabled=true", "--set", "dashboards.enabled=true"))) {
         String namespace = cluster.createNamespace(client, "chart");
         List<HasMetadata> objects = render(client, namespace, values);
         assertThat(objects).extracting(HasMetadata::getKind).contains("Deployment", "ServiceAccount", "CustomResourceDefinition");
