@@ -6,13 +6,11 @@ import static org.awaitility.Awaitility.await;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
 import dev.databaseunit.operator.runtime.OperatorSettings;
-import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.TestDatabase;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
@@ -22,7 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,11 +36,13 @@ class ManagedPoolerIT {
   private KubernetesClient client;
   private String namespace;
   private DatabaseUnitOperator operator;
+  private PoolerTestUnits units;
 
   @BeforeEach
   void start(KubeCluster cluster) {
     client = cluster.newClient();
     namespace = cluster.createNamespace(client, "du-managed-pooler");
+    units = new PoolerTestUnits(client, namespace);
     operator = DatabaseUnitOperator.create(client, new SimpleMeterRegistry(),
         new OperatorSettings(Set.of(namespace), false, namespace, 0, false), Clock.systemUTC());
     operator.start();
@@ -58,14 +57,13 @@ class ManagedPoolerIT {
 
   @Test
   void rendersOwnedObjectsUpdatesThemInPlaceAndStartsTheLoopWhenReady(TestDatabase db) {
-    client.resource(new SecretBuilder().withNewMetadata().withName("db").withNamespace(namespace).endMetadata()
-        .withStringData(Map.of("username", db.user(), "password", db.password())).build()).create();
+    units.createDatabaseSecret(db);
     client.resource(unit(db, 10)).create();
 
     // the Service is applied last
     await().atMost(TIMEOUT).until(() -> get(Service.class, "orders-pooler"), s -> s != null);
     var config = get(ConfigMap.class, "orders-pooler");
-    String uid = client.resources(DatabaseUnit.class).inNamespace(namespace).withName("orders").get().getMetadata().getUid();
+    String uid = units.get().getMetadata().getUid();
     assertThat(config.getData().get("pgbouncer.ini"))
         .contains(db.name() + " = host='" + db.host() + "' port='" + db.port() + "' dbname='" + db.name() + "'")
         .contains("default_pool_size = 10\n", "pool_mode = transaction\n", "server_tls_sslmode = disable\n");
@@ -134,34 +132,14 @@ class ManagedPoolerIT {
   }
 
   private io.fabric8.kubernetes.api.model.Condition condition(String type) {
-    var unit = client.resources(DatabaseUnit.class).inNamespace(namespace).withName("orders").get();
-    return unit.getStatus() == null ? null : Conditions.find(unit.getStatus().conditions(), type);
+    return units.condition(type);
   }
 
   private DatabaseUnit unit(TestDatabase db, int initialSize) {
-    return unit(db, "initialSize: " + initialSize + "\n    sampleInterval: 500ms");
+    return units.unit(db, "initialSize: " + initialSize + "\n    sampleInterval: 500ms");
   }
 
   private DatabaseUnit unit(TestDatabase db, String pooler) {
-    String yaml = """
-        apiVersion: databaseunit.dev/v1alpha1
-        kind: DatabaseUnit
-        metadata:
-          name: orders
-          namespace: %s
-        spec:
-          postgres:
-            external:
-              host: %s
-              port: %d
-              database: %s
-              credentials:
-                secretName: db
-              tls:
-                mode: disable
-          pooler:
-            %s
-        """.formatted(namespace, db.host(), db.port(), db.name(), pooler);
-    return client.getKubernetesSerialization().unmarshal(yaml, DatabaseUnit.class);
+    return units.unit(db, pooler);
   }
 }
