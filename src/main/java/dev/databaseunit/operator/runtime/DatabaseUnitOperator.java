@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.runtime;
 
+import dev.databaseunit.operator.cache.CacheCapability;
 import dev.databaseunit.operator.databaseunit.DatabaseUnitReconciler;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
 import dev.databaseunit.operator.postgres.CaCertificates;
@@ -56,6 +57,7 @@ public final class DatabaseUnitOperator {
     // ----- pooler -----
 
     // ----- cache -----
+    capabilities.add(result.closeOnStop(new CacheCapability(client, events, clock, registry, dataSources.caFiles())));
 
     // ----- end of capabilities -----
     result.register(new DatabaseUnitReconciler(events, clock, dataSources, capabilities), settings);

@@ -33,7 +33,7 @@ class ReferenceCheckTest {
   }
 
   private static CacheSpec externalCache() {
-    var ext = new CacheSpec.ExternalRedis("redis", 6379, new CredentialsRef("redis", "username", "password"), true);
+    var ext = new CacheSpec.ExternalRedis("redis", 6379, new CredentialsRef("redis", "username", "password"), true, null);
     return new CacheSpec(ext, null, "256mb", null, null, List.of(), null);
   }
 
@@ -88,7 +88,7 @@ class ReferenceCheckTest {
 
   @Test
   void cacheWithoutCredentialsNeedsNoSecret() {
-    var openRedis = new CacheSpec(new CacheSpec.ExternalRedis("redis", 6379, null, false), null, "256mb", null, null, List.of(), null);
+    var openRedis = new CacheSpec(new CacheSpec.ExternalRedis("redis", 6379, null, false, null), null, "256mb", null, null, List.of(), null);
     assertThat(ReferenceCheck.referencesOf(external(null, null, openRedis, null))).hasSize(1);
   }
 }

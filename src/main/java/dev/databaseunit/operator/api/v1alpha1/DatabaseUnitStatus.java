@@ -79,6 +79,7 @@ public record DatabaseUnitStatus(
       Long evictedKeys,
       Long usedMemoryBytes,
       Long maxMemoryBytes,
+      @JsonPropertyDescription("Commands per second Redis reported (instantaneous_ops_per_sec).") Long opsPerSecond,
       @JsonPropertyDescription("Time from a row change to the UNLINK of its key, last measured, in milliseconds.")
           Double invalidationLagMillis,
       @JsonPropertyDescription("The last manual invalidation carried out.") LastInvalidation lastInvalidation) {}
