@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests and the local stack need: PostgreSQL 15 with pgvector, PgBouncer,
-# Redis and build tools. Idempotent: it does nothing when everything is present.
+# Redis, openssl (test certificates) and build tools. Idempotent: it does nothing when everything is present.
 source "$(dirname "$0")/lib.sh"
 
-PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib pgbouncer redis-server make gcc dpkg-dev)
+PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib pgbouncer redis-server openssl make gcc dpkg-dev)
 VECTOR_CONTROL="/usr/share/postgresql/$PG_MAJOR/extension/vector.control"
 
 missing=()
