@@ -85,7 +85,7 @@ public final class CacheCapability implements UnitCapability, AutoCloseable {
     if (spec == null) {
       return removeCache(context, status);
     }
-    var policy = EffectiveCachePolicy.of(unit.getMetadata().getName(), spec);
+    var policy = EffectiveCachePolicy.of(unit.getMetadata().getNamespace(), unit.getMetadata().getName(), spec);
     UnitState state = units.computeIfAbsent(context.unitKey(), key -> new UnitState());
     var values = metrics.of(context.unitKey());
     CacheStatus previous = status.cache();

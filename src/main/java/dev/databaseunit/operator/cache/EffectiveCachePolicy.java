@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -23,8 +24,10 @@ import java.util.Optional;
  * @param maxMemoryBytes Redis maxmemory in bytes (Redis units: 1kb = 1024, 1mb = 1024², 1gb = 1024³)
  * @param evictionPolicy Redis maxmemory-policy, as Redis spells it
  */
-@JsonPropertyOrder({"formatVersion", "unit", "keyPrefix", "keyFormat", "invalidationChannel", "maxMemoryBytes", "evictionPolicy", "types"})
-public record EffectiveCachePolicy(String unit, String keyPrefix, long maxMemoryBytes, String evictionPolicy, List<TypePolicy> types) {
+@JsonPropertyOrder({"formatVersion", "unit", "redis", "keyPrefix", "keyFormat", "invalidationChannel", "maxMemoryBytes",
+    "evictionPolicy", "types"})
+public record EffectiveCachePolicy(String unit, RedisLocation redis, String keyPrefix, long maxMemoryBytes, String evictionPolicy,
+    List<TypePolicy> types) {
   /** Version of the published format; bumped only for changes a reader must know about. */
   public static final int FORMAT_VERSION = 1;
   /** Key of the policy ConfigMap that holds the JSON document. */
@@ -34,6 +37,16 @@ public record EffectiveCachePolicy(String unit, String keyPrefix, long maxMemory
       .setSerializationInclusion(JsonInclude.Include.NON_NULL)
       // Derived fields (formatVersion, keyFormat, invalidationChannel) are written for readers, not read back.
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+  /**
+   * Where applications find the unit's Redis: names of Secrets, never their contents.
+   *
+   * @param credentialsSecret Secret with the user name and password (keys usernameKey and passwordKey); null for an open server
+   * @param caSecret Secret with the CA bundle (key caKey) that signed the server certificate; null for the system trust store
+   */
+  @JsonPropertyOrder({"host", "port", "tls", "credentialsSecret", "usernameKey", "passwordKey", "caSecret", "caKey"})
+  public record RedisLocation(String host, int port, boolean tls, String credentialsSecret, String usernameKey, String passwordKey,
+      String caSecret, String caKey) {}
 
   /**
    * One data type.
@@ -51,14 +64,31 @@ public record EffectiveCachePolicy(String unit, String keyPrefix, long maxMemory
     }
   }
 
-  public static EffectiveCachePolicy of(String unitName, CacheSpec spec) {
+  /** @param namespace the unit's namespace, part of a managed Redis' Service name */
+  public static EffectiveCachePolicy of(String namespace, String unitName, CacheSpec spec) {
     String prefix = spec.keyPrefix() != null ? spec.keyPrefix() : unitName;
     long maxMemory = memoryBytes(spec.maxMemory() != null ? spec.maxMemory() : defaultOf("maxMemory"));
     String eviction = spec.evictionPolicy() != null ? wireName(spec.evictionPolicy()) : defaultOf("evictionPolicy");
     List<CachePolicy> policies = spec.policies() != null && !spec.policies().isEmpty() ? spec.policies() : defaultPolicies();
     var types = policies.stream().map(p -> new TypePolicy(p.dataType(), parseDuration(p.ttl()).toSeconds(),
         wireName(p.strategy()), wireName(p.invalidation()), p.sourceTable(), p.keyColumn())).toList();
-    return new EffectiveCachePolicy(unitName, prefix, maxMemory, eviction, types);
+    return new EffectiveCachePolicy(unitName, location(namespace, unitName, spec), prefix, maxMemory, eviction, types);
+  }
+
+  private static RedisLocation location(String namespace, String unitName, CacheSpec spec) {
+    CacheSpec.ExternalRedis external = spec.external();
+    if (external == null) {
+      return new RedisLocation(ManagedRedis.serviceHost(unitName, namespace), ManagedRedis.PORT, false,
+          ManagedRedis.credentialsSecret(unitName), "username", "password", null, null);
+    }
+    var credentials = external.credentials();
+    var ca = external.caSecret();
+    return new RedisLocation(external.host(), external.port() != null ? external.port() : ManagedRedis.PORT,
+        Boolean.TRUE.equals(external.tls()),
+        credentials != null ? credentials.secretName() : null,
+        credentials != null ? Objects.requireNonNullElse(credentials.usernameKey(), "username") : null,
+        credentials != null ? Objects.requireNonNullElse(credentials.passwordKey(), "password") : null,
+        ca != null ? ca.name() : null, ca != null ? ca.key() : null);
   }
 
   @JsonProperty

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 class CacheDecisionsTest {
   private static final EffectiveCachePolicy POLICY =
-      EffectiveCachePolicy.of("u", new CacheSpec(null, null, "1mb", CacheSpec.EvictionPolicy.ALLKEYS_LFU, null, null, null));
+      EffectiveCachePolicy.of("ns", "u", new CacheSpec(null, null, "1mb", CacheSpec.EvictionPolicy.ALLKEYS_LFU, null, null, null));
   private static final Map<String, String> MATCHING = Map.of("maxmemory", "1048576", "maxmemory-policy", "allkeys-lfu");
 
   @Test

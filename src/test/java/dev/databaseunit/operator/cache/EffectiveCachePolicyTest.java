@@ -19,7 +19,7 @@ class EffectiveCachePolicyTest {
 
   @Test
   void anEmptySpecGetsTheSeedDefaults() {
-    var policy = EffectiveCachePolicy.of("recipes", spec(null, null));
+    var policy = EffectiveCachePolicy.of("shop", "recipes", spec(null, null));
 
     assertThat(policy.keyPrefix()).isEqualTo("recipes");
     assertThat(policy.maxMemoryBytes()).isEqualTo(256L * 1024 * 1024);
@@ -36,7 +36,7 @@ class EffectiveCachePolicyTest {
   void explicitValuesWin() {
     var spec = new CacheSpec(null, null, "2gb", CacheSpec.EvictionPolicy.VOLATILE_TTL, "shop",
         List.of(new CachePolicy("carts", "90s", CachePolicy.Strategy.CACHE_ASIDE, CachePolicy.InvalidationMode.MANUAL, null, null)), null);
-    var policy = EffectiveCachePolicy.of("recipes", spec);
+    var policy = EffectiveCachePolicy.of("shop", "recipes", spec);
 
     assertThat(policy.maxMemoryBytes()).isEqualTo(2L << 30);
     assertThat(policy.evictionPolicy()).isEqualTo("volatile-ttl");
@@ -48,12 +48,25 @@ class EffectiveCachePolicyTest {
   }
 
   @Test
+  void theDocumentNamesWhereRedisIsButNoSecretValue() {
+    var external = new CacheSpec.ExternalRedis("cache.example", null, new dev.databaseunit.operator.api.v1alpha1.CredentialsRef("r", null, "pw"),
+        true, new dev.databaseunit.operator.api.v1alpha1.SecretKeyRef("r-ca", "ca.crt"));
+    var spec = new CacheSpec(external, null, null, null, null, null, null);
+
+    assertThat(EffectiveCachePolicy.of("shop", "recipes", spec).redis())
+        .isEqualTo(new EffectiveCachePolicy.RedisLocation("cache.example", 6379, true, "r", "username", "pw", "r-ca", "ca.crt"));
+    assertThat(EffectiveCachePolicy.of("shop", "recipes", spec(null, null)).redis())
+        .isEqualTo(new EffectiveCachePolicy.RedisLocation("recipes-redis.shop.svc", 6379, false, "recipes-redis-credentials",
+            "username", "password", null, null));
+  }
+
+  @Test
   void theDocumentRoundTripsAndIsStable() {
-    var policy = EffectiveCachePolicy.of("recipes", spec("app.v2", null));
+    var policy = EffectiveCachePolicy.of("shop", "recipes", spec("app.v2", null));
     String json = policy.toJson();
 
     assertThat(EffectiveCachePolicy.fromJson(json)).isEqualTo(policy);
-    assertThat(EffectiveCachePolicy.of("recipes", spec("app.v2", null)).toJson()).isEqualTo(json);
+    assertThat(EffectiveCachePolicy.of("shop", "recipes", spec("app.v2", null)).toJson()).isEqualTo(json);
     assertThat(json).contains("\"formatVersion\" : 1", "\"keyFormat\" : \"app.v2:<dataType>:<id>\"",
         "\"invalidationChannel\" : \"app.v2:invalidations\"", "\"ttlSeconds\" : 3600");
     assertThat(json.indexOf("formatVersion")).isLessThan(json.indexOf("types"));
