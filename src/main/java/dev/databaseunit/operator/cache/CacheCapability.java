@@ -21,6 +21,7 @@ import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisException;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
@@ -50,6 +51,8 @@ public final class CacheCapability implements UnitCapability, AutoCloseable {
     volatile String appliedRunId;
     volatile Instant lastTtlSweep;
     volatile InvalidationListener listener;
+    /** The database the triggers were installed in, to remove them when the unit is deleted. */
+    volatile PostgresTarget triggersIn;
     final AtomicLong lastLagMicros = new AtomicLong(-1);
   }
 
@@ -159,6 +162,7 @@ public final class CacheCapability implements UnitCapability, AutoCloseable {
     } catch (SQLException e) {
       throw DatabaseFailures.classify(target, e);
     }
+    state.triggersIn = policy.eventDrivenTypes().isEmpty() ? null : target;
     InvalidationListener listener = state.listener;
     if (policy.eventDrivenTypes().isEmpty()) {
       stopListener(state);
@@ -251,16 +255,14 @@ public final class CacheCapability implements UnitCapability, AutoCloseable {
         + DatabaseFailures.redact(root.getMessage(), password), e);
   }
 
-  /** spec.cache was removed: stop the listener, drop our triggers and forget the unit's Redis. */
+  /** spec.cache was removed: stop the listener, drop our triggers and queue, and forget the unit's Redis. */
   private Outcome removeCache(UnitContext context, DatabaseUnitStatus status) {
     releaseUnit(context.unitKey());
     if (status.cache() != null && context.dataSource().isPresent()) {
       try (Connection connection = context.dataSource().get().getConnection()) {
-        InvalidationTriggers.ensure(connection, java.util.List.of());
+        InvalidationTriggers.uninstall(connection);
       } catch (SQLException e) {
         return Outcome.degraded(status, DatabaseFailures.classify(context.target().orElseThrow(), e));
-      } catch (UnitProblem p) {
-        return Outcome.degraded(status, p);
       }
     }
     return Outcome.done(status.withCache(null));
@@ -274,18 +276,29 @@ public final class CacheCapability implements UnitCapability, AutoCloseable {
     }
   }
 
-  private void releaseUnit(String unitKey) {
+  private UnitState releaseUnit(String unitKey) {
     UnitState state = units.remove(unitKey);
     if (state != null) {
       stopListener(state);
     }
     servers.close(unitKey);
     metrics.remove(unitKey);
+    return state;
   }
 
+  /** Also removes the triggers and queue: nobody would drain the queue any more. */
   @Override
   public void unitDeleted(String unitKey) {
-    releaseUnit(unitKey);
+    UnitState state = releaseUnit(unitKey);
+    PostgresTarget target = state != null ? state.triggersIn : null;
+    if (target != null) {
+      try (Connection connection = DriverManager.getConnection(target.jdbcUrl(), target.jdbcProperties(caFiles))) {
+        InvalidationTriggers.uninstall(connection);
+      } catch (SQLException e) {
+        log.warn("Could not remove the cache invalidation triggers of {} from {}: {}", unitKey, target,
+            DatabaseFailures.redact(e.getMessage(), target.password()));
+      }
+    }
   }
 
   @Override

@@ -68,7 +68,7 @@ final class InvalidationTriggers {
    * no policy asks for any more.
    */
   static void ensure(Connection connection, List<TypePolicy> eventDriven) throws SQLException, UnitProblem {
-    if (!installedVersion(connection).equals(FUNCTION_VERSION)) {
+    if (!eventDriven.isEmpty() && !installedVersion(connection).equals(FUNCTION_VERSION)) {
       inTransaction(connection, () -> {
         try (var s = connection.createStatement()) {
           s.execute(INSTALL);
@@ -81,12 +81,7 @@ final class InvalidationTriggers {
       wanted.add(new Installed(tableOid(connection, type), triggerName(type.dataType()), List.of(type.dataType(), type.keyColumn())));
     }
     Map<Installed, String> present = installed(connection);
-    for (var trigger : present.entrySet()) {
-      if (!wanted.contains(trigger.getKey())) {
-        inTransaction(connection, () -> execute(connection, "DROP TRIGGER IF EXISTS " + SqlIdentifier.quote(trigger.getKey().name())
-            + " ON " + trigger.getValue()));
-      }
-    }
+    dropAllBut(connection, present, wanted);
     for (int i = 0; i < wanted.size(); i++) {
       Installed trigger = wanted.get(i);
       TypePolicy type = eventDriven.get(i);
@@ -97,6 +92,24 @@ final class InvalidationTriggers {
           execute(connection, "CREATE TRIGGER " + SqlIdentifier.quote(trigger.name()) + " AFTER UPDATE OR DELETE ON " + table
               + " FOR EACH ROW EXECUTE FUNCTION " + FUNCTION + "(" + literal(type.dataType()) + ", " + literal(type.keyColumn()) + ")");
         });
+      }
+    }
+  }
+
+  /**
+   * Removes everything {@link #ensure} installed: a trigger without its listener would fill the queue forever.
+   * Keys still queued are dropped with it (the unit no longer manages a cache).
+   */
+  static void uninstall(Connection connection) throws SQLException {
+    dropAllBut(connection, installed(connection), List.of());
+    inTransaction(connection, () -> execute(connection, "DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE"));
+  }
+
+  private static void dropAllBut(Connection connection, Map<Installed, String> present, List<Installed> wanted) throws SQLException {
+    for (var trigger : present.entrySet()) {
+      if (!wanted.contains(trigger.getKey())) {
+        inTransaction(connection, () -> execute(connection, "DROP TRIGGER IF EXISTS " + SqlIdentifier.quote(trigger.getKey().name())
+            + " ON " + trigger.getValue()));
       }
     }
   }
