@@ -4,32 +4,26 @@ import dev.databaseunit.operator.cache.EffectiveCachePolicy.TypePolicy;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.postgres.SqlIdentifier;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * The database side of event-driven invalidation. A row trigger on each source table appends the changed key
- * (the old key on UPDATE and DELETE, the new one too when an UPDATE changed the key column) to a queue table and
- * NOTIFYs the listener. The queue, not the notification, carries the keys: a notification is lost while the
- * listener is disconnected, a committed queue row is not, and the listener deletes rows only after their keys
- * were unlinked. Installed idempotently with direct DDL (check, then act).
+ * (the old key on UPDATE and DELETE, the new one too when an UPDATE changed the key column) to a queue table,
+ * and a statement trigger NOTIFYs the listener once per statement. The queue, not the notification, carries the
+ * keys: a notification is lost while the listener is disconnected, a committed queue row is not, and the listener
+ * deletes rows only after their keys were unlinked. Installed idempotently with direct DDL (check, then act).
  */
 final class InvalidationTriggers {
   static final String SCHEMA = "databaseunit_cache";
-  static final String QUEUE = SCHEMA + ".pending_invalidations";
-  static final String FUNCTION = SCHEMA + ".enqueue_invalidation";
   /** NOTIFY channel; the payload is the data type, only a wake-up signal. */
   static final String CHANNEL = "databaseunit_cache_invalidation";
-  private static final String TRIGGER_PREFIX = "du_cache_";
-
-  /** Bumped when the function below changes, so an older operator's function is replaced. */
-  private static final String FUNCTION_VERSION = "databaseunit-cache-invalidation v1";
+  private static final String PREFIX = "du_cache_";
+  private static final String NOTIFY_FUNCTION = SCHEMA + ".notify_invalidation";
 
   private static final String INSTALL = """
       CREATE SCHEMA IF NOT EXISTS databaseunit_cache;
@@ -39,22 +33,8 @@ final class InvalidationTriggers {
         key        text NOT NULL,
         changed_at timestamptz NOT NULL DEFAULT clock_timestamp()
       );
-      -- SECURITY DEFINER: the application's role needs no rights on the queue to write its own tables.
-      CREATE OR REPLACE FUNCTION databaseunit_cache.enqueue_invalidation() RETURNS trigger
-      LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-      DECLARE
-        old_key text := to_jsonb(OLD) ->> TG_ARGV[1];
-        new_key text;
+      CREATE OR REPLACE FUNCTION databaseunit_cache.notify_invalidation() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF TG_OP = 'UPDATE' THEN
-          new_key := to_jsonb(NEW) ->> TG_ARGV[1];
-        END IF;
-        IF old_key IS NOT NULL THEN
-          INSERT INTO databaseunit_cache.pending_invalidations (data_type, key) VALUES (TG_ARGV[0], old_key);
-        END IF;
-        IF new_key IS DISTINCT FROM old_key AND new_key IS NOT NULL THEN
-          INSERT INTO databaseunit_cache.pending_invalidations (data_type, key) VALUES (TG_ARGV[0], new_key);
-        END IF;
         PERFORM pg_notify('databaseunit_cache_invalidation', TG_ARGV[0]);
         RETURN NULL;
       END
@@ -64,33 +44,48 @@ final class InvalidationTriggers {
   private InvalidationTriggers() {}
 
   /**
-   * Ensures the queue, the function and one trigger per event-driven type, and drops triggers of ours that
-   * no policy asks for any more.
+   * Ensures the queue and, per event-driven type, its row function and the row and statement triggers; drops
+   * the triggers and functions of ours that no policy asks for any more.
    */
   static void ensure(Connection connection, List<TypePolicy> eventDriven) throws SQLException, UnitProblem {
-    if (!eventDriven.isEmpty() && !installedVersion(connection).equals(FUNCTION_VERSION)) {
-      inTransaction(connection, () -> {
-        try (var s = connection.createStatement()) {
-          s.execute(INSTALL);
-          s.execute("COMMENT ON FUNCTION " + FUNCTION + "() IS '" + FUNCTION_VERSION + "'");
-        }
-      });
-    }
+    Map<Installed, String> present = installed(connection);
     List<Installed> wanted = new ArrayList<>();
     for (TypePolicy type : eventDriven) {
-      wanted.add(new Installed(tableOid(connection, type), triggerName(type.dataType()), List.of(type.dataType(), type.keyColumn())));
+      long table = tableOid(connection, type);
+      wanted.add(new Installed(table, name(type.dataType()), SCHEMA + "." + name(type.dataType())));
+      wanted.add(new Installed(table, name(type.dataType()) + "_n", NOTIFY_FUNCTION));
     }
-    Map<Installed, String> present = installed(connection);
     dropAllBut(connection, present, wanted);
-    for (int i = 0; i < wanted.size(); i++) {
-      Installed trigger = wanted.get(i);
-      TypePolicy type = eventDriven.get(i);
-      if (!present.containsKey(trigger)) {
-        String table = SqlIdentifier.quoteQualified(type.sourceTable());
+    dropFunctionsBut(connection, eventDriven.stream().map(t -> name(t.dataType())).toList());
+    if (eventDriven.isEmpty()) {
+      return;
+    }
+    if (!exists(connection, "SELECT to_regprocedure('databaseunit_cache.notify_invalidation()') IS NOT NULL")) {
+      inTransaction(connection, () -> execute(connection, INSTALL));
+    }
+    for (TypePolicy type : eventDriven) {
+      String function = SCHEMA + "." + SqlIdentifier.quote(name(type.dataType()));
+      String body = rowFunctionBody(type);
+      if (!body.equals(functionSource(connection, name(type.dataType())))) {
+        inTransaction(connection, () -> execute(connection, "CREATE OR REPLACE FUNCTION " + function + "() RETURNS trigger "
+            // SECURITY DEFINER: the application's role needs no rights on the queue to write its own tables.
+            + "LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$" + body + "$fn$"));
+      }
+      String table = SqlIdentifier.quoteQualified(type.sourceTable());
+      String rowTrigger = SqlIdentifier.quote(name(type.dataType()));
+      String statementTrigger = SqlIdentifier.quote(name(type.dataType()) + "_n");
+      if (!containsTrigger(present, wanted, name(type.dataType()))) {
         inTransaction(connection, () -> {
-          execute(connection, "DROP TRIGGER IF EXISTS " + SqlIdentifier.quote(trigger.name()) + " ON " + table);
-          execute(connection, "CREATE TRIGGER " + SqlIdentifier.quote(trigger.name()) + " AFTER UPDATE OR DELETE ON " + table
-              + " FOR EACH ROW EXECUTE FUNCTION " + FUNCTION + "(" + literal(type.dataType()) + ", " + literal(type.keyColumn()) + ")");
+          execute(connection, "DROP TRIGGER IF EXISTS " + rowTrigger + " ON " + table);
+          execute(connection, "CREATE TRIGGER " + rowTrigger + " AFTER UPDATE OR DELETE ON " + table
+              + " FOR EACH ROW EXECUTE FUNCTION " + function + "()");
+        });
+      }
+      if (!containsTrigger(present, wanted, name(type.dataType()) + "_n")) {
+        inTransaction(connection, () -> {
+          execute(connection, "DROP TRIGGER IF EXISTS " + statementTrigger + " ON " + table);
+          execute(connection, "CREATE TRIGGER " + statementTrigger + " AFTER UPDATE OR DELETE ON " + table
+              + " FOR EACH STATEMENT EXECUTE FUNCTION " + NOTIFY_FUNCTION + "(" + literal(type.dataType()) + ")");
         });
       }
     }
@@ -105,6 +100,49 @@ final class InvalidationTriggers {
     inTransaction(connection, () -> execute(connection, "DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE"));
   }
 
+  /**
+   * The row function of a type: the key column is read as a column (not through to_jsonb of the whole row,
+   * which would render a 1536-dimension vector on every change); a NULL key queues nothing.
+   */
+  static String rowFunctionBody(TypePolicy type) {
+    String column = SqlIdentifier.quote(type.keyColumn());
+    String dataType = literal(type.dataType());
+    return """
+
+        BEGIN
+          IF OLD.%1$s IS NOT NULL THEN
+            INSERT INTO databaseunit_cache.pending_invalidations (data_type, key) VALUES (%2$s, OLD.%1$s::text);
+          END IF;
+          IF TG_OP = 'UPDATE' AND NEW.%1$s IS DISTINCT FROM OLD.%1$s AND NEW.%1$s IS NOT NULL THEN
+            INSERT INTO databaseunit_cache.pending_invalidations (data_type, key) VALUES (%2$s, NEW.%1$s::text);
+          END IF;
+          RETURN NULL;
+        END
+        """.formatted(column, dataType);
+  }
+
+  /** A trigger of ours: its table's oid, its name and its function. */
+  private record Installed(long table, String name, String function) {}
+
+  private static boolean containsTrigger(Map<Installed, String> present, List<Installed> wanted, String name) {
+    return wanted.stream().filter(w -> w.name().equals(name)).allMatch(present::containsKey);
+  }
+
+  /** Our triggers (those calling a function in our schema), each with its table as SQL (regclass output). */
+  private static Map<Installed, String> installed(Connection connection) throws SQLException {
+    Map<Installed, String> found = new HashMap<>();
+    try (var s = connection.prepareStatement("""
+        SELECT t.tgrelid::bigint, t.tgname, n.nspname || '.' || p.proname, t.tgrelid::regclass::text
+        FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = 'databaseunit_cache' AND NOT t.tgisinternal""");
+        var rs = s.executeQuery()) {
+      while (rs.next()) {
+        found.put(new Installed(rs.getLong(1), rs.getString(2), rs.getString(3)), rs.getString(4));
+      }
+    }
+    return found;
+  }
+
   private static void dropAllBut(Connection connection, Map<Installed, String> present, List<Installed> wanted) throws SQLException {
     for (var trigger : present.entrySet()) {
       if (!wanted.contains(trigger.getKey())) {
@@ -114,27 +152,21 @@ final class InvalidationTriggers {
     }
   }
 
-  /** A trigger of ours: the table's oid, its name and its arguments (data type, key column). */
-  private record Installed(long table, String name, List<String> args) {}
-
-  /** Our triggers, each with its table as SQL (regclass output, quoted where needed). */
-  private static Map<Installed, String> installed(Connection connection) throws SQLException {
-    Map<Installed, String> found = new HashMap<>();
+  private static void dropFunctionsBut(Connection connection, List<String> wanted) throws SQLException {
+    List<String> stale = new ArrayList<>();
     try (var s = connection.prepareStatement("""
-        SELECT t.tgrelid::bigint, t.tgname, t.tgargs, t.tgrelid::regclass::text FROM pg_trigger t
-        WHERE t.tgfoid = to_regprocedure('databaseunit_cache.enqueue_invalidation()') AND NOT t.tgisinternal""");
+        SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = 'databaseunit_cache' AND p.proname LIKE 'du\\_cache\\_%'""");
         var rs = s.executeQuery()) {
       while (rs.next()) {
-        found.put(new Installed(rs.getLong(1), rs.getString(2), arguments(rs.getBytes(3))), rs.getString(4));
+        if (!wanted.contains(rs.getString(1))) {
+          stale.add(rs.getString(1));
+        }
       }
     }
-    return found;
-  }
-
-  /** tgargs is the arguments as NUL-terminated strings. */
-  private static List<String> arguments(byte[] tgargs) {
-    String all = new String(tgargs, StandardCharsets.UTF_8);
-    return all.isEmpty() ? List.of() : List.of(all.substring(0, all.length() - 1).split("\0", -1));
+    for (String function : stale) {
+      inTransaction(connection, () -> execute(connection, "DROP FUNCTION IF EXISTS " + SCHEMA + "." + SqlIdentifier.quote(function) + "()"));
+    }
   }
 
   private static long tableOid(Connection connection, TypePolicy type) throws SQLException, UnitProblem {
@@ -158,24 +190,37 @@ final class InvalidationTriggers {
     }
   }
 
-  private static String installedVersion(Connection connection) throws SQLException {
-    try (var s = connection.createStatement(); var rs = s.executeQuery(
-        "SELECT obj_description(to_regprocedure('databaseunit_cache.enqueue_invalidation()'), 'pg_proc')")) {
-      rs.next();
-      return Objects.requireNonNullElse(rs.getString(1), "");
+  private static String functionSource(Connection connection, String name) throws SQLException {
+    try (var s = connection.prepareStatement("""
+        SELECT p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = 'databaseunit_cache' AND p.proname = ?""")) {
+      s.setString(1, name);
+      try (var rs = s.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
     }
   }
 
-  /** Trigger names are per table; two types on one table get two triggers. Long types keep a hash to stay unique. */
-  static String triggerName(String dataType) {
-    String name = TRIGGER_PREFIX + dataType;
-    if (name.length() <= 63) {
+  private static boolean exists(Connection connection, String query) throws SQLException {
+    try (var s = connection.createStatement(); var rs = s.executeQuery(query)) {
+      rs.next();
+      return rs.getBoolean(1);
+    }
+  }
+
+  /**
+   * Trigger and function name of a type (the statement trigger adds "_n"); names are per table, so two types
+   * on one table get their own. Long types are cut and keep a hash, to stay unique within 63 bytes.
+   */
+  static String name(String dataType) {
+    String name = PREFIX + dataType;
+    if (name.length() <= 61) {
       return name;
     }
-    return name.substring(0, 54) + "_" + String.format("%08x", dataType.hashCode());
+    return name.substring(0, 52) + "_" + String.format("%08x", dataType.hashCode());
   }
 
-  /** dataType and keyColumn match ^[a-z_][a-z0-9_]*$ (CRD pattern), so quoting them as literals is safe. */
+  /** dataType matches ^[a-z_][a-z0-9_]*$ (CRD pattern, checked again here), so quoting it as a literal is safe. */
   private static String literal(String value) {
     if (!SqlIdentifier.isValid(value)) {
       throw new IllegalArgumentException("Not an identifier: " + SqlIdentifier.describe(value));

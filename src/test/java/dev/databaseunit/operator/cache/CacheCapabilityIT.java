@@ -250,7 +250,7 @@ class CacheCapabilityIT {
       createUnit("leaving", db, redis, false);
       awaitReady("leaving");
       String triggers = "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'du\\_cache\\_%'";
-      assertThat(queryLong(db, triggers)).isEqualTo(2L);
+      assertThat(queryLong(db, triggers)).as("row and statement trigger per event-driven type").isEqualTo(4L);
       await().atMost(TIMEOUT).until(() -> queryLong(db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"
           + InvalidationListener.APPLICATION_NAME + "'") == 1);
 

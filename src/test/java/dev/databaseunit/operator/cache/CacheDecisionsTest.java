@@ -49,8 +49,8 @@ class CacheDecisionsTest {
     String a = "a".repeat(60);
     String b = "a".repeat(59) + "b";
 
-    assertThat(InvalidationTriggers.triggerName("user_profiles")).isEqualTo("du_cache_user_profiles");
-    assertThat(InvalidationTriggers.triggerName(a)).hasSizeLessThanOrEqualTo(63).isNotEqualTo(InvalidationTriggers.triggerName(b));
-    assertThat(InvalidationTriggers.triggerName(b)).hasSizeLessThanOrEqualTo(63);
+    assertThat(InvalidationTriggers.name("user_profiles")).isEqualTo("du_cache_user_profiles");
+    assertThat(InvalidationTriggers.name(a)).hasSizeLessThanOrEqualTo(61).isNotEqualTo(InvalidationTriggers.name(b));
+    assertThat(InvalidationTriggers.name(b)).hasSizeLessThanOrEqualTo(61);
   }
 }
