@@ -13,9 +13,11 @@ import dev.databaseunit.operator.events.EventRecorder;
 import dev.databaseunit.operator.postgres.CaCertificates;
 import dev.databaseunit.operator.postgres.DatabaseFailures;
 import dev.databaseunit.operator.postgres.PostgresTarget;
+import dev.databaseunit.operator.postgres.PostgresTargets;
+import dev.databaseunit.operator.api.v1alpha1.SecretKeyRef;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisException;
@@ -44,6 +46,7 @@ public final class CacheCapability implements UnitCapability, AutoCloseable {
   /** Statistics are sampled, and a Redis restart noticed, this often. */
   static final Duration SAMPLE_INTERVAL = Duration.ofSeconds(15);
   static final Duration TTL_SWEEP_INTERVAL = Duration.ofMinutes(5);
+  private static final String FIELD_MANAGER = "databaseunit-operator";
   private static final Logger log = LoggerFactory.getLogger(CacheCapability.class);
 
   /** What the operator remembers about a unit's cache between reconciles. */
@@ -96,7 +99,8 @@ public final class CacheCapability implements UnitCapability, AutoCloseable {
     RedisEndpoint endpoint = null;
     try {
       publishPolicy(unit, policy);
-      endpoint = RedisEndpoint.resolve(unit, context.secrets());
+      endpoint = spec.external() != null ? RedisEndpoint.resolve(unit, context.secrets())
+          : managedRedis(unit, policy, context.secrets());
       CacheServer server = servers.server(context.unitKey(), endpoint);
       RedisInfo info = applyMemoryPolicy(unit, state, server, policy);
       ensureInvalidation(context, state, policy);
@@ -121,17 +125,32 @@ public final class CacheCapability implements UnitCapability, AutoCloseable {
     if (existing != null && data.equals(existing.getData())) {
       return;
     }
-    var desired = new ConfigMapBuilder()
-        .withNewMetadata().withName(name).withNamespace(namespace)
-        .addToLabels("app.kubernetes.io/managed-by", "databaseunit-operator")
-        .addToLabels("databaseunit.dev/unit", unit.getMetadata().getName())
-        .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion(unit.getApiVersion()).withKind(unit.getKind())
-            .withName(unit.getMetadata().getName()).withUid(unit.getMetadata().getUid()).withController(true)
-            .withBlockOwnerDeletion(true).build())
-        .endMetadata()
-        .withData(data)
-        .build();
-    client.resource(desired).fieldManager("databaseunit-operator").forceConflicts().serverSideApply();
+    apply(new ConfigMapBuilder().withMetadata(ManagedRedis.metadata(unit, name)).withData(data).build());
+  }
+
+  private void apply(HasMetadata desired) {
+    client.resource(desired).fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply();
+  }
+
+  /**
+   * The Redis the operator runs for the unit: its Secret (made once), Service and StatefulSet; the endpoint is
+   * the Service. The operator must run in the cluster to reach it.
+   */
+  private RedisEndpoint managedRedis(DatabaseUnit unit, EffectiveCachePolicy policy, PostgresTargets.SecretLookup secrets)
+      throws UnitProblem {
+    String namespace = unit.getMetadata().getNamespace();
+    String unitName = unit.getMetadata().getName();
+    String secretName = ManagedRedis.credentialsSecret(unitName);
+    // The informer may not have seen a Secret created moments ago: ask the API before making a new password.
+    if (secrets.find(namespace, secretName).isEmpty() && client.secrets().inNamespace(namespace).withName(secretName).get() == null) {
+      client.resource(ManagedRedis.newCredentials(unit)).create();
+    }
+    apply(ManagedRedis.service(unit));
+    apply(ManagedRedis.statefulSet(unit, policy));
+    PostgresTargets.SecretLookup fresh = (ns, name) -> secrets.find(ns, name)
+        .or(() -> java.util.Optional.ofNullable(client.secrets().inNamespace(ns).withName(name).get()));
+    return new RedisEndpoint(ManagedRedis.serviceHost(unitName, namespace), ManagedRedis.PORT, false, "default",
+        PostgresTargets.value(fresh, namespace, new SecretKeyRef(secretName, "password")), null);
   }
 
   private RedisInfo applyMemoryPolicy(DatabaseUnit unit, UnitState state, CacheServer server, EffectiveCachePolicy policy)

@@ -5,7 +5,6 @@ import dev.databaseunit.operator.api.v1alpha1.CredentialsRef;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.SecretKeyRef;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
-import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.postgres.PostgresTargets;
 
 /**
@@ -16,12 +15,9 @@ import dev.databaseunit.operator.postgres.PostgresTargets;
  */
 public record RedisEndpoint(String host, int port, boolean tls, String username, String password, String caCertificatePem) {
 
+  /** The endpoint of spec.cache.external, with credentials and CA from its Secrets. */
   public static RedisEndpoint resolve(DatabaseUnit unit, PostgresTargets.SecretLookup secrets) throws UnitProblem {
     CacheSpec.ExternalRedis external = unit.getSpec().cache().external();
-    if (external == null) {
-      throw new UnitProblem(EventReason.CacheManagedRedisUnsupported,
-          "spec.cache.managed: this operator version does not run Redis itself yet; set spec.cache.external");
-    }
     String namespace = unit.getMetadata().getNamespace();
     CredentialsRef credentials = external.credentials();
     String username = null;

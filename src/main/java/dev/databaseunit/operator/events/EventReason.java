@@ -51,8 +51,6 @@ public enum EventReason {
 
   // ----- Cache -----
 
-  /** spec.cache asks for a managed Redis, which this operator version does not run yet. */
-  CacheManagedRedisUnsupported,
   /** The unit's Redis cannot be reached (network, DNS, TLS handshake, server down). */
   CacheUnreachable,
   /** Redis refused the credentials from the Secret. */

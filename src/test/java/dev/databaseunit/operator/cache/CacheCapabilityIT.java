@@ -308,6 +308,46 @@ class CacheCapabilityIT {
     }
   }
 
+  @Test
+  void aManagedRedisIsAStatefulSetServiceAndSecretOwnedByTheUnit(TestDatabase db) throws Exception {
+    seedSchemaWithUser(db);
+    client.resource(secret("managed-db", Map.of("username", db.user(), "password", db.password()))).create();
+    String yaml = """
+        apiVersion: databaseunit.dev/v1alpha1
+        kind: DatabaseUnit
+        metadata:
+          name: managed
+          namespace: %s
+        spec:
+          postgres:
+            external: {host: %s, port: %d, database: %s, credentials: {secretName: managed-db}, tls: {mode: disable}}
+          cache:
+            managed: {storageSize: 2Gi}
+        """.formatted(namespace, db.host(), db.port(), db.name());
+    client.resource(client.getKubernetesSerialization().unmarshal(yaml, DatabaseUnit.class)).create();
+
+    // The test API server runs no pods, so the Redis never comes up: the unit says so, naming the Service.
+    var degraded = awaitCondition("managed", "Degraded", "True");
+    assertThat(degraded.getReason()).isEqualTo("CacheUnreachable");
+    assertThat(degraded.getMessage()).contains("managed-redis." + namespace + ".svc:6379");
+    var sts = client.apps().statefulSets().inNamespace(namespace).withName("managed-redis").get();
+    assertThat(sts.getMetadata().getOwnerReferences()).singleElement().satisfies(o -> assertThat(o.getName()).isEqualTo("managed"));
+    assertThat(sts.getSpec().getVolumeClaimTemplates().getFirst().getSpec().getResources().getRequests().get("storage").toString())
+        .isEqualTo("2Gi");
+    assertThat(client.services().inNamespace(namespace).withName("managed-redis").get()).isNotNull();
+    var secret = client.secrets().inNamespace(namespace).withName("managed-redis-credentials").get();
+    String password = secret.getData().get("password");
+    var policy = EffectiveCachePolicy.fromJson(client.configMaps().inNamespace(namespace).withName("managed-cache-policy").get()
+        .getData().get(EffectiveCachePolicy.CONFIG_MAP_KEY));
+    assertThat(policy.redis().host()).isEqualTo("managed-redis." + namespace + ".svc");
+    assertThat(policy.redis().credentialsSecret()).isEqualTo("managed-redis-credentials");
+
+    // Retries do not make a new password.
+    await().pollDelay(Duration.ofSeconds(6)).atMost(TIMEOUT).untilAsserted(() ->
+        assertThat(client.secrets().inNamespace(namespace).withName("managed-redis-credentials").get().getData().get("password"))
+            .isEqualTo(password));
+  }
+
   // ----- helpers -----
 
   private DatabaseUnit withInvalidate(DatabaseUnit unit, String dataType, long generation) {
