@@ -72,7 +72,8 @@ public final class DatabaseUnitOperator {
         java.time.Duration.ofSeconds(30)));
 
     // ----- end of capabilities -----
-    result.register(new DatabaseUnitReconciler(events, clock, dataSources, capabilities), settings);
+    var health = new dev.databaseunit.operator.monitoring.ResourceHealthGauges(registry);
+    result.register(new DatabaseUnitReconciler(events, clock, dataSources, capabilities, health), settings);
 
     // ----- backups -----
 
