@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * single-row UPDATE workload on {@code users} (Zipf-distributed ids, several clients) (a) without the cache
  * trigger and (b) with the operator's trigger, queue and listener unlinking keys from the local Redis.
  * Reports UPDATE throughput and latency side by side, and the invalidation lag (row change to UNLINK).
- * Run with bench/cache-invalidation.sh [users] [seconds per phase] [clients].
+ * Run with bench/cache-invalidation.sh [users] [seconds per phase] [clients] [rounds].
  */
 public final class CacheInvalidationBench {
   private CacheInvalidationBench() {}
@@ -36,6 +36,7 @@ public final class CacheInvalidationBench {
     int users = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
     int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 20;
     int clients = args.length > 2 ? Integer.parseInt(args[2]) : 4;
+    int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 3;
     var services = LocalServices.get();
     String db = "du_bench_cache";
     String adminUrl = "jdbc:postgresql://" + services.postgresHost() + ":" + services.postgresPort() + "/postgres";
@@ -53,8 +54,6 @@ public final class CacheInvalidationBench {
     var resources = DefaultClientResources.create();
     try (var redis = LettuceCacheServer.connect(resources,
         new RedisEndpoint("127.0.0.1", services.redisPort(), false, null, null, null))) {
-      Phase baseline = run(target, caFiles, users, seconds, clients);
-
       try (Connection c = DriverManager.getConnection(target.jdbcUrl(), target.jdbcProperties(caFiles))) {
         InvalidationTriggers.ensure(c, policy.eventDrivenTypes());
       }
@@ -85,7 +84,15 @@ public final class CacheInvalidationBench {
       } finally {
         filler.shutdown();
       }
-      Phase withCache = run(target, caFiles, users, seconds, clients);
+      // Interleaved rounds (a, b, a, b, ...), because other work on this machine moves throughput between runs.
+      List<Phase> baseline = new ArrayList<>();
+      List<Phase> withCache = new ArrayList<>();
+      for (int round = 0; round < rounds; round++) {
+        setTriggers(target, caFiles, false);
+        baseline.add(run(target, caFiles, users, seconds, clients));
+        setTriggers(target, caFiles, true);
+        withCache.add(run(target, caFiles, users, seconds, clients));
+      }
       Thread.sleep(2000);
       listener.close();
       long queued;
@@ -95,7 +102,7 @@ public final class CacheInvalidationBench {
         queued = rs.getLong(1);
       }
       redis.scan(EffectiveCachePolicy.globEscape(prefix) + ":*", redis::unlink);
-      write(users, seconds, clients, baseline, withCache, lagMicros, keysRemoved.get(), queued);
+      write(users, seconds, clients, rounds, Phase.combine(baseline), Phase.combine(withCache), lagMicros, keysRemoved.get(), queued);
     } finally {
       resources.shutdown();
       try (var c = DriverManager.getConnection(adminUrl, services.postgresUser(), services.postgresPassword()); var s = c.createStatement()) {
@@ -104,9 +111,28 @@ public final class CacheInvalidationBench {
     }
   }
 
-  private record Phase(long updates, double seconds, long p50Micros, long p99Micros) {
-    double perSecond() {
-      return updates / seconds;
+  /** One phase: throughput and the sorted UPDATE latencies in microseconds. */
+  private record Phase(double perSecond, long[] latencies) {
+    /** Median throughput of the rounds; latencies pooled. */
+    static Phase combine(List<Phase> rounds) {
+      double[] rates = rounds.stream().mapToDouble(Phase::perSecond).sorted().toArray();
+      long[] all = rounds.stream().flatMapToLong(p -> java.util.Arrays.stream(p.latencies())).sorted().toArray();
+      return new Phase(rates[rates.length / 2], all);
+    }
+
+    long p50Micros() {
+      return percentile(latencies, 0.50);
+    }
+
+    long p99Micros() {
+      return percentile(latencies, 0.99);
+    }
+  }
+
+  /** Baseline phases run with the cache triggers disabled, so the listener and its connection stay as they are. */
+  private static void setTriggers(PostgresTarget target, CaCertificates caFiles, boolean enabled) throws Exception {
+    try (Connection c = DriverManager.getConnection(target.jdbcUrl(), target.jdbcProperties(caFiles)); var s = c.createStatement()) {
+      s.execute("ALTER TABLE users " + (enabled ? "ENABLE" : "DISABLE") + " TRIGGER USER");
     }
   }
 
@@ -154,7 +180,7 @@ public final class CacheInvalidationBench {
     }
     double elapsed = (System.nanoTime() - start) / 1e9;
     long[] all = latencies.stream().flatMapToLong(java.util.Arrays::stream).sorted().toArray();
-    return new Phase(all.length, elapsed, percentile(all, 0.50), percentile(all, 0.99));
+    return new Phase(all.length / elapsed, all);
   }
 
   private static long percentile(long[] sorted, double q) {
@@ -185,15 +211,16 @@ public final class CacheInvalidationBench {
     }
   }
 
-  private static void write(int users, int seconds, int clients, Phase baseline, Phase withCache, List<Long> lagMicros,
+  private static void write(int users, int seconds, int clients, int rounds, Phase baseline, Phase withCache, List<Long> lagMicros,
       long keysRemoved, long queued) throws Exception {
     long[] lags = lagMicros.stream().mapToLong(Long::longValue).sorted().toArray();
     String md = """
         # Event-driven cache invalidation: write cost and lag (bench/cache-invalidation.sh)
 
-        Measured %s on this machine (2 cores shared with other work), one run. Seed schema, %d users, %d clients each
-        running single-row `UPDATE users SET display_name = ? WHERE id = ?` (autocommit, Zipf s=1 ids) for %d s per phase.
-        (a) baseline: no trigger. (b) the operator's invalidation: row trigger + queue row + NOTIFY, and the listener
+        Measured %s on this machine (2 cores shared with other work). Seed schema, %d users, %d clients each
+        running single-row `UPDATE users SET display_name = ? WHERE id = ?` (autocommit, Zipf s=1 ids), %d s per phase,
+        %d interleaved rounds of (a) then (b): throughput is the median of the rounds, latencies are pooled.
+        (a) baseline: no trigger. (b) the operator's invalidation: a row trigger queueing the key, a NOTIFY per statement, and the listener
         draining the queue and UNLINKing `<prefix>:user_profiles:<id>` from the local Redis while the load runs.
 
         | | (a) no invalidation | (b) trigger + listener | ratio b/a |
@@ -204,7 +231,7 @@ public final class CacheInvalidationBench {
 
         Invalidation lag (trigger `clock_timestamp()` → UNLINK done, the largest of each drained batch, so an upper
         bound per key) over %d batches, %d keys: p50 %.1f ms, p99 %.1f ms, max %.1f ms. Queue rows left after the run: %d.
-        """.formatted(Instant.now(), users, clients, seconds,
+        """.formatted(Instant.now(), users, clients, seconds, rounds,
         baseline.perSecond(), withCache.perSecond(), withCache.perSecond() / baseline.perSecond(),
         baseline.p50Micros() / 1000.0, withCache.p50Micros() / 1000.0, (double) withCache.p50Micros() / baseline.p50Micros(),
         baseline.p99Micros() / 1000.0, withCache.p99Micros() / 1000.0, (double) withCache.p99Micros() / baseline.p99Micros(),
