@@ -56,6 +56,8 @@ public final class CacheCapability implements UnitCapability, AutoCloseable {
     volatile InvalidationListener listener;
     /** The database the triggers were installed in, to remove them when the unit is deleted. */
     volatile PostgresTarget triggersIn;
+    /** The previous INFO sample, for a hit ratio of the recent traffic. */
+    volatile RedisInfo lastSample;
     final AtomicLong lastLagMicros = new AtomicLong(-1);
   }
 
@@ -106,8 +108,11 @@ public final class CacheCapability implements UnitCapability, AutoCloseable {
       ensureInvalidation(context, state, policy);
       lastInvalidation = invalidateIfRequested(unit, server, policy, spec.invalidate(), lastInvalidation, values);
       sweepTtls(unit, state, server, policy, values);
+      Double hitRatio = info.hitRatioSince(state.lastSample);
+      state.lastSample = info;
       values.info = info;
-      return Outcome.done(status.withCache(cacheStatus(info, state, lastInvalidation))).recheckAfter(SAMPLE_INTERVAL);
+      values.hitRatio = hitRatio == null ? Double.NaN : hitRatio;
+      return Outcome.done(status.withCache(cacheStatus(info, hitRatio, state, lastInvalidation))).recheckAfter(SAMPLE_INTERVAL);
     } catch (UnitProblem problem) {
       return Outcome.degraded(status.withCache(previous), problem);
     } catch (RedisException e) {
@@ -250,9 +255,9 @@ public final class CacheCapability implements UnitCapability, AutoCloseable {
     state.lastTtlSweep = now;
   }
 
-  private static CacheStatus cacheStatus(RedisInfo info, UnitState state, LastInvalidation lastInvalidation) {
+  private static CacheStatus cacheStatus(RedisInfo info, Double hitRatio, UnitState state, LastInvalidation lastInvalidation) {
     long lagMicros = state.lastLagMicros.get();
-    return new CacheStatus(info.hitRatio(), info.hits(), info.misses(), info.evictedKeys(), info.usedMemoryBytes(),
+    return new CacheStatus(hitRatio, info.hits(), info.misses(), info.evictedKeys(), info.usedMemoryBytes(),
         info.maxMemoryBytes(), info.opsPerSecond(), lagMicros < 0 ? null : lagMicros / 1000.0, lastInvalidation);
   }
 

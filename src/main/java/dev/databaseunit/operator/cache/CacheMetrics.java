@@ -16,6 +16,7 @@ final class CacheMetrics {
   /** The last values of one unit, read by the gauges. */
   static final class UnitValues {
     volatile RedisInfo info;
+    volatile double hitRatio = Double.NaN;
     volatile double invalidationLagSeconds = Double.NaN;
     final List<Meter> meters = new ArrayList<>();
     final Counter keysInvalidated;
@@ -45,8 +46,8 @@ final class CacheMetrics {
       int slash = key.indexOf('/');
       Tags tags = Tags.of("namespace", key.substring(0, slash), "unit", key.substring(slash + 1));
       var values = new UnitValues(registry, tags);
-      gauge(values, tags, "databaseunit.cache.hit.ratio", "Keyspace hits over lookups since Redis started",
-          v -> v.info == null || v.info.hitRatio() == null ? Double.NaN : v.info.hitRatio());
+      gauge(values, tags, "databaseunit.cache.hit.ratio", "Keyspace hits over lookups between the last two samples",
+          v -> v.hitRatio);
       gauge(values, tags, "databaseunit.cache.evicted.keys", "Keys evicted for maxmemory since Redis started",
           v -> v.info == null ? Double.NaN : v.info.evictedKeys());
       gauge(values, tags, "databaseunit.cache.memory.used.bytes", "Redis used_memory",

@@ -32,6 +32,19 @@ public record RedisInfo(String runId, long hits, long misses, long evictedKeys, 
     return lookups == 0 ? null : (double) hits / lookups;
   }
 
+  /**
+   * Hit ratio of the lookups since an earlier sample of the same server, so the figure follows the current
+   * traffic; the lifetime ratio when there is no usable earlier sample (none, another run_id, no lookups since).
+   */
+  public Double hitRatioSince(RedisInfo earlier) {
+    if (earlier == null || !java.util.Objects.equals(earlier.runId(), runId) || earlier.hits() > hits || earlier.misses() > misses) {
+      return hitRatio();
+    }
+    long deltaHits = hits - earlier.hits();
+    long lookups = deltaHits + misses - earlier.misses();
+    return lookups == 0 ? hitRatio() : (double) deltaHits / lookups;
+  }
+
   private static long number(Map<String, String> fields, String name) {
     String value = fields.get(name);
     return value == null || value.isEmpty() ? 0 : Long.parseLong(value);

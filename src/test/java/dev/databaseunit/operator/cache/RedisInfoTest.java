@@ -38,4 +38,16 @@ class RedisInfoTest {
     assertThat(parsed.evictedKeys()).isZero();
     assertThat(parsed.runId()).isEqualTo("abc");
   }
+
+  @Test
+  void theRatioFollowsRecentTrafficAndFallsBackToTheLifetimeOne() {
+    var earlier = new RedisInfo("r1", 900, 100, 0, 0, 0, 0);
+    var now = new RedisInfo("r1", 910, 190, 0, 0, 0, 0);
+
+    assertThat(now.hitRatioSince(earlier)).isEqualTo(0.1);
+    assertThat(now.hitRatioSince(null)).isEqualTo(910.0 / 1100);
+    assertThat(now.hitRatioSince(new RedisInfo("r0", 5, 5, 0, 0, 0, 0))).as("restarted").isEqualTo(910.0 / 1100);
+    assertThat(now.hitRatioSince(now)).as("no lookups since").isEqualTo(910.0 / 1100);
+    assertThat(new RedisInfo("r1", 1, 1, 0, 0, 0, 0).hitRatioSince(earlier)).as("CONFIG RESETSTAT").isEqualTo(0.5);
+  }
 }

@@ -55,6 +55,18 @@ class ReferenceCheckTest {
   }
 
   @Test
+  void aCacheCaSecretMustHoldItsKey() {
+    var ext = new CacheSpec.ExternalRedis("redis", 6379, null, true, new SecretKeyRef("redis-ca", "ca.crt"));
+    var spec = external(null, null, new CacheSpec(ext, null, "256mb", null, null, List.of(), null), null);
+    var db = Map.entry("db", Set.of("username", "password"));
+    assertThat(check(spec, Map.ofEntries(db), Set.of())).get()
+        .satisfies(p -> assertThat(p.message()).isEqualTo("Secret redis-ca referenced by spec.cache.external.caSecret does not exist"));
+    assertThat(check(spec, Map.ofEntries(db, Map.entry("redis-ca", Set.of("tls.crt"))), Set.of())).get()
+        .extracting(ReferenceCheck.Problem::reason).isEqualTo(EventReason.SecretKeyMissing);
+    assertThat(check(spec, Map.ofEntries(db, Map.entry("redis-ca", Set.of("ca.crt"))), Set.of())).isEmpty();
+  }
+
+  @Test
   void managedPostgresReferencesNothing() {
     var spec = new DatabaseUnitSpec(new PostgresSpec(null, new ManagedPostgres("app", "img", "10Gi", null)),
         null, null, null, null, null, null, null);
