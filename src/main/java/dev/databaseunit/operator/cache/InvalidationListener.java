@@ -11,7 +11,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.LinkedHashSet;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -135,22 +137,30 @@ final class InvalidationListener implements AutoCloseable {
     return connection;
   }
 
-  /** Empties the queue a batch at a time: delete, unlink, publish, then commit (rollback if Redis failed). */
+  /**
+   * Empties the queue a batch at a time: delete, unlink (a flushed type by SCAN), publish, then commit; a
+   * rollback if Redis failed, so the rows stay queued.
+   */
   private void drain(Connection connection) throws SQLException {
     while (running) {
       List<String> keys = new ArrayList<>();
+      Set<String> flushed = new LinkedHashSet<>();
       Instant oldestChange = null;
       try (var s = connection.prepareStatement("""
           DELETE FROM databaseunit_cache.pending_invalidations WHERE id IN (
             SELECT id FROM databaseunit_cache.pending_invalidations ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
-          RETURNING data_type, key, changed_at""")) {
+          RETURNING data_type, key, changed_at, flush""")) {
         s.setInt(1, BATCH);
         try (var rs = s.executeQuery()) {
           while (rs.next()) {
             String dataType = rs.getString(1);
             // Rows of a type that is no longer event-driven are dropped with the rest of the batch.
             if (policy.type(dataType).isPresent()) {
-              keys.add(policy.key(dataType, rs.getString(2)));
+              if (rs.getBoolean(4)) {
+                flushed.add(dataType);
+              } else {
+                keys.add(policy.key(dataType, rs.getString(2)));
+              }
             }
             Instant changed = rs.getTimestamp(3).toInstant();
             oldestChange = oldestChange == null || changed.isBefore(oldestChange) ? changed : oldestChange;
@@ -161,19 +171,35 @@ final class InvalidationListener implements AutoCloseable {
         connection.commit();
         return;
       }
+      int removed;
       try {
-        if (!keys.isEmpty()) {
-          CacheServer server = redis.get().orElseThrow(() -> new IllegalStateException("no Redis connection yet"));
-          server.unlink(keys);
-          server.publish(policy.invalidationChannel(), String.join("\n", keys));
-        }
+        removed = unlink(keys, flushed);
       } catch (RuntimeException e) {
         connection.rollback();
         throw e;
       }
       connection.commit();
-      observer.invalidated(keys.size(), Duration.between(oldestChange, clock.instant()));
+      observer.invalidated(removed, Duration.between(oldestChange, clock.instant()));
     }
+  }
+
+  private int unlink(List<String> keys, Set<String> flushed) {
+    if (keys.isEmpty() && flushed.isEmpty()) {
+      return 0;
+    }
+    CacheServer server = redis.get().orElseThrow(() -> new IllegalStateException("no Redis connection yet"));
+    int removed = keys.size();
+    if (!keys.isEmpty()) {
+      server.unlink(keys);
+    }
+    for (String dataType : flushed) {
+      var count = new AtomicLong();
+      server.scan(policy.keyPattern(dataType), page -> count.addAndGet(server.unlink(page)));
+      removed += (int) count.get();
+      keys.add(policy.key(dataType, "*"));
+    }
+    server.publish(policy.invalidationChannel(), String.join("\n", keys));
+    return removed;
   }
 
   private void sleep(Duration duration) {

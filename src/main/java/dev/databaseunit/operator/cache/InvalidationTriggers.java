@@ -14,7 +14,7 @@ import java.util.Map;
 /**
  * The database side of event-driven invalidation. A row trigger on each source table appends the changed key
  * (the old key on UPDATE and DELETE, the new one too when an UPDATE changed the key column) to a queue table,
- * and a statement trigger NOTIFYs the listener once per statement. The queue, not the notification, carries the
+ * and a statement trigger NOTIFYs the listener once per statement; a TRUNCATE queues a flush of the whole type. The queue, not the notification, carries the
  * keys: a notification is lost while the listener is disconnected, a committed queue row is not, and the listener
  * deletes rows only after their keys were unlinked. Installed idempotently with direct DDL (check, then act).
  */
@@ -24,6 +24,7 @@ final class InvalidationTriggers {
   static final String CHANNEL = "databaseunit_cache_invalidation";
   private static final String PREFIX = "du_cache_";
   private static final String NOTIFY_FUNCTION = SCHEMA + ".notify_invalidation";
+  private static final String FLUSH_FUNCTION = SCHEMA + ".queue_flush";
 
   private static final String INSTALL = """
       CREATE SCHEMA IF NOT EXISTS databaseunit_cache;
@@ -31,10 +32,20 @@ final class InvalidationTriggers {
         id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         data_type  text NOT NULL,
         key        text NOT NULL,
-        changed_at timestamptz NOT NULL DEFAULT clock_timestamp()
+        changed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        flush      boolean NOT NULL DEFAULT false
       );
       CREATE OR REPLACE FUNCTION databaseunit_cache.notify_invalidation() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
+        PERFORM pg_notify('databaseunit_cache_invalidation', TG_ARGV[0]);
+        RETURN NULL;
+      END
+      $$;
+      -- TRUNCATE changes every row without row triggers: the whole type is flushed.
+      CREATE OR REPLACE FUNCTION databaseunit_cache.queue_flush() RETURNS trigger
+      LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+      BEGIN
+        INSERT INTO databaseunit_cache.pending_invalidations (data_type, key, flush) VALUES (TG_ARGV[0], '', true);
         PERFORM pg_notify('databaseunit_cache_invalidation', TG_ARGV[0]);
         RETURN NULL;
       END
@@ -54,13 +65,14 @@ final class InvalidationTriggers {
       long table = tableOid(connection, type);
       wanted.add(new Installed(table, name(type.dataType()), SCHEMA + "." + name(type.dataType())));
       wanted.add(new Installed(table, name(type.dataType()) + "_n", NOTIFY_FUNCTION));
+      wanted.add(new Installed(table, name(type.dataType()) + "_t", FLUSH_FUNCTION));
     }
     dropAllBut(connection, present, wanted);
     dropFunctionsBut(connection, eventDriven.stream().map(t -> name(t.dataType())).toList());
     if (eventDriven.isEmpty()) {
       return;
     }
-    if (!exists(connection, "SELECT to_regprocedure('databaseunit_cache.notify_invalidation()') IS NOT NULL")) {
+    if (!exists(connection, "SELECT to_regprocedure('databaseunit_cache.queue_flush()') IS NOT NULL")) {
       inTransaction(connection, () -> execute(connection, INSTALL));
     }
     for (TypePolicy type : eventDriven) {
@@ -73,7 +85,6 @@ final class InvalidationTriggers {
       }
       String table = SqlIdentifier.quoteQualified(type.sourceTable());
       String rowTrigger = SqlIdentifier.quote(name(type.dataType()));
-      String statementTrigger = SqlIdentifier.quote(name(type.dataType()) + "_n");
       if (!containsTrigger(present, wanted, name(type.dataType()))) {
         inTransaction(connection, () -> {
           execute(connection, "DROP TRIGGER IF EXISTS " + rowTrigger + " ON " + table);
@@ -81,13 +92,21 @@ final class InvalidationTriggers {
               + " FOR EACH ROW EXECUTE FUNCTION " + function + "()");
         });
       }
-      if (!containsTrigger(present, wanted, name(type.dataType()) + "_n")) {
-        inTransaction(connection, () -> {
-          execute(connection, "DROP TRIGGER IF EXISTS " + statementTrigger + " ON " + table);
-          execute(connection, "CREATE TRIGGER " + statementTrigger + " AFTER UPDATE OR DELETE ON " + table
-              + " FOR EACH STATEMENT EXECUTE FUNCTION " + NOTIFY_FUNCTION + "(" + literal(type.dataType()) + ")");
-        });
-      }
+      createStatementTrigger(connection, present, wanted, table, name(type.dataType()) + "_n", "UPDATE OR DELETE",
+          NOTIFY_FUNCTION + "(" + literal(type.dataType()) + ")");
+      createStatementTrigger(connection, present, wanted, table, name(type.dataType()) + "_t", "TRUNCATE",
+          FLUSH_FUNCTION + "(" + literal(type.dataType()) + ")");
+    }
+  }
+
+  private static void createStatementTrigger(Connection connection, Map<Installed, String> present, List<Installed> wanted,
+      String table, String name, String events, String call) throws SQLException {
+    if (!containsTrigger(present, wanted, name)) {
+      inTransaction(connection, () -> {
+        execute(connection, "DROP TRIGGER IF EXISTS " + SqlIdentifier.quote(name) + " ON " + table);
+        execute(connection, "CREATE TRIGGER " + SqlIdentifier.quote(name) + " AFTER " + events + " ON " + table
+            + " FOR EACH STATEMENT EXECUTE FUNCTION " + call);
+      });
     }
   }
 
@@ -209,7 +228,7 @@ final class InvalidationTriggers {
   }
 
   /**
-   * Trigger and function name of a type (the statement trigger adds "_n"); names are per table, so two types
+   * Trigger and function name of a type (the statement triggers add "_n" and "_t"); names are per table, so two types
    * on one table get their own. Long types are cut and keep a hash, to stay unique within 63 bytes.
    */
   static String name(String dataType) {

@@ -150,6 +150,16 @@ class CacheCapabilityIT {
           .containsEntry("maxmemory", Long.toString(64L << 20)).containsEntry("maxmemory-policy", "allkeys-lfu"));
       await().atMost(TIMEOUT).untilAsserted(() -> assertThat(eventReasons("recipes")).contains("CacheConfigReapplied"));
 
+      // TRUNCATE (no row triggers fire) flushes the whole type, here both event-driven types through CASCADE.
+      restarted.setex("recipes:user_profiles:1", 3600, "a");
+      restarted.setex("recipes:user_profiles:2", 3600, "b");
+      restarted.setex("recipes:taste_profiles:1", 3600, "c");
+      restarted.setex("recipes:search_results:q", 3600, "kept");
+      execute(db, "TRUNCATE users CASCADE");
+      await().atMost(TIMEOUT).until(() -> restarted.exists("recipes:user_profiles:1", "recipes:user_profiles:2",
+          "recipes:taste_profiles:1") == 0);
+      assertThat(restarted.exists("recipes:search_results:q")).isEqualTo(1L);
+
       // The ConfigMap was not rewritten by the reconciles in between.
       assertThat(client.configMaps().inNamespace(namespace).withName("recipes-cache-policy").get().getMetadata().getResourceVersion())
           .isEqualTo(resourceVersion);
@@ -250,7 +260,7 @@ class CacheCapabilityIT {
       createUnit("leaving", db, redis, false);
       awaitReady("leaving");
       String triggers = "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'du\\_cache\\_%'";
-      assertThat(queryLong(db, triggers)).as("row and statement trigger per event-driven type").isEqualTo(4L);
+      assertThat(queryLong(db, triggers)).as("row, statement and truncate trigger per event-driven type").isEqualTo(6L);
       await().atMost(TIMEOUT).until(() -> queryLong(db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"
           + InvalidationListener.APPLICATION_NAME + "'") == 1);
 
