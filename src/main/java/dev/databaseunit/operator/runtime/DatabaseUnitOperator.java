@@ -50,6 +50,9 @@ public final class DatabaseUnitOperator {
     // DatabaseUnit capabilities, run in this order on each reconcile of a unit.
     List<UnitCapability> capabilities = new ArrayList<>();
 
+    // ----- managed PostgreSQL (runs before the operator connects) -----
+    capabilities.add(new dev.databaseunit.operator.managed.ManagedPostgresCapability(client, clock));
+
     // ----- schema migrations -----
 
     // ----- vector indexes -----
