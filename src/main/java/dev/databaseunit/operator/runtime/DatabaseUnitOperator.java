@@ -4,6 +4,7 @@ import dev.databaseunit.operator.databaseunit.DatabaseUnitReconciler;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
 import dev.databaseunit.operator.postgres.CaCertificates;
 import dev.databaseunit.operator.postgres.UnitDataSources;
+import dev.databaseunit.operator.vector.VectorIndexCapability;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -22,6 +23,8 @@ import java.time.Clock;
  * per-unit database pools, schedulers). Used by Main, the local stack and tests; {@link #stop()} releases all.
  */
 public final class DatabaseUnitOperator {
+  /** Recall probes of each ready vector index run this often, and after each build. */
+  private static final java.time.Duration VECTOR_PROBE_INTERVAL = java.time.Duration.ofHours(1);
   private final Operator operator;
   private final Deque<AutoCloseable> resources = new ArrayDeque<>();
 
@@ -52,6 +55,7 @@ public final class DatabaseUnitOperator {
     // ----- schema migrations -----
 
     // ----- vector indexes -----
+    capabilities.add(result.closeOnStop(new VectorIndexCapability(events, registry, clock, VECTOR_PROBE_INTERVAL)));
 
     // ----- pooler -----
 
