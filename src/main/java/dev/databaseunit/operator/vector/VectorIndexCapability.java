@@ -85,6 +85,7 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
     List<VectorIndexStatus> reported = new ArrayList<>();
     List<UnitProblem> problems = new ArrayList<>();
     List<String> progressing = new ArrayList<>();
+    List<VectorIndexSpec> valid = new ArrayList<>();
     Duration recheck = LONGEST_WAIT;
     DataSource dataSource = context.dataSource().orElseThrow();
     try (Connection connection = dataSource.getConnection()) {
@@ -93,6 +94,7 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
         try {
           Report report = reconcileIndex(context, dataSource, connection, spec, before);
           reported.add(report.status());
+          valid.add(spec);
           report.progressing().ifPresent(progressing::add);
           recheck = report.recheckAfter().compareTo(recheck) < 0 ? report.recheckAfter() : recheck;
         } catch (UnitProblem problem) {
@@ -104,7 +106,10 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
           reported.add(before != null ? before : absent(spec));
         }
       }
-      applyEfSearch(connection, specs);
+      // Entries that failed validation do not count: bad input changes nothing in the database.
+      if (!valid.isEmpty()) {
+        applyEfSearch(connection, valid);
+      }
     } catch (SQLException e) {
       problems.add(new UnitProblem(EventReason.VectorIndexDatabaseError, "vector indexes: " + e.getMessage(), e));
     }
