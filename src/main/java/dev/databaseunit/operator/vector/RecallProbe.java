@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Random;
 import java.util.function.Consumer;
 
@@ -50,8 +51,6 @@ public final class RecallProbe {
     if (sample.isEmpty()) {
       return Optional.empty();
     }
-    String nearest = "SELECT ctid::text FROM " + table.quoted() + " ORDER BY " + SqlIdentifier.quote(index.column())
-        + " " + index.distanceOperator() + " ? LIMIT " + k;
     List<List<String>> exact = new ArrayList<>();
     List<List<String>> approximate = new ArrayList<>();
     double[] millis = new double[sample.size()];
@@ -61,15 +60,12 @@ public final class RecallProbe {
     connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
     try {
       for (int i = 0; i < sample.size(); i++) {
-        var query = new PGvector(sample.get(i));
-        setLocal(connection, "hnsw.ef_search", Integer.toString(efSearch), "enable_seqscan", "off");
         long start = System.nanoTime();
-        approximate.add(ids(connection, nearest, query));
+        approximate.add(nearest(connection, table, index, sample.get(i), k, OptionalInt.of(efSearch)));
         long elapsed = System.nanoTime() - start;
         millis[i] = elapsed / 1e6;
         latencies.accept(Duration.ofNanos(elapsed));
-        setLocal(connection, "enable_seqscan", "on", "enable_indexscan", "off");
-        exact.add(ids(connection, nearest, query));
+        exact.add(nearest(connection, table, index, sample.get(i), k, OptionalInt.empty()));
         connection.commit();
       }
     } catch (SQLException e) {
@@ -83,8 +79,35 @@ public final class RecallProbe {
         RecallMath.percentile(millis, 0.5), RecallMath.percentile(millis, 0.95)));
   }
 
+  /**
+   * The k nearest rows (as ctids) by the index's distance, inside the caller's transaction: through the HNSW
+   * index with the given ef_search (sequential scans off, so the planner cannot avoid the index on a small
+   * table), or, without ef_search, exactly (index scans off).
+   */
+  public static List<String> nearest(Connection connection, VectorTable table, HnswParameters index, float[] query, int k,
+      OptionalInt efSearch) throws SQLException {
+    if (efSearch.isPresent()) {
+      setLocal(connection, "hnsw.ef_search", Integer.toString(efSearch.getAsInt()), "enable_seqscan", "off",
+          "enable_indexscan", "on");
+    } else {
+      setLocal(connection, "enable_seqscan", "on", "enable_indexscan", "off", "enable_bitmapscan", "off");
+    }
+    String sql = "SELECT ctid::text FROM " + table.quoted() + " ORDER BY " + SqlIdentifier.quote(index.column())
+        + " " + index.distanceOperator() + " ? LIMIT " + k;
+    try (PreparedStatement ps = connection.prepareStatement(sql)) {
+      ps.setObject(1, new PGvector(query));
+      List<String> ids = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          ids.add(rs.getString(1));
+        }
+      }
+      return ids;
+    }
+  }
+
   /** A Bernoulli sample sized from the planner's row estimate, so a large table is not read in full. */
-  private List<float[]> sampleQueries(Connection connection, VectorTable table, String column) throws SQLException {
+  public List<float[]> sampleQueries(Connection connection, VectorTable table, String column) throws SQLException {
     double rows;
     try (PreparedStatement ps = connection.prepareStatement("SELECT reltuples FROM pg_catalog.pg_class WHERE oid = ?::oid")) {
       ps.setLong(1, table.oid());
@@ -120,19 +143,6 @@ public final class RecallProbe {
       noisy[i] = (float) (vector[i] + random.nextGaussian() * scale);
     }
     return noisy;
-  }
-
-  private static List<String> ids(Connection connection, String sql, PGvector query) throws SQLException {
-    try (PreparedStatement ps = connection.prepareStatement(sql)) {
-      ps.setObject(1, query);
-      List<String> ids = new ArrayList<>();
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          ids.add(rs.getString(1));
-        }
-      }
-      return ids;
-    }
   }
 
   /** Transaction-local settings through set_config, so values travel as parameters. */
