@@ -163,11 +163,9 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
     Optional<IndexPlan.Observed> replacement = VectorCatalog.index(connection, table, IndexPlan.replacementName(name));
     Optional<IndexPlan.Observed> retired = VectorCatalog.index(connection, table, IndexPlan.retiredName(name));
     // A build started by an earlier operator process (or a person) still runs: let it finish, then judge.
-    for (var candidate : List.of(current, replacement)) {
-      if (candidate.isPresent() && !candidate.get().valid() && VectorCatalog.isBeingBuilt(connection, candidate.get().oid())) {
-        String state = candidate == current ? VectorIndexState.BUILDING : VectorIndexState.REBUILDING;
-        return new Report(base.state(state).build(), Optional.of("vector index " + name + ": a build by another session runs"), JOB_POLL);
-      }
+    if (isBeingBuilt(connection, current) || isBeingBuilt(connection, replacement)) {
+      String state = isBeingBuilt(connection, current) ? VectorIndexState.BUILDING : VectorIndexState.REBUILDING;
+      return new Report(base.state(state).build(), Optional.of("vector index " + name + ": a build by another session runs"), JOB_POLL);
     }
 
     IndexPlan.Step step = IndexPlan.decide(desired, current, replacement, retired);
@@ -200,6 +198,10 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
       return new Report(base.state(started.kind()).build(), Optional.of("vector index " + name + ": " + started.description()), JOB_POLL);
     }
     return ready(context, dataSource, connection, spec, table, schedule, efSearch, current.orElseThrow(), base, before);
+  }
+
+  private static boolean isBeingBuilt(Connection connection, Optional<IndexPlan.Observed> index) throws SQLException {
+    return index.isPresent() && !index.get().valid() && VectorCatalog.isBeingBuilt(connection, index.get().oid());
   }
 
   /** The index serves as declared: ANALYZE and probe when due, and update the efficiency gauge. */

@@ -174,6 +174,49 @@ class VectorIndexIT {
   }
 
   @Test
+  void aRestartedOperatorNeitherRestartsABuildNorRepeatsAnalyzeOrProbe(TestDatabase db, KubeCluster cluster) throws Exception {
+    fillRecipes(db, 500);
+    long buildingOid;
+    try (Connection writer = db.connect()) {
+      writer.setAutoCommit(false);
+      try (Statement s = writer.createStatement()) {
+        s.execute("LOCK TABLE recipe_embeddings IN ROW EXCLUSIVE MODE");
+      }
+      createUnit(db, "restarted", "efSearch: 40");
+      awaitIndex("restarted", s -> "Building".equals(s.state()));
+      buildingOid = await().atMost(TIMEOUT).until(() -> servingIndex(db), Optional::isPresent).orElseThrow().oid();
+
+      // The operator goes away in the middle of the build; the server keeps building for the closed session.
+      restartOperator();
+      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(condition("restarted", "Progressing").getMessage())
+          .contains("a build by another session runs"));
+      writer.commit();
+    }
+    var ready = awaitIndex("restarted", s -> "Ready".equals(s.state()) && s.recallAtK() != null);
+    assertThat(servingIndex(db).orElseThrow()).as("the build was finished, not started again")
+        .extracting(CatalogIndex::oid, CatalogIndex::valid).containsExactly(buildingOid, true);
+    long analyses = queryLong(db, "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'recipe_embeddings'");
+
+    restartOperator();
+    await().during(Duration.ofSeconds(6)).atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+      var status = indexStatus("restarted");
+      assertThat(status.state()).isEqualTo("Ready");
+      assertThat(status.lastAnalyzeTime()).isEqualTo(ready.lastAnalyzeTime());
+      assertThat(status.lastProbeTime()).isEqualTo(ready.lastProbeTime());
+    });
+    assertThat(queryLong(db, "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'recipe_embeddings'")).isEqualTo(analyses);
+    assertThat(servingIndex(db).orElseThrow().oid()).isEqualTo(buildingOid);
+  }
+
+  private void restartOperator() {
+    operator.stop();
+    registry = new SimpleMeterRegistry();
+    operator = DatabaseUnitOperator.create(client, registry, new OperatorSettings(Set.of(namespace), false, namespace, 0, false),
+        Clock.systemUTC());
+    operator.start();
+  }
+
+  @Test
   void eachMismatchBetweenSpecAndTableIsItsOwnDegradedReason(TestDatabase db) throws Exception {
     try (Connection c = db.connect(); Statement s = c.createStatement()) {
       s.execute("CREATE EXTENSION IF NOT EXISTS vector");
