@@ -11,14 +11,14 @@ import java.util.Set;
  * anything but plain identifiers) and numbers come from validated integers, so nothing of the spec reaches
  * SQL unquoted. CONCURRENTLY statements need a connection in autocommit mode.
  */
-final class IndexDdl {
+public final class IndexDdl {
   private static final Set<String> OPCLASSES = Set.of("vector_cosine_ops", "vector_l2_ops", "vector_ip_ops");
   /** A swap waits this long at most for its locks, so it never queues the application behind it for long. */
   private static final String SWAP_LOCK_TIMEOUT = "5s";
 
   private IndexDdl() {}
 
-  static void createConcurrently(Connection connection, VectorTable table, String indexName, HnswParameters parameters)
+  public static void createConcurrently(Connection connection, VectorTable table, String indexName, HnswParameters parameters)
       throws SQLException {
     if (!OPCLASSES.contains(parameters.opclass())) {
       throw new IllegalArgumentException("not a pgvector operator class: " + parameters.opclass());
