@@ -43,6 +43,33 @@ public enum EventReason {
 
   // ----- Vector indexes -----
 
+  /** A vectorIndexes entry names a table, column or index that is not a plain lower-case SQL identifier. */
+  VectorInvalidIdentifier,
+  /** The table of a vectorIndexes entry does not exist. */
+  VectorTableNotFound,
+  /** The table has no column of the declared name. */
+  VectorColumnNotFound,
+  /** The declared column exists but is not of type vector. */
+  VectorColumnNotVector,
+  /** The vector column has other dimensions than the spec declares. */
+  VectorDimensionsMismatch,
+  /** A relation with the index's name exists and is not an HNSW index on the table; the operator leaves it alone. */
+  VectorIndexNameTaken,
+  /** analyzeSchedule is not a valid Quartz cron expression. */
+  VectorScheduleInvalid,
+  /** A concurrent build, swap or drop failed; it is retried, replacing what it left behind. */
+  VectorIndexBuildFailed,
+  /** The catalog or the table could not be read, or hnsw.ef_search could not be set for the database. */
+  VectorIndexDatabaseError,
+  /** A concurrent build of an index started. */
+  VectorIndexBuildStarted,
+  /** An invalid index left by an interrupted build was found; it is dropped and built again. */
+  VectorIndexInvalidReplaced,
+  /** A replacement with changed parameters is being built next to the serving index. */
+  VectorIndexRebuildStarted,
+  /** A rebuilt index was swapped in for the old one. */
+  VectorIndexSwapped,
+
   // ----- Pooler -----
 
   /** The pool loop grew the server pool (message: old→new and the utilisation that caused it). */

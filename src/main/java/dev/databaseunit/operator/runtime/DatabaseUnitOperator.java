@@ -8,6 +8,7 @@ import dev.databaseunit.operator.connection.ConnectionSecretCapability;
 import dev.databaseunit.operator.postgres.UnitDataSources;
 import dev.databaseunit.operator.schema.FlywayMigrator;
 import dev.databaseunit.operator.schema.SchemaMigrations;
+import dev.databaseunit.operator.vector.VectorIndexCapability;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -26,6 +27,8 @@ import java.time.Clock;
  * per-unit database pools, schedulers). Used by Main, the local stack and tests; {@link #stop()} releases all.
  */
 public final class DatabaseUnitOperator {
+  /** Recall probes of each ready vector index run this often, and after each build. */
+  private static final java.time.Duration VECTOR_PROBE_INTERVAL = java.time.Duration.ofHours(1);
   private final Operator operator;
   private final Deque<AutoCloseable> resources = new ArrayDeque<>();
 
@@ -60,6 +63,7 @@ public final class DatabaseUnitOperator {
     capabilities.add(new SchemaMigrations(new FlywayMigrator(), events, clock));
 
     // ----- vector indexes -----
+    capabilities.add(result.closeOnStop(new VectorIndexCapability(events, registry, clock, VECTOR_PROBE_INTERVAL)));
 
     // ----- pooler -----
     // One small scheduler runs every unit's pool loop; a tick is a few admin-console queries.
