@@ -1,14 +1,16 @@
 package dev.databaseunit.operator.backup;
 
+import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -42,6 +44,12 @@ public final class S3ObjectStore implements ObjectStore {
     this.client = client;
     this.bucket = bucket;
     this.description = description;
+  }
+
+  /** A BackupPolicy's storage; null credentials mean the SDK's default chain (workload identity). */
+  public static S3ObjectStore connect(BackupPolicySpec.ObjectStorage storage, AwsBasicCredentials credentials) {
+    return connect(storage.endpoint(), storage.region() != null ? storage.region() : "us-east-1",
+        !Boolean.FALSE.equals(storage.pathStyle()), storage.bucket(), credentials);
   }
 
   /**
@@ -130,10 +138,14 @@ public final class S3ObjectStore implements ObjectStore {
 
     private void awaitInFlight() throws IOException {
       try {
-        inFlight.join();
-      } catch (CompletionException e) {
+        inFlight.get();
+      } catch (ExecutionException e) {
         abort();
         throw failure("upload a part of " + key, e.getCause());
+      } catch (InterruptedException e) {
+        // Operator shutdown: give up now rather than after the part; the caller aborts the upload.
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("upload of " + key + " interrupted");
       }
     }
 

@@ -19,7 +19,7 @@ public final class TcpRelay implements AutoCloseable {
   private final ServerSocket server;
   private final String targetHost;
   private final int targetPort;
-  private final long bytesPerSecond;
+  private volatile long bytesPerSecond;
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
   private final AtomicLong relayedUpstream = new AtomicLong();
   private volatile boolean cut;
@@ -35,6 +35,11 @@ public final class TcpRelay implements AutoCloseable {
 
   public int port() {
     return server.getLocalPort();
+  }
+
+  /** Changes the upstream rate limit (0 for none) for data relayed from now on. */
+  public void setBytesPerSecond(long rate) {
+    bytesPerSecond = rate;
   }
 
   /** Bytes relayed from clients to the server so far. */
@@ -64,8 +69,9 @@ public final class TcpRelay implements AutoCloseable {
         out.write(buffer, 0, n);
         if (upstream) {
           relayedUpstream.addAndGet(n);
-          if (bytesPerSecond > 0) {
-            Thread.sleep(Math.max(1, n * 1000L / bytesPerSecond));
+          long rate = bytesPerSecond;
+          if (rate > 0) {
+            Thread.sleep(Math.max(1, n * 1000L / rate));
           }
         }
       }
