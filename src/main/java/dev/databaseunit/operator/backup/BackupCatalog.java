@@ -99,6 +99,38 @@ public final class BackupCatalog {
     return slash > 0 ? java.util.Optional.of(rest.substring(0, slash)) : java.util.Optional.empty();
   }
 
+  /**
+   * Copies a backup into another catalog (another bucket, region or provider), streamed so it works across
+   * endpoints, and verifies the copy's sha256 against the manifest before writing the manifest there.
+   */
+  public void copyTo(BackupCatalog target, BackupManifest manifest) throws IOException {
+    String targetKey = target.objectKey(manifest.backupId());
+    try (var in = store.open(manifest.objectKey())) {
+      ObjectStore.Upload upload = target.store.create(targetKey);
+      try (upload) {
+        in.transferTo(upload);
+      } catch (IOException | RuntimeException e) {
+        upload.abort();
+        throw e;
+      }
+    }
+    // Read back what the target stored: that is what a restore from the secondary region would get.
+    var sha = BackupService.sha256();
+    try (var stored = new java.security.DigestInputStream(target.store.open(targetKey), sha)) {
+      stored.transferTo(java.io.OutputStream.nullOutputStream());
+    }
+    String copied = HexFormat.of().formatHex(sha.digest());
+    if (!copied.equals(manifest.sha256())) {
+      target.discard(manifest.backupId());
+      throw new IOException("The copy of backup " + manifest.backupId() + " has sha256 " + copied + ", the manifest says "
+          + manifest.sha256());
+    }
+    target.writeManifest(new BackupManifest(manifest.formatVersion(), manifest.backupId(), manifest.tier(),
+        manifest.databaseUnit(), manifest.startTime(), manifest.endTime(), manifest.database(), manifest.serverVersion(),
+        manifest.walLsn(), targetKey, manifest.compression(), manifest.dumpBytes(),
+        manifest.storedBytes(), manifest.sha256(), manifest.encryption(), manifest.tables()));
+  }
+
   /** Removes a backup: the manifest first, so a half-deleted backup is never listed as good. */
   public void discard(String backupId) throws IOException {
     store.delete(manifestKey(backupId));

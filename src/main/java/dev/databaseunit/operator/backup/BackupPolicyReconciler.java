@@ -137,15 +137,16 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
 
   /** Everything a backup or restore test needs, resolved from the unit and Secrets. */
   record Inputs(PostgresTarget target, KeyEncryptionKey kek, BackupPolicySpec.ObjectStorage storage,
-      AwsBasicCredentials credentials) {}
+      AwsBasicCredentials credentials, BackupPolicySpec.ObjectStorage secondary, AwsBasicCredentials secondaryCredentials) {}
 
   /** Work running on the executor for one policy. */
   private record Job(Operation operation, Future<Outcome> future, AtomicReference<String> phase) {}
 
   /** What finished work reports back to the next reconcile. */
   sealed interface Outcome {
-    record BackedUp(BackupManifest manifest, Set<String> expired, int retained, String scheduledFor, boolean adopted)
-        implements Outcome {}
+    /** @param copyProblem why the cross-region copy failed, or null (copied or not asked for) */
+    record BackedUp(BackupManifest manifest, Set<String> expired, int retained, String scheduledFor, boolean adopted,
+        Boolean copied, String copyProblem) implements Outcome {}
     record BackupFailed(Tier tier, String message) implements Outcome {}
     record Interrupted(String backupId) implements Outcome {}
     record RestoreTested(RestoreTester.Result result, String scheduledFor) implements Outcome {}
@@ -275,7 +276,19 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
         var request = new BackupService.Request(operation.id(), schedule.tier(), unit, inputs.target(),
             policy.getSpec().encryption().keyId());
         BackupManifest manifest = backups.backup(request, catalog, inputs.kek(), p -> phase.set(p.name()));
-        return expire(policy, catalog, manifest, operation.scheduledFor(), false);
+        Boolean copied = null;
+        String copyProblem = null;
+        if (Boolean.TRUE.equals(schedule.copyToSecondary()) && inputs.secondary() != null) {
+          phase.set("Copying");
+          try (ObjectStore secondary = stores.open(inputs.secondary(), inputs.secondaryCredentials())) {
+            catalog.copyTo(new BackupCatalog(secondary, inputs.secondary().prefix()), manifest);
+            copied = true;
+          } catch (IOException | RuntimeException e) {
+            copied = false;
+            copyProblem = e.getMessage();
+          }
+        }
+        return expire(policy, catalog, manifest, operation.scheduledFor(), false, copied, copyProblem);
       } catch (IOException | RuntimeException e) {
         return new Outcome.BackupFailed(schedule.tier(), e.getMessage());
       } catch (InterruptedException e) {
@@ -287,7 +300,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
 
   /** Retention after a backup: expired backups are deleted (manifest first) and reported. */
   private Outcome.BackedUp expire(BackupPolicy policy, BackupCatalog catalog, BackupManifest manifest, String scheduledFor,
-      boolean adopted) throws IOException {
+      boolean adopted, Boolean copied, String copyProblem) throws IOException {
     List<BackupManifest> good = catalog.list();
     Map<Tier, Duration> retention = new EnumMap<>(Tier.class);
     schedules(policy.getSpec()).forEach(s -> retention.put(s.tier(), FireSchedule.parseDuration(s.retention())));
@@ -295,7 +308,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
     for (String id : expired) {
       catalog.discard(id);
     }
-    return new Outcome.BackedUp(manifest, expired, good.size() - expired.size(), scheduledFor, adopted);
+    return new Outcome.BackedUp(manifest, expired, good.size() - expired.size(), scheduledFor, adopted, copied, copyProblem);
   }
 
   private java.util.function.Function<AtomicReference<String>, Callable<Outcome>> recoverInterrupted(
@@ -310,7 +323,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
         var catalog = new BackupCatalog(store, inputs.storage().prefix());
         var finished = catalog.list().stream().filter(m -> m.backupId().equals(interrupted.id())).findFirst();
         if (finished.isPresent()) {
-          return expire(policy, catalog, finished.get(), interrupted.scheduledFor(), true);
+          return expire(policy, catalog, finished.get(), interrupted.scheduledFor(), true, null, null);
         }
         catalog.discard(interrupted.id());
         return new Outcome.Interrupted(interrupted.id());
@@ -358,7 +371,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
         }
         tier.lastSuccessTime = m.endTime().toString();
         draft.lastBackup = new BackupPolicyStatus.BackupRecord(m.backupId(), m.tier(), m.startTime().toString(),
-            m.endTime().toString(), m.storedBytes(), m.sha256(), m.objectKey(), null);
+            m.endTime().toString(), m.storedBytes(), m.sha256(), m.objectKey(), done.copied());
         draft.retained = done.retained();
         draft.workFailure = null;
         draft.onSchedule = new Conditions.Desired(ON_SCHEDULE, true, EventReason.BackupSucceeded.name(),
@@ -368,6 +381,10 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
         events.record(policy, EventRecorder.Type.Normal, EventReason.BackupSucceeded, "Backup " + m.backupId() + " ("
             + m.storedBytes() + " bytes, " + m.tables().size() + " tables) written to " + m.objectKey()
             + (done.adopted() ? " (finished before an operator restart)" : ""));
+        if (done.copyProblem() != null) {
+          events.record(policy, EventRecorder.Type.Warning, EventReason.BackupCopyFailed, "Backup " + m.backupId()
+              + " was not copied to the secondary storage: " + done.copyProblem());
+        }
         for (String id : done.expired()) {
           events.record(policy, EventRecorder.Type.Normal, EventReason.BackupExpired, "Backup " + id + " passed its retention and was deleted");
         }
@@ -485,7 +502,8 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
       throw new UnitProblem(EventReason.BackupKeyInvalid, "The key-encryption key in Secret " + namespace + "/"
           + spec.encryption().keyEncryptionKey().name() + " is unusable: " + e.getMessage());
     }
-    return new Inputs(target, kek, spec.storage(), credentials(lookup, namespace, spec.storage()));
+    return new Inputs(target, kek, spec.storage(), credentials(lookup, namespace, spec.storage()), spec.secondaryStorage(),
+        spec.secondaryStorage() != null ? credentials(lookup, namespace, spec.secondaryStorage()) : null);
   }
 
   private static AwsBasicCredentials credentials(PostgresTargets.SecretLookup lookup, String namespace,

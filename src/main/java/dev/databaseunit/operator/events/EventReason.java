@@ -46,6 +46,8 @@ public enum EventReason {
   BackupMissed,
   /** A backup was cut off by an operator restart; its partial object was removed and the fire runs again. */
   BackupInterrupted,
+  /** A backup could not be copied to (or verified in) the secondary storage; the primary copy is good. */
+  BackupCopyFailed,
   /** A backup passed its tier's retention and was deleted. */
   BackupExpired,
   /** The policy's DatabaseUnit does not exist. */

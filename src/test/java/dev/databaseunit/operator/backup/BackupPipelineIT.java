@@ -126,6 +126,23 @@ class BackupPipelineIT {
   }
 
   @Test
+  void aCopyToTheSecondaryBucketIsVerifiedAndRestorable(TestBucket bucket, TestBucket secondaryBucket) throws Exception {
+    try (var store = store(bucket.endpoint(), bucket); var secondaryStore = store(secondaryBucket.endpoint(), secondaryBucket)) {
+      var manifest = backups.backup(request(), new BackupCatalog(store, "eu-west-1/"), kek, phase -> {});
+      var secondary = new BackupCatalog(secondaryStore, "dr/");
+
+      new BackupCatalog(store, "eu-west-1/").copyTo(secondary, manifest);
+
+      var copied = secondary.list();
+      assertThat(copied).extracting(BackupManifest::backupId, BackupManifest::sha256, BackupManifest::objectKey)
+          .containsExactly(org.assertj.core.groups.Tuple.tuple(manifest.backupId(), manifest.sha256(),
+              "dr/" + manifest.backupId() + "/" + BackupManifest.OBJECT_NAME));
+      var result = restoreTester.test(copied.getFirst(), secondary, kek, target, RTO, RPO);
+      assertThat(result.passed()).as(result.toString()).isTrue();
+    }
+  }
+
+  @Test
   void aWrongKeyFailsClearlyNamingTheFingerprints(TestBucket bucket) throws Exception {
     try (var store = store(bucket.endpoint(), bucket)) {
       var catalog = new BackupCatalog(store, "");
