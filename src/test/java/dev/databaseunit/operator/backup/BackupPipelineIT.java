@@ -84,6 +84,34 @@ class BackupPipelineIT {
   }
 
   @Test
+  void theRunbookDecryptionToolYieldsAnArchivePgRestoreReads(TestBucket bucket, @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    try (var store = store(bucket.endpoint(), bucket)) {
+      var manifest = backups.backup(request(), new BackupCatalog(store, ""), kek, phase -> {});
+      java.nio.file.Files.write(dir.resolve("manifest.json"), store.get(manifest.backupId() + "/manifest.json"));
+      java.nio.file.Files.write(dir.resolve("backup.dump.enc"), store.get(manifest.objectKey()));
+      java.nio.file.Files.writeString(dir.resolve("kek.b64"), kekBase64);
+
+      DecryptBackup.run(new String[] {"--manifest", dir.resolve("manifest.json").toString(), "--kek-file",
+          dir.resolve("kek.b64").toString(), "--in", dir.resolve("backup.dump.enc").toString(), "--out", dir.resolve("backup.dump").toString()});
+
+      assertThat(java.nio.file.Files.size(dir.resolve("backup.dump"))).isEqualTo(manifest.dumpBytes());
+      var list = new ProcessBuilder("pg_restore", "--list", dir.resolve("backup.dump").toString()).redirectErrorStream(true).start();
+      String toc = new String(list.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(list.waitFor()).as(toc).isZero();
+      assertThat(toc).contains("TABLE DATA public recipe_embeddings", "INDEX public recipe_embeddings_hnsw");
+
+      byte[] stored = java.nio.file.Files.readAllBytes(dir.resolve("backup.dump.enc"));
+      stored[100] ^= 1;
+      java.nio.file.Files.write(dir.resolve("backup.dump.enc"), stored);
+      assertThatThrownBy(() -> DecryptBackup.run(new String[] {"--manifest", dir.resolve("manifest.json").toString(), "--kek-file",
+          dir.resolve("kek.b64").toString(), "--in", dir.resolve("backup.dump.enc").toString(), "--out", dir.resolve("bad.dump").toString()}))
+          .isInstanceOf(ChunkedGcm.TamperedException.class);
+      assertThat(dir.resolve("bad.dump")).doesNotExist();
+    }
+  }
+
+  @Test
   void aFlippedByteInTheStoredObjectFailsTheRestoreTest(TestBucket bucket) throws Exception {
     try (var store = store(bucket.endpoint(), bucket)) {
       var catalog = new BackupCatalog(store, "");
