@@ -497,7 +497,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
     PostgresTarget target = PostgresTargets.resolve(unit, lookup);
     KeyEncryptionKey kek;
     try {
-      kek = KeyEncryptionKey.fromBase64(PostgresTargets.secretValue(lookup, namespace, spec.encryption().keyEncryptionKey()));
+      kek = KeyEncryptionKey.fromBase64(PostgresTargets.value(lookup, namespace, spec.encryption().keyEncryptionKey()));
     } catch (IllegalArgumentException e) {
       throw new UnitProblem(EventReason.BackupKeyInvalid, "The key-encryption key in Secret " + namespace + "/"
           + spec.encryption().keyEncryptionKey().name() + " is unusable: " + e.getMessage());
@@ -513,9 +513,9 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
       return null;
     }
     return AwsBasicCredentials.create(
-        PostgresTargets.secretValue(lookup, namespace, new SecretKeyRef(ref.secretName(),
+        PostgresTargets.value(lookup, namespace, new SecretKeyRef(ref.secretName(),
             ref.accessKeyIdKey() != null ? ref.accessKeyIdKey() : "accessKeyId")),
-        PostgresTargets.secretValue(lookup, namespace, new SecretKeyRef(ref.secretName(),
+        PostgresTargets.value(lookup, namespace, new SecretKeyRef(ref.secretName(),
             ref.secretAccessKeyKey() != null ? ref.secretAccessKeyKey() : "secretAccessKey")));
   }
 

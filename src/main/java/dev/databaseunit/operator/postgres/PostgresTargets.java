@@ -33,20 +33,20 @@ public final class PostgresTargets {
       ExternalPostgres external = postgres.external();
       PostgresTls tls = external.tls() != null ? external.tls() : new PostgresTls(null, null);
       PostgresTls.Mode mode = tls.mode() != null ? tls.mode() : PostgresTls.Mode.VERIFY_FULL;
-      String ca = tls.caSecret() != null ? secretValue(secrets, namespace, tls.caSecret()) : null;
+      String ca = tls.caSecret() != null ? value(secrets, namespace, tls.caSecret()) : null;
       CredentialsRef credentials = external.credentials();
       return new PostgresTarget(external.host(), external.port() != null ? external.port() : 5432, external.database(),
-          secretValue(secrets, namespace, new SecretKeyRef(credentials.secretName(), orDefault(credentials.usernameKey(), "username"))),
-          secretValue(secrets, namespace, new SecretKeyRef(credentials.secretName(), orDefault(credentials.passwordKey(), "password"))),
+          value(secrets, namespace, new SecretKeyRef(credentials.secretName(), orDefault(credentials.usernameKey(), "username"))),
+          value(secrets, namespace, new SecretKeyRef(credentials.secretName(), orDefault(credentials.passwordKey(), "password"))),
           mode, ca);
     }
     ManagedPostgres managed = postgres.managed();
     String name = unit.getMetadata().getName();
     String secret = managedSuperuserSecret(name);
-    String ca = secretValue(secrets, namespace, new SecretKeyRef(managedTlsSecret(name), "ca.crt"));
+    String ca = value(secrets, namespace, new SecretKeyRef(managedTlsSecret(name), "ca.crt"));
     return new PostgresTarget(managedServiceHost(name, namespace), MANAGED_PORT, managed.database(),
-        secretValue(secrets, namespace, new SecretKeyRef(secret, "username")),
-        secretValue(secrets, namespace, new SecretKeyRef(secret, "password")),
+        value(secrets, namespace, new SecretKeyRef(secret, "username")),
+        value(secrets, namespace, new SecretKeyRef(secret, "password")),
         PostgresTls.Mode.VERIFY_FULL, ca);
   }
 
@@ -65,8 +65,8 @@ public final class PostgresTargets {
     return unitName + "-postgres-tls";
   }
 
-  /** One value of a Secret (from data or stringData), or a typed problem naming the Secret and key. */
-  public static String secretValue(SecretLookup secrets, String namespace, SecretKeyRef ref) throws UnitProblem {
+  /** One key of a Secret, as text; a missing Secret or key is a typed problem. */
+  public static String value(SecretLookup secrets, String namespace, SecretKeyRef ref) throws UnitProblem {
     Secret secret = secrets.find(namespace, ref.name()).orElseThrow(() -> new UnitProblem(EventReason.SecretNotFound,
         "Secret " + namespace + "/" + ref.name() + " does not exist"));
     if (secret.getData() != null && secret.getData().containsKey(ref.key())) {
