@@ -123,12 +123,15 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
   }
 
   private static List<String> secretNames(BackupPolicySpec spec) {
-    return Stream.of(
+    Stream<String> names = Stream.of(
             spec.storage() != null && spec.storage().credentials() != null ? spec.storage().credentials().secretName() : null,
             spec.secondaryStorage() != null && spec.secondaryStorage().credentials() != null
                 ? spec.secondaryStorage().credentials().secretName() : null,
             spec.encryption() != null ? spec.encryption().keyEncryptionKey().name() : null)
-        .filter(Objects::nonNull).distinct().toList();
+        .filter(Objects::nonNull);
+    Stream<String> previousKeys = spec.encryption() != null && spec.encryption().previousKeys() != null
+        ? spec.encryption().previousKeys().stream().map(SecretKeyRef::name) : Stream.empty();
+    return Stream.concat(names, previousKeys).distinct().toList();
   }
 
   private static String key(String namespace, String name) {
@@ -136,8 +139,14 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
   }
 
   /** Everything a backup or restore test needs, resolved from the unit and Secrets. */
-  record Inputs(PostgresTarget target, KeyEncryptionKey kek, BackupPolicySpec.ObjectStorage storage,
+  record Inputs(PostgresTarget target, KeyEncryptionKey kek, List<KeyEncryptionKey> previousKeys, BackupPolicySpec.ObjectStorage storage,
       AwsBasicCredentials credentials, BackupPolicySpec.ObjectStorage secondary, AwsBasicCredentials secondaryCredentials) {}
+
+  /** A backup or restore test to run, given where to report its phase. */
+  @FunctionalInterface
+  private interface Work {
+    Callable<Outcome> start(AtomicReference<String> phase);
+  }
 
   /** Work running on the executor for one policy. */
   private record Job(Operation operation, Future<Outcome> future, AtomicReference<String> phase) {}
@@ -146,7 +155,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
   sealed interface Outcome {
     /** @param copyProblem why the cross-region copy failed, or null (copied or not asked for) */
     record BackedUp(BackupManifest manifest, Set<String> expired, int retained, String scheduledFor, boolean adopted,
-        Boolean copied, String copyProblem) implements Outcome {}
+        Boolean copied, String copyProblem, KeyRotation.Result rotation) implements Outcome {}
     record BackupFailed(Tier tier, String message) implements Outcome {}
     record Interrupted(String backupId) implements Outcome {}
     record RestoreTested(RestoreTester.Result result, String scheduledFor) implements Outcome {}
@@ -241,9 +250,9 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
     return finish(policy, previous, draft, problem, sleep);
   }
 
-  private void startJob(String policyKey, Draft draft, Operation operation, java.util.function.Function<AtomicReference<String>, Callable<Outcome>> work) {
+  private void startJob(String policyKey, Draft draft, Operation operation, Work work) {
     var phase = new AtomicReference<>(operation.phase());
-    jobs.put(policyKey, new Job(operation, executor.submit(work.apply(phase)), phase));
+    jobs.put(policyKey, new Job(operation, executor.submit(work.start(phase)), phase));
     draft.inProgress = operation;
   }
 
@@ -266,7 +275,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
     }
   }
 
-  private java.util.function.Function<AtomicReference<String>, Callable<Outcome>> backupJob(
+  private Work backupJob(
       BackupPolicy policy, Inputs inputs, BackupSchedule schedule, Operation operation) {
     String unit = key(policy.getMetadata().getNamespace(), policy.getSpec().databaseUnit());
     return phase -> () -> {
@@ -288,7 +297,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
             copyProblem = e.getMessage();
           }
         }
-        return expire(policy, catalog, manifest, operation.scheduledFor(), false, copied, copyProblem);
+        return expire(policy, inputs, catalog, manifest, operation.scheduledFor(), false, copied, copyProblem);
       } catch (IOException | RuntimeException e) {
         return new Outcome.BackupFailed(schedule.tier(), e.getMessage());
       } catch (InterruptedException e) {
@@ -298,9 +307,11 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
     };
   }
 
-  /** Retention after a backup: expired backups are deleted (manifest first) and reported. */
-  private Outcome.BackedUp expire(BackupPolicy policy, BackupCatalog catalog, BackupManifest manifest, String scheduledFor,
-      boolean adopted, Boolean copied, String copyProblem) throws IOException {
+  /**
+   * After a backup: expired backups are deleted (manifest first), then backups under a previous KEK re-wrapped.
+   */
+  private Outcome.BackedUp expire(BackupPolicy policy, Inputs inputs, BackupCatalog catalog, BackupManifest manifest,
+      String scheduledFor, boolean adopted, Boolean copied, String copyProblem) throws IOException {
     List<BackupManifest> good = catalog.list();
     Map<Tier, Duration> retention = new EnumMap<>(Tier.class);
     schedules(policy.getSpec()).forEach(s -> retention.put(s.tier(), FireSchedule.parseDuration(s.retention())));
@@ -308,10 +319,12 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
     for (String id : expired) {
       catalog.discard(id);
     }
-    return new Outcome.BackedUp(manifest, expired, good.size() - expired.size(), scheduledFor, adopted, copied, copyProblem);
+    var rotation = KeyRotation.rewrap(catalog, inputs.kek(), policy.getSpec().encryption().keyId(), inputs.previousKeys());
+    return new Outcome.BackedUp(manifest, expired, good.size() - expired.size(), scheduledFor, adopted, copied, copyProblem,
+        rotation);
   }
 
-  private java.util.function.Function<AtomicReference<String>, Callable<Outcome>> recoverInterrupted(
+  private Work recoverInterrupted(
       BackupPolicy policy, Inputs inputs, Operation interrupted) {
     return phase -> () -> {
       phase.set("CleaningUp");
@@ -323,7 +336,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
         var catalog = new BackupCatalog(store, inputs.storage().prefix());
         var finished = catalog.list().stream().filter(m -> m.backupId().equals(interrupted.id())).findFirst();
         if (finished.isPresent()) {
-          return expire(policy, catalog, finished.get(), interrupted.scheduledFor(), true, null, null);
+          return expire(policy, inputs, catalog, finished.get(), interrupted.scheduledFor(), true, null, null);
         }
         catalog.discard(interrupted.id());
         return new Outcome.Interrupted(interrupted.id());
@@ -333,7 +346,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
     };
   }
 
-  private java.util.function.Function<AtomicReference<String>, Callable<Outcome>> restoreTestJob(
+  private Work restoreTestJob(
       BackupPolicy policy, Inputs inputs, String scheduledFor) {
     var spec = policy.getSpec().restoreTest();
     Duration rto = FireSchedule.parseDuration(spec.rto() != null ? spec.rto() : "4h");
@@ -385,6 +398,18 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
           events.record(policy, EventRecorder.Type.Warning, EventReason.BackupCopyFailed, "Backup " + m.backupId()
               + " was not copied to the secondary storage: " + done.copyProblem());
         }
+        if (!done.rotation().rewrapped().isEmpty()) {
+          events.record(policy, EventRecorder.Type.Normal, EventReason.BackupKeyRotated, done.rotation().rewrapped().size()
+              + " backup(s) re-wrapped with key " + keyOf(m));
+        }
+        if (!done.rotation().strandedByFingerprint().isEmpty()) {
+          draft.workFailure = new UnitProblem(EventReason.BackupKeyStillNeeded, done.rotation().strandedByFingerprint().entrySet()
+              .stream().map(e -> e.getValue().size() + " backup(s) (newest " + e.getValue().getLast() + ") are wrapped by key fingerprint "
+                  + e.getKey())
+              .collect(Collectors.joining("; ")) + ", which spec.encryption no longer lists: add that key to previousKeys so "
+              + "they can be re-wrapped, or they cannot be restored");
+          events.record(policy, EventRecorder.Type.Warning, EventReason.BackupKeyStillNeeded, draft.workFailure.getMessage());
+        }
         for (String id : done.expired()) {
           events.record(policy, EventRecorder.Type.Normal, EventReason.BackupExpired, "Backup " + id + " passed its retention and was deleted");
         }
@@ -425,6 +450,10 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
         events.record(policy, EventRecorder.Type.Warning, EventReason.RestoreTestFailed, draft.workFailure.getMessage());
       }
     }
+  }
+
+  private static String keyOf(BackupManifest m) {
+    return m.encryption().keyId() + " (fingerprint " + m.encryption().keyFingerprint() + ")";
   }
 
   private static BackupPolicyStatus.RestoreTestReport report(RestoreTester.Result r, BackupPolicySpec spec) {
@@ -495,15 +524,22 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
         .orElseThrow(() -> new UnitProblem(EventReason.BackupUnitNotFound,
             "DatabaseUnit " + namespace + "/" + spec.databaseUnit() + " does not exist"));
     PostgresTarget target = PostgresTargets.resolve(unit, lookup);
-    KeyEncryptionKey kek;
-    try {
-      kek = KeyEncryptionKey.fromBase64(PostgresTargets.value(lookup, namespace, spec.encryption().keyEncryptionKey()));
-    } catch (IllegalArgumentException e) {
-      throw new UnitProblem(EventReason.BackupKeyInvalid, "The key-encryption key in Secret " + namespace + "/"
-          + spec.encryption().keyEncryptionKey().name() + " is unusable: " + e.getMessage());
+    KeyEncryptionKey kek = kek(lookup, namespace, spec.encryption().keyEncryptionKey());
+    List<KeyEncryptionKey> previous = new ArrayList<>();
+    for (SecretKeyRef ref : spec.encryption().previousKeys() != null ? spec.encryption().previousKeys() : List.<SecretKeyRef>of()) {
+      previous.add(kek(lookup, namespace, ref));
     }
-    return new Inputs(target, kek, spec.storage(), credentials(lookup, namespace, spec.storage()), spec.secondaryStorage(),
+    return new Inputs(target, kek, List.copyOf(previous), spec.storage(), credentials(lookup, namespace, spec.storage()), spec.secondaryStorage(),
         spec.secondaryStorage() != null ? credentials(lookup, namespace, spec.secondaryStorage()) : null);
+  }
+
+  private static KeyEncryptionKey kek(PostgresTargets.SecretLookup lookup, String namespace, SecretKeyRef ref) throws UnitProblem {
+    try {
+      return KeyEncryptionKey.fromBase64(PostgresTargets.value(lookup, namespace, ref));
+    } catch (IllegalArgumentException e) {
+      throw new UnitProblem(EventReason.BackupKeyInvalid, "The key-encryption key " + ref.key() + " in Secret " + namespace + "/"
+          + ref.name() + " is unusable: " + e.getMessage());
+    }
   }
 
   private static AwsBasicCredentials credentials(PostgresTargets.SecretLookup lookup, String namespace,
@@ -605,7 +641,8 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
       var degraded = Conditions.find(status.conditions(), Conditions.DEGRADED);
       // A failed backup or restore test stays reported until the next one succeeds.
       if (degraded != null && "True".equals(degraded.getStatus())
-          && Set.of(EventReason.BackupFailed.name(), EventReason.RestoreTestFailed.name()).contains(degraded.getReason())) {
+          && Set.of(EventReason.BackupFailed.name(), EventReason.RestoreTestFailed.name(), EventReason.BackupKeyStillNeeded.name())
+              .contains(degraded.getReason())) {
         workFailure = new UnitProblem(EventReason.valueOf(degraded.getReason()), degraded.getMessage());
       }
     }

@@ -67,6 +67,10 @@ public enum EventReason {
   BackupExpired,
   /** The policy's DatabaseUnit does not exist. */
   BackupUnitNotFound,
+  /** Backups wrapped by a previous key-encryption key were re-wrapped with the current one (manifests only). */
+  BackupKeyRotated,
+  /** Backups are wrapped by a key-encryption key the policy no longer lists: that key must not be removed yet. */
+  BackupKeyStillNeeded,
   /** The key-encryption key in the Secret is not 32 bytes of base64. */
   BackupKeyInvalid,
   /** A restore test restored the newest backup and every check passed. */

@@ -22,6 +22,7 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
@@ -167,6 +168,33 @@ class BackupPipelineIT {
               "dr/" + manifest.backupId() + "/" + BackupManifest.OBJECT_NAME));
       var result = restoreTester.test(copied.getFirst(), secondary, kek, target, RTO, RPO);
       assertThat(result.passed()).as(result.toString()).isTrue();
+    }
+  }
+
+  @Test
+  void keyRotationRewrapsManifestsWithoutReuploadingAndReportsBackupsStillNeedingAnOldKey(TestBucket bucket) throws Exception {
+    try (var store = store(bucket.endpoint(), bucket)) {
+      var catalog = new BackupCatalog(store, "");
+      var first = backups.backup(request(), catalog, kek, phase -> {});
+      var newKek = KeyEncryptionKey.fromBase64(randomKey());
+      var lastModified = store.list(first.objectKey()).getFirst().lastModified();
+
+      var stranded = KeyRotation.rewrap(catalog, newKek, "kek-2026-12", List.of());
+      assertThat(stranded.rewrapped()).isEmpty();
+      assertThat(stranded.strandedByFingerprint()).containsExactly(java.util.Map.entry(kek.fingerprint(), List.of(first.backupId())));
+
+      var rotated = KeyRotation.rewrap(catalog, newKek, "kek-2026-12", List.of(kek));
+      assertThat(rotated.rewrapped()).containsExactly(first.backupId());
+      var manifest = catalog.list().getFirst();
+      assertThat(manifest.encryption().keyId()).isEqualTo("kek-2026-12");
+      assertThat(manifest.encryption().keyFingerprint()).isEqualTo(newKek.fingerprint());
+      assertThat(manifest.sha256()).isEqualTo(first.sha256());
+      assertThat(store.list(first.objectKey()).getFirst().lastModified()).as("the dump object is not rewritten").isEqualTo(lastModified);
+
+      assertThat(restoreTester.test(manifest, catalog, newKek, target, RTO, RPO).passed()).isTrue();
+      assertThat(restoreTester.test(manifest, catalog, kek, target, RTO, RPO).checks().getFirst().detail())
+          .contains("is encrypted under key kek-2026-12");
+      assertThat(KeyRotation.rewrap(catalog, newKek, "kek-2026-12", List.of()).strandedByFingerprint()).isEmpty();
     }
   }
 

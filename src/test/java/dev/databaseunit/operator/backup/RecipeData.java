@@ -17,6 +17,11 @@ public final class RecipeData {
   private RecipeData() {}
 
   public static void load(Connection c, int users, int recipesPerUser) throws SQLException, IOException {
+    load(c, users, recipesPerUser, 1);
+  }
+
+  /** @param embeddingEvery one recipe in this many gets an embedding (6 KB each), to scale data without vectors dominating */
+  public static void load(Connection c, int users, int recipesPerUser, int embeddingEvery) throws SQLException, IOException {
     try (var st = c.createStatement()) {
       st.execute("CREATE EXTENSION IF NOT EXISTS vector");
       for (String sql : migrations().values()) {
@@ -28,7 +33,8 @@ public final class RecipeData {
           + "SELECT u.id, 'Recipe ' || u.id || '-' || r, (ARRAY['italian','thai','mexican','french'])[1 + r % 4], 1 + r % 5, "
           + "repeat('Stir, taste, season. ', 20 + r % 30) FROM users u, generate_series(1, " + recipesPerUser + ") r");
       st.execute("INSERT INTO recipe_embeddings (recipe_id, embedding) SELECT id, "
-          + "(SELECT array_agg(random()::real) FROM generate_series(1, 1536) WHERE r.id > 0)::vector FROM recipes r");
+          + "(SELECT array_agg(random()::real) FROM generate_series(1, 1536) WHERE r.id > 0)::vector FROM recipes r "
+          + "WHERE r.id % " + embeddingEvery + " = 0");
       st.execute("INSERT INTO parsed_ingredients (recipe_id, name, quantity, unit) "
           + "SELECT id, (ARRAY['flour','basil','lime','butter'])[1 + i], i * 1.5, 'g' FROM recipes, generate_series(0, 3) i");
       st.execute("INSERT INTO consents (user_id, purpose, version, granted) SELECT id, 'marketing', 'v1', id % 2 = 0 FROM users");
