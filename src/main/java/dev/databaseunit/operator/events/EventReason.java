@@ -106,6 +106,31 @@ public enum EventReason {
 
   // ----- Backups -----
 
+  /** A backup's object and manifest were written. */
+  BackupSucceeded,
+  /** A backup failed (database, pg_dump, object storage); what was written of it was removed. */
+  BackupFailed,
+  /** A scheduled backup or restore test did not run within its window (operator down, suspended work, failures). */
+  BackupMissed,
+  /** A backup was cut off by an operator restart; its partial object was removed and the fire runs again. */
+  BackupInterrupted,
+  /** A backup could not be copied to (or verified in) the secondary storage; the primary copy is good. */
+  BackupCopyFailed,
+  /** A backup passed its tier's retention and was deleted. */
+  BackupExpired,
+  /** The policy's DatabaseUnit does not exist. */
+  BackupUnitNotFound,
+  /** Backups wrapped by a previous key-encryption key were re-wrapped with the current one (manifests only). */
+  BackupKeyRotated,
+  /** Backups are wrapped by a key-encryption key the policy no longer lists: that key must not be removed yet. */
+  BackupKeyStillNeeded,
+  /** The key-encryption key in the Secret is not 32 bytes of base64. */
+  BackupKeyInvalid,
+  /** A restore test restored the newest backup and every check passed. */
+  RestoreTestPassed,
+  /** A restore test failed: the backup did not verify or restore, a check failed, or RTO/RPO was not met. */
+  RestoreTestFailed,
+
   // ----- Maintenance -----
 
   // ----- GDPR -----

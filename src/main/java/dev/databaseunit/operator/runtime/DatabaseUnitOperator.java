@@ -90,6 +90,18 @@ public final class DatabaseUnitOperator {
     result.register(new DatabaseUnitReconciler(events, clock, dataSources, capabilities, health), settings);
 
     // ----- backups -----
+    // Backups and restore tests run here, never on a reconcile thread; stopping the operator interrupts them,
+    // which aborts their uploads (a restarted operator removes whatever is left and runs the fire again).
+    var backupWork = java.util.concurrent.Executors.newFixedThreadPool(2, Thread.ofPlatform().name("backup-", 0).factory());
+    result.closeOnStop(() -> {
+      backupWork.shutdownNow();
+      backupWork.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+    });
+    var postgresTools = new dev.databaseunit.operator.backup.PostgresTools(CaCertificates.inTempDirectory(), null);
+    result.register(new dev.databaseunit.operator.backup.BackupPolicyReconciler(events, clock,
+        new dev.databaseunit.operator.backup.BackupService(postgresTools, clock),
+        new dev.databaseunit.operator.backup.RestoreTester(postgresTools, clock),
+        dev.databaseunit.operator.backup.S3ObjectStore::connect, registry, backupWork), settings);
 
     // ----- maintenance -----
 
