@@ -62,7 +62,8 @@ class VectorIndexInjectionIT {
         var unit = new DatabaseUnit();
         unit.setMetadata(new ObjectMetaBuilder().withName("injected").withNamespace("default").build());
         unit.setSpec(new DatabaseUnitSpec(null, null, null, List.of(spec), null, null, null, null));
-        var context = new UnitContext(unit, "default/injected", Optional.empty(), Optional.of(dataSource), (ns, name) -> Optional.empty());
+        var context = new UnitContext(unit, "default/injected", Optional.empty(), Optional.of(dataSource), (ns, name) -> Optional.empty(),
+            (ns, name) -> Optional.empty());
 
         var outcome = capability.reconcile(context, new DatabaseUnitStatus(null, List.of(), null, null, null, null, null));
 
