@@ -7,25 +7,29 @@ import java.util.List;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record MaintenanceWindowStatus(
-    Long observedGeneration,
-    List<Condition> conditions,
-    @JsonPropertyDescription("Idle, Scheduled, Prechecking, Draining, Running, RollingBack, Resuming, Succeeded or Failed.")
+    @JsonPropertyDescription("The metadata.generation this status describes.") Long observedGeneration,
+    @JsonPropertyDescription("Ready, Progressing and Degraded, with reasons.") List<Condition> conditions,
+    @JsonPropertyDescription("Idle, Pending, Prechecks, Draining, Running, RollingBack, Resuming, PostChecks, Succeeded or Failed.")
         String phase,
-    String nextWindowStart,
+    @JsonPropertyDescription("Start of the next window, RFC 3339.") String nextWindowStart,
     @JsonPropertyDescription("The run underway; resumed or rolled back after an operator restart.") Run currentRun,
-    Run lastRun) {
+    @JsonPropertyDescription("The last run that ended.") Run lastRun) {
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Run(
-      String id,
-      String unit,
+      @JsonPropertyDescription("Unique id of the run.") String id,
+      @JsonPropertyDescription("The DatabaseUnit maintained.") String unit,
+      @JsonPropertyDescription("metadata.generation of the window that started the run.") Long generation,
+      @JsonPropertyDescription("Operator instance that runs it (holder of the unit's maintenance Lease).") String holder,
+      @JsonPropertyDescription("Start of the window the run belongs to.") String windowStart,
+      @JsonPropertyDescription("End of that window: no task starts that cannot finish before it.") String windowEnd,
       String startTime,
       String endTime,
       @JsonPropertyDescription("Succeeded, RolledBack or Failed.") String outcome,
-      String reason,
+      @JsonPropertyDescription("Why the run failed or rolled back.") String reason,
       @JsonPropertyDescription("Time from PAUSE until no server connection was busy, in seconds.") Double drainSeconds,
-      Integer connectionsForceClosed,
-      List<TaskResult> tasks) {}
+      @JsonPropertyDescription("Server connections closed by force at the drain timeout.") Integer connectionsForceClosed,
+      @JsonPropertyDescription("One entry per task, in run order.") List<TaskResult> tasks) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record TaskResult(
@@ -33,5 +37,6 @@ public record MaintenanceWindowStatus(
       @JsonPropertyDescription("Pending, Running, Succeeded, Failed, RolledBack or Skipped.") String state,
       String startTime,
       String endTime,
-      String message) {}
+      Double durationSeconds,
+      @JsonPropertyDescription("What the task did, or its error.") String message) {}
 }
