@@ -79,6 +79,13 @@ public final class RunPlan {
   public static List<Task> rollback(List<Task> completed, Task failed, RollbackPolicy policy) {
     List<Task> plan = new ArrayList<>();
     plan.add(failed);
+    plan.addAll(undoCompleted(completed, policy));
+    return List.copyOf(plan);
+  }
+
+  /** The completed tasks to undo when the run fails without a failing task (a lost lease), newest first. */
+  public static List<Task> undoCompleted(List<Task> completed, RollbackPolicy policy) {
+    List<Task> plan = new ArrayList<>();
     if (policy == RollbackPolicy.RollbackAll) {
       for (int i = completed.size() - 1; i >= 0; i--) {
         if (undoOf(completed.get(i)) == Undo.AFTER_SUCCESS) {

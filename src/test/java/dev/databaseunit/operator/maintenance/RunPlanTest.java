@@ -67,6 +67,14 @@ class RunPlanTest {
   }
 
   @Test
+  void withoutAFailingTaskOnlyCompletedUndoableTasksAreRolledBack() {
+    assertThat(RunPlan.undoCompleted(List.of(SchemaUpdate, OptimizeIndexes, UpdateStatistics), RollbackPolicy.RollbackAll))
+        .containsExactly(OptimizeIndexes);
+    assertThat(RunPlan.undoCompleted(List.of(SchemaUpdate, OptimizeIndexes), RollbackPolicy.RollbackFailedTask)).isEmpty();
+    assertThat(RunPlan.undoCompleted(List.of(), RollbackPolicy.RollbackAll)).isEmpty();
+  }
+
+  @Test
   void onlyTasksThatCanBeUndoneAfterSuccessAreRolledBackOnceDone() {
     assertThat(RunPlan.undoOf(SchemaUpdate)).isEqualTo(RunPlan.Undo.ONLY_WHILE_RUNNING);
     assertThat(RunPlan.undoOf(OptimizeIndexes)).isEqualTo(RunPlan.Undo.AFTER_SUCCESS);

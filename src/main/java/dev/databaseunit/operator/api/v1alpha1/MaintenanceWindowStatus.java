@@ -15,6 +15,30 @@ public record MaintenanceWindowStatus(
     @JsonPropertyDescription("The run underway; resumed or rolled back after an operator restart.") Run currentRun,
     @JsonPropertyDescription("The last run that ended.") Run lastRun) {
 
+  public static MaintenanceWindowStatus empty() {
+    return new MaintenanceWindowStatus(null, List.of(), null, null, null, null);
+  }
+
+  public MaintenanceWindowStatus withConditions(Long generation, List<Condition> newConditions) {
+    return new MaintenanceWindowStatus(generation, newConditions, phase, nextWindowStart, currentRun, lastRun);
+  }
+
+  public MaintenanceWindowStatus withPhase(String newPhase) {
+    return new MaintenanceWindowStatus(observedGeneration, conditions, newPhase, nextWindowStart, currentRun, lastRun);
+  }
+
+  public MaintenanceWindowStatus withNextWindowStart(String newNextWindowStart) {
+    return new MaintenanceWindowStatus(observedGeneration, conditions, phase, newNextWindowStart, currentRun, lastRun);
+  }
+
+  public MaintenanceWindowStatus withCurrentRun(Run newCurrentRun) {
+    return new MaintenanceWindowStatus(observedGeneration, conditions, phase, nextWindowStart, newCurrentRun, lastRun);
+  }
+
+  public MaintenanceWindowStatus withLastRun(Run newLastRun) {
+    return new MaintenanceWindowStatus(observedGeneration, conditions, phase, nextWindowStart, currentRun, newLastRun);
+  }
+
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Run(
       @JsonPropertyDescription("Unique id of the run.") String id,
@@ -29,7 +53,28 @@ public record MaintenanceWindowStatus(
       @JsonPropertyDescription("Why the run failed or rolled back.") String reason,
       @JsonPropertyDescription("Time from PAUSE until no server connection was busy, in seconds.") Double drainSeconds,
       @JsonPropertyDescription("Server connections closed by force at the drain timeout.") Integer connectionsForceClosed,
-      @JsonPropertyDescription("One entry per task, in run order.") List<TaskResult> tasks) {}
+      @JsonPropertyDescription("One entry per task, in run order.") List<TaskResult> tasks) {
+
+    public Run withEnd(String newEndTime, String newOutcome, String newReason) {
+      return new Run(id, unit, generation, holder, windowStart, windowEnd, startTime, newEndTime, newOutcome, newReason,
+          drainSeconds, connectionsForceClosed, tasks);
+    }
+
+    public Run withHolder(String newHolder) {
+      return new Run(id, unit, generation, newHolder, windowStart, windowEnd, startTime, endTime, outcome, reason,
+          drainSeconds, connectionsForceClosed, tasks);
+    }
+
+    public Run withDrain(Double newDrainSeconds, Integer newConnectionsForceClosed) {
+      return new Run(id, unit, generation, holder, windowStart, windowEnd, startTime, endTime, outcome, reason,
+          newDrainSeconds, newConnectionsForceClosed, tasks);
+    }
+
+    public Run withTasks(List<TaskResult> newTasks) {
+      return new Run(id, unit, generation, holder, windowStart, windowEnd, startTime, endTime, outcome, reason,
+          drainSeconds, connectionsForceClosed, newTasks);
+    }
+  }
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record TaskResult(
