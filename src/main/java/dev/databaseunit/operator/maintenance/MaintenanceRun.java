@@ -44,7 +44,7 @@ final class MaintenanceRun {
 
   /** What every run shares. */
   record Services(KubernetesClient client, WindowStatusStore store, EventRecorder events, UnitLease lease,
-      MaintenanceMetrics metrics, Clock clock, UnitDataSources dataSources, UnitAccess.DrainPoints drainPoints,
+      MaintenanceMetrics metrics, Clock clock, UnitDataSources dataSources, DrainPoints drainPoints,
       Map<Task, MaintenanceTask> tasks) {}
 
   private final Services services;
@@ -354,7 +354,15 @@ final class MaintenanceRun {
     RunPhase last = failure == null ? RunPhase.Succeeded : RunPhase.Failed;
     RunFailure reported = failure;
     services.store().update(namespace(), window.getMetadata().getName(), status -> {
-      MaintenanceWindowStatus next = status.withPhase(last.name()).withCurrentRun(null).withLastRun(ended);
+      List<String> done = new ArrayList<>();
+      if (status.lastRun() != null && Objects.equals(status.lastRun().windowStart(), ended.windowStart())
+          && Objects.equals(status.lastRun().generation(), ended.generation()) && status.windowUnitsDone() != null) {
+        done.addAll(status.windowUnitsDone());
+      }
+      if (!done.contains(ended.unit())) {
+        done.add(ended.unit());
+      }
+      MaintenanceWindowStatus next = status.withPhase(last.name()).withCurrentRun(null).withLastRun(ended).withWindowUnitsDone(done);
       return reported == null
           ? WindowConditions.healthy(next, generation, now, "Run" + outcome, "Last run " + ended.id() + ": " + outcome)
           : WindowConditions.degraded(next, generation, now, reported.reason().name(), reported.getMessage());

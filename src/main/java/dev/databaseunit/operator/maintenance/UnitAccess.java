@@ -3,7 +3,6 @@ package dev.databaseunit.operator.maintenance;
 import dev.databaseunit.operator.api.v1alpha1.CredentialsRef;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.PoolerSpec;
-import dev.databaseunit.operator.api.v1alpha1.SecretKeyRef;
 import dev.databaseunit.operator.databaseunit.UnitContext;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
@@ -28,12 +27,6 @@ import javax.sql.DataSource;
  */
 record UnitAccess(String unitKey, PostgresTarget target, DataSource direct, PostgresTarget pooler, DrainPoint drainPoint,
     MaintenanceTask.Target taskTarget) {
-
-  /** Builds a drain point for a PgBouncer admin console. */
-  @FunctionalInterface
-  interface DrainPoints {
-    DrainPoint forConsole(String host, int port, String user, String password);
-  }
 
   static UnitAccess resolve(KubernetesClient client, DatabaseUnit unit, UnitDataSources dataSources, DrainPoints drainPoints)
       throws RunFailure {
@@ -90,12 +83,11 @@ record UnitAccess(String unitKey, PostgresTarget target, DataSource direct, Post
       throws RunFailure {
     Secret secret = secrets.find(namespace, secretName).orElseThrow(() -> new RunFailure(EventReason.MaintenancePrecheckFailed,
         "PgBouncer admin Secret " + namespace + "/" + secretName + " does not exist"));
-    var ref = new SecretKeyRef(secretName, key);
-    if (secret.getData() != null && secret.getData().containsKey(ref.key())) {
-      return new String(Base64.getDecoder().decode(secret.getData().get(ref.key())), StandardCharsets.UTF_8);
+    if (secret.getData() != null && secret.getData().containsKey(key)) {
+      return new String(Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
     }
-    if (secret.getStringData() != null && secret.getStringData().containsKey(ref.key())) {
-      return secret.getStringData().get(ref.key());
+    if (secret.getStringData() != null && secret.getStringData().containsKey(key)) {
+      return secret.getStringData().get(key);
     }
     throw new RunFailure(EventReason.MaintenancePrecheckFailed, "PgBouncer admin Secret " + namespace + "/" + secretName + " has no key " + key);
   }

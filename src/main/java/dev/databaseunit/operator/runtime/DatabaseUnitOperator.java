@@ -2,6 +2,8 @@ package dev.databaseunit.operator.runtime;
 
 import dev.databaseunit.operator.databaseunit.DatabaseUnitReconciler;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
+import dev.databaseunit.operator.maintenance.MaintenanceSettings;
+import dev.databaseunit.operator.maintenance.MaintenanceWindowReconciler;
 import dev.databaseunit.operator.postgres.CaCertificates;
 import dev.databaseunit.operator.postgres.UnitDataSources;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
@@ -63,6 +65,8 @@ public final class DatabaseUnitOperator {
     // ----- backups -----
 
     // ----- maintenance -----
+    result.register(result.closeOnStop(new MaintenanceWindowReconciler(client, events, clock, dataSources, registry,
+        MaintenanceSettings.defaults())), settings);
 
     // ----- gdpr -----
 

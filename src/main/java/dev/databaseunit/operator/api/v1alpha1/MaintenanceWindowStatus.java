@@ -3,6 +3,7 @@ package dev.databaseunit.operator.api.v1alpha1;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.generator.annotation.Size;
 import java.util.List;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -13,30 +14,36 @@ public record MaintenanceWindowStatus(
         String phase,
     @JsonPropertyDescription("Start of the next window, RFC 3339.") String nextWindowStart,
     @JsonPropertyDescription("The run underway; resumed or rolled back after an operator restart.") Run currentRun,
-    @JsonPropertyDescription("The last run that ended.") Run lastRun) {
+    @JsonPropertyDescription("The last run that ended.") Run lastRun,
+    @Size(max = 256) @JsonPropertyDescription("Units whose run in the window of lastRun has ended (a selector's units run one by one).")
+        List<String> windowUnitsDone) {
 
   public static MaintenanceWindowStatus empty() {
-    return new MaintenanceWindowStatus(null, List.of(), null, null, null, null);
+    return new MaintenanceWindowStatus(null, List.of(), null, null, null, null, null);
+  }
+
+  public MaintenanceWindowStatus withWindowUnitsDone(List<String> newWindowUnitsDone) {
+    return new MaintenanceWindowStatus(observedGeneration, conditions, phase, nextWindowStart, currentRun, lastRun, newWindowUnitsDone);
   }
 
   public MaintenanceWindowStatus withConditions(Long generation, List<Condition> newConditions) {
-    return new MaintenanceWindowStatus(generation, newConditions, phase, nextWindowStart, currentRun, lastRun);
+    return new MaintenanceWindowStatus(generation, newConditions, phase, nextWindowStart, currentRun, lastRun, windowUnitsDone);
   }
 
   public MaintenanceWindowStatus withPhase(String newPhase) {
-    return new MaintenanceWindowStatus(observedGeneration, conditions, newPhase, nextWindowStart, currentRun, lastRun);
+    return new MaintenanceWindowStatus(observedGeneration, conditions, newPhase, nextWindowStart, currentRun, lastRun, windowUnitsDone);
   }
 
   public MaintenanceWindowStatus withNextWindowStart(String newNextWindowStart) {
-    return new MaintenanceWindowStatus(observedGeneration, conditions, phase, newNextWindowStart, currentRun, lastRun);
+    return new MaintenanceWindowStatus(observedGeneration, conditions, phase, newNextWindowStart, currentRun, lastRun, windowUnitsDone);
   }
 
   public MaintenanceWindowStatus withCurrentRun(Run newCurrentRun) {
-    return new MaintenanceWindowStatus(observedGeneration, conditions, phase, nextWindowStart, newCurrentRun, lastRun);
+    return new MaintenanceWindowStatus(observedGeneration, conditions, phase, nextWindowStart, newCurrentRun, lastRun, windowUnitsDone);
   }
 
   public MaintenanceWindowStatus withLastRun(Run newLastRun) {
-    return new MaintenanceWindowStatus(observedGeneration, conditions, phase, nextWindowStart, currentRun, newLastRun);
+    return new MaintenanceWindowStatus(observedGeneration, conditions, phase, nextWindowStart, currentRun, newLastRun, windowUnitsDone);
   }
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
