@@ -41,7 +41,7 @@ public final class DatabaseUnitOperator {
         o.withLeaderElectionConfiguration(new LeaderElectionConfiguration(OperatorSettings.LEASE_NAME,
             settings.leaseNamespace(), LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
             LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE, LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE,
-            null, null, settings.exitOnLostLeadership()));
+            settings.leaderIdentity(), null, settings.exitOnLostLeadership()));
       }
     });
     var result = new DatabaseUnitOperator(operator);
@@ -56,6 +56,11 @@ public final class DatabaseUnitOperator {
     // ----- vector indexes -----
 
     // ----- pooler -----
+    // One small scheduler runs every unit's pool loop; a tick is a few admin-console queries.
+    var poolScheduler = java.util.concurrent.Executors.newScheduledThreadPool(2,
+        Thread.ofPlatform().name("pool-loop-", 0).daemon().factory());
+    result.closeOnStop(() -> poolScheduler.shutdownNow());
+    capabilities.add(new dev.databaseunit.operator.pool.PoolerCapability(client, events, registry, poolScheduler, clock));
 
     // ----- cache -----
 
