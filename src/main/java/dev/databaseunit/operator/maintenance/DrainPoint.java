@@ -1,6 +1,7 @@
 package dev.databaseunit.operator.maintenance;
 
 import java.io.IOException;
+import java.time.Duration;
 
 /**
  * The pooler a unit's clients go through, seen as the place to hold traffic during maintenance. PAUSE makes new
@@ -9,8 +10,12 @@ import java.io.IOException;
  */
 public interface DrainPoint {
 
-  /** Sends PAUSE for the database on its own console connection and returns at once. */
-  PendingPause pause(String database) throws IOException;
+  /**
+   * Sends PAUSE for the database on its own console connection and returns at once.
+   *
+   * @param answerWithin how long the answer may take (the drain timeout plus a margin)
+   */
+  PendingPause pause(String database, Duration answerWithin) throws IOException;
 
   /** RESUME; a database that is not paused (or not known to PgBouncer) counts as resumed. */
   void resume(String database) throws IOException;

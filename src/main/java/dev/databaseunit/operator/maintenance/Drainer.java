@@ -48,7 +48,7 @@ public final class Drainer {
   public Result drain(String database, DataSource direct, Duration timeout, DrainTimeoutAction onTimeout)
       throws IOException, SQLException, InterruptedException {
     long started = System.nanoTime();
-    DrainPoint.PendingPause pause = drainPoint.pause(database);
+    DrainPoint.PendingPause pause = drainPoint.pause(database, timeout.plus(ACK_AFTER_FORCE_CLOSE).plusSeconds(30));
     while (true) {
       Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
       switch (DrainDecision.decide(elapsed, timeout, pause.acknowledged(), onTimeout)) {
