@@ -38,6 +38,10 @@ public final class SchemaUpdateTask implements MaintenanceTask {
           .locations("filesystem:" + dir)
           .schemas(target.schema())
           .group(true)
+          // A schema with tables but no history yet (created by hand or another tool): record it as version 0, so
+          // every migration still runs and one that collides with an existing table fails and rolls back.
+          .baselineOnMigrate(true)
+          .baselineVersion("0")
           .cleanDisabled(true)
           .load();
       String before = currentVersion(flyway);
