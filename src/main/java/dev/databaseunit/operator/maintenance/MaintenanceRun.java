@@ -101,8 +101,12 @@ final class MaintenanceRun {
             "PgBouncer paused " + access.target().database() + "; in-flight transactions finished in " + drained.seconds() + " s");
         case FORCE_CLOSED -> event(EventRecorder.Type.Warning, EventReason.MaintenanceConnectionsKilled,
             "Drain timed out after " + spec().drainTimeout() + ": terminated " + drained.forceClosed() + " backends still in a transaction");
-        case ABORTED -> throw new RunFailure(EventReason.MaintenanceDrainTimedOut, "transactions were still running after the drain timeout of "
-            + spec().drainTimeout() + " (onDrainTimeout: abort): no task was run");
+        case ABORTED -> {
+          String why = "transactions were still running after the drain timeout of " + spec().drainTimeout()
+              + " (onDrainTimeout: abort): no task was run";
+          event(EventRecorder.Type.Warning, EventReason.MaintenanceDrainTimedOut, why + "; resuming");
+          throw new RunFailure(EventReason.MaintenanceDrainTimedOut, why);
+        }
       }
       failure = runTasks(access);
     } catch (RunFailure f) {
@@ -375,7 +379,12 @@ final class MaintenanceRun {
     } else {
       event(EventRecorder.Type.Warning, EventReason.MaintenanceFailed, summary(ended, took) + ": " + failure.getMessage());
     }
-    services.lease().release(namespace(), run.unit());
+    try {
+      services.lease().release(namespace(), run.unit());
+    } catch (RuntimeException e) {
+      // The run is over and recorded; an unreleased Lease only makes the next run wait for it to expire.
+      log.warn("Could not release the maintenance Lease of {}: {}", run.unit(), e.toString());
+    }
   }
 
   /** Health after RESUME: the database answers directly and a canary query passes through PgBouncer. */
@@ -457,8 +466,17 @@ final class MaintenanceRun {
 
   private static String describe(Exception e, UnitAccess access) {
     String message = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
-    // Flyway wraps the SQL error in a long report; its first line names the migration and the error.
-    message = message.strip().lines().filter(l -> !l.isBlank()).limit(3).collect(Collectors.joining(" "));
+    // Flyway wraps the SQL error in a long report: keep its first line (the script) and the server's error.
+    message = message.strip().lines().findFirst().orElse(message);
+    java.sql.SQLException sql = null;
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.sql.SQLException s) {
+        sql = s;
+      }
+    }
+    if (sql != null && sql != e && sql.getMessage() != null) {
+      message = message + ": " + sql.getMessage().strip().lines().findFirst().orElse("");
+    }
     if (message.length() > 500) {
       message = message.substring(0, 500) + "...";
     }

@@ -1,7 +1,6 @@
 package dev.databaseunit.operator.maintenance;
 
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowSpec.Task;
-import dev.databaseunit.operator.postgres.SqlIdentifier;
 import java.sql.SQLException;
 
 /** ANALYZE of every table in the unit's schema; fresh statistics for the planner after schema and index changes. */
@@ -17,7 +16,7 @@ public final class UpdateStatisticsTask implements MaintenanceTask {
     var tables = Catalog.tables(target.direct(), target.schema());
     try (var c = target.direct().getConnection(); var s = c.createStatement()) {
       for (String table : tables) {
-        s.execute("ANALYZE " + SqlIdentifier.quoteQualified(target.schema() + "." + table));
+        s.execute("ANALYZE " + table); // quoted by the server in Catalog.tables
       }
     }
     return "analyzed " + tables.size() + " tables";
