@@ -141,7 +141,7 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
   private UpdateControl<MaintenanceWindow> startRun(String key, MaintenanceWindow window, Window w, String unitName, Instant now) {
     String namespace = window.getMetadata().getNamespace();
     if (!lease.tryAcquire(namespace, unitName)) {
-      String holder = lease.liveHolder(namespace, unitName).orElse("another run");
+      String holder = lease.liveHolder(namespace, unitName).map(UnitLease.Holder::identity).orElse("another run");
       events.record(window, EventRecorder.Type.Normal, EventReason.MaintenanceLeaseHeld,
           "Unit " + unitName + " is under maintenance by " + holder + "; waiting");
       return UpdateControl.<MaintenanceWindow>noUpdate().rescheduleAfter(Duration.ofSeconds(10));
@@ -162,9 +162,11 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
   private UpdateControl<MaintenanceWindow> recoverOrphan(String key, MaintenanceWindow window, MaintenanceWindowStatus status) {
     Run run = status.currentRun();
     String namespace = window.getMetadata().getNamespace();
-    Optional<String> holder = lease.liveHolder(namespace, run.unit());
-    if (holder.isPresent() && !holder.get().equals(lease.identity())) {
-      return UpdateControl.<MaintenanceWindow>noUpdate().rescheduleAfter(lease.duration());
+    Optional<UnitLease.Holder> holder = lease.liveHolder(namespace, run.unit());
+    if (holder.isPresent() && !holder.get().identity().equals(lease.identity())) {
+      // Another instance may still be running it: look again the moment its lease would expire.
+      Duration untilExpiry = Duration.between(clock.instant(), holder.get().expiry()).plusMillis(200);
+      return UpdateControl.<MaintenanceWindow>noUpdate().rescheduleAfter(untilExpiry);
     }
     if (!lease.tryAcquire(namespace, run.unit())) {
       return UpdateControl.<MaintenanceWindow>noUpdate().rescheduleAfter(WHILE_RUNNING);

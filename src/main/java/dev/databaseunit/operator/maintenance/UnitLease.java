@@ -54,7 +54,7 @@ final class UnitLease {
             .withAcquireTime(now).withRenewTime(now).withLeaseTransitions(0).endSpec().build()).create();
         return true;
       }
-      if (liveHolder(existing).filter(holder -> !holder.equals(identity)).isPresent()) {
+      if (liveHolder(existing).filter(holder -> !holder.identity().equals(identity)).isPresent()) {
         return false;
       }
       boolean takeover = !identity.equals(existing.getSpec().getHolderIdentity());
@@ -76,20 +76,23 @@ final class UnitLease {
     }
   }
 
+  /** A holder whose lease has not expired, and when it will unless renewed. */
+  record Holder(String identity, Instant expiry) {}
+
   /** The holder of a lease that has not expired, if any. */
-  Optional<String> liveHolder(String namespace, String unit) {
+  Optional<Holder> liveHolder(String namespace, String unit) {
     return Optional.ofNullable(client.resources(Lease.class).inNamespace(namespace).withName(name(unit)).get())
         .flatMap(this::liveHolder);
   }
 
-  private Optional<String> liveHolder(Lease lease) {
+  private Optional<Holder> liveHolder(Lease lease) {
     var spec = lease.getSpec();
     if (spec == null || spec.getHolderIdentity() == null || spec.getRenewTime() == null) {
       return Optional.empty();
     }
     int seconds = spec.getLeaseDurationSeconds() == null ? (int) duration.toSeconds() : spec.getLeaseDurationSeconds();
     Instant expiry = spec.getRenewTime().toInstant().plusSeconds(seconds);
-    return clock.instant().isBefore(expiry) ? Optional.of(spec.getHolderIdentity()) : Optional.empty();
+    return clock.instant().isBefore(expiry) ? Optional.of(new Holder(spec.getHolderIdentity(), expiry)) : Optional.empty();
   }
 
   /** Gives the lease up if we hold it, so the next run need not wait for it to expire. */

@@ -243,6 +243,75 @@ class MaintenanceWindowIT {
   }
 
   @Test
+  void anOperatorKilledWhileTheDatabaseIsPausedIsResumedByTheNextOne(TestDatabase db, KubeCluster cluster) throws Exception {
+    operator.stop(); // the crashing operator runs in its own JVM
+    migrateTo(db, "V1__recipe_app.sql", "V2__consents.sql");
+    createUnit(db, List.of("recipes-schema", "recipes-schema-slow"));
+    // A migration slow enough to kill the operator while it runs, i.e. while PgBouncer holds the clients.
+    client.resource(configMap("recipes-schema-slow", Map.of("V3__slow.sql",
+        "ALTER TABLE recipes ADD COLUMN servings smallint;\nSELECT pg_sleep(20);\n"))).create();
+    Path log = Files.createTempFile("operator-process", ".log");
+    Process crashing = OperatorProcess.start(cluster.kubeconfigYaml(), namespace, 5, log);
+    try (var load = new ClientLoad(bouncer.jdbcUrl(db.name()), db.user(), db.password(), 2)) {
+      awaitUnitReady();
+      await().atMost(TIMEOUT).until(() -> load.transactions() > 20);
+      createWindow("""
+          runNow: true
+          duration: 30m
+          drainTimeout: 20s
+          tasks: [SchemaUpdate, UpdateStatistics]
+          prechecks: {requireBackup: false}
+          """);
+      await().atMost(TIMEOUT).until(() -> window().getStatus() != null && "Running".equals(window().getStatus().phase()));
+      await().atMost(TIMEOUT).until(() -> paused(db));
+      crashing.destroyForcibly().waitFor();
+
+      // Still paused: nobody resumed it.
+      assertThat(paused(db)).isTrue();
+      assertThat(window().getStatus().currentRun()).isNotNull();
+      long killedAt = System.nanoTime();
+      operator = DatabaseUnitOperator.create(client, registry, new OperatorSettings(Set.of(namespace), false, namespace, 0, false),
+          Clock.systemUTC());
+      operator.start();
+      // The dead holder's lease (5 s) expires, then one reconcile resumes PgBouncer.
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> !paused(db));
+      double resumedAfter = (System.nanoTime() - killedAt) / 1e9;
+      var run = awaitLastRun();
+      System.out.printf("maintenance IT: resumed %.1f s after the operator was killed%n", resumedAfter);
+      assertThat(resumedAfter).isLessThan(15);
+      assertThat(run.outcome()).isEqualTo("Failed");
+      assertThat(run.reason()).isEqualTo("interrupted by an operator restart in phase Running");
+      assertThat(run.tasks().get(0).state()).isEqualTo("Failed");
+      assertThat(run.tasks().get(0).message()).startsWith("interrupted by an operator restart");
+      assertThat(condition("Degraded").getReason()).isEqualTo("MaintenanceFailed");
+      assertThat(eventReasons()).contains("MaintenanceRecovered", "MaintenanceResumed");
+      long after = load.transactions();
+      await().atMost(TIMEOUT).until(() -> load.transactions() > after + 50);
+      load.close();
+      assertThat(load.errors()).as("errors seen by clients").isEmpty();
+    } finally {
+      crashing.destroyForcibly();
+    }
+    // The killed operator's migration transaction dies with its connection: the schema stays at version 2.
+    await().atMost(Duration.ofSeconds(40)).untilAsserted(() -> {
+      assertThat(schemaVersion(db)).isEqualTo("2");
+      assertThat(columnExists(db, "recipes", "servings")).isFalse();
+      assertThat(sleepingBackends(db)).isZero();
+    });
+  }
+
+  private static int sleepingBackends(TestDatabase db) throws SQLException {
+    try (Connection c = db.connect(); var ps = c.prepareStatement(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = ? AND query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid()")) {
+      ps.setString(1, db.name());
+      try (var rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    }
+  }
+
+  @Test
   void badInputIsDegradedWithItsReason(TestDatabase db) {
     createWindow("weekly", "no-such-unit", """
         schedule: "0 0 2 ? * SUN"
