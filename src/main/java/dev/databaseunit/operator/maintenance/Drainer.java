@@ -32,8 +32,9 @@ public final class Drainer {
   /**
    * @param pause the PAUSE in flight: ABORTED leaves it to the caller to RESUME and abandon it
    * @param seconds from PAUSE until PgBouncer answered (or until the abort)
+   * @param mostClientsQueued the most clients seen waiting behind the PAUSE (SHOW POOLS cl_waiting)
    */
-  public record Result(Outcome outcome, double seconds, int forceClosed, DrainPoint.PendingPause pause) {}
+  public record Result(Outcome outcome, double seconds, int forceClosed, int mostClientsQueued, DrainPoint.PendingPause pause) {}
 
   private final DrainPoint drainPoint;
 
@@ -49,22 +50,28 @@ public final class Drainer {
       throws IOException, SQLException, InterruptedException {
     long started = System.nanoTime();
     DrainPoint.PendingPause pause = drainPoint.pause(database, timeout.plus(ACK_AFTER_FORCE_CLOSE).plusSeconds(30));
+    int queued = 0;
     while (true) {
       Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
       switch (DrainDecision.decide(elapsed, timeout, pause.acknowledged(), onTimeout)) {
         case DRAINED -> {
-          return new Result(Outcome.DRAINED, seconds(started), 0, pause);
+          return new Result(Outcome.DRAINED, seconds(started), 0, queued, pause);
         }
         case ABORT -> {
-          return new Result(Outcome.ABORTED, seconds(started), 0, pause);
+          return new Result(Outcome.ABORTED, seconds(started), 0, queued, pause);
         }
         case FORCE_CLOSE -> {
+          int busy = drainPoint.pool(database).serversActive();
           int closed = terminateBusyBackends(direct);
-          log.info("Drain of {} timed out after {}: terminated {} backends still in a transaction", database, timeout, closed);
+          log.info("Drain of {} timed out after {} with {} server connections busy: terminated {} backends still in a transaction",
+              database, timeout, busy, closed);
           awaitAcknowledgement(pause, database);
-          return new Result(Outcome.FORCE_CLOSED, seconds(started), closed, pause);
+          return new Result(Outcome.FORCE_CLOSED, seconds(started), closed, queued, pause);
         }
-        case WAIT -> Thread.sleep(POLL.toMillis());
+        case WAIT -> {
+          Thread.sleep(POLL.toMillis());
+          queued = Math.max(queued, drainPoint.pool(database).clientsWaiting());
+        }
       }
     }
   }

@@ -98,7 +98,8 @@ final class MaintenanceRun {
       services.metrics().drained(namespace(), run.unit(), drained.seconds(), drained.forceClosed());
       switch (drained.outcome()) {
         case DRAINED -> event(EventRecorder.Type.Normal, EventReason.MaintenanceDrained,
-            "PgBouncer paused " + access.target().database() + "; in-flight transactions finished in " + drained.seconds() + " s");
+            "PgBouncer paused " + access.target().database() + "; in-flight transactions finished in " + drained.seconds() + " s ("
+                + drained.mostClientsQueued() + " clients queued at most)");
         case FORCE_CLOSED -> event(EventRecorder.Type.Warning, EventReason.MaintenanceConnectionsKilled,
             "Drain timed out after " + spec().drainTimeout() + ": terminated " + drained.forceClosed() + " backends still in a transaction");
         case ABORTED -> {
