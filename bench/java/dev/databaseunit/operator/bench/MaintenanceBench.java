@@ -217,7 +217,9 @@ public final class MaintenanceBench {
         same tasks with the same code (Flyway migration adding a column and an index, REINDEX CONCURRENTLY of
         bloated indexes, ANALYZE, amcheck + constraint checks); only the way traffic is handled differs.
         Failed = pgbench clients aborted by an error (pgbench does not reconnect, so every abort is a transaction
-        that failed in the client's face and a client lost for the rest of the run). Latencies from `pgbench -l`.
+        that failed in the client's face and a client lost for the rest of the run). Latencies from `pgbench -l`, of
+        the transactions that completed: a naive run's aborted clients add none after the maintenance, so its p99
+        covers only the calm before it; the drain-based p99 and max include the time clients queued behind PAUSE.
 
         | run | transactions | failed | p99 latency (ms) | max latency (ms) | maintenance (s) |
         |---|---:|---:|---:|---:|---:|

@@ -40,7 +40,5 @@ public interface DrainPoint {
    * @param clientsWaiting clients whose queries are queued (cl_waiting)
    * @param serversActive server connections inside a transaction (sv_active)
    */
-  record PoolCounts(int clientsActive, int clientsWaiting, int serversActive) {
-    public static final PoolCounts NONE = new PoolCounts(0, 0, 0);
-  }
+  record PoolCounts(int clientsActive, int clientsWaiting, int serversActive) {}
 }

@@ -25,7 +25,7 @@ import javax.sql.DataSource;
  *
  * @param pooler the unit's database as clients see it, through PgBouncer (for the canary query)
  */
-record UnitAccess(String unitKey, PostgresTarget target, DataSource direct, PostgresTarget pooler, DrainPoint drainPoint,
+record UnitAccess(PostgresTarget target, DataSource direct, PostgresTarget pooler, DrainPoint drainPoint,
     MaintenanceTask.Target taskTarget) {
 
   static UnitAccess resolve(KubernetesClient client, DatabaseUnit unit, UnitDataSources dataSources, DrainPoints drainPoints)
@@ -56,7 +56,7 @@ record UnitAccess(String unitKey, PostgresTarget target, DataSource direct, Post
     String schema = unit.getSpec().migrations() != null && unit.getSpec().migrations().schema() != null
         ? unit.getSpec().migrations().schema() : "public";
     DataSource direct = dataSources.dataSource(unitKey, target);
-    return new UnitAccess(unitKey, target, direct, throughPooler,
+    return new UnitAccess(target, direct, throughPooler,
         drainPoints.forConsole(external.host(), port, adminUser, adminPassword),
         new MaintenanceTask.Target(unitKey, direct, schema, migrations(client, unit)));
   }

@@ -37,10 +37,6 @@ final class UnitLease {
     return identity;
   }
 
-  Duration duration() {
-    return duration;
-  }
-
   /** Takes the lease if it is free, expired or already ours; false if another live holder has it or we lost a race. */
   boolean tryAcquire(String namespace, String unit) {
     var resource = client.resources(Lease.class).inNamespace(namespace).withName(name(unit));

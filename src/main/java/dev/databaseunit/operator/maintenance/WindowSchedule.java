@@ -68,10 +68,6 @@ public final class WindowSchedule {
     return schedule;
   }
 
-  public Duration length() {
-    return length;
-  }
-
   /**
    * The window that contains {@code now}, if any. When windows overlap (a window longer than the cron's period), the
    * newest start counts: it leaves the most time.

@@ -312,6 +312,37 @@ class MaintenanceWindowIT {
   }
 
   @Test
+  void aSelectorWindowMaintainsEachMatchingUnitInTurn(TestDatabase first, TestDatabase second) {
+    createUnit("alpha", first, List.of());
+    createUnit("beta", second, List.of());
+    awaitUnitReady("alpha");
+    awaitUnitReady("beta");
+    client.resource(client.getKubernetesSerialization().unmarshal("""
+        apiVersion: databaseunit.dev/v1alpha1
+        kind: MaintenanceWindow
+        metadata: {name: weekly, namespace: %s}
+        spec:
+          selector: {matchLabels: {tier: gold}}
+          runNow: true
+          duration: 30m
+          tasks: [UpdateStatistics]
+          prechecks: {requireBackup: false}
+        """.formatted(namespace), MaintenanceWindow.class)).create();
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      var status = window().getStatus();
+      assertThat(status.windowUnitsDone()).containsExactly("alpha", "beta");
+      assertThat(status.currentRun()).isNull();
+    });
+    var status = window().getStatus();
+    assertThat(status.lastRun().unit()).isEqualTo("beta");
+    assertThat(status.lastRun().outcome()).isEqualTo("Succeeded");
+    assertThat(events().stream().filter(e -> "MaintenanceSucceeded".equals(e.getReason())).map(Event::getMessage))
+        .anyMatch(m -> m.contains("of unit alpha Succeeded")).anyMatch(m -> m.contains("of unit beta Succeeded"));
+    assertThat(paused(first)).isFalse();
+    assertThat(paused(second)).isFalse();
+  }
+
+  @Test
   void badInputIsDegradedWithItsReason(TestDatabase db) {
     createWindow("weekly", "no-such-unit", """
         schedule: "0 0 2 ? * SUN"
@@ -448,6 +479,10 @@ class MaintenanceWindowIT {
   }
 
   void createUnit(TestDatabase db, List<String> migrationConfigMaps) {
+    createUnit(UNIT, db, migrationConfigMaps);
+  }
+
+  private void createUnit(String name, TestDatabase db, List<String> migrationConfigMaps) {
     if (client.secrets().inNamespace(namespace).withName("db").get() == null) {
       client.resource(new SecretBuilder().withNewMetadata().withName("db").withNamespace(namespace).endMetadata()
           .withStringData(Map.of("username", db.user(), "password", db.password())).build()).create();
@@ -471,6 +506,7 @@ class MaintenanceWindowIT {
         metadata:
           name: %s
           namespace: %s
+          labels: {tier: gold}
         spec:
           postgres:
             external:
@@ -488,7 +524,7 @@ class MaintenanceWindowIT {
               port: %d
               adminCredentials:
                 secretName: pooler-admin
-        """.formatted(UNIT, namespace, db.host(), db.port(), db.name(), migrations, bouncer.port());
+        """.formatted(name, namespace, db.host(), db.port(), db.name(), migrations, bouncer.port());
     client.resource(client.getKubernetesSerialization().unmarshal(yaml, DatabaseUnit.class)).create();
   }
 
@@ -497,8 +533,12 @@ class MaintenanceWindowIT {
   }
 
   private void awaitUnitReady() {
+    awaitUnitReady(UNIT);
+  }
+
+  private void awaitUnitReady(String name) {
     await().atMost(TIMEOUT).until(() -> {
-      var unit = client.resources(DatabaseUnit.class).inNamespace(namespace).withName(UNIT).get();
+      var unit = client.resources(DatabaseUnit.class).inNamespace(namespace).withName(name).get();
       return unit.getStatus() != null && Conditions.isTrue(unit.getStatus().conditions(), Conditions.READY);
     });
   }
