@@ -51,6 +51,9 @@ public final class DatabaseUnitOperator {
     // DatabaseUnit capabilities, run in this order on each reconcile of a unit.
     List<UnitCapability> capabilities = new ArrayList<>();
 
+    // ----- managed PostgreSQL (runs before the operator connects) -----
+    capabilities.add(new dev.databaseunit.operator.managed.ManagedPostgresCapability(client, clock));
+
     // ----- schema migrations -----
 
     // ----- vector indexes -----
@@ -64,8 +67,16 @@ public final class DatabaseUnitOperator {
 
     // ----- cache -----
 
+    // ----- database metrics -----
+    var metricsScheduler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+        Thread.ofPlatform().name("database-metrics").daemon().factory());
+    result.closeOnStop(() -> metricsScheduler.shutdownNow());
+    capabilities.add(new dev.databaseunit.operator.monitoring.DatabaseMetricsCapability(registry, metricsScheduler,
+        java.time.Duration.ofSeconds(30)));
+
     // ----- end of capabilities -----
-    result.register(new DatabaseUnitReconciler(events, clock, dataSources, capabilities), settings);
+    var health = new dev.databaseunit.operator.monitoring.ResourceHealthGauges(registry);
+    result.register(new DatabaseUnitReconciler(events, clock, dataSources, capabilities, health), settings);
 
     // ----- backups -----
 
