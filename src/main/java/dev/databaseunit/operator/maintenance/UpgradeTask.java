@@ -3,8 +3,8 @@ package dev.databaseunit.operator.maintenance;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowSpec.Task;
 
 /**
- * The image upgrade of a managed instance. The operator does not run managed PostgreSQL StatefulSets yet, so the
- * task is reported as Skipped with that reason rather than pretending to have upgraded anything.
+ * The image upgrade of a managed instance. Not implemented yet (it needs a rolling restart of the managed StatefulSet
+ * coordinated with the drain), so the task is reported as Skipped with that reason rather than pretending.
  */
 public final class UpgradeTask implements MaintenanceTask {
 
@@ -15,7 +15,7 @@ public final class UpgradeTask implements MaintenanceTask {
 
   @Override
   public String run(Target target) {
-    throw new UnsupportedOperationException("image upgrades need a managed instance, which this operator does not run yet");
+    throw new UnsupportedOperationException("image upgrades of managed instances are not implemented yet");
   }
 
   @Override

@@ -330,6 +330,7 @@ class MaintenanceWindowIT {
         """.formatted(namespace), MaintenanceWindow.class)).create();
     await().atMost(TIMEOUT).untilAsserted(() -> {
       var status = window().getStatus();
+      assertThat(status).isNotNull();
       assertThat(status.windowUnitsDone()).containsExactly("alpha", "beta");
       assertThat(status.currentRun()).isNull();
     });
