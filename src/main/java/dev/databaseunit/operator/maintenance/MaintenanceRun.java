@@ -145,13 +145,14 @@ final class MaintenanceRun {
       }
     }
     if (prechecks == null || !Boolean.FALSE.equals(prechecks.requireBackup())) {
-      Duration maxAge = SpecDurations.parse(prechecks != null && prechecks.requireBackupWithin() != null ? prechecks.requireBackupWithin() : "24h");
+      String within = prechecks != null && prechecks.requireBackupWithin() != null ? prechecks.requireBackupWithin() : "24h";
+      Duration maxAge = SpecDurations.parse(within);
       Instant newest = newestBackup().orElseThrow(() -> new RunFailure(EventReason.MaintenancePrecheckFailed,
-          "no BackupPolicy of unit " + run.unit() + " reports a successful backup; maintenance needs one younger than " + maxAge
-              + " (set spec.prechecks.requireBackup: false to run without)"));
+          "no BackupPolicy of unit " + run.unit() + " reports a successful backup; maintenance needs one younger than "
+              + within + " (set spec.prechecks.requireBackup: false to run without)"));
       if (newest.isBefore(services.clock().instant().minus(maxAge))) {
         throw new RunFailure(EventReason.MaintenancePrecheckFailed, "the newest backup of unit " + run.unit() + " ended at " + newest
-            + ", older than requireBackupWithin " + prechecks.requireBackupWithin());
+            + ", older than requireBackupWithin " + within);
       }
     }
     try (Connection c = access.direct().getConnection(); var s = c.createStatement()) {

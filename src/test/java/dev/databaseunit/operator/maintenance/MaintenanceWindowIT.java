@@ -344,6 +344,26 @@ class MaintenanceWindowIT {
   }
 
   @Test
+  void withoutABackupThePrecheckFailsAndNothingIsPaused(TestDatabase db) {
+    createUnit(db, List.of());
+    awaitUnitReady();
+    createWindow("""
+        runNow: true
+        duration: 30m
+        tasks: [UpdateStatistics]
+        prechecks: {requireBackupWithin: 6h}
+        """);
+    var run = awaitLastRun();
+    assertThat(run.outcome()).isEqualTo("Failed");
+    assertThat(run.reason()).isEqualTo("no BackupPolicy of unit recipes reports a successful backup; maintenance needs one younger than"
+        + " 6h (set spec.prechecks.requireBackup: false to run without)");
+    assertThat(run.drainSeconds()).isNull();
+    assertThat(condition("Degraded").getReason()).isEqualTo("MaintenancePrecheckFailed");
+    assertThat(eventReasons()).doesNotContain("MaintenanceDrained", "MaintenanceResumed");
+    assertThat(paused(db)).isFalse();
+  }
+
+  @Test
   void badInputIsDegradedWithItsReason(TestDatabase db) {
     createWindow("weekly", "no-such-unit", """
         schedule: "0 0 2 ? * SUN"
