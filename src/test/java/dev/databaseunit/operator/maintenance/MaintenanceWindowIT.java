@@ -3,6 +3,8 @@ package dev.databaseunit.operator.maintenance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.databaseunit.operator.api.v1alpha1.BackupPolicy;
+import dev.databaseunit.operator.api.v1alpha1.BackupPolicyStatus;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindow;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus;
@@ -361,6 +363,36 @@ class MaintenanceWindowIT {
     assertThat(condition("Degraded").getReason()).isEqualTo("MaintenancePrecheckFailed");
     assertThat(eventReasons()).doesNotContain("MaintenanceDrained", "MaintenanceResumed");
     assertThat(paused(db)).isFalse();
+
+    // A BackupPolicy of the unit reporting a backup an hour old satisfies the precheck; a spec change runs again.
+    client.resource(client.getKubernetesSerialization().unmarshal("""
+        apiVersion: databaseunit.dev/v1alpha1
+        kind: BackupPolicy
+        metadata: {name: nightly, namespace: %s}
+        spec:
+          databaseUnit: recipes
+          schedules: [{tier: daily, cron: "0 0 3 * * ?", retention: 30d}]
+          storage: {bucket: backups}
+          encryption: {keyEncryptionKey: {name: kek, key: key}}
+        """.formatted(namespace), BackupPolicy.class)).create();
+    String anHourAgo = java.time.Instant.now().minus(Duration.ofHours(1)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+    client.resources(BackupPolicy.class).inNamespace(namespace).withName("nightly").editStatus(p -> {
+      p.setStatus(new BackupPolicyStatus(1L, List.of(), null, null,
+          new BackupPolicyStatus.BackupRecord("b1", null, anHourAgo, anHourAgo, 1L, null, null, null), 1, null));
+      return p;
+    });
+    client.resources(MaintenanceWindow.class).inNamespace(namespace).withName("weekly").edit(w -> {
+      var spec = w.getSpec();
+      w.setSpec(new dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowSpec(spec.databaseUnit(), spec.selector(), spec.schedule(),
+          spec.timeZone(), "31m", spec.runNow(), spec.drainTimeout(), spec.onDrainTimeout(), spec.tasks(), spec.prechecks(),
+          spec.rollbackPolicy()));
+      return w;
+    });
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      var last = window().getStatus().lastRun();
+      assertThat(last.generation()).isEqualTo(2L);
+      assertThat(last.outcome()).isEqualTo("Succeeded");
+    });
   }
 
   @Test
