@@ -1,7 +1,9 @@
 package dev.databaseunit.operator.maintenance;
 
-/** Builds the drain point for a PgBouncer admin console (host, port, an admin_users user and its password). */
+import dev.databaseunit.operator.pool.AdminEndpoint;
+
+/** Builds the drain point for a unit's PgBouncer admin console. */
 @FunctionalInterface
 public interface DrainPoints {
-  DrainPoint forConsole(String host, int port, String user, String password);
+  DrainPoint forConsole(AdminEndpoint console);
 }

@@ -1,7 +1,6 @@
 package dev.databaseunit.operator.maintenance;
 
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowSpec.Task;
-import dev.databaseunit.operator.pool.AdminEndpoint;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.HexFormat;
@@ -31,6 +30,6 @@ public record MaintenanceSettings(String identity, Duration leaseDuration, Drain
         new ValidateIntegrityTask(), new UpgradeTask())) {
       tasks.put(task.kind(), task);
     }
-    return new MaintenanceSettings(host + "-" + HexFormat.of().formatHex(suffix), lease, (consoleHost, port, user, password) -> new PgBouncerDrainPoint(new AdminEndpoint(consoleHost, port, user, password)), Map.copyOf(tasks));
+    return new MaintenanceSettings(host + "-" + HexFormat.of().formatHex(suffix), lease, PgBouncerDrainPoint::new, Map.copyOf(tasks));
   }
 }

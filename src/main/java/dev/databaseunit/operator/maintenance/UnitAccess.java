@@ -3,17 +3,17 @@ package dev.databaseunit.operator.maintenance;
 import dev.databaseunit.operator.api.v1alpha1.CredentialsRef;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.PoolerSpec;
+import dev.databaseunit.operator.api.v1alpha1.SecretKeyRef;
 import dev.databaseunit.operator.databaseunit.UnitContext;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
+import dev.databaseunit.operator.pool.AdminEndpoint;
+import dev.databaseunit.operator.pool.PgBouncerResources;
 import dev.databaseunit.operator.postgres.PostgresTarget;
 import dev.databaseunit.operator.postgres.PostgresTargets;
 import dev.databaseunit.operator.postgres.UnitDataSources;
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -40,24 +40,21 @@ record UnitAccess(PostgresTarget target, DataSource direct, PostgresTarget poole
       throw new RunFailure(EventReason.MaintenancePrecheckFailed, "cannot reach the unit's database: " + p.getMessage(), p);
     }
     PoolerSpec pooler = unit.getSpec().pooler();
-    if (pooler == null || Boolean.FALSE.equals(pooler.enabled()) || pooler.external() == null) {
-      // The managed PgBouncer's console credentials come with the pooler capability; until then only an external
-      // PgBouncer can be drained, and maintenance without a drain would fail every client in flight.
+    if (pooler == null || Boolean.FALSE.equals(pooler.enabled())) {
+      // Maintenance without a drain would fail every client transaction in flight: refuse instead.
       throw new RunFailure(EventReason.MaintenancePrecheckFailed,
-          "unit " + unitKey + " has no PgBouncer to drain through: set spec.pooler.external with admin credentials");
+          "unit " + unitKey + " has no PgBouncer to drain through: enable spec.pooler");
     }
-    var external = pooler.external();
-    CredentialsRef admin = external.adminCredentials();
-    String adminUser = secretValue(secrets, namespace, admin.secretName(), admin.usernameKey() != null ? admin.usernameKey() : "username");
-    String adminPassword = secretValue(secrets, namespace, admin.secretName(), admin.passwordKey() != null ? admin.passwordKey() : "password");
-    int port = external.port() != null ? external.port() : 6432;
-    var throughPooler = new PostgresTarget(external.host(), port, target.database(), target.username(), target.password(),
+    AdminEndpoint console = pooler.external() != null
+        ? externalConsole(namespace, pooler.external(), secrets)
+        : managedConsole(unit, pooler, secrets);
+    var throughPooler = new PostgresTarget(console.host(), console.port(), target.database(), target.username(), target.password(),
         target.sslMode(), target.caCertificatePem());
     String schema = unit.getSpec().migrations() != null && unit.getSpec().migrations().schema() != null
         ? unit.getSpec().migrations().schema() : "public";
     DataSource direct = dataSources.dataSource(unitKey, target);
     return new UnitAccess(target, direct, throughPooler,
-        drainPoints.forConsole(external.host(), port, adminUser, adminPassword),
+        drainPoints.forConsole(console),
         new MaintenanceTask.Target(unitKey, direct, schema, migrations(client, unit)));
   }
 
@@ -79,16 +76,35 @@ record UnitAccess(PostgresTarget target, DataSource direct, PostgresTarget poole
     return files;
   }
 
-  private static String secretValue(PostgresTargets.SecretLookup secrets, String namespace, String secretName, String key)
+  private static AdminEndpoint externalConsole(String namespace, PoolerSpec.ExternalPooler external,
+      PostgresTargets.SecretLookup secrets) throws RunFailure {
+    CredentialsRef admin = external.adminCredentials();
+    try {
+      return new AdminEndpoint(external.host(), external.port() != null ? external.port() : PgBouncerResources.PORT,
+          PostgresTargets.value(secrets, namespace, new SecretKeyRef(admin.secretName(),
+              admin.usernameKey() != null ? admin.usernameKey() : "username")),
+          PostgresTargets.value(secrets, namespace, new SecretKeyRef(admin.secretName(),
+              admin.passwordKey() != null ? admin.passwordKey() : "password")));
+    } catch (UnitProblem p) {
+      throw new RunFailure(EventReason.MaintenancePrecheckFailed, "PgBouncer admin credentials: " + p.getMessage(), p);
+    }
+  }
+
+  /** The operator-run PgBouncer: its Service and the admin password the pooler capability generated. */
+  private static AdminEndpoint managedConsole(DatabaseUnit unit, PoolerSpec pooler, PostgresTargets.SecretLookup secrets)
       throws RunFailure {
-    Secret secret = secrets.find(namespace, secretName).orElseThrow(() -> new RunFailure(EventReason.MaintenancePrecheckFailed,
-        "PgBouncer admin Secret " + namespace + "/" + secretName + " does not exist"));
-    if (secret.getData() != null && secret.getData().containsKey(key)) {
-      return new String(Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
+    int replicas = pooler.managed() != null && pooler.managed().replicas() != null ? pooler.managed().replicas() : 1;
+    if (replicas > 1) {
+      // PAUSE through the Service reaches one pod; draining every replica needs one console per pod.
+      throw new RunFailure(EventReason.MaintenancePrecheckFailed, "the managed PgBouncer has " + replicas
+          + " replicas: maintenance drains a single PgBouncer; set spec.pooler.managed.replicas: 1 or use an external pooler");
     }
-    if (secret.getStringData() != null && secret.getStringData().containsKey(key)) {
-      return secret.getStringData().get(key);
+    try {
+      String password = PostgresTargets.value(secrets, unit.getMetadata().getNamespace(),
+          new SecretKeyRef(PgBouncerResources.authSecretName(unit), PgBouncerResources.ADMIN_PASSWORD_KEY));
+      return new AdminEndpoint(PgBouncerResources.serviceHost(unit), PgBouncerResources.PORT, PgBouncerResources.ADMIN_USER, password);
+    } catch (UnitProblem p) {
+      throw new RunFailure(EventReason.MaintenancePrecheckFailed, "the managed PgBouncer is not set up yet: " + p.getMessage(), p);
     }
-    throw new RunFailure(EventReason.MaintenancePrecheckFailed, "PgBouncer admin Secret " + namespace + "/" + secretName + " has no key " + key);
   }
 }

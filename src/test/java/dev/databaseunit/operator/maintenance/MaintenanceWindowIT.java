@@ -396,6 +396,27 @@ class MaintenanceWindowIT {
   }
 
   @Test
+  void aTaskThatWouldNotFinishInsideTheWindowIsNotStarted(TestDatabase db) {
+    createUnit(db, List.of());
+    awaitUnitReady();
+    // Two minutes: SchemaUpdate (estimated 30 s) fits with the 30 s kept for RESUME; OptimizeIndexes (2 min) does not.
+    createWindow("""
+        runNow: true
+        duration: 2m
+        drainTimeout: 10s
+        tasks: [SchemaUpdate, OptimizeIndexes, UpdateStatistics]
+        prechecks: {requireBackup: false}
+        """);
+    var run = awaitLastRun();
+    assertThat(run.outcome()).isEqualTo("Incomplete");
+    assertThat(run.tasks()).extracting(TaskResult::state).containsExactly("Succeeded", "Skipped", "Skipped");
+    assertThat(run.tasks().get(1).message()).startsWith("not started: estimated 120 s would not finish before the window ends at ");
+    assertThat(condition("Degraded").getStatus()).isEqualTo("False");
+    assertThat(eventReasons()).contains("MaintenanceTasksSkipped", "MaintenanceResumed");
+    assertThat(paused(db)).isFalse();
+  }
+
+  @Test
   void badInputIsDegradedWithItsReason(TestDatabase db) {
     createWindow("weekly", "no-such-unit", """
         schedule: "0 0 2 ? * SUN"
