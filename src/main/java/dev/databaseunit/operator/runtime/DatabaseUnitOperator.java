@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.runtime;
 
+import dev.databaseunit.operator.cache.CacheCapability;
 import dev.databaseunit.operator.databaseunit.DatabaseUnitReconciler;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
 import dev.databaseunit.operator.maintenance.MaintenanceSettings;
@@ -66,6 +67,7 @@ public final class DatabaseUnitOperator {
     capabilities.add(new dev.databaseunit.operator.pool.PoolerCapability(client, events, registry, poolScheduler, clock));
 
     // ----- cache -----
+    capabilities.add(result.closeOnStop(new CacheCapability(client, events, clock, registry, dataSources.caFiles())));
 
     // ----- database metrics -----
     var metricsScheduler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
