@@ -133,6 +133,35 @@ public enum EventReason {
 
   // ----- Maintenance -----
 
+  /** A maintenance run started: prechecks, then the drain. */
+  MaintenanceStarted,
+  /** The window names a DatabaseUnit that does not exist (or its selector matches none). */
+  MaintenanceUnitNotFound,
+  /** The window's schedule, time zone or durations cannot be used (e.g. a cron that never fires). */
+  MaintenanceInvalidSchedule,
+  /** A precheck failed (unit not Ready, no recent backup, no pooler to drain through); nothing was paused. */
+  MaintenancePrecheckFailed,
+  /** PgBouncer was paused and every in-flight transaction finished. */
+  MaintenanceDrained,
+  /** The drain timed out and the backends still in a transaction were terminated. */
+  MaintenanceConnectionsKilled,
+  /** The drain timed out in abort mode: the run stopped and traffic was resumed. */
+  MaintenanceDrainTimedOut,
+  /** A task failed; what the run changed is being rolled back. */
+  MaintenanceTaskFailed,
+  /** Tasks were not started because they would not finish inside the window. */
+  MaintenanceTasksSkipped,
+  /** PgBouncer was resumed. */
+  MaintenanceResumed,
+  /** A run left by a stopped operator was found and resumed/rolled back. */
+  MaintenanceRecovered,
+  /** The run ended with every task done and the post-checks passed. */
+  MaintenanceSucceeded,
+  /** The run ended without doing all its tasks; the message says why. */
+  MaintenanceFailed,
+  /** Another run holds the unit's maintenance Lease. */
+  MaintenanceLeaseHeld,
+
   // ----- GDPR -----
 
   // ----- end -----

@@ -3,6 +3,8 @@ package dev.databaseunit.operator.runtime;
 import dev.databaseunit.operator.cache.CacheCapability;
 import dev.databaseunit.operator.databaseunit.DatabaseUnitReconciler;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
+import dev.databaseunit.operator.maintenance.MaintenanceSettings;
+import dev.databaseunit.operator.maintenance.MaintenanceWindowReconciler;
 import dev.databaseunit.operator.postgres.CaCertificates;
 import dev.databaseunit.operator.connection.ConnectionSecretCapability;
 import dev.databaseunit.operator.postgres.UnitDataSources;
@@ -104,6 +106,8 @@ public final class DatabaseUnitOperator {
         dev.databaseunit.operator.backup.S3ObjectStore::connect, registry, backupWork), settings);
 
     // ----- maintenance -----
+    result.register(result.closeOnStop(new MaintenanceWindowReconciler(client, events, clock, dataSources, registry,
+        MaintenanceSettings.defaults())), settings);
 
     // ----- gdpr -----
 
