@@ -62,6 +62,8 @@ public enum EventReason {
   ErasureDryRunCompleted,
   /** No subject table holds a row of the subject: the request completed with zero counts. */
   SubjectNotFound,
+  /** The erasure committed but the subject's cache keys could not be removed; retried. */
+  CacheInvalidationFailed,
   /** The request failed and was rolled back; it is retried. */
   GdprRequestRetrying,
 

@@ -65,7 +65,8 @@ public final class PostgresTargets {
     return unitName + "-postgres-tls";
   }
 
-  private static String value(SecretLookup secrets, String namespace, SecretKeyRef ref) throws UnitProblem {
+  /** The value of one key of a Secret, or the problem (Secret or key missing) as a Degraded reason. */
+  public static String value(SecretLookup secrets, String namespace, SecretKeyRef ref) throws UnitProblem {
     Secret secret = secrets.find(namespace, ref.name()).orElseThrow(() -> new UnitProblem(EventReason.SecretNotFound,
         "Secret " + namespace + "/" + ref.name() + " does not exist"));
     if (secret.getData() != null && secret.getData().containsKey(ref.key())) {

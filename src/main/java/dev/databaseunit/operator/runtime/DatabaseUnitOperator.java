@@ -2,6 +2,11 @@ package dev.databaseunit.operator.runtime;
 
 import dev.databaseunit.operator.databaseunit.DatabaseUnitReconciler;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
+import dev.databaseunit.operator.gdpr.GdprRequestReconciler;
+import dev.databaseunit.operator.gdpr.GdprService;
+import dev.databaseunit.operator.gdpr.RedisSubjectCache;
+import dev.databaseunit.operator.gdpr.S3ExportStore;
+import dev.databaseunit.operator.gdpr.SubjectEraser;
 import dev.databaseunit.operator.postgres.CaCertificates;
 import dev.databaseunit.operator.postgres.UnitDataSources;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
@@ -9,6 +14,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.Executors;
 import dev.databaseunit.operator.events.EventRecorder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
@@ -65,6 +71,13 @@ public final class DatabaseUnitOperator {
     // ----- maintenance -----
 
     // ----- gdpr -----
+    // Exports stream for as long as the data takes: they run on two workers of their own, not on reconcile threads.
+    var gdprWorkers = Executors.newFixedThreadPool(2, Thread.ofPlatform().name("gdpr-worker-", 0).daemon().factory());
+    result.closeOnStop(gdprWorkers::shutdownNow);
+    result.register(new GdprRequestReconciler(events, clock, dataSources,
+        new GdprService(clock, SubjectEraser.DeletionListener.NONE),
+        gdprWorkers, S3ExportStore::new, RedisSubjectCache::new,
+        registry), settings);
 
     // ----- end of reconcilers -----
     return result;
