@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests and the local stack need: PostgreSQL 15 with pgvector, PgBouncer,
-# Redis and build tools. Idempotent: it does nothing when everything is present.
+# Redis, promtool (from Debian's prometheus package, for the alert rule tests), Lua (Argo CD health checks)
+# and build tools. Idempotent: it does nothing when everything is present.
 source "$(dirname "$0")/lib.sh"
 
-PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib pgbouncer redis-server make gcc dpkg-dev)
+PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib pgbouncer redis-server prometheus lua5.4 make gcc dpkg-dev)
 VECTOR_CONTROL="/usr/share/postgresql/$PG_MAJOR/extension/vector.control"
 
 missing=()
@@ -17,7 +18,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # Debian's packages start system-wide services we do not use: our own instances run on private ports.
-for svc in postgresql pgbouncer redis-server; do
+for svc in postgresql pgbouncer redis-server prometheus; do
   $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || $SUDO service "$svc" stop >/dev/null 2>&1 || true
 done
 

@@ -19,6 +19,9 @@ fi
 K8S_VERSION="${K8S_VERSION:-1.34.4}"
 ETCD_VERSION="${ETCD_VERSION:-3.6.16}"
 KUBEAPITEST_DIR="$HOME/.kubeapitest/k8s/${K8S_VERSION}-linux-amd64"
+# Helm, built from its Go module by scripts/build-tools.sh for the chart tests.
+HELM_VERSION="${HELM_VERSION:-3.22.0}"
+HELM_BIN="$STATE_DIR/bin/helm"
 
 # Loopback ports of the local test services; override with the environment.
 PG_PORT="${DU_PG_PORT:-55432}"

@@ -6,6 +6,7 @@ cd "$ROOT"
 start=$(date +%s)
 bash scripts/install-deps.sh
 bash scripts/build-kube-binaries.sh
+bash scripts/build-tools.sh
 bash scripts/start-services.sh
 log "environment ready in $(( $(date +%s) - start ))s"
 status=0

@@ -34,6 +34,21 @@ public enum EventReason {
 
   // ----- Pooler -----
 
+  /** The pool loop grew the server pool (message: old→new and the utilisation that caused it). */
+  PoolScaledUp,
+  /** The pool loop shrank the server pool. */
+  PoolScaledDown,
+  /** PgBouncer's pool size differed from the one the loop last applied (PgBouncer restarted): applied again. */
+  PoolSizeReapplied,
+  /** The PgBouncer admin console cannot be reached. */
+  PoolerUnreachable,
+  /** The PgBouncer admin console refused the admin credentials. */
+  PoolerAuthenticationFailed,
+  /** The PgBouncer admin console rejected a command of the pool loop. */
+  PoolerCommandFailed,
+  /** A spec value cannot be written into pgbouncer.ini safely (line breaks, quotes, '=' in a name). */
+  PoolerInvalidSpec,
+
   // ----- Cache -----
 
   // ----- Backups -----

@@ -65,7 +65,7 @@ public final class PostgresTargets {
     return unitName + "-postgres-tls";
   }
 
-  /** The value of one key of a Secret, or the problem (Secret or key missing) as a Degraded reason. */
+  /** One key of a Secret, as text; a missing Secret or key is a typed problem. */
   public static String value(SecretLookup secrets, String namespace, SecretKeyRef ref) throws UnitProblem {
     Secret secret = secrets.find(namespace, ref.name()).orElseThrow(() -> new UnitProblem(EventReason.SecretNotFound,
         "Secret " + namespace + "/" + ref.name() + " does not exist"));

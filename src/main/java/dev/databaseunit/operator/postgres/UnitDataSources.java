@@ -3,21 +3,35 @@ package dev.databaseunit.operator.postgres;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 
 /**
- * One small HikariCP pool per DatabaseUnit inside the operator, shared by every capability that talks to the
- * unit's database. A changed target (host, credentials, TLS) replaces the pool; deleting the unit closes it.
+ * Small HikariCP pools inside the operator, shared by every capability that talks to a unit's database. Units
+ * that resolve to the same target (server, database, user, TLS) share one pool, so a thousand units on a few
+ * databases do not hold thousands of connections; a changed target moves the unit to another pool, and a pool
+ * is closed when its last unit is deleted or moved away.
  */
 public final class UnitDataSources implements AutoCloseable {
-  /** The operator's own work per unit is a handful of short statements; it must not crowd the application. */
-  static final int MAX_CONNECTIONS_PER_UNIT = 4;
+  /** The operator's own work per target is a handful of short statements; it must not crowd the application. */
+  static final int MAX_CONNECTIONS_PER_TARGET = 4;
 
-  private record Entry(PostgresTarget target, HikariDataSource dataSource) {}
+  private static final class SharedPool {
+    final HikariDataSource dataSource;
+    final Set<String> units = new HashSet<>();
 
-  private final Map<String, Entry> pools = new ConcurrentHashMap<>();
+    SharedPool(HikariDataSource dataSource) {
+      this.dataSource = dataSource;
+    }
+  }
+
+  private final Map<PostgresTarget, SharedPool> pools = new HashMap<>();
+  private final Map<String, PostgresTarget> targetOfUnit = new HashMap<>();
+  private final AtomicInteger poolNumber = new AtomicInteger();
   private final CaCertificates caFiles;
 
   public UnitDataSources(CaCertificates caFiles) {
@@ -25,28 +39,25 @@ public final class UnitDataSources implements AutoCloseable {
   }
 
   /**
-   * The pool for a unit, created on first use and recreated when the target changed.
+   * The pool for a unit's target, created on first use.
    *
    * @param unitKey namespace/name of the unit
    */
-  public DataSource dataSource(String unitKey, PostgresTarget target) {
-    Entry entry = pools.compute(unitKey, (key, existing) -> {
-      if (existing != null && existing.target().equals(target)) {
-        return existing;
-      }
-      if (existing != null) {
-        existing.dataSource().close();
-      }
-      return new Entry(target, new HikariDataSource(config(key, target)));
-    });
-    return entry.dataSource();
+  public synchronized DataSource dataSource(String unitKey, PostgresTarget target) {
+    PostgresTarget previous = targetOfUnit.put(unitKey, target);
+    if (previous != null && !previous.equals(target)) {
+      release(unitKey, previous);
+    }
+    SharedPool pool = pools.computeIfAbsent(target, t -> new SharedPool(new HikariDataSource(config(t))));
+    pool.units.add(unitKey);
+    return pool.dataSource;
   }
 
-  /** Closes a deleted unit's pool; a no-op for a unit without one. */
-  public void close(String unitKey) {
-    Entry entry = pools.remove(unitKey);
-    if (entry != null) {
-      entry.dataSource().close();
+  /** Releases a deleted unit's use of its pool; a no-op for a unit without one. */
+  public synchronized void close(String unitKey) {
+    PostgresTarget target = targetOfUnit.remove(unitKey);
+    if (target != null) {
+      release(unitKey, target);
     }
   }
 
@@ -54,14 +65,23 @@ public final class UnitDataSources implements AutoCloseable {
     return caFiles;
   }
 
-  private HikariConfig config(String unitKey, PostgresTarget target) {
+  private void release(String unitKey, PostgresTarget target) {
+    SharedPool pool = pools.get(target);
+    if (pool != null && pool.units.remove(unitKey) && pool.units.isEmpty()) {
+      pools.remove(target);
+      pool.dataSource.close();
+    }
+  }
+
+  private HikariConfig config(PostgresTarget target) {
     var config = new HikariConfig();
-    config.setPoolName("databaseunit-" + unitKey.replace('/', '-'));
+    config.setPoolName("databaseunit-" + poolNumber.incrementAndGet() + "-" + target.database());
     config.setJdbcUrl(target.jdbcUrl());
     config.setDataSourceProperties(target.jdbcProperties(caFiles));
-    config.setMaximumPoolSize(MAX_CONNECTIONS_PER_UNIT);
+    config.setMaximumPoolSize(MAX_CONNECTIONS_PER_TARGET);
     config.setMinimumIdle(0);
-    config.setIdleTimeout(Duration.ofMinutes(2).toMillis());
+    // Idle connections go quickly: most targets are touched once per resync, and servers count connections.
+    config.setIdleTimeout(Duration.ofSeconds(30).toMillis());
     config.setConnectionTimeout(Duration.ofSeconds(10).toMillis());
     // Do not fail at construction: an unreachable database is reported by the first use, as a Degraded reason.
     config.setInitializationFailTimeout(-1);
@@ -69,7 +89,9 @@ public final class UnitDataSources implements AutoCloseable {
   }
 
   @Override
-  public void close() {
-    pools.keySet().forEach(this::close);
+  public synchronized void close() {
+    pools.values().forEach(pool -> pool.dataSource.close());
+    pools.clear();
+    targetOfUnit.clear();
   }
 }

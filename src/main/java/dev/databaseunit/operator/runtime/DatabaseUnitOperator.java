@@ -45,7 +45,7 @@ public final class DatabaseUnitOperator {
         o.withLeaderElectionConfiguration(new LeaderElectionConfiguration(OperatorSettings.LEASE_NAME,
             settings.leaseNamespace(), LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
             LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE, LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE,
-            null, null, settings.exitOnLostLeadership()));
+            settings.leaderIdentity(), null, settings.exitOnLostLeadership()));
       }
     });
     var result = new DatabaseUnitOperator(operator);
@@ -60,11 +60,24 @@ public final class DatabaseUnitOperator {
     // ----- vector indexes -----
 
     // ----- pooler -----
+    // One small scheduler runs every unit's pool loop; a tick is a few admin-console queries.
+    var poolScheduler = java.util.concurrent.Executors.newScheduledThreadPool(2,
+        Thread.ofPlatform().name("pool-loop-", 0).daemon().factory());
+    result.closeOnStop(() -> poolScheduler.shutdownNow());
+    capabilities.add(new dev.databaseunit.operator.pool.PoolerCapability(client, events, registry, poolScheduler, clock));
 
     // ----- cache -----
 
+    // ----- database metrics -----
+    var metricsScheduler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+        Thread.ofPlatform().name("database-metrics").daemon().factory());
+    result.closeOnStop(() -> metricsScheduler.shutdownNow());
+    capabilities.add(new dev.databaseunit.operator.monitoring.DatabaseMetricsCapability(registry, metricsScheduler,
+        java.time.Duration.ofSeconds(30)));
+
     // ----- end of capabilities -----
-    result.register(new DatabaseUnitReconciler(events, clock, dataSources, capabilities), settings);
+    var health = new dev.databaseunit.operator.monitoring.ResourceHealthGauges(registry);
+    result.register(new DatabaseUnitReconciler(events, clock, dataSources, capabilities, health), settings);
 
     // ----- backups -----
 

@@ -14,10 +14,22 @@ import java.util.stream.Collectors;
  * @param managementPort port of /healthz, /readyz and /metrics
  * @param exitOnLostLeadership end the process when leadership is lost, so Kubernetes restarts it as a follower;
  *     only in-process embeddings (tests, the local stack) turn this off
+ * @param leaderIdentity this replica's name in the Lease (the pod name in Kubernetes); must differ per replica
  */
-public record OperatorSettings(
-    Set<String> watchNamespaces, boolean leaderElection, String leaseNamespace, int managementPort, boolean exitOnLostLeadership) {
+public record OperatorSettings(Set<String> watchNamespaces, boolean leaderElection, String leaseNamespace,
+    int managementPort, boolean exitOnLostLeadership, String leaderIdentity) {
   public static final String LEASE_NAME = "databaseunit-operator";
+
+  /** Settings with a generated leader identity, unique to this instance. */
+  public OperatorSettings(Set<String> watchNamespaces, boolean leaderElection, String leaseNamespace, int managementPort,
+      boolean exitOnLostLeadership) {
+    this(watchNamespaces, leaderElection, leaseNamespace, managementPort, exitOnLostLeadership, generatedIdentity());
+  }
+
+  private static String generatedIdentity() {
+    String host = System.getenv().getOrDefault("HOSTNAME", "databaseunit-operator");
+    return host + "-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+  }
 
   public static OperatorSettings fromEnvironment(Map<String, String> env) {
     Set<String> namespaces = Arrays.stream(env.getOrDefault("WATCH_NAMESPACES", "").split(","))
@@ -28,6 +40,9 @@ public record OperatorSettings(
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("MANAGEMENT_PORT must be 0..65535, was " + port);
     }
-    return new OperatorSettings(namespaces, leaderElection, leaseNamespace, port, true);
+    String identity = env.get("POD_NAME");
+    return identity == null || identity.isBlank()
+        ? new OperatorSettings(namespaces, leaderElection, leaseNamespace, port, true)
+        : new OperatorSettings(namespaces, leaderElection, leaseNamespace, port, true, identity.trim());
   }
 }

@@ -6,19 +6,21 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** crds/ must be exactly what the build generates from the API classes (scripts/generate-crds.sh). */
+/** crds/ and the chart's copy must be exactly what the build generates from the API classes (scripts/generate-crds.sh). */
 class CrdsUpToDateTest {
   private static final Path GENERATED = Path.of("target", "generated-crds");
-  private static final Path COMMITTED = Path.of("crds");
-  private static final String FIX = "crds/ is stale: run scripts/generate-crds.sh and commit the result";
+  private static final String FIX = " is stale: run scripts/generate-crds.sh and commit the result";
 
-  @Test
-  void committedCrdsMatchTheApiClasses() throws IOException {
-    assertThat(fileNames(COMMITTED)).as(FIX).isEqualTo(fileNames(GENERATED)).isNotEmpty();
+  @ParameterizedTest
+  @ValueSource(strings = {"crds", "helm/databaseunit-operator/files/crds"})
+  void committedCrdsMatchTheApiClasses(String committed) throws IOException {
+    Path dir = Path.of(committed);
+    assertThat(fileNames(dir)).as(committed + FIX).isEqualTo(fileNames(GENERATED)).isNotEmpty();
     for (String name : fileNames(GENERATED)) {
-      assertThat(Files.readString(COMMITTED.resolve(name))).as(FIX + " (" + name + " differs)")
+      assertThat(Files.readString(dir.resolve(name))).as(committed + FIX + " (" + name + " differs)")
           .isEqualTo(Files.readString(GENERATED.resolve(name)));
     }
   }

@@ -34,6 +34,7 @@ class DatabaseUnitReconcilerIT {
   private KubernetesClient client;
   private String namespace;
   private DatabaseUnitOperator operator;
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
   @BeforeEach
   void startOperator(KubeCluster cluster) {
@@ -41,7 +42,7 @@ class DatabaseUnitReconcilerIT {
     namespace = cluster.createNamespace(client, "du-reconciler");
     // Leader election on, with the Lease in the test namespace: the path a real deployment takes.
     var settings = new OperatorSettings(Set.of(namespace), true, namespace, 0, false);
-    operator = DatabaseUnitOperator.create(client, new SimpleMeterRegistry(), settings, Clock.systemUTC());
+    operator = DatabaseUnitOperator.create(client, registry, settings, Clock.systemUTC());
     operator.start();
   }
 
@@ -100,11 +101,21 @@ class DatabaseUnitReconcilerIT {
       assertThat(status).doesNotContain(PASSWORD);
       assertThat(events).doesNotContain(PASSWORD);
       assertThat(logs.lines()).noneMatch(line -> line.contains(PASSWORD));
+      assertThat(health("databaseunit.resource.degraded", "wrong-password")).isEqualTo(1.0);
+      assertThat(health("databaseunit.resource.ready", "wrong-password")).isZero();
 
       // Fixing the Secret is picked up through the Secret watch, not only by the backoff retry.
       client.resource(secret("wrong", Map.of("username", db.user(), "password", db.password()))).update();
       assertThat(awaitCondition("wrong-password", "Ready", "True").getReason()).isEqualTo("Reconciled");
+      await().atMost(TIMEOUT).untilAsserted(() -> {
+        assertThat(health("databaseunit.resource.ready", "wrong-password")).isEqualTo(1.0);
+        assertThat(health("databaseunit.resource.degraded", "wrong-password")).isZero();
+      });
     }
+  }
+
+  private double health(String gauge, String name) {
+    return registry.get(gauge).tags("kind", "DatabaseUnit", "namespace", namespace, "name", name).gauge().value();
   }
 
   @Test

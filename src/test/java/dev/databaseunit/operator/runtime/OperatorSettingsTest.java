@@ -11,14 +11,24 @@ class OperatorSettingsTest {
 
   @Test
   void defaultsWatchAllNamespacesWithLeaderElection() {
-    assertThat(OperatorSettings.fromEnvironment(Map.of())).isEqualTo(new OperatorSettings(Set.of(), true, null, 8080, true));
+    var settings = OperatorSettings.fromEnvironment(Map.of());
+    assertThat(settings).usingRecursiveComparison().ignoringFields("leaderIdentity")
+        .isEqualTo(new OperatorSettings(Set.of(), true, null, 8080, true));
+    assertThat(settings.leaderIdentity()).isNotBlank();
+  }
+
+  @Test
+  void everyInstanceWithoutAPodNameHasItsOwnLeaderIdentity() {
+    assertThat(OperatorSettings.fromEnvironment(Map.of()).leaderIdentity())
+        .isNotEqualTo(OperatorSettings.fromEnvironment(Map.of()).leaderIdentity());
   }
 
   @Test
   void readsTheEnvironment() {
     var settings = OperatorSettings.fromEnvironment(Map.of(
-        "WATCH_NAMESPACES", " team-a, team-b ,,", "LEADER_ELECTION", "FALSE", "OPERATOR_NAMESPACE", "ops", "MANAGEMENT_PORT", "9090"));
-    assertThat(settings).isEqualTo(new OperatorSettings(Set.of("team-a", "team-b"), false, "ops", 9090, true));
+        "WATCH_NAMESPACES", " team-a, team-b ,,", "LEADER_ELECTION", "FALSE", "OPERATOR_NAMESPACE", "ops", "MANAGEMENT_PORT", "9090",
+        "POD_NAME", "operator-7d9f-x2"));
+    assertThat(settings).isEqualTo(new OperatorSettings(Set.of("team-a", "team-b"), false, "ops", 9090, true, "operator-7d9f-x2"));
   }
 
   @Test

@@ -16,6 +16,17 @@ public record KubeCluster(String kubeconfigYaml) {
         .withHttpClientFactory(new JdkHttpClientFactory()).build();
   }
 
+  /** A client that authenticates with a bearer token (a ServiceAccount's) instead of the admin certificate. */
+  public KubernetesClient newClientWithToken(String token) {
+    Config config = Config.fromKubeconfig(kubeconfigYaml);
+    config.setClientCertData(null);
+    config.setClientKeyData(null);
+    config.setClientCertFile(null);
+    config.setClientKeyFile(null);
+    config.setOauthToken(token);
+    return new KubernetesClientBuilder().withConfig(config).withHttpClientFactory(new JdkHttpClientFactory()).build();
+  }
+
   /** Creates a namespace of a test's own, so tests sharing the API server do not see each other's objects. */
   public String createNamespace(KubernetesClient client, String prefix) {
     String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);

@@ -27,9 +27,22 @@ public record LocalServices(Properties properties) {
   }
 
   static Path servicesFile() {
+    return stateDir().resolve("services.properties");
+  }
+
+  /** Where the scripts keep what they install and build (scripts/lib.sh STATE_DIR). */
+  public static Path stateDir() {
     String stateDir = System.getenv("DU_STATE_DIR");
-    Path dir = stateDir != null ? Path.of(stateDir) : Path.of(System.getProperty("user.home"), ".cache", "databaseunit");
-    return dir.resolve("services.properties");
+    return stateDir != null ? Path.of(stateDir) : Path.of(System.getProperty("user.home"), ".cache", "databaseunit");
+  }
+
+  /** The Helm CLI built by scripts/build-tools.sh. */
+  public static Path helm() {
+    Path helm = stateDir().resolve("bin").resolve("helm");
+    if (!Files.isExecutable(helm)) {
+      throw new IllegalStateException(helm + " is missing: run scripts/build-tools.sh, or scripts/test.sh");
+    }
+    return helm;
   }
 
   private static Properties load(Path file) {

@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -18,4 +19,16 @@ import io.fabric8.kubernetes.model.annotation.Version;
 public class DatabaseUnit extends CustomResource<DatabaseUnitSpec, DatabaseUnitStatus> implements Namespaced {
   public static final String GROUP = "databaseunit.dev";
   public static final String VERSION = "v1alpha1";
+
+  @Override
+  @JsonPropertyDescription("What the database should look like.")
+  public DatabaseUnitSpec getSpec() {
+    return super.getSpec();
+  }
+
+  @Override
+  @JsonPropertyDescription("What the operator observed and did, written by the operator only.")
+  public DatabaseUnitStatus getStatus() {
+    return super.getStatus();
+  }
 }

@@ -2,6 +2,7 @@ package dev.databaseunit.operator.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.util.List;
 import java.util.Map;
@@ -9,7 +10,8 @@ import java.util.Map;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record DatabaseUnitStatus(
     @JsonPropertyDescription("The metadata.generation this status describes.") Long observedGeneration,
-    @JsonPropertyDescription("Ready, Progressing and Degraded, with reasons.") List<Condition> conditions,
+    @SchemaFrom(type = ConditionSchema[].class) @JsonPropertyDescription("Ready, Progressing and Degraded, with reasons.")
+        List<Condition> conditions,
     @JsonPropertyDescription("What the operator found in the database.") DatabaseStatus database,
     @JsonPropertyDescription("One entry per declared vector index.") List<VectorIndexStatus> vectorIndexes,
     @JsonPropertyDescription("The adaptive pool as last sampled.") PoolerStatus pooler,

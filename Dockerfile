@@ -1,0 +1,15 @@
+# The operator image: a JRE, the operator's jar and its runtime dependencies, the PostgreSQL client tools
+# (pg_dump/pg_restore for backups), running as a non-root user with a read-only root filesystem.
+# Build: scripts/build-image.sh (it packages the jars first, then runs docker build).
+# pg_dump must be at least the server's major version: Debian trixie's client 17 covers servers up to 17.
+FROM debian:trixie-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends openjdk-21-jre-headless postgresql-client-17 ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system --gid 65532 operator \
+ && useradd --system --uid 65532 --gid 65532 --home-dir /nonexistent --shell /usr/sbin/nologin operator
+COPY target/image/lib/ /app/lib/
+USER 65532:65532
+ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=70"
+EXPOSE 8080
+ENTRYPOINT ["java", "-cp", "/app/lib/*", "dev.databaseunit.operator.Main"]

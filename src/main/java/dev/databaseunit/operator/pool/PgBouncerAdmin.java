@@ -1,0 +1,53 @@
+package dev.databaseunit.operator.pool;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * PgBouncer's admin console (the virtual database {@code pgbouncer}): what the pool loop reads and the commands
+ * it and the maintenance window send. Implementations throw {@link PgBouncerAdminException} when the console
+ * cannot be reached, refuses the login or rejects a command.
+ */
+public interface PgBouncerAdmin extends AutoCloseable {
+
+  /** One row of SHOW POOLS: a pool is a (database, user) pair. maxwait is in seconds, with microseconds. */
+  record PoolRow(String database, String user, int clientsActive, int clientsWaiting, int serversActive,
+      int serversIdle, int serversUsed, double maxWaitSeconds, String poolMode) {}
+
+  /** One row of SHOW STATS: cumulative totals since PgBouncer started (times in microseconds). */
+  record StatsRow(String database, long totalTransactions, long totalQueries, long totalTransactionMicros,
+      long totalWaitMicros) {}
+
+  /** One row of SHOW DATABASES: poolSize is the effective size of the database's pools. */
+  record DatabaseRow(String name, String host, int port, String database, int poolSize, String poolMode,
+      int currentConnections, boolean paused, boolean disabled) {}
+
+  List<PoolRow> showPools();
+
+  List<StatsRow> showStats();
+
+  List<DatabaseRow> showDatabases();
+
+  /** SHOW CONFIG as key → current value. */
+  Map<String, String> showConfig();
+
+  /** SET key = 'value' on the running PgBouncer (only settings it marks changeable). */
+  void set(String key, String value);
+
+  /** Re-reads pgbouncer.ini. */
+  void reload();
+
+  /** Waits for running transactions of the database to finish, then holds new ones until {@link #resume}. */
+  void pause(String database);
+
+  void resume(String database);
+
+  /** Drops every client and server connection of the database at once. */
+  void kill(String database);
+
+  /** Any admin command, as rows of column → text value (null for SQL NULL). */
+  List<Map<String, String>> query(String command);
+
+  @Override
+  void close();
+}

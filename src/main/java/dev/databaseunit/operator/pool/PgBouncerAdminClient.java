@@ -1,0 +1,523 @@
+package dev.databaseunit.operator.pool;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * A minimal PostgreSQL wire-protocol client for PgBouncer's admin console. pgjdbc (42.7.5+) cannot log in there:
+ * after the startup it runs {@code SET extra_float_digits}, which the console answers with "SET failed"
+ * (pgbouncer issue 1509), and the console speaks only the simple query protocol anyway. This client sends a
+ * startup message with just user and database, authenticates with SCRAM-SHA-256, MD5 or cleartext, and then
+ * only 'Q' messages, reading the text-format results. One connection, opened lazily and reopened after a
+ * failure; calls are serialised. No TLS: the console is reached on loopback or inside the pod network.
+ */
+public final class PgBouncerAdminClient implements PgBouncerAdmin {
+  private static final int PROTOCOL_3 = 196608;
+  private static final Pattern SETTING_NAME = Pattern.compile("[a-z_]{1,64}");
+  private static final Pattern PLAIN_NAME = Pattern.compile("[A-Za-z0-9_]{1,63}");
+
+  private final String host;
+  private final int port;
+  private final String user;
+  private final String password;
+  private final Duration timeout;
+  private Socket socket;
+  private DataInputStream in;
+  private DataOutputStream out;
+  private long lastConnectNanos = -1;
+
+  public PgBouncerAdminClient(String host, int port, String user, String password, Duration timeout) {
+    this.host = host;
+    this.port = port;
+    this.user = user;
+    this.password = password;
+    this.timeout = timeout;
+  }
+
+  /** How long the last login took (TCP connect + authentication), or -1 before the first one. */
+  public synchronized long lastConnectNanos() {
+    return lastConnectNanos;
+  }
+
+  @Override
+  public List<PoolRow> showPools() {
+    return query("SHOW POOLS").stream().map(r -> new PoolRow(r.get("database"), r.get("user"),
+        integer(r, "cl_active"), integer(r, "cl_waiting"), integer(r, "sv_active"), integer(r, "sv_idle"),
+        integer(r, "sv_used"), integer(r, "maxwait") + integer(r, "maxwait_us") / 1_000_000.0, r.get("pool_mode")))
+        .toList();
+  }
+
+  @Override
+  public List<StatsRow> showStats() {
+    return query("SHOW STATS").stream().map(r -> new StatsRow(r.get("database"), number(r, "total_xact_count"),
+        number(r, "total_query_count"), number(r, "total_xact_time"), number(r, "total_wait_time"))).toList();
+  }
+
+  @Override
+  public List<DatabaseRow> showDatabases() {
+    return query("SHOW DATABASES").stream().map(r -> new DatabaseRow(r.get("name"), r.get("host"),
+        integer(r, "port"), r.get("database"), integer(r, "pool_size"), r.get("pool_mode"),
+        integer(r, "current_connections"), integer(r, "paused") != 0, integer(r, "disabled") != 0)).toList();
+  }
+
+  @Override
+  public Map<String, String> showConfig() {
+    Map<String, String> config = new LinkedHashMap<>();
+    query("SHOW CONFIG").forEach(r -> config.put(r.get("key"), r.get("value")));
+    return config;
+  }
+
+  @Override
+  public void set(String key, String value) {
+    if (!SETTING_NAME.matcher(key).matches()) {
+      throw new IllegalArgumentException("Not a PgBouncer setting name: " + key);
+    }
+    query("SET " + key + " = '" + value.replace("'", "''") + "'");
+  }
+
+  @Override
+  public void reload() {
+    query("RELOAD");
+  }
+
+  @Override
+  public void pause(String database) {
+    query("PAUSE " + databaseName(database));
+  }
+
+  @Override
+  public void resume(String database) {
+    query("RESUME " + databaseName(database));
+  }
+
+  @Override
+  public void kill(String database) {
+    query("KILL " + databaseName(database));
+  }
+
+  /** The console's command parser takes a plain word or a double-quoted name. */
+  static String databaseName(String database) {
+    if (PLAIN_NAME.matcher(database).matches()) {
+      return database;
+    }
+    if (database.isEmpty() || database.indexOf('"') >= 0 || database.chars().anyMatch(Character::isISOControl)) {
+      throw new IllegalArgumentException("Database name cannot be passed to the PgBouncer console: " + database);
+    }
+    return '"' + database + '"';
+  }
+
+  @Override
+  public synchronized List<Map<String, String>> query(String command) {
+    if (command.indexOf('\0') >= 0) {
+      throw new IllegalArgumentException("Command contains a NUL byte");
+    }
+    try {
+      connectIfNeeded();
+      sendQuery(command);
+      return readResults(command);
+    } catch (IOException e) {
+      disconnect();
+      throw new PgBouncerAdminException(PgBouncerAdminException.Kind.UNREACHABLE,
+          "PgBouncer admin console at " + host + ":" + port + " is unreachable: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    if (out != null) {
+      try {
+        out.writeByte('X');
+        out.writeInt(4);
+        out.flush();
+      } catch (IOException ignored) {
+        // closing anyway
+      }
+    }
+    disconnect();
+  }
+
+  private void disconnect() {
+    if (socket != null) {
+      try {
+        socket.close();
+      } catch (IOException ignored) {
+        // nothing left to release
+      }
+    }
+    socket = null;
+    in = null;
+    out = null;
+  }
+
+  // ----- connection and authentication -----
+
+  private void connectIfNeeded() throws IOException {
+    if (socket != null) {
+      return;
+    }
+    long start = System.nanoTime();
+    var s = new Socket();
+    try {
+      s.connect(new InetSocketAddress(host, port), (int) timeout.toMillis());
+      s.setSoTimeout((int) timeout.toMillis());
+      s.setTcpNoDelay(true);
+      socket = s;
+      in = new DataInputStream(new BufferedInputStream(s.getInputStream()));
+      out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream()));
+      startup();
+      lastConnectNanos = System.nanoTime() - start;
+    } catch (IOException | RuntimeException e) {
+      disconnect();
+      s.close();
+      throw e;
+    }
+  }
+
+  private void startup() throws IOException {
+    var body = new ByteArrayOutputStream();
+    var data = new DataOutputStream(body);
+    data.writeInt(PROTOCOL_3);
+    cstring(data, "user");
+    cstring(data, user);
+    cstring(data, "database");
+    cstring(data, "pgbouncer");
+    data.writeByte(0);
+    out.writeInt(body.size() + 4);
+    body.writeTo(out);
+    out.flush();
+
+    ScramSession scram = null;
+    while (true) {
+      Message m = readMessage();
+      switch (m.type) {
+        case 'R' -> {
+          var payload = new DataInputStream(new java.io.ByteArrayInputStream(m.body));
+          int code = payload.readInt();
+          switch (code) {
+            case 0 -> { } // AuthenticationOk
+            case 3 -> sendPassword(password);
+            case 5 -> {
+              byte[] salt = payload.readNBytes(4);
+              sendPassword(md5Password(user, password, salt));
+            }
+            case 10 -> {
+              String mechanisms = new String(payload.readAllBytes(), StandardCharsets.UTF_8);
+              if (!mechanisms.contains("SCRAM-SHA-256\0")) {
+                throw authFailure("PgBouncer offers no supported SASL mechanism");
+              }
+              scram = new ScramSession(password);
+              sendSaslInitial(scram.clientFirst());
+            }
+            case 11 -> sendSasl(requireScram(scram).clientFinal(new String(payload.readAllBytes(), StandardCharsets.UTF_8)));
+            case 12 -> requireScram(scram).verifyServerFinal(new String(payload.readAllBytes(), StandardCharsets.UTF_8));
+            default -> throw authFailure("unsupported authentication request " + code);
+          }
+        }
+        case 'E' -> throw authFailure(errorMessage(m.body));
+        case 'Z' -> {
+          return;
+        }
+        default -> { } // ParameterStatus, BackendKeyData, NoticeResponse
+      }
+    }
+  }
+
+  private static ScramSession requireScram(ScramSession scram) {
+    if (scram == null) {
+      throw authFailure("SASL message before SASL started");
+    }
+    return scram;
+  }
+
+  private static PgBouncerAdminException authFailure(String message) {
+    return new PgBouncerAdminException(PgBouncerAdminException.Kind.AUTHENTICATION_FAILED,
+        "PgBouncer refused the admin login: " + message);
+  }
+
+  private void sendPassword(String value) throws IOException {
+    byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+    out.writeByte('p');
+    out.writeInt(4 + bytes.length + 1);
+    out.write(bytes);
+    out.writeByte(0);
+    out.flush();
+  }
+
+  private void sendSaslInitial(String clientFirst) throws IOException {
+    byte[] mechanism = "SCRAM-SHA-256".getBytes(StandardCharsets.US_ASCII);
+    byte[] bytes = clientFirst.getBytes(StandardCharsets.UTF_8);
+    out.writeByte('p');
+    out.writeInt(4 + mechanism.length + 1 + 4 + bytes.length);
+    out.write(mechanism);
+    out.writeByte(0);
+    out.writeInt(bytes.length);
+    out.write(bytes);
+    out.flush();
+  }
+
+  private void sendSasl(String message) throws IOException {
+    byte[] bytes = message.getBytes(StandardCharsets.UTF_8);
+    out.writeByte('p');
+    out.writeInt(4 + bytes.length);
+    out.write(bytes);
+    out.flush();
+  }
+
+  static String md5Password(String user, String password, byte[] salt) {
+    String inner = md5Hex((password + user).getBytes(StandardCharsets.UTF_8));
+    byte[] innerBytes = inner.getBytes(StandardCharsets.US_ASCII);
+    byte[] salted = new byte[innerBytes.length + salt.length];
+    System.arraycopy(innerBytes, 0, salted, 0, innerBytes.length);
+    System.arraycopy(salt, 0, salted, innerBytes.length, salt.length);
+    return "md5" + md5Hex(salted);
+  }
+
+  private static String md5Hex(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(bytes));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** SCRAM-SHA-256 without channel binding (RFC 5802/7677), as libpq does it: the user name is left empty. */
+  static final class ScramSession {
+    private final String password;
+    private final String user;
+    private final String clientNonce;
+    private String clientFirstBare;
+    private byte[] expectedServerSignature;
+
+    ScramSession(String password) {
+      this(password, "", newNonce());
+    }
+
+    /** @param user empty for PostgreSQL and PgBouncer, which take the user from the startup message */
+    ScramSession(String password, String user, String clientNonce) {
+      this.password = password;
+      this.user = user;
+      this.clientNonce = clientNonce;
+    }
+
+    private static String newNonce() {
+      byte[] nonce = new byte[18];
+      new SecureRandom().nextBytes(nonce);
+      return Base64.getEncoder().encodeToString(nonce);
+    }
+
+    String clientFirst() {
+      clientFirstBare = "n=" + user + ",r=" + clientNonce;
+      return "n,," + clientFirstBare;
+    }
+
+    String clientFinal(String serverFirst) {
+      Map<Character, String> attributes = attributes(serverFirst);
+      String nonce = attributes.get('r');
+      if (nonce == null || !nonce.startsWith(clientNonce) || attributes.get('s') == null || attributes.get('i') == null) {
+        throw authFailure("malformed SCRAM server-first message");
+      }
+      byte[] salt = Base64.getDecoder().decode(attributes.get('s'));
+      int iterations = Integer.parseInt(attributes.get('i'));
+      byte[] saltedPassword = hi(password.getBytes(StandardCharsets.UTF_8), salt, iterations);
+      byte[] clientKey = hmac(saltedPassword, "Client Key");
+      byte[] storedKey = sha256(clientKey);
+      String withoutProof = "c=biws,r=" + nonce;
+      String authMessage = clientFirstBare + "," + serverFirst + "," + withoutProof;
+      byte[] clientSignature = hmac(storedKey, authMessage);
+      byte[] proof = new byte[clientKey.length];
+      for (int i = 0; i < proof.length; i++) {
+        proof[i] = (byte) (clientKey[i] ^ clientSignature[i]);
+      }
+      expectedServerSignature = hmac(hmac(saltedPassword, "Server Key"), authMessage);
+      return withoutProof + ",p=" + Base64.getEncoder().encodeToString(proof);
+    }
+
+    void verifyServerFinal(String serverFinal) {
+      String verifier = attributes(serverFinal).get('v');
+      if (verifier == null || expectedServerSignature == null
+          || !MessageDigest.isEqual(Base64.getDecoder().decode(verifier), expectedServerSignature)) {
+        throw authFailure("the server's SCRAM signature does not match");
+      }
+    }
+
+    private static Map<Character, String> attributes(String message) {
+      Map<Character, String> result = new LinkedHashMap<>();
+      for (String part : message.split(",")) {
+        if (part.length() >= 2 && part.charAt(1) == '=') {
+          result.put(part.charAt(0), part.substring(2));
+        }
+      }
+      return result;
+    }
+
+    private static byte[] hi(byte[] password, byte[] salt, int iterations) {
+      byte[] first = new byte[salt.length + 4];
+      System.arraycopy(salt, 0, first, 0, salt.length);
+      first[first.length - 1] = 1;
+      byte[] u = hmac(password, first);
+      byte[] result = u.clone();
+      for (int i = 1; i < iterations; i++) {
+        u = hmac(password, u);
+        for (int j = 0; j < result.length; j++) {
+          result[j] ^= u[j];
+        }
+      }
+      return result;
+    }
+
+    private static byte[] hmac(byte[] key, String message) {
+      return hmac(key, message.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static byte[] hmac(byte[] key, byte[] message) {
+      try {
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(key, "HmacSHA256"));
+        return mac.doFinal(message);
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+      try {
+        return MessageDigest.getInstance("SHA-256").digest(bytes);
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  // ----- simple query protocol -----
+
+  private void sendQuery(String command) throws IOException {
+    byte[] bytes = command.getBytes(StandardCharsets.UTF_8);
+    out.writeByte('Q');
+    out.writeInt(4 + bytes.length + 1);
+    out.write(bytes);
+    out.writeByte(0);
+    out.flush();
+  }
+
+  private List<Map<String, String>> readResults(String command) throws IOException {
+    List<String> columns = List.of();
+    List<Map<String, String>> rows = new ArrayList<>();
+    String error = null;
+    while (true) {
+      Message m = readMessage();
+      switch (m.type) {
+        case 'T' -> columns = rowDescription(m.body);
+        case 'D' -> rows.add(dataRow(m.body, columns));
+        case 'E' -> error = errorMessage(m.body);
+        case 'Z' -> {
+          if (error != null) {
+            throw new PgBouncerAdminException(PgBouncerAdminException.Kind.COMMAND_FAILED,
+                "PgBouncer rejected '" + command + "': " + error);
+          }
+          return rows;
+        }
+        default -> { } // CommandComplete, NoticeResponse, EmptyQueryResponse, ParameterStatus
+      }
+    }
+  }
+
+  private static List<String> rowDescription(byte[] body) throws IOException {
+    var data = new DataInputStream(new java.io.ByteArrayInputStream(body));
+    int count = data.readUnsignedShort();
+    List<String> names = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      names.add(readCString(data));
+      data.skipNBytes(18); // table oid, attnum, type oid, typlen, typmod, format
+    }
+    return names;
+  }
+
+  private static Map<String, String> dataRow(byte[] body, List<String> columns) throws IOException {
+    var data = new DataInputStream(new java.io.ByteArrayInputStream(body));
+    int count = data.readUnsignedShort();
+    Map<String, String> row = new LinkedHashMap<>();
+    for (int i = 0; i < count; i++) {
+      int length = data.readInt();
+      String value = length < 0 ? null : new String(data.readNBytes(length), StandardCharsets.UTF_8);
+      row.put(i < columns.size() ? columns.get(i) : "column" + i, value);
+    }
+    return row;
+  }
+
+  private static String errorMessage(byte[] body) throws IOException {
+    var data = new DataInputStream(new java.io.ByteArrayInputStream(body));
+    String message = "unknown error";
+    while (data.available() > 0) {
+      int field = data.readUnsignedByte();
+      if (field == 0) {
+        break;
+      }
+      String value = readCString(data);
+      if (field == 'M') {
+        message = value;
+      }
+    }
+    return message;
+  }
+
+  private record Message(char type, byte[] body) {}
+
+  private Message readMessage() throws IOException {
+    char type = (char) in.readUnsignedByte();
+    int length = in.readInt();
+    if (length < 4 || length > 64 * 1024 * 1024) {
+      throw new IOException("invalid message length " + length);
+    }
+    byte[] body = new byte[length - 4];
+    in.readFully(body);
+    return new Message(type, body);
+  }
+
+  private static void cstring(DataOutputStream data, String value) throws IOException {
+    data.write(value.getBytes(StandardCharsets.UTF_8));
+    data.writeByte(0);
+  }
+
+  private static String readCString(DataInputStream data) throws IOException {
+    var bytes = new ByteArrayOutputStream();
+    int b;
+    while ((b = data.readUnsignedByte()) != 0) {
+      bytes.write(b);
+    }
+    return bytes.toString(StandardCharsets.UTF_8);
+  }
+
+  private static int integer(Map<String, String> row, String column) {
+    return (int) number(row, column);
+  }
+
+  private static long number(Map<String, String> row, String column) {
+    String value = row.get(column);
+    return value == null || value.isEmpty() ? 0 : Long.parseLong(value.trim());
+  }
+
+  @Override
+  public String toString() {
+    return "PgBouncerAdminClient[" + user + "@" + host + ":" + port + "]";
+  }
+}

@@ -1,0 +1,149 @@
+package dev.databaseunit.operator.pool;
+
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
+import dev.databaseunit.operator.api.v1alpha1.PoolerSpec;
+import dev.databaseunit.operator.postgres.PostgresTarget;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The Kubernetes objects of a managed pooler, as a pure function of the unit, its database target and the admin
+ * password: a ConfigMap with pgbouncer.ini (default_pool_size = the initial size; the loop changes the size live),
+ * a Secret with the userlist (the unit's user and the operator's admin user) and the server CA, a Deployment and a
+ * Service. All are owned by the unit, so Kubernetes deletes them with it. The Deployment carries a hash of the
+ * ini and the Secret, so a change rolls the pods; the loop then re-applies the live size.
+ */
+public final class PgBouncerResources {
+  public static final int PORT = 6432;
+  public static final String ADMIN_USER = "databaseunit_admin";
+  public static final String ADMIN_PASSWORD_KEY = "admin-password";
+  private static final String CONFIG_DIR = "/etc/pgbouncer/config";
+  private static final String AUTH_DIR = "/etc/pgbouncer/auth";
+
+  public record Desired(ConfigMap config, Secret auth, Deployment deployment, Service service) {
+    public List<HasMetadata> all() {
+      return List.of(config, auth, deployment, service);
+    }
+  }
+
+  private PgBouncerResources() {}
+
+  public static String name(DatabaseUnit unit) {
+    return unit.getMetadata().getName() + "-pooler";
+  }
+
+  public static String authSecretName(DatabaseUnit unit) {
+    return name(unit) + "-auth";
+  }
+
+  public static String serviceHost(DatabaseUnit unit) {
+    return name(unit) + "." + unit.getMetadata().getNamespace() + ".svc";
+  }
+
+  /** @throws IllegalArgumentException when a value cannot be rendered safely (the message names the field) */
+  public static Desired desired(DatabaseUnit unit, PoolerSpec spec, PostgresTarget target, String adminPassword) {
+    String name = name(unit);
+    Map<String, String> server = new LinkedHashMap<>();
+    server.put("host", PgBouncerIni.requireHost(target.host()));
+    server.put("port", Integer.toString(target.port()));
+    server.put("dbname", target.database());
+    Map<String, String> settings = PgBouncerIni.section();
+    settings.put("listen_addr", "0.0.0.0");
+    settings.put("listen_port", Integer.toString(PORT));
+    settings.put("unix_socket_dir", "");
+    settings.put("auth_type", "scram-sha-256");
+    settings.put("auth_file", AUTH_DIR + "/userlist.txt");
+    settings.put("admin_users", ADMIN_USER);
+    settings.put("stats_users", ADMIN_USER);
+    settings.put("pool_mode", spec.poolMode() != null ? spec.poolMode().name().toLowerCase(java.util.Locale.ROOT) : "transaction");
+    settings.put("default_pool_size", Integer.toString(PoolSettings.from(spec).initialSize()));
+    settings.put("max_client_conn", Integer.toString(spec.maxClientConnections() != null ? spec.maxClientConnections() : 1000));
+    settings.put("ignore_startup_parameters", "extra_float_digits,options");
+    settings.put("server_tls_sslmode", target.sslMode().libpqName());
+    if (target.caCertificatePem() != null) {
+      settings.put("server_tls_ca_file", AUTH_DIR + "/ca.crt");
+    }
+    String ini = PgBouncerIni.render(Map.of(target.database(), server), settings);
+    String userlist = PgBouncerIni.userlistLine(target.username(), target.password())
+        + PgBouncerIni.userlistLine(ADMIN_USER, adminPassword);
+
+    Map<String, String> labels = Map.of("app.kubernetes.io/name", "pgbouncer", "app.kubernetes.io/instance", name,
+        "app.kubernetes.io/managed-by", "databaseunit-operator");
+    var config = new ConfigMapBuilder().withMetadata(meta(unit, name, labels)).addToData("pgbouncer.ini", ini).build();
+    var authData = new LinkedHashMap<String, String>();
+    authData.put("userlist.txt", userlist);
+    authData.put("admin-username", ADMIN_USER);
+    authData.put(ADMIN_PASSWORD_KEY, adminPassword);
+    if (target.caCertificatePem() != null) {
+      authData.put("ca.crt", target.caCertificatePem());
+    }
+    var auth = new SecretBuilder().withMetadata(meta(unit, authSecretName(unit), labels)).withType("Opaque")
+        .withStringData(authData).build();
+    var managed = spec.managed() != null ? spec.managed() : new PoolerSpec.ManagedPooler(1, null);
+    var deployment = new DeploymentBuilder().withMetadata(meta(unit, name, labels))
+        .withNewSpec()
+          .withReplicas(managed.replicas() != null ? managed.replicas() : 1)
+          .withNewSelector().withMatchLabels(labels).endSelector()
+          .withNewTemplate()
+            .withNewMetadata().withLabels(labels)
+              .addToAnnotations("databaseunit.dev/config-hash", sha256(ini + "\0" + userlist)).endMetadata()
+            .withNewSpec()
+              .addNewContainer()
+                .withName("pgbouncer")
+                .withImage(managed.image() != null ? managed.image() : "ghcr.io/cloudnative-pg/pgbouncer:1.24.1")
+                .withArgs(CONFIG_DIR + "/pgbouncer.ini")
+                .addNewPort().withName("pgbouncer").withContainerPort(PORT).endPort()
+                .withNewReadinessProbe().withNewTcpSocket().withPort(new IntOrString(PORT)).endTcpSocket()
+                  .withPeriodSeconds(5).endReadinessProbe()
+                .withNewSecurityContext().withRunAsNonRoot(true).withAllowPrivilegeEscalation(false)
+                  .withReadOnlyRootFilesystem(true).endSecurityContext()
+                .addNewVolumeMount().withName("config").withMountPath(CONFIG_DIR).withReadOnly(true).endVolumeMount()
+                .addNewVolumeMount().withName("auth").withMountPath(AUTH_DIR).withReadOnly(true).endVolumeMount()
+              .endContainer()
+              .addNewVolume().withName("config").withNewConfigMap().withName(name).endConfigMap().endVolume()
+              .addNewVolume().withName("auth").withNewSecret().withSecretName(authSecretName(unit))
+                .withDefaultMode(0400).endSecret().endVolume()
+            .endSpec()
+          .endTemplate()
+        .endSpec().build();
+    var service = new ServiceBuilder().withMetadata(meta(unit, name, labels))
+        .withNewSpec().withSelector(labels)
+          .addNewPort().withName("pgbouncer").withPort(PORT).withTargetPort(new IntOrString(PORT)).endPort()
+        .endSpec().build();
+    return new Desired(config, auth, deployment, service);
+  }
+
+  private static ObjectMeta meta(DatabaseUnit unit, String name, Map<String, String> labels) {
+    return new ObjectMetaBuilder().withName(name).withNamespace(unit.getMetadata().getNamespace()).withLabels(labels)
+        .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion(unit.getApiVersion()).withKind(unit.getKind())
+            .withName(unit.getMetadata().getName()).withUid(unit.getMetadata().getUid())
+            .withController(true).withBlockOwnerDeletion(true).build())
+        .build();
+  }
+
+  private static String sha256(String text) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,231 @@
+package dev.databaseunit.operator.pool;
+
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus;
+import dev.databaseunit.operator.api.v1alpha1.PoolerSpec;
+import dev.databaseunit.operator.api.v1alpha1.SecretKeyRef;
+import dev.databaseunit.operator.databaseunit.UnitCapability;
+import dev.databaseunit.operator.databaseunit.UnitContext;
+import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.events.EventReason;
+import dev.databaseunit.operator.events.EventRecorder;
+import dev.databaseunit.operator.pool.PoolSizingPolicy.Direction;
+import dev.databaseunit.operator.postgres.PostgresTarget;
+import dev.databaseunit.operator.postgres.PostgresTargets;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The pooler of a unit: in managed mode the PgBouncer objects (applied in place, owned by the unit), in both
+ * modes a {@link PoolController} loop per unit on the operator's shared scheduler, started, updated and stopped
+ * with the spec. The loop writes Events itself at each step; the status it publishes reaches the unit through
+ * this capability, which asks to be reconciled once per sample interval (the status is patched only when what
+ * it publishes changed).
+ */
+public final class PoolerCapability implements UnitCapability {
+  private final KubernetesClient client;
+  private final EventRecorder events;
+  private final MeterRegistry registry;
+  private final ScheduledExecutorService scheduler;
+  private final Clock clock;
+  private final Map<String, Loop> loops = new ConcurrentHashMap<>();
+
+  private static final class Loop {
+    final PoolController controller;
+    final PoolMetrics metrics;
+    volatile DatabaseUnit unit;
+    ScheduledFuture<?> future;
+    Duration interval;
+
+    Loop(PoolController controller, PoolMetrics metrics, DatabaseUnit unit) {
+      this.controller = controller;
+      this.metrics = metrics;
+      this.unit = unit;
+    }
+  }
+
+  public PoolerCapability(KubernetesClient client, EventRecorder events, MeterRegistry registry,
+      ScheduledExecutorService scheduler, Clock clock) {
+    this.client = client;
+    this.events = events;
+    this.registry = registry;
+    this.scheduler = scheduler;
+    this.clock = clock;
+  }
+
+  @Override
+  public String name() {
+    return "pooler";
+  }
+
+  /** The loop talks to PgBouncer, not through the operator's own connection to the database. */
+  @Override
+  public boolean needsDatabase() {
+    return false;
+  }
+
+  @Override
+  public Outcome reconcile(UnitContext context, DatabaseUnitStatus status) {
+    DatabaseUnit unit = context.unit();
+    PoolerSpec spec = unit.getSpec().pooler();
+    if (spec == null || Boolean.FALSE.equals(spec.enabled())) {
+      unitDeleted(context.unitKey());
+      return Outcome.done(status.withPooler(null));
+    }
+    try {
+      PoolSettings settings = settings(spec);
+      Optional<AdminEndpoint> endpoint = spec.external() != null
+          ? Optional.of(externalEndpoint(unit, spec.external(), context.secrets()))
+          : managedEndpoint(unit, spec, context);
+      if (endpoint.isEmpty()) {
+        stopLoop(context.unitKey());
+        return Outcome.progressing(status, "waiting for the PgBouncer Deployment " + PgBouncerResources.name(unit)
+            + " to become ready", Duration.ofSeconds(10));
+      }
+      Loop loop = ensureLoop(context, databaseOf(unit, context), endpoint.get(), settings, status.pooler());
+      var next = status.withPooler(loop.controller.status());
+      Duration recheck = settings.sampleInterval();
+      return loop.controller.problem()
+          .map(p -> Outcome.degraded(next, p).recheckAfter(recheck))
+          .orElseGet(() -> Outcome.done(next).recheckAfter(recheck));
+    } catch (UnitProblem p) {
+      return Outcome.degraded(status, p);
+    }
+  }
+
+  private static PoolSettings settings(PoolerSpec spec) throws UnitProblem {
+    try {
+      return PoolSettings.from(spec);
+    } catch (IllegalArgumentException e) {
+      throw new UnitProblem(EventReason.PoolerInvalidSpec, "spec.pooler: " + e.getMessage());
+    }
+  }
+
+  private static String databaseOf(DatabaseUnit unit, UnitContext context) {
+    return context.target().map(PostgresTarget::database).orElseGet(() -> {
+      var postgres = unit.getSpec().postgres();
+      return postgres.external() != null ? postgres.external().database() : postgres.managed().database();
+    });
+  }
+
+  private static AdminEndpoint externalEndpoint(DatabaseUnit unit, PoolerSpec.ExternalPooler external,
+      PostgresTargets.SecretLookup secrets) throws UnitProblem {
+    String ns = unit.getMetadata().getNamespace();
+    var credentials = external.adminCredentials();
+    String user = PostgresTargets.value(secrets, ns, new SecretKeyRef(credentials.secretName(),
+        credentials.usernameKey() != null ? credentials.usernameKey() : "username"));
+    String password = PostgresTargets.value(secrets, ns, new SecretKeyRef(credentials.secretName(),
+        credentials.passwordKey() != null ? credentials.passwordKey() : "password"));
+    return new AdminEndpoint(external.host(), external.port() != null ? external.port() : 6432, user, password);
+  }
+
+  /** Applies the managed objects; the endpoint once the Deployment has a ready pod. */
+  private Optional<AdminEndpoint> managedEndpoint(DatabaseUnit unit, PoolerSpec spec, UnitContext context) throws UnitProblem {
+    PostgresTarget target = context.target().orElseThrow(() -> new UnitProblem(EventReason.PoolerInvalidSpec,
+        "the pooler needs the unit's database credentials, which could not be resolved"));
+    String ns = unit.getMetadata().getNamespace();
+    String adminPassword = context.secrets().find(ns, PgBouncerResources.authSecretName(unit))
+        .flatMap(s -> Optional.ofNullable(s.getData()).map(d -> d.get(PgBouncerResources.ADMIN_PASSWORD_KEY)))
+        .map(b64 -> new String(Base64.getDecoder().decode(b64), java.nio.charset.StandardCharsets.UTF_8))
+        .orElseGet(PoolerCapability::newPassword);
+    PgBouncerResources.Desired desired;
+    try {
+      desired = PgBouncerResources.desired(unit, spec, target, adminPassword);
+    } catch (IllegalArgumentException e) {
+      throw new UnitProblem(EventReason.PoolerInvalidSpec, "cannot render pgbouncer.ini: " + e.getMessage());
+    }
+    for (HasMetadata object : desired.all()) {
+      client.resource(object).forceConflicts().serverSideApply();
+    }
+    Deployment live = client.apps().deployments().inNamespace(ns).withName(PgBouncerResources.name(unit)).get();
+    boolean ready = live != null && live.getStatus() != null && live.getStatus().getReadyReplicas() != null
+        && live.getStatus().getReadyReplicas() > 0;
+    return ready
+        ? Optional.of(new AdminEndpoint(PgBouncerResources.serviceHost(unit), PgBouncerResources.PORT,
+            PgBouncerResources.ADMIN_USER, adminPassword))
+        : Optional.empty();
+  }
+
+  private static String newPassword() {
+    byte[] bytes = new byte[24];
+    new SecureRandom().nextBytes(bytes);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+  }
+
+  private Loop ensureLoop(UnitContext context, String database, AdminEndpoint endpoint, PoolSettings settings,
+      DatabaseUnitStatus.PoolerStatus previous) {
+    DatabaseUnit unit = context.unit();
+    Loop loop = loops.computeIfAbsent(context.unitKey(), key -> {
+      var metrics = new PoolMetrics(registry, unit.getMetadata().getNamespace(), unit.getMetadata().getName());
+      var holder = new Loop[1];
+      var controller = new PoolController(database, endpoint, settings, previous, clock, listener(holder), metrics);
+      holder[0] = new Loop(controller, metrics, unit);
+      controller.tick(); // the first look at once, so a wrong endpoint shows in this reconcile
+      return holder[0];
+    });
+    loop.unit = unit;
+    loop.controller.update(endpoint, settings);
+    synchronized (loop) {
+      if (loop.future == null || !settings.sampleInterval().equals(loop.interval)) {
+        if (loop.future != null) {
+          loop.future.cancel(false);
+        }
+        long millis = settings.sampleInterval().toMillis();
+        loop.future = scheduler.scheduleWithFixedDelay(loop.controller::tick, millis, millis, TimeUnit.MILLISECONDS);
+        loop.interval = settings.sampleInterval();
+      }
+    }
+    return loop;
+  }
+
+  private PoolController.Listener listener(Loop[] holder) {
+    return new PoolController.Listener() {
+      @Override
+      public void scaled(Direction direction, int from, int to, String reason) {
+        events.record(holder[0].unit, EventRecorder.Type.Normal,
+            direction == Direction.UP ? EventReason.PoolScaledUp : EventReason.PoolScaledDown,
+            PoolController.stepMessage(from, to, reason));
+      }
+
+      @Override
+      public void reapplied(int found, int applied) {
+        events.record(holder[0].unit, EventRecorder.Type.Normal, EventReason.PoolSizeReapplied,
+            "PgBouncer had pool size " + found + ", applied " + applied + " again");
+      }
+    };
+  }
+
+  private void stopLoop(String unitKey) {
+    Loop loop = loops.remove(unitKey);
+    if (loop != null) {
+      synchronized (loop) {
+        if (loop.future != null) {
+          loop.future.cancel(false);
+        }
+      }
+      loop.metrics.close();
+    }
+  }
+
+  @Override
+  public void unitDeleted(String unitKey) {
+    stopLoop(unitKey);
+  }
+
+  /** The live controller of a unit, for tests and the benchmark. */
+  Optional<PoolController> controller(String unitKey) {
+    return Optional.ofNullable(loops.get(unitKey)).map(l -> l.controller);
+  }
+}

@@ -1,0 +1,213 @@
+package dev.databaseunit.operator.helm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
+import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
+import dev.databaseunit.operator.runtime.OperatorSettings;
+import dev.databaseunit.operator.status.Conditions;
+import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.LocalServices;
+import dev.databaseunit.operator.testing.TestDatabase;
+import dev.databaseunit.operator.testing.WithLocalServices;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Helm chart: lint-clean, every rendered object accepted by the real API server (server-side dry-run),
+ * pods that meet the restricted Pod Security Standard, and RBAC that is enough for the operator and has no
+ * wildcards. The ServiceMonitor and PrometheusRule need the Prometheus Operator's CRDs, which this API server
+ * does not have; the rules are checked with promtool instead.
+ */
+@WithLocalServices
+class HelmChartIT {
+  private static final String CHART = "helm/databaseunit-operator";
+  private static final String KUBE_VERSION = "1.34.4";
+
+  @Test
+  void lintIsCleanInStrictMode() throws Exception {
+    assertThat(helm("lint", "--strict", CHART)).contains("0 chart(s) failed");
+  }
+
+  @Test
+  void everyRenderedObjectIsAcceptedByTheApiServer(KubeCluster cluster) throws Exception {
+    try (KubernetesClient client = cluster.newClient()) {
+      for (List<String> values : List.<List<String>>of(
+          List.of(),
+          List.of("--set", "rbac.scope=namespaced", "--set", "watchNamespaces={apps,shop}"),
+          List.of("--set", "metrics.serviceMonitor.enabled=true", "--set", "replicaCount=1",
+              "--set", "prometheusRule.enabled=true", "--set", "dashboards.enabled=true"))) {
+        String namespace = cluster.createNamespace(client, "chart");
+        List<HasMetadata> objects = render(client, namespace, values);
+        assertThat(objects).extracting(HasMetadata::getKind).contains("Deployment", "ServiceAccount", "CustomResourceDefinition");
+        for (HasMetadata object : objects) {
+          if (object.getApiVersion().startsWith("monitoring.coreos.com/")) {
+            continue;
+          }
+          if (object.getMetadata().getNamespace() != null) {
+            ensureNamespace(client, object.getMetadata().getNamespace());
+          }
+          HasMetadata accepted = client.resource(object).dryRun().fieldManager("helm-chart-it").forceConflicts().serverSideApply();
+          assertThat(accepted.getMetadata().getName()).as(object.getKind()).isEqualTo(object.getMetadata().getName());
+        }
+      }
+    }
+  }
+
+  @Test
+  void everyPodMeetsTheRestrictedPodSecurityStandard(KubeCluster cluster) throws Exception {
+    try (KubernetesClient client = cluster.newClient()) {
+      String namespace = cluster.createNamespace(client, "restricted");
+      client.namespaces().withName(namespace).edit(ns -> {
+        ns.getMetadata().setLabels(Map.of("pod-security.kubernetes.io/enforce", "restricted"));
+        return ns;
+      });
+      List<Pod> pods = new ArrayList<>();
+      for (HasMetadata object : render(client, namespace, List.of())) {
+        if (object instanceof Deployment deployment) {
+          pods.add(new PodBuilder().withMetadata(deployment.getSpec().getTemplate().getMetadata())
+              .editMetadata().withName(deployment.getMetadata().getName()).withNamespace(namespace).endMetadata()
+              .withSpec(deployment.getSpec().getTemplate().getSpec()).build());
+        } else if (object instanceof Pod pod) {
+          pods.add(pod);
+        }
+      }
+      assertThat(pods).hasSize(2);
+      for (Pod pod : pods) {
+        // The API server's PodSecurity admission enforces the restricted profile on this namespace.
+        client.resource(pod).dryRun().create();
+        assertRestricted(pod.getSpec());
+      }
+    }
+  }
+
+  @Test
+  void rbacNamesEveryVerbAndResourceWithoutWildcards(KubeCluster cluster) throws Exception {
+    try (KubernetesClient client = cluster.newClient()) {
+      List<PolicyRule> rules = new ArrayList<>();
+      for (HasMetadata object : render(client, "ops", List.of("--set", "rbac.scope=namespaced", "--set", "watchNamespaces={apps}"))) {
+        if (object instanceof Role role) {
+          rules.addAll(role.getRules());
+        }
+      }
+      for (HasMetadata object : render(client, "ops", List.of())) {
+        if (object instanceof ClusterRole role) {
+          rules.addAll(role.getRules());
+        }
+      }
+      assertThat(rules).isNotEmpty().allSatisfy(rule -> {
+        assertThat(rule.getVerbs()).doesNotContain("*");
+        assertThat(rule.getResources()).doesNotContain("*");
+        assertThat(rule.getApiGroups()).doesNotContain("*");
+      });
+    }
+  }
+
+  /** The operator runs as the chart's ServiceAccount with exactly the chart's namespaced Role, and works. */
+  @Test
+  void theOperatorWorksWithExactlyTheChartsRole(KubeCluster cluster, TestDatabase db) throws Exception {
+    try (KubernetesClient admin = cluster.newClient()) {
+      String namespace = cluster.createNamespace(admin, "rbac");
+      for (HasMetadata object : render(admin, namespace,
+          List.of("--set", "rbac.scope=namespaced", "--set", "watchNamespaces={" + namespace + "}"))) {
+        if (Set.of("ServiceAccount", "Role", "RoleBinding").contains(object.getKind())) {
+          admin.resource(object).create();
+        }
+      }
+      String token = admin.serviceAccounts().inNamespace(namespace).withName("t-databaseunit-operator")
+          .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
+          .getStatus().getToken();
+      admin.resource(new SecretBuilder().withNewMetadata().withName("db").withNamespace(namespace).endMetadata()
+          .withStringData(Map.of("username", db.user(), "password", db.password())).build()).create();
+
+      try (KubernetesClient asOperator = cluster.newClientWithToken(token)) {
+        var operator = DatabaseUnitOperator.create(asOperator, new SimpleMeterRegistry(),
+            new OperatorSettings(Set.of(namespace), true, namespace, 0, false), Clock.systemUTC());
+        operator.start();
+        try {
+          admin.resource(admin.getKubernetesSerialization().unmarshal("""
+              apiVersion: databaseunit.dev/v1alpha1
+              kind: DatabaseUnit
+              metadata: {name: app, namespace: %s}
+              spec:
+                postgres:
+                  external: {host: %s, port: %d, database: %s, credentials: {secretName: db}, tls: {mode: disable}}
+              """.formatted(namespace, db.host(), db.port(), db.name()), DatabaseUnit.class)).create();
+          await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            var unit = admin.resources(DatabaseUnit.class).inNamespace(namespace).withName("app").get();
+            assertThat(unit.getStatus()).isNotNull();
+            assertThat(Conditions.isTrue(unit.getStatus().conditions(), Conditions.READY))
+                .as("Ready; conditions %s", unit.getStatus().conditions()).isTrue();
+          });
+          // Deleting goes through the operator's finalizer, which it may only remove with the chart's verbs.
+          admin.resources(DatabaseUnit.class).inNamespace(namespace).withName("app").delete();
+          await().atMost(Duration.ofSeconds(30)).until(() ->
+              admin.resources(DatabaseUnit.class).inNamespace(namespace).withName("app").get() == null);
+        } finally {
+          operator.stop();
+        }
+      }
+    }
+  }
+
+  private static void assertRestricted(PodSpec spec) {
+    var pod = spec.getSecurityContext();
+    assertThat(pod.getRunAsNonRoot()).isTrue();
+    assertThat(pod.getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+    for (Container container : Stream.concat(spec.getContainers().stream(),
+        spec.getInitContainers() == null ? Stream.empty() : spec.getInitContainers().stream()).toList()) {
+      var sc = container.getSecurityContext();
+      assertThat(sc.getAllowPrivilegeEscalation()).as(container.getName()).isFalse();
+      assertThat(sc.getReadOnlyRootFilesystem()).as(container.getName()).isTrue();
+      assertThat(sc.getCapabilities().getDrop()).as(container.getName()).containsExactly("ALL");
+      assertThat(sc.getPrivileged()).as(container.getName()).isNotEqualTo(Boolean.TRUE);
+    }
+  }
+
+  private static void ensureNamespace(KubernetesClient client, String name) {
+    if (client.namespaces().withName(name).get() == null) {
+      client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder()
+          .withNewMetadata().withName(name).endMetadata().build()).create();
+    }
+  }
+
+  private static List<HasMetadata> render(KubernetesClient client, String namespace, List<String> values) throws Exception {
+    List<String> args = new ArrayList<>(List.of("template", "t", CHART, "--namespace", namespace, "--kube-version", KUBE_VERSION));
+    args.addAll(values);
+    String yaml = helm(args.toArray(String[]::new));
+    return client.load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).items();
+  }
+
+  private static String helm(String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(LocalServices.helm().toString()));
+    command.addAll(List.of(args));
+    var process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).as("helm %s failed:%n%s", String.join(" ", args), output).isZero();
+    return output;
+  }
+}

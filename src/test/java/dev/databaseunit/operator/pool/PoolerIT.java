@@ -1,0 +1,241 @@
+package dev.databaseunit.operator.pool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
+import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
+import dev.databaseunit.operator.runtime.OperatorSettings;
+import dev.databaseunit.operator.status.Conditions;
+import dev.databaseunit.operator.testing.CapturedLogs;
+import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.PrivatePgBouncer;
+import dev.databaseunit.operator.testing.TestDatabase;
+import dev.databaseunit.operator.testing.WithLocalServices;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The adaptive pool end to end: the operator on a real API server drives a private PgBouncer in front of the
+ * shared PostgreSQL while a load generator runs transactions through it. Short sample interval, window and
+ * cooldown (300ms / 900ms / 1s) keep the steps quick.
+ */
+@WithLocalServices
+class PoolerIT {
+  private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+  private KubernetesClient client;
+  private String namespace;
+  private DatabaseUnitOperator operator;
+  private PrometheusMeterRegistry registry;
+  private PrivatePgBouncer bouncer;
+
+  @BeforeEach
+  void start(KubeCluster cluster) {
+    client = cluster.newClient();
+    namespace = cluster.createNamespace(client, "du-pooler");
+    bouncer = PrivatePgBouncer.start(10, 300);
+    startOperator();
+  }
+
+  private void startOperator() {
+    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    operator = DatabaseUnitOperator.create(client, registry, new OperatorSettings(Set.of(namespace), false, namespace, 0, false),
+        Clock.systemUTC());
+    operator.start();
+  }
+
+  @AfterEach
+  void stop() {
+    operator.stop();
+    bouncer.close();
+    client.namespaces().withName(namespace).delete();
+    client.close();
+  }
+
+  @Test
+  void growsInStepsToTheCapUnderLoadAndShrinksToTheFloorAfterAnOperatorRestart(TestDatabase db) {
+    try (var logs = new CapturedLogs()) {
+      createUnit(db, bouncer.port(), bouncer.adminPassword(), 25);
+      assertThat(awaitCondition("Ready", "True").getReason()).isEqualTo("Reconciled");
+
+      try (var load = new LoadGenerator(bouncer.jdbcUrl(db.name()), db.user(), db.password(), 40)) {
+        await().atMost(TIMEOUT).until(() -> pooler().currentSize() >= 15);
+        // Kill the operator mid-run; a new one must read the size back from PgBouncer, not start over at 10.
+        operator.stop();
+        int sizeAtRestart = bouncerPoolSize(db);
+        assertThat(sizeAtRestart).isGreaterThanOrEqualTo(15);
+        startOperator();
+        await().atMost(TIMEOUT).until(() -> pooler().currentSize() == 25);
+        assertThat(bouncerPoolSize(db)).isEqualTo(25);
+        assertThat(load.transactions()).isPositive();
+        assertThat(upSteps()).containsExactly("10→15", "15→20", "20→25");
+        assertThat(eventReasons()).doesNotContain("PoolSizeReapplied");
+        var status = pooler();
+        assertThat(status.lastScaleReason()).startsWith("utilisation ");
+        assertThat(messages("PoolScaledUp")).contains("20→25: " + status.lastScaleReason());
+        assertThat(registry.scrape()).contains("databaseunit_pool_size{namespace=\"" + namespace + "\",unit=\"orders\"} 25.0")
+            .contains("databaseunit_pool_scale_events_total{direction=\"up\"")
+            .contains("databaseunit_pool_connection_establishment_seconds_count");
+      }
+
+      await().atMost(TIMEOUT).until(() -> pooler().currentSize() == 5);
+      assertThat(bouncerPoolSize(db)).isEqualTo(5);
+      assertThat(downSteps()).containsExactly("25→23", "23→21", "21→19", "19→17", "17→15", "15→13", "13→11", "11→9",
+          "9→7", "7→5");
+      assertThat(pooler().lastScaleReason()).startsWith("utilisation 0.");
+      assertThat(condition("Degraded").getStatus()).isEqualTo("False");
+      assertThat(logs.lines()).noneMatch(l -> l.contains(bouncer.adminPassword()));
+    }
+  }
+
+  @Test
+  void adminFailuresDegradeTheUnitAndTheSizeIsReappliedAfterAPgBouncerRestart(TestDatabase db) {
+    try (var logs = new CapturedLogs()) {
+      // wrong credentials: Degraded with its own reason, never the password
+      createUnit(db, bouncer.port(), "wrong-admin-password", 15);
+      var auth = awaitCondition("Degraded", "True");
+      assertThat(auth.getReason()).isEqualTo("PoolerAuthenticationFailed");
+      assertThat(auth.getMessage()).doesNotContain("wrong-admin-password");
+
+      // fixed Secret → the loop resumes
+      client.resource(adminSecret(bouncer.adminPassword())).update();
+      awaitCondition("Degraded", "False");
+
+      try (var load = new LoadGenerator(bouncer.jdbcUrl(db.name()), db.user(), db.password(), 30)) {
+        await().atMost(TIMEOUT).until(() -> pooler().currentSize() == 15);
+
+        // PgBouncer goes away: Degraded, unreachable
+        bouncer.stop();
+        var down = awaitCondition("Degraded", "True");
+        assertThat(down.getReason()).isEqualTo("PoolerUnreachable");
+        assertThat(down.getMessage()).contains("127.0.0.1:" + bouncer.port());
+
+        // back with its ini's size 10: the loop applies 15 again and the unit recovers
+        bouncer.restart();
+        awaitCondition("Degraded", "False");
+        await().atMost(TIMEOUT).untilAsserted(() -> assertThat(eventReasons()).contains("PoolSizeReapplied"));
+        assertThat(messages("PoolSizeReapplied")).anyMatch(m -> m.equals("PgBouncer had pool size 10, applied 15 again"));
+        assertThat(bouncerPoolSize(db)).isEqualTo(15);
+      }
+      assertThat(eventReasons()).contains("PoolerAuthenticationFailed", "PoolerUnreachable");
+      String everything = client.getKubernetesSerialization().asJson(events()) + logs.lines();
+      assertThat(everything).doesNotContain("wrong-admin-password").doesNotContain(bouncer.adminPassword());
+    }
+  }
+
+  @Test
+  void anUnreachableEndpointIsDegraded(TestDatabase db) {
+    createUnit(db, 1, bouncer.adminPassword(), 25);
+    var c = awaitCondition("Degraded", "True");
+    assertThat(c.getReason()).isEqualTo("PoolerUnreachable");
+    assertThat(c.getMessage()).contains("127.0.0.1:1");
+  }
+
+  private int bouncerPoolSize(TestDatabase db) {
+    try (var admin = new PgBouncerAdminClient(bouncer.host(), bouncer.port(), bouncer.adminUser(), bouncer.adminPassword(),
+        Duration.ofSeconds(5))) {
+      return admin.showDatabases().stream().filter(d -> d.name().equals(db.name())).findFirst()
+          .map(PgBouncerAdmin.DatabaseRow::poolSize).orElseThrow();
+    }
+  }
+
+  private void createUnit(TestDatabase db, int pgbouncerPort, String adminPassword, int maxSize) {
+    client.resource(new SecretBuilder().withNewMetadata().withName("db").withNamespace(namespace).endMetadata()
+        .withStringData(Map.of("username", db.user(), "password", db.password())).build()).create();
+    client.resource(adminSecret(adminPassword)).create();
+    String yaml = """
+        apiVersion: databaseunit.dev/v1alpha1
+        kind: DatabaseUnit
+        metadata:
+          name: orders
+          namespace: %s
+        spec:
+          postgres:
+            external:
+              host: %s
+              port: %d
+              database: %s
+              credentials:
+                secretName: db
+              tls:
+                mode: disable
+          pooler:
+            minSize: 5
+            initialSize: 10
+            maxSize: %d
+            sampleInterval: 300ms
+            smoothingWindow: 900ms
+            cooldown: 1s
+            external:
+              host: 127.0.0.1
+              port: %d
+              adminCredentials:
+                secretName: pooler-admin
+        """.formatted(namespace, db.host(), db.port(), db.name(), maxSize, pgbouncerPort);
+    client.resource(client.getKubernetesSerialization().unmarshal(yaml, DatabaseUnit.class)).create();
+  }
+
+  private io.fabric8.kubernetes.api.model.Secret adminSecret(String password) {
+    return new SecretBuilder().withNewMetadata().withName("pooler-admin").withNamespace(namespace).endMetadata()
+        .withStringData(Map.of("username", PrivatePgBouncer.ADMIN_USER, "password", password)).build();
+  }
+
+  private DatabaseUnit unit() {
+    return client.resources(DatabaseUnit.class).inNamespace(namespace).withName("orders").get();
+  }
+
+  private dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.PoolerStatus pooler() {
+    var unit = unit();
+    var empty = new dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.PoolerStatus(0, null, null, null, null, null);
+    return unit.getStatus() == null || unit.getStatus().pooler() == null ? empty : unit.getStatus().pooler();
+  }
+
+  private Condition condition(String type) {
+    var unit = unit();
+    return unit.getStatus() == null ? null : Conditions.find(unit.getStatus().conditions(), type);
+  }
+
+  private Condition awaitCondition(String type, String status) {
+    return await().atMost(TIMEOUT).until(() -> condition(type), c -> c != null && status.equals(c.getStatus()));
+  }
+
+  private List<Event> events() {
+    return client.v1().events().inNamespace(namespace).list().getItems().stream()
+        .filter(e -> "orders".equals(e.getInvolvedObject().getName()))
+        .sorted(Comparator.comparing(e -> e.getFirstTimestamp() + e.getMetadata().getCreationTimestamp()))
+        .toList();
+  }
+
+  private List<String> eventReasons() {
+    return events().stream().map(Event::getReason).toList();
+  }
+
+  private List<String> messages(String reason) {
+    return events().stream().filter(e -> reason.equals(e.getReason())).map(Event::getMessage).toList();
+  }
+
+  /** "10→15" of each step, in the order of the sizes (Event timestamps have only second resolution). */
+  private List<String> upSteps() {
+    return messages("PoolScaledUp").stream().map(m -> m.substring(0, m.indexOf(':')))
+        .sorted(Comparator.comparingInt(s -> Integer.parseInt(s.substring(0, s.indexOf('→'))))).toList();
+  }
+
+  private List<String> downSteps() {
+    return messages("PoolScaledDown").stream().map(m -> m.substring(0, m.indexOf(':')))
+        .sorted(Comparator.comparingInt((String s) -> Integer.parseInt(s.substring(0, s.indexOf('→')))).reversed()).toList();
+  }
+}

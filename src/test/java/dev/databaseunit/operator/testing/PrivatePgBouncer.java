@@ -1,0 +1,212 @@
+package dev.databaseunit.operator.testing;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A PgBouncer of a test's own (own ini, port, userlist and log in a temp dir) in front of the shared local
+ * PostgreSQL, for tests that resize pools or restart PgBouncer: the shared one on the services port is used by
+ * everyone else's tests. Runs as the {@code postgres} OS user when the tests run as root (PgBouncer refuses
+ * root). Transaction pooling, SCRAM-SHA-256 for clients like the shared one, a random admin password.
+ */
+public final class PrivatePgBouncer implements AutoCloseable {
+  public static final String ADMIN_USER = "pool_admin";
+  private static final boolean ROOT = "root".equals(System.getProperty("user.name"));
+
+  private final LocalServices services;
+  private final Path dir;
+  private final int port;
+  private final String adminPassword;
+  private Long pid;
+
+  private PrivatePgBouncer(LocalServices services, Path dir, int port, String adminPassword) {
+    this.services = services;
+    this.dir = dir;
+    this.port = port;
+    this.adminPassword = adminPassword;
+  }
+
+  /** Starts one with default_pool_size = initialPoolSize and the given max_client_conn. */
+  public static PrivatePgBouncer start(int initialPoolSize, int maxClientConnections) {
+    try {
+      Path dir = Files.createTempDirectory(Path.of("/var/tmp"), "du-pgbouncer-");
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+      byte[] random = new byte[12];
+      ThreadLocalRandom.current().nextBytes(random);
+      var bouncer = new PrivatePgBouncer(LocalServices.get(), dir, freePort(), HexFormat.of().formatHex(random));
+      bouncer.writeConfig(initialPoolSize, maxClientConnections);
+      bouncer.launch();
+      return bouncer;
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot prepare a private PgBouncer", e);
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (var socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  private void writeConfig(int initialPoolSize, int maxClientConnections) throws IOException {
+    Path userlist = dir.resolve("userlist.txt");
+    Files.writeString(userlist, "\"" + services.postgresUser() + "\" \"" + services.postgresPassword() + "\"\n"
+        + "\"" + ADMIN_USER + "\" \"" + adminPassword + "\"\n");
+    Files.writeString(dir.resolve("pgbouncer.ini"), String.join("\n",
+        "[databases]",
+        "* = host=" + services.postgresHost() + " port=" + services.postgresPort(),
+        "[pgbouncer]",
+        "listen_addr = 127.0.0.1",
+        "listen_port = " + port,
+        "unix_socket_dir =",
+        "auth_type = scram-sha-256",
+        "auth_file = " + userlist,
+        "admin_users = " + ADMIN_USER,
+        "stats_users = " + ADMIN_USER,
+        "pool_mode = transaction",
+        "default_pool_size = " + initialPoolSize,
+        "max_client_conn = " + maxClientConnections,
+        "ignore_startup_parameters = extra_float_digits,options",
+        "pidfile = " + dir.resolve("pgbouncer.pid"),
+        "logfile = " + dir.resolve("pgbouncer.log"),
+        ""));
+    if (ROOT) {
+      run(List.of("chown", "-R", "postgres", dir.toString()));
+    }
+    Files.setPosixFilePermissions(userlist, PosixFilePermissions.fromString("rw-------"));
+  }
+
+  private void launch() {
+    List<String> command = List.of("/usr/sbin/pgbouncer", "-d", "-q", dir.resolve("pgbouncer.ini").toString());
+    run(ROOT ? concat(List.of("runuser", "-u", "postgres", "--"), command) : command);
+    Instant deadline = Instant.now().plusSeconds(15);
+    while (!portOpen()) {
+      if (Instant.now().isAfter(deadline)) {
+        throw new IllegalStateException("Private PgBouncer did not open port " + port + "; log: " + log());
+      }
+      sleep(Duration.ofMillis(50));
+    }
+    try {
+      pid = Long.parseLong(Files.readString(dir.resolve("pgbouncer.pid")).trim());
+    } catch (IOException | NumberFormatException e) {
+      throw new IllegalStateException("Private PgBouncer wrote no pidfile", e);
+    }
+  }
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    var all = new java.util.ArrayList<>(a);
+    all.addAll(b);
+    return all;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public String host() {
+    return "127.0.0.1";
+  }
+
+  public String adminUser() {
+    return ADMIN_USER;
+  }
+
+  public String adminPassword() {
+    return adminPassword;
+  }
+
+  /** A JDBC URL of a database on the shared PostgreSQL, through this PgBouncer. */
+  public String jdbcUrl(String database) {
+    return "jdbc:postgresql://127.0.0.1:" + port + "/" + database + "?prepareThreshold=0";
+  }
+
+  public String log() {
+    try {
+      return Files.readString(dir.resolve("pgbouncer.log"));
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
+  }
+
+  /** Stops the process (SIGTERM, then SIGKILL) and waits until the port is closed. */
+  public void stop() {
+    if (pid == null) {
+      return;
+    }
+    ProcessHandle.of(pid).ifPresent(p -> {
+      p.destroy();
+      try {
+        p.onExit().get(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        p.destroyForcibly();
+      }
+    });
+    pid = null;
+    Instant deadline = Instant.now().plusSeconds(10);
+    while (portOpen() && Instant.now().isBefore(deadline)) {
+      sleep(Duration.ofMillis(50));
+    }
+  }
+
+  /** Restarts it on the same port and config, as an operator restart of the pooler would: sizes set live are lost. */
+  public void restart() {
+    stop();
+    launch();
+  }
+
+  public boolean running() {
+    return pid != null && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+  }
+
+  private boolean portOpen() {
+    try (var socket = new Socket("127.0.0.1", port)) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static void run(List<String> command) {
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      String output = new String(p.getInputStream().readAllBytes());
+      if (!p.waitFor(20, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IllegalStateException(String.join(" ", command) + " failed: " + output);
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot run " + command, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void sleep(Duration d) {
+    try {
+      Thread.sleep(d);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    stop();
+    try (var files = Files.walk(dir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    } catch (IOException ignored) {
+      // a temp dir left behind is harmless
+    }
+  }
+}
