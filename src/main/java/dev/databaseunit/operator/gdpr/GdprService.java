@@ -109,7 +109,7 @@ public final class GdprService {
         c.commit();
         return erasure;
       } catch (SQLException | RuntimeException e) {
-        c.rollback();
+        rollbackQuietly(c, e);
         failed(c, prepared, request, true, e);
         throw e;
       } finally {
@@ -172,6 +172,15 @@ public final class GdprService {
       } finally {
         lock(c, "pg_advisory_unlock_shared", hash);
       }
+    }
+  }
+
+  /** A broken connection cannot roll back, but then the server has already aborted the transaction. */
+  private static void rollbackQuietly(Connection c, Exception cause) {
+    try {
+      c.rollback();
+    } catch (SQLException e) {
+      cause.addSuppressed(e);
     }
   }
 
