@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests and the local stack need: PostgreSQL 15 with pgvector, PgBouncer,
-# Redis, promtool (from Debian's prometheus package, for the alert rule tests), Lua (Argo CD health checks)
-# and build tools. Idempotent: it does nothing when everything is present.
+# Redis, promtool (from Debian's prometheus package, for the alert rule tests), Lua (Argo CD health checks),
+# openssl (test certificates) and build tools. Idempotent: it does nothing when everything is present.
 source "$(dirname "$0")/lib.sh"
 
-PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib pgbouncer redis-server prometheus lua5.4 make gcc dpkg-dev)
+PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib pgbouncer redis-server prometheus lua5.4 openssl make gcc dpkg-dev)
 VECTOR_CONTROL="/usr/share/postgresql/$PG_MAJOR/extension/vector.control"
 
 missing=()

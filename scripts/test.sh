@@ -11,9 +11,13 @@ bash scripts/start-services.sh
 log "environment ready in $(( $(date +%s) - start ))s"
 status=0
 ./mvnw -B -ntp verify "$@" || status=$?
+# The application-side cache library is its own Maven project (no operator dependency); its tests use the same
+# shared PostgreSQL and Redis, plus a private redis-server they start and kill themselves.
+./mvnw -B -ntp -f client/pom.xml verify || status=$?
 # Surefire counts skips but prints no reasons; a skipped test must say why, so list them here.
 awk '/<testcase /{match($0,/name="[^"]*"/); t=substr($0,RSTART+6,RLENGTH-7); match($0,/classname="[^"]*"/); c=substr($0,RSTART+11,RLENGTH-12)}
      /<skipped message=/{match($0,/message="[^"]*"/); print "skipped: " c "." t " -- " substr($0,RSTART+9,RLENGTH-10)}' \
-  target/surefire-reports/TEST-*.xml target/failsafe-reports/TEST-*.xml >&2 2>/dev/null || true
+  target/surefire-reports/TEST-*.xml target/failsafe-reports/TEST-*.xml \
+  client/target/surefire-reports/TEST-*.xml client/target/failsafe-reports/TEST-*.xml >&2 2>/dev/null || true
 log "tests finished in $(( $(date +%s) - start ))s"
 exit $status

@@ -126,9 +126,21 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
         name -> configMaps.get(new ResourceID(name, namespace)).isPresent());
     referenceProblem.ifPresent(p -> progress.problems.add(new UnitProblem(p.reason(), p.message())));
 
+    boolean databaseProvided = referenceProblem.isEmpty();
+    if (databaseProvided) {
+      var beforeDatabase = new UnitContext(unit, unitKey, Optional.empty(), Optional.empty(), secretLookup);
+      for (UnitCapability capability : capabilities) {
+        if (capability.providesDatabase()) {
+          var outcome = runCapability(capability, beforeDatabase, progress.status);
+          progress.add(outcome);
+          databaseProvided &= outcome.problem().isEmpty() && outcome.progressing().isEmpty();
+        }
+      }
+    }
+
     Optional<PostgresTarget> target = Optional.empty();
     Optional<DataSource> dataSource = Optional.empty();
-    if (referenceProblem.isEmpty()) {
+    if (databaseProvided) {
       try {
         target = Optional.of(PostgresTargets.resolve(unit, secretLookup));
         DataSource ds = dataSources.dataSource(unitKey, target.get());
@@ -141,7 +153,7 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
 
     var unitContext = new UnitContext(unit, unitKey, target, dataSource, secretLookup);
     for (UnitCapability capability : capabilities) {
-      if (capability.needsDatabase() && dataSource.isEmpty()) {
+      if (capability.providesDatabase() || (capability.needsDatabase() && dataSource.isEmpty())) {
         continue;
       }
       progress.add(runCapability(capability, unitContext, progress.status));

@@ -28,6 +28,10 @@ public final class ReferenceCheck {
     if (spec.cache() != null && spec.cache().external() != null && spec.cache().external().credentials() != null) {
       refs.add(credentials(spec.cache().external().credentials(), "spec.cache.external.credentials"));
     }
+    if (spec.cache() != null && spec.cache().external() != null && spec.cache().external().caSecret() != null) {
+      var ca = spec.cache().external().caSecret();
+      refs.add(new Reference.SecretKeys(ca.name(), List.of(ca.key()), "spec.cache.external.caSecret"));
+    }
     if (spec.postgres() != null && spec.postgres().external() != null && spec.postgres().external().tls() != null
         && spec.postgres().external().tls().caSecret() != null) {
       var ca = spec.postgres().external().tls().caSecret();

@@ -20,6 +20,15 @@ public interface UnitCapability {
     return true;
   }
 
+  /**
+   * Whether the capability must run before the operator connects to the database (it provides the database,
+   * as the managed instance does). Such capabilities see no target or data source; while one of them is
+   * progressing or has a problem, the database and everything after it wait.
+   */
+  default boolean providesDatabase() {
+    return false;
+  }
+
   Outcome reconcile(UnitContext context, DatabaseUnitStatus status);
 
   /** Releases what the capability holds for a unit that was deleted (pools, loops, listeners). */

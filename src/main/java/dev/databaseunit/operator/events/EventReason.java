@@ -51,6 +51,21 @@ public enum EventReason {
 
   // ----- Cache -----
 
+  /** The unit's Redis cannot be reached (network, DNS, TLS handshake, server down). */
+  CacheUnreachable,
+  /** Redis refused the credentials from the Secret. */
+  CacheAuthenticationFailed,
+  /** Redis refused CONFIG SET (e.g. a managed service that disables CONFIG, or an ACL without it). */
+  CacheConfigRejected,
+  /** Redis restarted (its run_id changed) and maxmemory/maxmemory-policy were applied again. */
+  CacheConfigReapplied,
+  /** An event-driven type names a source table or key column that does not exist. */
+  CacheSourceMissing,
+  /** A manual invalidation (spec.cache.invalidate) removed every key of a type. */
+  CacheInvalidated,
+  /** Keys of a type were found without a TTL and given the type's TTL. */
+  CacheKeysWithoutTtl,
+
   // ----- Backups -----
 
   // ----- Maintenance -----

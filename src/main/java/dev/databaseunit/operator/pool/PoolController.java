@@ -76,10 +76,6 @@ public final class PoolController {
     settings = newSettings;
   }
 
-  synchronized PoolSettings settings() {
-    return settings;
-  }
-
   /** One sample, decision and (maybe) step. Never throws: failures become {@link #problem()}. */
   public synchronized void tick() {
     Instant now = clock.instant();
@@ -199,11 +195,6 @@ public final class PoolController {
 
   private static double round(double value, int scale) {
     return Math.round(value * scale) / (double) scale;
-  }
-
-  /** For log lines and tests: the last decision's reason, e.g. "utilisation 0.42 over 60s; within thresholds". */
-  public synchronized String lastDecisionReason() {
-    return lastDecision == null ? "no decision yet" : lastDecision.reason();
   }
 
   static String stepMessage(int from, int to, String reason) {

@@ -80,6 +80,9 @@ public final class PoolerCapability implements UnitCapability {
   public Outcome reconcile(UnitContext context, DatabaseUnitStatus status) {
     DatabaseUnit unit = context.unit();
     PoolerSpec spec = unit.getSpec().pooler();
+    if (spec == null || Boolean.FALSE.equals(spec.enabled()) || spec.external() != null) {
+      removeManagedObjects(unit, context.secrets());
+    }
     if (spec == null || Boolean.FALSE.equals(spec.enabled())) {
       unitDeleted(context.unitKey());
       return Outcome.done(status.withPooler(null));
@@ -158,6 +161,22 @@ public final class PoolerCapability implements UnitCapability {
         : Optional.empty();
   }
 
+  /**
+   * Deletes a managed pooler that is no longer wanted. Its auth Secret, seen in the informer cache, tells whether
+   * there is one, so units without a managed pooler cost no API call.
+   */
+  private void removeManagedObjects(DatabaseUnit unit, PostgresTargets.SecretLookup secrets) {
+    String ns = unit.getMetadata().getNamespace();
+    if (secrets.find(ns, PgBouncerResources.authSecretName(unit)).isEmpty()) {
+      return;
+    }
+    String name = PgBouncerResources.name(unit);
+    client.apps().deployments().inNamespace(ns).withName(name).delete();
+    client.services().inNamespace(ns).withName(name).delete();
+    client.configMaps().inNamespace(ns).withName(name).delete();
+    client.secrets().inNamespace(ns).withName(PgBouncerResources.authSecretName(unit)).delete();
+  }
+
   private static String newPassword() {
     byte[] bytes = new byte[24];
     new SecureRandom().nextBytes(bytes);
@@ -222,10 +241,5 @@ public final class PoolerCapability implements UnitCapability {
   @Override
   public void unitDeleted(String unitKey) {
     stopLoop(unitKey);
-  }
-
-  /** The live controller of a unit, for tests and the benchmark. */
-  Optional<PoolController> controller(String unitKey) {
-    return Optional.ofNullable(loops.get(unitKey)).map(l -> l.controller);
   }
 }

@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.runtime;
 
+import dev.databaseunit.operator.cache.CacheCapability;
 import dev.databaseunit.operator.databaseunit.DatabaseUnitReconciler;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
 import dev.databaseunit.operator.gdpr.GdprRequestReconciler;
@@ -55,6 +56,9 @@ public final class DatabaseUnitOperator {
     // DatabaseUnit capabilities, run in this order on each reconcile of a unit.
     List<UnitCapability> capabilities = new ArrayList<>();
 
+    // ----- managed PostgreSQL (runs before the operator connects) -----
+    capabilities.add(new dev.databaseunit.operator.managed.ManagedPostgresCapability(client, clock));
+
     // ----- schema migrations -----
 
     // ----- vector indexes -----
@@ -67,6 +71,7 @@ public final class DatabaseUnitOperator {
     capabilities.add(new dev.databaseunit.operator.pool.PoolerCapability(client, events, registry, poolScheduler, clock));
 
     // ----- cache -----
+    capabilities.add(result.closeOnStop(new CacheCapability(client, events, clock, registry, dataSources.caFiles())));
 
     // ----- database metrics -----
     var metricsScheduler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(

@@ -33,7 +33,7 @@ class ReferenceCheckTest {
   }
 
   private static CacheSpec externalCache() {
-    var ext = new CacheSpec.ExternalRedis("redis", 6379, new CredentialsRef("redis", "username", "password"), true);
+    var ext = new CacheSpec.ExternalRedis("redis", 6379, new CredentialsRef("redis", "username", "password"), true, null);
     return new CacheSpec(ext, null, "256mb", null, null, List.of(), null);
   }
 
@@ -52,6 +52,18 @@ class ReferenceCheckTest {
           assertThat(p.message()).isEqualTo("Secret db referenced by spec.postgres.external.credentials has no key password");
         });
     assertThat(check(spec, Map.of("db", Set.of("username", "password")), Set.of())).isEmpty();
+  }
+
+  @Test
+  void aCacheCaSecretMustHoldItsKey() {
+    var ext = new CacheSpec.ExternalRedis("redis", 6379, null, true, new SecretKeyRef("redis-ca", "ca.crt"));
+    var spec = external(null, null, new CacheSpec(ext, null, "256mb", null, null, List.of(), null), null);
+    var db = Map.entry("db", Set.of("username", "password"));
+    assertThat(check(spec, Map.ofEntries(db), Set.of())).get()
+        .satisfies(p -> assertThat(p.message()).isEqualTo("Secret redis-ca referenced by spec.cache.external.caSecret does not exist"));
+    assertThat(check(spec, Map.ofEntries(db, Map.entry("redis-ca", Set.of("tls.crt"))), Set.of())).get()
+        .extracting(ReferenceCheck.Problem::reason).isEqualTo(EventReason.SecretKeyMissing);
+    assertThat(check(spec, Map.ofEntries(db, Map.entry("redis-ca", Set.of("ca.crt"))), Set.of())).isEmpty();
   }
 
   @Test
@@ -88,7 +100,7 @@ class ReferenceCheckTest {
 
   @Test
   void cacheWithoutCredentialsNeedsNoSecret() {
-    var openRedis = new CacheSpec(new CacheSpec.ExternalRedis("redis", 6379, null, false), null, "256mb", null, null, List.of(), null);
+    var openRedis = new CacheSpec(new CacheSpec.ExternalRedis("redis", 6379, null, false, null), null, "256mb", null, null, List.of(), null);
     assertThat(ReferenceCheck.referencesOf(external(null, null, openRedis, null))).hasSize(1);
   }
 }

@@ -2,6 +2,7 @@ package dev.databaseunit.operator.gitops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.databaseunit.operator.testing.Commands;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -9,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -89,12 +89,6 @@ class ArgoCdHealthTest {
   }
 
   private static String runLua(String program) throws Exception {
-    var process = new ProcessBuilder("lua5.4", "-").redirectErrorStream(true).start();
-    process.getOutputStream().write(program.getBytes(StandardCharsets.UTF_8));
-    process.getOutputStream().close();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    assertThat(process.exitValue()).as("lua5.4 failed: %s", output).isZero();
-    return output;
+    return Commands.run(List.of("lua5.4", "-"), program);
   }
 }

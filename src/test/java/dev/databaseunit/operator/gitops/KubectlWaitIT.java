@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
 import dev.databaseunit.operator.runtime.OperatorSettings;
+import dev.databaseunit.operator.testing.Commands;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.LocalServices;
 import dev.databaseunit.operator.testing.TestDatabase;
@@ -11,7 +12,6 @@ import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -66,10 +65,6 @@ class KubectlWaitIT {
         LocalServices.get().kubeVersion() + "-linux-amd64", "kubectl");
     List<String> command = new ArrayList<>(List.of(kubectl.toString(), "--kubeconfig", kubeconfig.toString()));
     command.addAll(List.of(args));
-    var process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
-    assertThat(process.exitValue()).as("kubectl %s:%n%s", String.join(" ", args), output).isZero();
-    return output;
+    return Commands.run(command);
   }
 }

@@ -7,15 +7,14 @@ import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
 import dev.databaseunit.operator.runtime.OperatorSettings;
 import dev.databaseunit.operator.status.Conditions;
+import dev.databaseunit.operator.testing.Commands;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.LocalServices;
+import dev.databaseunit.operator.testing.RestrictedPods;
 import dev.databaseunit.operator.testing.TestDatabase;
 import dev.databaseunit.operator.testing.WithLocalServices;
-import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
@@ -32,8 +31,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -80,27 +77,18 @@ class HelmChartIT {
   @Test
   void everyPodMeetsTheRestrictedPodSecurityStandard(KubeCluster cluster) throws Exception {
     try (KubernetesClient client = cluster.newClient()) {
-      String namespace = cluster.createNamespace(client, "restricted");
-      client.namespaces().withName(namespace).edit(ns -> {
-        ns.getMetadata().setLabels(Map.of("pod-security.kubernetes.io/enforce", "restricted"));
-        return ns;
-      });
-      List<Pod> pods = new ArrayList<>();
+      String namespace = RestrictedPods.restrictedNamespace(cluster, client);
+      int pods = 0;
       for (HasMetadata object : render(client, namespace, List.of())) {
         if (object instanceof Deployment deployment) {
-          pods.add(new PodBuilder().withMetadata(deployment.getSpec().getTemplate().getMetadata())
-              .editMetadata().withName(deployment.getMetadata().getName()).withNamespace(namespace).endMetadata()
-              .withSpec(deployment.getSpec().getTemplate().getSpec()).build());
+          RestrictedPods.assertRestricted(client, namespace, deployment.getMetadata().getName(), deployment.getSpec().getTemplate().getSpec());
+          pods++;
         } else if (object instanceof Pod pod) {
-          pods.add(pod);
+          RestrictedPods.assertRestricted(client, namespace, pod.getMetadata().getName(), pod.getSpec());
+          pods++;
         }
       }
-      assertThat(pods).hasSize(2);
-      for (Pod pod : pods) {
-        // The API server's PodSecurity admission enforces the restricted profile on this namespace.
-        client.resource(pod).dryRun().create();
-        assertRestricted(pod.getSpec());
-      }
+      assertThat(pods).isEqualTo(2);
     }
   }
 
@@ -173,20 +161,6 @@ class HelmChartIT {
     }
   }
 
-  private static void assertRestricted(PodSpec spec) {
-    var pod = spec.getSecurityContext();
-    assertThat(pod.getRunAsNonRoot()).isTrue();
-    assertThat(pod.getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
-    for (Container container : Stream.concat(spec.getContainers().stream(),
-        spec.getInitContainers() == null ? Stream.empty() : spec.getInitContainers().stream()).toList()) {
-      var sc = container.getSecurityContext();
-      assertThat(sc.getAllowPrivilegeEscalation()).as(container.getName()).isFalse();
-      assertThat(sc.getReadOnlyRootFilesystem()).as(container.getName()).isTrue();
-      assertThat(sc.getCapabilities().getDrop()).as(container.getName()).containsExactly("ALL");
-      assertThat(sc.getPrivileged()).as(container.getName()).isNotEqualTo(Boolean.TRUE);
-    }
-  }
-
   private static void ensureNamespace(KubernetesClient client, String name) {
     if (client.namespaces().withName(name).get() == null) {
       client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder()
@@ -204,10 +178,6 @@ class HelmChartIT {
   private static String helm(String... args) throws Exception {
     List<String> command = new ArrayList<>(List.of(LocalServices.helm().toString()));
     command.addAll(List.of(args));
-    var process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(process.exitValue()).as("helm %s failed:%n%s", String.join(" ", args), output).isZero();
-    return output;
+    return Commands.run(command);
   }
 }

@@ -2,15 +2,14 @@ package dev.databaseunit.operator.monitoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.databaseunit.operator.testing.Commands;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -160,10 +159,6 @@ class AlertRulesTest {
   private static String promtool(String... args) throws Exception {
     List<String> command = new ArrayList<>(List.of("promtool"));
     command.addAll(List.of(args));
-    var process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(process.exitValue()).as("promtool %s:%n%s", String.join(" ", args), output).isZero();
-    return output;
+    return Commands.run(command);
   }
 }

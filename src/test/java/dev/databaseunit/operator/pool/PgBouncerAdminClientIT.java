@@ -127,6 +127,16 @@ class PgBouncerAdminClientIT {
     }
   }
 
+  /** The userlist renderer's quoting is what PgBouncer reads: a password with quotes and spaces logs in. */
+  @Test
+  void aPasswordWithQuotesFromTheRendererLogsIn() {
+    String password = "p\"w'd \\ x\"\"";
+    try (var other = PrivatePgBouncer.start(10, 20, password);
+        var client = new PgBouncerAdminClient(other.host(), other.port(), other.adminUser(), password, TIMEOUT)) {
+      assertThat(client.showConfig()).containsEntry("default_pool_size", "10");
+    }
+  }
+
   @Test
   void reconnectsAfterPgBouncerRestarts() {
     try (var client = admin()) {

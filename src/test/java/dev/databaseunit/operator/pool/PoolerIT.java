@@ -3,10 +3,8 @@ package dev.databaseunit.operator.pool;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
 import dev.databaseunit.operator.runtime.OperatorSettings;
-import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.CapturedLogs;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.PrivatePgBouncer;
@@ -14,7 +12,6 @@ import dev.databaseunit.operator.testing.TestDatabase;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -42,11 +39,13 @@ class PoolerIT {
   private DatabaseUnitOperator operator;
   private PrometheusMeterRegistry registry;
   private PrivatePgBouncer bouncer;
+  private PoolerTestUnits units;
 
   @BeforeEach
   void start(KubeCluster cluster) {
     client = cluster.newClient();
     namespace = cluster.createNamespace(client, "du-pooler");
+    units = new PoolerTestUnits(client, namespace);
     bouncer = PrivatePgBouncer.start(10, 300);
     startOperator();
   }
@@ -154,27 +153,10 @@ class PoolerIT {
   }
 
   private void createUnit(TestDatabase db, int pgbouncerPort, String adminPassword, int maxSize) {
-    client.resource(new SecretBuilder().withNewMetadata().withName("db").withNamespace(namespace).endMetadata()
-        .withStringData(Map.of("username", db.user(), "password", db.password())).build()).create();
+    units.createDatabaseSecret(db);
     client.resource(adminSecret(adminPassword)).create();
-    String yaml = """
-        apiVersion: databaseunit.dev/v1alpha1
-        kind: DatabaseUnit
-        metadata:
-          name: orders
-          namespace: %s
-        spec:
-          postgres:
-            external:
-              host: %s
-              port: %d
-              database: %s
-              credentials:
-                secretName: db
-              tls:
-                mode: disable
-          pooler:
-            minSize: 5
+    client.resource(units.unit(db, """
+        minSize: 5
             initialSize: 10
             maxSize: %d
             sampleInterval: 300ms
@@ -184,33 +166,25 @@ class PoolerIT {
               host: 127.0.0.1
               port: %d
               adminCredentials:
-                secretName: pooler-admin
-        """.formatted(namespace, db.host(), db.port(), db.name(), maxSize, pgbouncerPort);
-    client.resource(client.getKubernetesSerialization().unmarshal(yaml, DatabaseUnit.class)).create();
+                secretName: pooler-admin""".formatted(maxSize, pgbouncerPort))).create();
   }
 
   private io.fabric8.kubernetes.api.model.Secret adminSecret(String password) {
-    return new SecretBuilder().withNewMetadata().withName("pooler-admin").withNamespace(namespace).endMetadata()
-        .withStringData(Map.of("username", PrivatePgBouncer.ADMIN_USER, "password", password)).build();
-  }
-
-  private DatabaseUnit unit() {
-    return client.resources(DatabaseUnit.class).inNamespace(namespace).withName("orders").get();
+    return units.secret("pooler-admin", Map.of("username", PrivatePgBouncer.ADMIN_USER, "password", password));
   }
 
   private dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.PoolerStatus pooler() {
-    var unit = unit();
+    var unit = units.get();
     var empty = new dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.PoolerStatus(0, null, null, null, null, null);
     return unit.getStatus() == null || unit.getStatus().pooler() == null ? empty : unit.getStatus().pooler();
   }
 
   private Condition condition(String type) {
-    var unit = unit();
-    return unit.getStatus() == null ? null : Conditions.find(unit.getStatus().conditions(), type);
+    return units.condition(type);
   }
 
   private Condition awaitCondition(String type, String status) {
-    return await().atMost(TIMEOUT).until(() -> condition(type), c -> c != null && status.equals(c.getStatus()));
+    return units.awaitCondition(type, status, TIMEOUT);
   }
 
   private List<Event> events() {

@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.testing;
 
+import dev.databaseunit.operator.pool.PgBouncerIni;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -38,12 +39,17 @@ public final class PrivatePgBouncer implements AutoCloseable {
 
   /** Starts one with default_pool_size = initialPoolSize and the given max_client_conn. */
   public static PrivatePgBouncer start(int initialPoolSize, int maxClientConnections) {
+    byte[] random = new byte[12];
+    ThreadLocalRandom.current().nextBytes(random);
+    return start(initialPoolSize, maxClientConnections, HexFormat.of().formatHex(random));
+  }
+
+  /** With a given admin password, written to the userlist by the operator's own renderer. */
+  public static PrivatePgBouncer start(int initialPoolSize, int maxClientConnections, String adminPassword) {
     try {
       Path dir = Files.createTempDirectory(Path.of("/var/tmp"), "du-pgbouncer-");
       Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-      byte[] random = new byte[12];
-      ThreadLocalRandom.current().nextBytes(random);
-      var bouncer = new PrivatePgBouncer(LocalServices.get(), dir, freePort(), HexFormat.of().formatHex(random));
+      var bouncer = new PrivatePgBouncer(LocalServices.get(), dir, freePort(), adminPassword);
       bouncer.writeConfig(initialPoolSize, maxClientConnections);
       bouncer.launch();
       return bouncer;
@@ -60,8 +66,8 @@ public final class PrivatePgBouncer implements AutoCloseable {
 
   private void writeConfig(int initialPoolSize, int maxClientConnections) throws IOException {
     Path userlist = dir.resolve("userlist.txt");
-    Files.writeString(userlist, "\"" + services.postgresUser() + "\" \"" + services.postgresPassword() + "\"\n"
-        + "\"" + ADMIN_USER + "\" \"" + adminPassword + "\"\n");
+    Files.writeString(userlist, PgBouncerIni.userlistLine(services.postgresUser(), services.postgresPassword())
+        + PgBouncerIni.userlistLine(ADMIN_USER, adminPassword));
     Files.writeString(dir.resolve("pgbouncer.ini"), String.join("\n",
         "[databases]",
         "* = host=" + services.postgresHost() + " port=" + services.postgresPort(),
@@ -162,10 +168,6 @@ public final class PrivatePgBouncer implements AutoCloseable {
   public void restart() {
     stop();
     launch();
-  }
-
-  public boolean running() {
-    return pid != null && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
   }
 
   private boolean portOpen() {

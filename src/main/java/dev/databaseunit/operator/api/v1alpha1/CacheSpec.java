@@ -50,7 +50,9 @@ public record CacheSpec(
       @Default("6379") @Min(1) @Max(65535) @JsonPropertyDescription("Port of the Redis server.") Integer port,
       @JsonPropertyDescription("Secret with the Redis ACL user and password; none for an open server.")
           CredentialsRef credentials,
-      @Default("false") @JsonPropertyDescription("Connect with TLS.") Boolean tls) {}
+      @Default("false") @JsonPropertyDescription("Connect with TLS.") Boolean tls,
+      @JsonPropertyDescription("Secret key with the PEM CA bundle that signed the server certificate (TLS); the JVM's trust store when absent.")
+          SecretKeyRef caSecret) {}
 
   public record ManagedRedis(
       @Default("redis:7.4-alpine") @JsonPropertyDescription("Redis image.") String image,

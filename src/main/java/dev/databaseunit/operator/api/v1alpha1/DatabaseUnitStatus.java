@@ -75,12 +75,14 @@ public record DatabaseUnitStatus(
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record CacheStatus(
-      Double hitRatio,
-      Long hits,
-      Long misses,
-      Long evictedKeys,
-      Long usedMemoryBytes,
-      Long maxMemoryBytes,
+      @JsonPropertyDescription("Keyspace hits over lookups between the last two samples (every 15 s), else since Redis started.")
+          Double hitRatio,
+      @JsonPropertyDescription("keyspace_hits since Redis started.") Long hits,
+      @JsonPropertyDescription("keyspace_misses since Redis started.") Long misses,
+      @JsonPropertyDescription("Keys evicted for maxmemory since Redis started.") Long evictedKeys,
+      @JsonPropertyDescription("used_memory of Redis.") Long usedMemoryBytes,
+      @JsonPropertyDescription("maxmemory of Redis (0: no limit).") Long maxMemoryBytes,
+      @JsonPropertyDescription("Commands per second Redis reported (instantaneous_ops_per_sec).") Long opsPerSecond,
       @JsonPropertyDescription("Time from a row change to the UNLINK of its key, last measured, in milliseconds.")
           Double invalidationLagMillis,
       @JsonPropertyDescription("The last manual invalidation carried out.") LastInvalidation lastInvalidation) {}

@@ -1,0 +1,334 @@
+package dev.databaseunit.operator.cache;
+
+import dev.databaseunit.operator.api.v1alpha1.CacheSpec;
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus;
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.CacheStatus;
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.LastInvalidation;
+import dev.databaseunit.operator.databaseunit.UnitCapability;
+import dev.databaseunit.operator.databaseunit.UnitContext;
+import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.events.EventReason;
+import dev.databaseunit.operator.events.EventRecorder;
+import dev.databaseunit.operator.postgres.CaCertificates;
+import dev.databaseunit.operator.postgres.DatabaseFailures;
+import dev.databaseunit.operator.postgres.PostgresTarget;
+import dev.databaseunit.operator.postgres.PostgresTargets;
+import dev.databaseunit.operator.api.v1alpha1.SecretKeyRef;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisException;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The unit's Redis cache: applies maxmemory and maxmemory-policy (again after a Redis restart), publishes the
+ * effective policy as the ConfigMap {@code <unit>-cache-policy}, installs the invalidation triggers and keeps a
+ * listener per unit, runs manual invalidations once per generation, gives TTL-less keys their type's TTL, and
+ * reports INFO statistics in status.cache and as metrics.
+ */
+public final class CacheCapability implements UnitCapability, AutoCloseable {
+  /** Statistics are sampled, and a Redis restart noticed, this often. */
+  static final Duration SAMPLE_INTERVAL = Duration.ofSeconds(15);
+  static final Duration TTL_SWEEP_INTERVAL = Duration.ofMinutes(5);
+  private static final String FIELD_MANAGER = "databaseunit-operator";
+  private static final Logger log = LoggerFactory.getLogger(CacheCapability.class);
+
+  /** What the operator remembers about a unit's cache between reconciles. */
+  private static final class UnitState {
+    volatile String appliedRunId;
+    volatile Instant lastTtlSweep;
+    volatile InvalidationListener listener;
+    /** The database the triggers were installed in, to remove them when the unit is deleted. */
+    volatile PostgresTarget triggersIn;
+    /** The previous INFO sample, for a hit ratio of the recent traffic. */
+    volatile RedisInfo lastSample;
+    final AtomicLong lastLagMicros = new AtomicLong(-1);
+  }
+
+  private final KubernetesClient client;
+  private final EventRecorder events;
+  private final Clock clock;
+  private final CaCertificates caFiles;
+  private final CacheMetrics metrics;
+  private final CacheServers servers = new CacheServers();
+  private final Map<String, UnitState> units = new ConcurrentHashMap<>();
+
+  public CacheCapability(KubernetesClient client, EventRecorder events, Clock clock, MeterRegistry registry, CaCertificates caFiles) {
+    this.client = client;
+    this.events = events;
+    this.clock = clock;
+    this.caFiles = caFiles;
+    this.metrics = new CacheMetrics(registry);
+  }
+
+  public static String policyConfigMapName(String unitName) {
+    return unitName + "-cache-policy";
+  }
+
+  @Override
+  public String name() {
+    return "cache";
+  }
+
+  @Override
+  public Outcome reconcile(UnitContext context, DatabaseUnitStatus status) {
+    DatabaseUnit unit = context.unit();
+    CacheSpec spec = unit.getSpec().cache();
+    if (spec == null) {
+      return removeCache(context, status);
+    }
+    var policy = EffectiveCachePolicy.of(unit.getMetadata().getNamespace(), unit.getMetadata().getName(), spec);
+    UnitState state = units.computeIfAbsent(context.unitKey(), key -> new UnitState());
+    var values = metrics.of(context.unitKey());
+    CacheStatus previous = status.cache();
+    LastInvalidation lastInvalidation = previous != null ? previous.lastInvalidation() : null;
+    RedisEndpoint endpoint = null;
+    try {
+      publishPolicy(unit, policy);
+      endpoint = spec.external() != null ? RedisEndpoint.resolve(unit, context.secrets())
+          : managedRedis(unit, policy, context.secrets());
+      CacheServer server = servers.server(context.unitKey(), endpoint);
+      RedisInfo info = applyMemoryPolicy(unit, state, server, policy);
+      ensureInvalidation(context, state, policy);
+      lastInvalidation = invalidateIfRequested(unit, server, policy, spec.invalidate(), lastInvalidation, values);
+      sweepTtls(unit, state, server, policy, values);
+      Double hitRatio = info.hitRatioSince(state.lastSample);
+      state.lastSample = info;
+      values.info = info;
+      values.hitRatio = hitRatio == null ? Double.NaN : hitRatio;
+      return Outcome.done(status.withCache(cacheStatus(info, hitRatio, state, lastInvalidation))).recheckAfter(SAMPLE_INTERVAL);
+    } catch (UnitProblem problem) {
+      return Outcome.degraded(status.withCache(previous), problem);
+    } catch (RedisException e) {
+      servers.close(context.unitKey());
+      return Outcome.degraded(status.withCache(previous), redisProblem(endpoint, e));
+    }
+  }
+
+  /** Publishes the policy document; written only when it differs, so an unchanged policy costs one GET. */
+  private void publishPolicy(DatabaseUnit unit, EffectiveCachePolicy policy) {
+    String namespace = unit.getMetadata().getNamespace();
+    String name = policyConfigMapName(unit.getMetadata().getName());
+    Map<String, String> data = Map.of(EffectiveCachePolicy.CONFIG_MAP_KEY, policy.toJson());
+    ConfigMap existing = client.configMaps().inNamespace(namespace).withName(name).get();
+    if (existing != null && data.equals(existing.getData())) {
+      return;
+    }
+    apply(new ConfigMapBuilder().withMetadata(ManagedRedis.metadata(unit, name)).withData(data).build());
+  }
+
+  private void apply(HasMetadata desired) {
+    client.resource(desired).fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply();
+  }
+
+  /**
+   * The Redis the operator runs for the unit: its Secret (made once), Service and StatefulSet; the endpoint is
+   * the Service. The operator must run in the cluster to reach it.
+   */
+  private RedisEndpoint managedRedis(DatabaseUnit unit, EffectiveCachePolicy policy, PostgresTargets.SecretLookup secrets)
+      throws UnitProblem {
+    String namespace = unit.getMetadata().getNamespace();
+    String unitName = unit.getMetadata().getName();
+    String secretName = ManagedRedis.credentialsSecret(unitName);
+    // The informer may not have seen a Secret created moments ago: ask the API before making a new password.
+    if (secrets.find(namespace, secretName).isEmpty() && client.secrets().inNamespace(namespace).withName(secretName).get() == null) {
+      client.resource(ManagedRedis.newCredentials(unit)).create();
+    }
+    apply(ManagedRedis.service(unit));
+    apply(ManagedRedis.statefulSet(unit, policy));
+    PostgresTargets.SecretLookup fresh = (ns, name) -> secrets.find(ns, name)
+        .or(() -> java.util.Optional.ofNullable(client.secrets().inNamespace(ns).withName(name).get()));
+    return new RedisEndpoint(ManagedRedis.serviceHost(unitName, namespace), ManagedRedis.PORT, false, "default",
+        PostgresTargets.value(fresh, namespace, new SecretKeyRef(secretName, "password")), null);
+  }
+
+  private RedisInfo applyMemoryPolicy(DatabaseUnit unit, UnitState state, CacheServer server, EffectiveCachePolicy policy)
+      throws UnitProblem {
+    RedisInfo info = server.info();
+    if (!CacheDecisions.memoryConfigDue(policy, state.appliedRunId, info.runId(), server.memoryConfig())) {
+      return info;
+    }
+    try {
+      server.setMemoryConfig(policy.maxMemoryBytes(), policy.evictionPolicy());
+    } catch (RedisCommandExecutionException e) {
+      throw new UnitProblem(EventReason.CacheConfigRejected, "Redis refused CONFIG SET maxmemory " + policy.maxMemoryBytes()
+          + " maxmemory-policy " + policy.evictionPolicy() + " (set them in the server's configuration instead): " + e.getMessage());
+    }
+    if (state.appliedRunId != null && !state.appliedRunId.equals(info.runId())) {
+      events.record(unit, EventRecorder.Type.Normal, EventReason.CacheConfigReapplied, "Redis restarted (new run_id); "
+          + "maxmemory " + policy.maxMemoryBytes() + " and maxmemory-policy " + policy.evictionPolicy() + " applied again");
+    }
+    state.appliedRunId = info.runId();
+    return server.info();
+  }
+
+  private void ensureInvalidation(UnitContext context, UnitState state, EffectiveCachePolicy policy) throws UnitProblem {
+    DataSource dataSource = context.dataSource().orElseThrow();
+    PostgresTarget target = context.target().orElseThrow();
+    try (Connection connection = dataSource.getConnection()) {
+      InvalidationTriggers.ensure(connection, policy.eventDrivenTypes());
+    } catch (SQLException e) {
+      throw DatabaseFailures.classify(target, e);
+    }
+    state.triggersIn = policy.eventDrivenTypes().isEmpty() ? null : target;
+    InvalidationListener listener = state.listener;
+    if (policy.eventDrivenTypes().isEmpty()) {
+      stopListener(state);
+    } else if (listener == null || !listener.serves(target, policy)) {
+      stopListener(state);
+      state.listener = new InvalidationListener(context.unitKey(), target, caFiles, policy,
+          () -> servers.existing(context.unitKey()), clock, observer(context.unitKey(), state));
+      state.listener.start();
+    }
+  }
+
+  private InvalidationListener.Observer observer(String unitKey, UnitState state) {
+    var values = metrics.of(unitKey);
+    return new InvalidationListener.Observer() {
+      @Override
+      public void invalidated(int keys, Duration lag) {
+        long micros = lag.isNegative() ? 0 : lag.toNanos() / 1000;
+        state.lastLagMicros.set(micros);
+        values.invalidationLagSeconds = micros / 1e6;
+        values.keysInvalidated.increment(keys);
+      }
+
+      @Override
+      public void reconnected() {
+        values.listenerReconnects.increment();
+      }
+    };
+  }
+
+  private LastInvalidation invalidateIfRequested(DatabaseUnit unit, CacheServer server, EffectiveCachePolicy policy,
+      CacheSpec.Invalidation requested, LastInvalidation last, CacheMetrics.UnitValues values) {
+    if (!CacheDecisions.invalidationDue(requested, last)) {
+      return last;
+    }
+    var removed = new AtomicLong();
+    server.scan(policy.keyPattern(requested.dataType()), page -> removed.addAndGet(server.unlink(page)));
+    server.publish(policy.invalidationChannel(), policy.key(requested.dataType(), "*"));
+    values.keysInvalidated.increment(removed.get());
+    events.record(unit, EventRecorder.Type.Normal, EventReason.CacheInvalidated, "Removed " + removed.get() + " keys of "
+        + requested.dataType() + " (invalidate generation " + requested.generation() + ")");
+    return new LastInvalidation(requested.dataType(), requested.generation(), removed.get(), clock.instant().toString());
+  }
+
+  private void sweepTtls(DatabaseUnit unit, UnitState state, CacheServer server, EffectiveCachePolicy policy,
+      CacheMetrics.UnitValues values) {
+    Instant now = clock.instant();
+    if (!CacheDecisions.ttlSweepDue(state.lastTtlSweep, now, TTL_SWEEP_INTERVAL)) {
+      return;
+    }
+    for (var type : policy.types()) {
+      var fixed = new AtomicLong();
+      server.scan(policy.keyPattern(type.dataType()), page -> {
+        var ttls = server.ttls(page);
+        var withoutTtl = java.util.stream.IntStream.range(0, page.size()).filter(i -> ttls.get(i) == -1).mapToObj(page::get).toList();
+        if (!withoutTtl.isEmpty()) {
+          server.expire(withoutTtl, type.ttlSeconds());
+          fixed.addAndGet(withoutTtl.size());
+        }
+      });
+      if (fixed.get() > 0) {
+        values.keysGivenTtl.increment(fixed.get());
+        events.record(unit, EventRecorder.Type.Warning, EventReason.CacheKeysWithoutTtl, fixed.get() + " keys of "
+            + type.dataType() + " had no TTL and were given " + type.ttlSeconds() + "s; the application should set it");
+      }
+    }
+    state.lastTtlSweep = now;
+  }
+
+  private static CacheStatus cacheStatus(RedisInfo info, Double hitRatio, UnitState state, LastInvalidation lastInvalidation) {
+    long lagMicros = state.lastLagMicros.get();
+    return new CacheStatus(hitRatio, info.hits(), info.misses(), info.evictedKeys(), info.usedMemoryBytes(),
+        info.maxMemoryBytes(), info.opsPerSecond(), lagMicros < 0 ? null : lagMicros / 1000.0, lastInvalidation);
+  }
+
+  private static UnitProblem redisProblem(RedisEndpoint endpoint, RedisException e) {
+    String where = endpoint != null ? endpoint.address() : "(unknown)";
+    String password = endpoint != null ? endpoint.password() : null;
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String m = Objects.requireNonNullElse(t.getMessage(), "");
+      if (m.contains("WRONGPASS") || m.contains("NOAUTH") || m.contains("invalid password")) {
+        return new UnitProblem(EventReason.CacheAuthenticationFailed, "Redis at " + where + " refused user "
+            + (endpoint.username() != null ? endpoint.username() : "default") + ": " + DatabaseFailures.redact(m, password));
+      }
+    }
+    Throwable root = e;
+    while (root.getCause() != null) {
+      root = root.getCause();
+    }
+    return new UnitProblem(EventReason.CacheUnreachable, "Cannot use Redis at " + where + ": "
+        + DatabaseFailures.redact(root.getMessage(), password), e);
+  }
+
+  /** spec.cache was removed: stop the listener, drop our triggers and queue, and forget the unit's Redis. */
+  private Outcome removeCache(UnitContext context, DatabaseUnitStatus status) {
+    releaseUnit(context.unitKey());
+    if (status.cache() != null && context.dataSource().isPresent()) {
+      try (Connection connection = context.dataSource().get().getConnection()) {
+        InvalidationTriggers.uninstall(connection);
+      } catch (SQLException e) {
+        return Outcome.degraded(status, DatabaseFailures.classify(context.target().orElseThrow(), e));
+      }
+    }
+    return Outcome.done(status.withCache(null));
+  }
+
+  private static void stopListener(UnitState state) {
+    InvalidationListener listener = state.listener;
+    state.listener = null;
+    if (listener != null) {
+      listener.close();
+    }
+  }
+
+  private UnitState releaseUnit(String unitKey) {
+    UnitState state = units.remove(unitKey);
+    if (state != null) {
+      stopListener(state);
+    }
+    servers.close(unitKey);
+    metrics.remove(unitKey);
+    return state;
+  }
+
+  /** Also removes the triggers and queue: nobody would drain the queue any more. */
+  @Override
+  public void unitDeleted(String unitKey) {
+    UnitState state = releaseUnit(unitKey);
+    PostgresTarget target = state != null ? state.triggersIn : null;
+    if (target != null) {
+      try (Connection connection = DriverManager.getConnection(target.jdbcUrl(), target.jdbcProperties(caFiles))) {
+        InvalidationTriggers.uninstall(connection);
+      } catch (SQLException e) {
+        log.warn("Could not remove the cache invalidation triggers of {} from {}: {}", unitKey, target,
+            DatabaseFailures.redact(e.getMessage(), target.password()));
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    units.keySet().forEach(this::releaseUnit);
+    servers.close();
+    log.debug("Cache capability stopped");
+  }
+}

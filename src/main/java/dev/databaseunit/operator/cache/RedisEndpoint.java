@@ -1,0 +1,45 @@
+package dev.databaseunit.operator.cache;
+
+import dev.databaseunit.operator.api.v1alpha1.CacheSpec;
+import dev.databaseunit.operator.api.v1alpha1.CredentialsRef;
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
+import dev.databaseunit.operator.api.v1alpha1.SecretKeyRef;
+import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.postgres.PostgresTargets;
+
+/**
+ * Where and as whom the operator reaches a unit's Redis. {@link #toString()} leaves the password out.
+ *
+ * @param username ACL user, or null for an open server (or one with only the default user's password)
+ * @param caCertificatePem CA bundle for TLS, or null for the JVM trust store
+ */
+public record RedisEndpoint(String host, int port, boolean tls, String username, String password, String caCertificatePem) {
+
+  /** The endpoint of spec.cache.external, with credentials and CA from its Secrets. */
+  public static RedisEndpoint resolve(DatabaseUnit unit, PostgresTargets.SecretLookup secrets) throws UnitProblem {
+    CacheSpec.ExternalRedis external = unit.getSpec().cache().external();
+    String namespace = unit.getMetadata().getNamespace();
+    CredentialsRef credentials = external.credentials();
+    String username = null;
+    String password = null;
+    if (credentials != null) {
+      username = PostgresTargets.value(secrets, namespace,
+          new SecretKeyRef(credentials.secretName(), credentials.usernameKey() != null ? credentials.usernameKey() : "username"));
+      password = PostgresTargets.value(secrets, namespace,
+          new SecretKeyRef(credentials.secretName(), credentials.passwordKey() != null ? credentials.passwordKey() : "password"));
+    }
+    String ca = external.caSecret() != null ? PostgresTargets.value(secrets, namespace, external.caSecret()) : null;
+    return new RedisEndpoint(external.host(), external.port() != null ? external.port() : 6379,
+        Boolean.TRUE.equals(external.tls()), username, password, ca);
+  }
+
+  /** host:port as a condition message names the server. */
+  public String address() {
+    return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+  }
+
+  @Override
+  public String toString() {
+    return "RedisEndpoint[" + (username != null ? username + "@" : "") + address() + (tls ? ", tls" : "") + "]";
+  }
+}

@@ -1,0 +1,74 @@
+package dev.databaseunit.operator.managed;
+
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus;
+import dev.databaseunit.operator.databaseunit.UnitCapability;
+import dev.databaseunit.operator.databaseunit.UnitContext;
+import dev.databaseunit.operator.postgres.PostgresTargets;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Clock;
+import java.time.Duration;
+
+/**
+ * Runs a unit's PostgreSQL when the spec asks for a managed one: creates the Secrets once, applies the Service
+ * and StatefulSet when their rendering changes (server-side apply, so a spec change updates them in place),
+ * and reports Progressing until the instance is ready. It runs before the operator connects to the database.
+ */
+public final class ManagedPostgresCapability implements UnitCapability {
+  private static final String FIELD_MANAGER = "databaseunit-operator";
+  private final KubernetesClient client;
+  private final Clock clock;
+
+  public ManagedPostgresCapability(KubernetesClient client, Clock clock) {
+    this.client = client;
+    this.clock = clock;
+  }
+
+  @Override
+  public String name() {
+    return "managed-postgres";
+  }
+
+  @Override
+  public boolean needsDatabase() {
+    return false;
+  }
+
+  @Override
+  public boolean providesDatabase() {
+    return true;
+  }
+
+  @Override
+  public Outcome reconcile(UnitContext context, DatabaseUnitStatus status) {
+    DatabaseUnit unit = context.unit();
+    if (unit.getSpec().postgres().managed() == null) {
+      return Outcome.done(status);
+    }
+    String name = unit.getMetadata().getName();
+    createOnce(PostgresTargets.managedSuperuserSecret(name), unit, () -> ManagedPostgresResources.superuserSecret(unit));
+    createOnce(PostgresTargets.managedTlsSecret(name), unit, () -> ManagedPostgresResources.tlsSecret(unit, clock.instant()));
+    apply(ManagedPostgresResources.service(unit));
+    StatefulSet applied = (StatefulSet) apply(ManagedPostgresResources.statefulSet(unit));
+    Integer ready = applied.getStatus() != null ? applied.getStatus().getReadyReplicas() : null;
+    if (ready == null || ready < 1) {
+      return Outcome.progressing(status, "waiting for the managed PostgreSQL " + ManagedPostgresResources.name(unit)
+          + " to be ready", Duration.ofSeconds(10));
+    }
+    return Outcome.done(status);
+  }
+
+  private void createOnce(String secretName, DatabaseUnit unit, java.util.function.Supplier<Secret> render) {
+    var existing = client.secrets().inNamespace(unit.getMetadata().getNamespace()).withName(secretName).get();
+    if (existing == null) {
+      client.resource(render.get()).create();
+    }
+  }
+
+  private HasMetadata apply(HasMetadata desired) {
+    return client.resource(desired).fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply();
+  }
+}

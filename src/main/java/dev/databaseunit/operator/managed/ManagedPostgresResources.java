@@ -1,0 +1,123 @@
+package dev.databaseunit.operator.managed;
+
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
+import dev.databaseunit.operator.api.v1alpha1.ManagedPostgres;
+import dev.databaseunit.operator.postgres.PostgresTargets;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The objects of a managed PostgreSQL instance, rendered from the unit: a single-instance StatefulSet with a
+ * data volume, a Service, the superuser Secret and the TLS Secret. Pure functions of the unit (the Secrets
+ * draw random passwords and keys, so they are created once and never re-rendered).
+ */
+public final class ManagedPostgresResources {
+  static final String COMPONENT = "postgres";
+  static final long POSTGRES_UID = 999;
+  static final int PORT = PostgresTargets.MANAGED_PORT;
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private ManagedPostgresResources() {}
+
+  public static String name(DatabaseUnit unit) {
+    return unit.getMetadata().getName() + "-postgres";
+  }
+
+  public static Secret superuserSecret(DatabaseUnit unit) {
+    byte[] password = new byte[24];
+    RANDOM.nextBytes(password);
+    return new SecretBuilder()
+        .withMetadata(OwnedObjects.metadata(unit, PostgresTargets.managedSuperuserSecret(unit.getMetadata().getName()), COMPONENT))
+        .withStringData(Map.of("username", "postgres",
+            "password", Base64.getUrlEncoder().withoutPadding().encodeToString(password)))
+        .build();
+  }
+
+  /** A CA and a server certificate for the Service's DNS names, valid for ten years (rotation: delete the Secret). */
+  public static Secret tlsSecret(DatabaseUnit unit, Instant now) {
+    String service = name(unit);
+    String namespace = unit.getMetadata().getNamespace();
+    var issued = ServerCertificates.issue(service, List.of(service, service + "." + namespace,
+        PostgresTargets.managedServiceHost(unit.getMetadata().getName(), namespace),
+        PostgresTargets.managedServiceHost(unit.getMetadata().getName(), namespace) + ".cluster.local"),
+        Duration.ofDays(3650), now);
+    return new SecretBuilder()
+        .withMetadata(OwnedObjects.metadata(unit, PostgresTargets.managedTlsSecret(unit.getMetadata().getName()), COMPONENT))
+        .withType("kubernetes.io/tls")
+        .withStringData(Map.of("ca.crt", issued.caCertificate(), "tls.crt", issued.serverCertificate(), "tls.key", issued.serverKey()))
+        .build();
+  }
+
+  public static Service service(DatabaseUnit unit) {
+    return new ServiceBuilder().withMetadata(OwnedObjects.metadata(unit, name(unit), COMPONENT))
+        .withNewSpec().withSelector(selector(unit))
+        .addNewPort().withName("postgres").withPort(PORT).withTargetPort(new IntOrString("postgres")).endPort()
+        .endSpec().build();
+  }
+
+  public static StatefulSet statefulSet(DatabaseUnit unit) {
+    ManagedPostgres managed = unit.getSpec().postgres().managed();
+    String superuser = PostgresTargets.managedSuperuserSecret(unit.getMetadata().getName());
+    var statefulSet = new StatefulSetBuilder().withMetadata(OwnedObjects.metadata(unit, name(unit), COMPONENT))
+        .withNewSpec().withReplicas(1).withServiceName(name(unit))
+        .withNewSelector().withMatchLabels(selector(unit)).endSelector()
+        .withNewTemplate().withNewMetadata().withLabels(selector(unit)).endMetadata()
+        .withNewSpec()
+        .addNewContainer().withName("postgres").withImage(orDefault(managed.image(), "pgvector/pgvector:0.8.0-pg17"))
+        // TLS only from 1.2 up, and pg_stat_statements for the query latency metrics.
+        .withArgs("-c", "ssl=on", "-c", "ssl_cert_file=/tls/tls.crt", "-c", "ssl_key_file=/tls/tls.key",
+            "-c", "ssl_ca_file=/tls/ca.crt", "-c", "ssl_min_protocol_version=TLSv1.2",
+            "-c", "shared_preload_libraries=pg_stat_statements")
+        .addNewEnv().withName("POSTGRES_USER").withNewValueFrom().withNewSecretKeyRef("username", superuser, false).endValueFrom().endEnv()
+        .addNewEnv().withName("POSTGRES_PASSWORD").withNewValueFrom().withNewSecretKeyRef("password", superuser, false).endValueFrom().endEnv()
+        .addNewEnv().withName("POSTGRES_DB").withValue(managed.database()).endEnv()
+        .addNewEnv().withName("PGDATA").withValue("/var/lib/postgresql/data/pgdata").endEnv()
+        .addNewPort().withName("postgres").withContainerPort(PORT).endPort()
+        .withNewReadinessProbe().withNewExec().withCommand("sh", "-c", "pg_isready -h 127.0.0.1 -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\"")
+        .endExec().withPeriodSeconds(5).endReadinessProbe()
+        .withNewLivenessProbe().withNewTcpSocket().withPort(new IntOrString("postgres")).endTcpSocket()
+        .withInitialDelaySeconds(30).withPeriodSeconds(10).endLivenessProbe()
+        .withNewResources()
+        .addToRequests("cpu", new Quantity("250m")).addToRequests("memory", new Quantity("512Mi"))
+        .addToLimits("memory", new Quantity("2Gi"))
+        .endResources()
+        .addNewVolumeMount().withName("data").withMountPath("/var/lib/postgresql/data").endVolumeMount()
+        .addNewVolumeMount().withName("tls").withMountPath("/tls").withReadOnly(true).endVolumeMount()
+        .addNewVolumeMount().withName("run").withMountPath("/var/run/postgresql").endVolumeMount()
+        .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
+        .endContainer()
+        // PostgreSQL accepts a key owned by root when only its group (fsGroup) can read it: mode 0640.
+        .addNewVolume().withName("tls").withNewSecret().withSecretName(PostgresTargets.managedTlsSecret(unit.getMetadata().getName()))
+        .withDefaultMode(0640).endSecret().endVolume()
+        .addNewVolume().withName("run").withNewEmptyDir().endEmptyDir().endVolume()
+        .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
+        .endSpec().endTemplate()
+        .addNewVolumeClaimTemplate().withNewMetadata().withName("data").endMetadata()
+        .withNewSpec().withAccessModes("ReadWriteOnce").withStorageClassName(managed.storageClassName())
+        .withNewResources().addToRequests("storage", new Quantity(orDefault(managed.storageSize(), "10Gi"))).endResources()
+        .endSpec().endVolumeClaimTemplate()
+        .endSpec().build();
+    RestrictedPodSecurity.apply(statefulSet.getSpec().getTemplate().getSpec(), POSTGRES_UID);
+    return statefulSet;
+  }
+
+  private static Map<String, String> selector(DatabaseUnit unit) {
+    return Map.of("app.kubernetes.io/name", COMPONENT, "app.kubernetes.io/instance", unit.getMetadata().getName());
+  }
+
+  private static String orDefault(String value, String fallback) {
+    return value != null ? value : fallback;
+  }
+}

@@ -1,0 +1,145 @@
+package dev.databaseunit.operator.pool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
+import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
+import dev.databaseunit.operator.runtime.OperatorSettings;
+import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.TestDatabase;
+import dev.databaseunit.operator.testing.WithLocalServices;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The managed pooler's objects on a real API server (no pods run there): created owned by the unit, updated in
+ * place on a spec change with a stable admin password, and the loop starting once the Deployment reports a ready
+ * pod (here unreachable, since no pod exists).
+ */
+@WithLocalServices
+class ManagedPoolerIT {
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
+  private KubernetesClient client;
+  private String namespace;
+  private DatabaseUnitOperator operator;
+  private PoolerTestUnits units;
+
+  @BeforeEach
+  void start(KubeCluster cluster) {
+    client = cluster.newClient();
+    namespace = cluster.createNamespace(client, "du-managed-pooler");
+    units = new PoolerTestUnits(client, namespace);
+    operator = DatabaseUnitOperator.create(client, new SimpleMeterRegistry(),
+        new OperatorSettings(Set.of(namespace), false, namespace, 0, false), Clock.systemUTC());
+    operator.start();
+  }
+
+  @AfterEach
+  void stop() {
+    operator.stop();
+    client.namespaces().withName(namespace).delete();
+    client.close();
+  }
+
+  @Test
+  void rendersOwnedObjectsUpdatesThemInPlaceAndStartsTheLoopWhenReady(TestDatabase db) {
+    units.createDatabaseSecret(db);
+    client.resource(unit(db, 10)).create();
+
+    // the Service is applied last
+    await().atMost(TIMEOUT).until(() -> get(Service.class, "orders-pooler"), s -> s != null);
+    var config = get(ConfigMap.class, "orders-pooler");
+    String uid = units.get().getMetadata().getUid();
+    assertThat(config.getData().get("pgbouncer.ini"))
+        .contains(db.name() + " = host='" + db.host() + "' port='" + db.port() + "' dbname='" + db.name() + "'")
+        .contains("default_pool_size = 10\n", "pool_mode = transaction\n", "server_tls_sslmode = disable\n");
+    var auth = get(Secret.class, "orders-pooler-auth");
+    var deployment = get(Deployment.class, "orders-pooler");
+    var service = get(Service.class, "orders-pooler");
+    for (var object : java.util.List.of(config, auth, deployment, service)) {
+      assertThat(object.getMetadata().getOwnerReferences()).singleElement()
+          .satisfies(r -> assertThat(r.getUid()).isEqualTo(uid));
+    }
+    assertThat(decode(auth, "userlist.txt")).contains("\"" + db.user() + "\" \"" + db.password() + "\"");
+    String adminPassword = decode(auth, "admin-password");
+    assertThat(adminPassword).hasSizeGreaterThan(20);
+    assertThat(service.getSpec().getPorts().getFirst().getPort()).isEqualTo(6432);
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(condition("Progressing").getMessage())
+        .contains("waiting for the PgBouncer Deployment orders-pooler to become ready"));
+    String hash = deployment.getSpec().getTemplate().getMetadata().getAnnotations().get("databaseunit.dev/config-hash");
+
+    // a spec change updates the same objects; the admin password stays
+    client.resources(DatabaseUnit.class).inNamespace(namespace).withName("orders").edit(u -> {
+      var edited = unit(db, 12);
+      edited.setMetadata(u.getMetadata());
+      return edited;
+    });
+    await().atMost(TIMEOUT).until(() -> get(ConfigMap.class, "orders-pooler").getData().get("pgbouncer.ini")
+        .contains("default_pool_size = 12\n"));
+    // the Deployment is applied after the ConfigMap: its new config hash rolls the pods
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(get(Deployment.class, "orders-pooler").getSpec().getTemplate()
+        .getMetadata().getAnnotations()).doesNotContainEntry("databaseunit.dev/config-hash", hash));
+    assertThat(get(ConfigMap.class, "orders-pooler").getMetadata().getUid()).isEqualTo(config.getMetadata().getUid());
+    assertThat(decode(get(Secret.class, "orders-pooler-auth"), "admin-password")).isEqualTo(adminPassword);
+
+    // a ready pod (reported by hand: nothing runs pods here) starts the loop against the Service
+    client.resource(get(Deployment.class, "orders-pooler")).editStatus(d -> {
+      d.setStatus(new DeploymentStatusBuilder().withReplicas(1).withReadyReplicas(1).build());
+      return d;
+    });
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      var degraded = condition("Degraded");
+      assertThat(degraded.getStatus()).isEqualTo("True");
+      assertThat(degraded.getReason()).isEqualTo("PoolerUnreachable");
+      assertThat(degraded.getMessage()).contains("orders-pooler." + namespace + ".svc:6432");
+    });
+
+    // turning the pooler off removes its objects and its status
+    client.resources(DatabaseUnit.class).inNamespace(namespace).withName("orders").edit(u -> {
+      var edited = unit(db, "enabled: false");
+      edited.setMetadata(u.getMetadata());
+      return edited;
+    });
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      assertThat(get(Deployment.class, "orders-pooler")).isNull();
+      assertThat(get(ConfigMap.class, "orders-pooler")).isNull();
+      assertThat(get(Service.class, "orders-pooler")).isNull();
+      assertThat(get(Secret.class, "orders-pooler-auth")).isNull();
+      assertThat(condition("Degraded").getStatus()).isEqualTo("False");
+    });
+  }
+
+  private static String decode(Secret secret, String key) {
+    return new String(Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
+  }
+
+  private <T extends io.fabric8.kubernetes.api.model.HasMetadata> T get(Class<T> type, String name) {
+    return client.resources(type).inNamespace(namespace).withName(name).get();
+  }
+
+  private io.fabric8.kubernetes.api.model.Condition condition(String type) {
+    return units.condition(type);
+  }
+
+  private DatabaseUnit unit(TestDatabase db, int initialSize) {
+    return units.unit(db, "initialSize: " + initialSize + "\n    sampleInterval: 500ms");
+  }
+
+  private DatabaseUnit unit(TestDatabase db, String pooler) {
+    return units.unit(db, pooler);
+  }
+}
