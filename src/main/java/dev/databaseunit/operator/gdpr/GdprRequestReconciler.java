@@ -6,6 +6,7 @@ import dev.databaseunit.operator.api.v1alpha1.GdprRequest;
 import dev.databaseunit.operator.api.v1alpha1.GdprRequestSpec;
 import dev.databaseunit.operator.api.v1alpha1.GdprRequestStatus;
 import dev.databaseunit.operator.api.v1alpha1.SecretKeyRef;
+import dev.databaseunit.operator.cache.RedisEndpoint;
 import dev.databaseunit.operator.databaseunit.Backoff;
 import dev.databaseunit.operator.databaseunit.UnitContext;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
@@ -26,7 +27,6 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
-import io.lettuce.core.RedisURI;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.sql.SQLException;
@@ -79,12 +79,12 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest> {
   /** Opens the unit's Redis. */
   @FunctionalInterface
   public interface SubjectCaches {
-    SubjectCache open(RedisURI uri);
+    SubjectCache open(RedisEndpoint endpoint);
   }
 
   /** What a job needs, resolved on the reconcile thread from the request, its unit and their Secrets. */
   private record Work(GdprRequest request, DatabaseUnit unit, PostgresTarget target, DataSource dataSource, SubjectPlan plan,
-      Optional<RedisURI> cache, Optional<ExportTarget> exportTarget) {}
+      Optional<RedisEndpoint> cache, Optional<ExportTarget> exportTarget) {}
 
   private record ExportTarget(BackupPolicySpec.ObjectStorage storage, String accessKeyId, String secretAccessKey) {}
 
@@ -192,25 +192,8 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest> {
     return new Work(request, unit, target, dataSource, plan, redisOf(unit, secrets), exportTarget);
   }
 
-  private static Optional<RedisURI> redisOf(DatabaseUnit unit, PostgresTargets.SecretLookup secrets) throws UnitProblem {
-    var cache = unit.getSpec().cache();
-    if (cache == null) {
-      return Optional.empty();
-    }
-    if (cache.external() == null) {
-      return Optional.of(RedisURI.create(unit.getMetadata().getName() + "-redis." + unit.getMetadata().getNamespace() + ".svc", 6379));
-    }
-    var external = cache.external();
-    var uri = RedisURI.builder().withHost(external.host()).withPort(external.port() != null ? external.port() : 6379)
-        .withSsl(Boolean.TRUE.equals(external.tls()));
-    if (external.credentials() != null) {
-      var c = external.credentials();
-      String namespace = unit.getMetadata().getNamespace();
-      uri.withAuthentication(
-          PostgresTargets.value(secrets, namespace, new SecretKeyRef(c.secretName(), c.usernameKey() != null ? c.usernameKey() : "username")),
-          PostgresTargets.value(secrets, namespace, new SecretKeyRef(c.secretName(), c.passwordKey() != null ? c.passwordKey() : "password")));
-    }
-    return Optional.of(uri.build());
+  private static Optional<RedisEndpoint> redisOf(DatabaseUnit unit, PostgresTargets.SecretLookup secrets) throws UnitProblem {
+    return unit.getSpec().cache() == null ? Optional.empty() : Optional.of(RedisEndpoint.forUnit(unit, secrets));
   }
 
   /** The job, on the executor: never throws, every failure becomes a problem with a reason. */

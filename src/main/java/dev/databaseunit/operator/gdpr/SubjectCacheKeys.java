@@ -2,6 +2,7 @@ package dev.databaseunit.operator.gdpr;
 
 import dev.databaseunit.operator.api.v1alpha1.CachePolicy;
 import dev.databaseunit.operator.api.v1alpha1.CacheSpec;
+import dev.databaseunit.operator.cache.EffectiveCachePolicy;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,28 +49,16 @@ public final class SubjectCacheKeys {
       if (table.isEmpty()) {
         continue;
       }
-      String typePrefix = escapeGlob(prefix + ":" + policy.dataType() + ":");
+      String typePrefix = EffectiveCachePolicy.globEscape(prefix + ":" + policy.dataType() + ":");
       if (keyedBySubject(table.get(), policy)) {
-        patterns.add(typePrefix + escapeGlob(subjectId));
-        patterns.add(typePrefix + escapeGlob(subjectId) + ":*");
+        patterns.add(typePrefix + EffectiveCachePolicy.globEscape(subjectId));
+        patterns.add(typePrefix + EffectiveCachePolicy.globEscape(subjectId) + ":*");
       } else {
         deletedKeys.getOrDefault(table.get().table(), List.of())
             .forEach(id -> exact.add(prefix + ":" + policy.dataType() + ":" + id));
       }
     }
     return new Keys(patterns, exact);
-  }
-
-  /** Escapes Redis glob metacharacters, so an id such as {@code a*} matches only itself. */
-  static String escapeGlob(String text) {
-    var out = new StringBuilder(text.length());
-    for (char c : text.toCharArray()) {
-      if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\' || c == '^') {
-        out.append('\\');
-      }
-      out.append(c);
-    }
-    return out.toString();
   }
 
   private static boolean keyedBySubject(SubjectPlan.SubjectTable table, CachePolicy policy) {

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.Executors;
+import io.lettuce.core.resource.DefaultClientResources;
 import dev.databaseunit.operator.events.EventRecorder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
@@ -92,9 +93,11 @@ public final class DatabaseUnitOperator {
     // Exports stream for as long as the data takes: they run on two workers of their own, not on reconcile threads.
     var gdprWorkers = Executors.newFixedThreadPool(2, Thread.ofPlatform().name("gdpr-worker-", 0).daemon().factory());
     result.closeOnStop(gdprWorkers::shutdownNow);
+    var gdprRedis = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
+    result.closeOnStop(gdprRedis::shutdown);
     result.register(new GdprRequestReconciler(events, clock, dataSources,
         new GdprService(clock, SubjectEraser.DeletionListener.NONE),
-        gdprWorkers, S3ExportStore::new, RedisSubjectCache::new,
+        gdprWorkers, S3ExportStore::new, endpoint -> RedisSubjectCache.connect(gdprRedis, endpoint),
         registry), settings);
 
     // ----- end of reconcilers -----

@@ -19,13 +19,17 @@ import dev.databaseunit.operator.testing.CapturedLogs;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.TestBucket;
 import dev.databaseunit.operator.testing.TestDatabase;
-import dev.databaseunit.operator.testing.TestRedis;
+import dev.databaseunit.operator.testing.PrivateRedis;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
 import java.time.Clock;
@@ -41,12 +45,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 /** GdprRequests end to end: the real API server, PostgreSQL with the seed schema, Redis and the S3-compatible store. */
 @WithLocalServices
 class GdprRequestReconcilerIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
+  /** Lettuce's event loops, shared by the reconcilers this class starts (they live as long as the test JVM). */
+  private static final ClientResources REDIS = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
 
   private KubernetesClient client;
   private String namespace;
@@ -96,7 +101,8 @@ class GdprRequestReconcilerIT {
     customDataSources = new UnitDataSources(CaCertificates.inTempDirectory());
     customOperator = new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false));
     customOperator.register(new GdprRequestReconciler(new EventRecorder(client, clock), clock, customDataSources, service,
-        Executors.newSingleThreadExecutor(), S3ExportStore::new, RedisSubjectCache::new, new SimpleMeterRegistry()),
+        Executors.newSingleThreadExecutor(), S3ExportStore::new, endpoint -> RedisSubjectCache.connect(REDIS, endpoint),
+        new SimpleMeterRegistry()),
         c -> c.settingNamespaces(Set.of(namespace)));
     customOperator.start();
   }
@@ -161,17 +167,38 @@ class GdprRequestReconcilerIT {
     }
   }
 
+  /** A private Redis with a password (the cache capability configures the unit's Redis; the shared one stays untouched). */
   @Test
-  void erasureDryRunAndUnknownSubject(TestRedis redis) throws Exception {
+  void erasureDryRunAndUnknownSubject() throws Exception {
+    try (var redis = PrivateRedis.start(false)) {
+      erasureDryRunAndUnknownSubject(redis);
+    }
+  }
+
+  private void erasureDryRunAndUnknownSubject(PrivateRedis redis) throws Exception {
+    String prefix = "shop";
+    client.resource(new SecretBuilder().withNewMetadata().withName("redis").withNamespace(namespace).endMetadata()
+        .withStringData(Map.of("username", "default", "password", redis.password())).build()).create();
     createUnit(unitYaml("recipes", db.port(), "", """
           cache:
-            external: {host: 127.0.0.1, port: %d}
+            external: {host: %s, port: %d, credentials: {secretName: redis}}
             keyPrefix: %s
-        """.formatted(redis.uri().getPort(), redis.keyPrefix())));
-    var commands = redis.client().connect().sync();
-    commands.set(redis.keyPrefix() + ":user_profiles:" + alice, "alice");
-    commands.set(redis.keyPrefix() + ":taste_profiles:" + alice, "alice");
-    commands.set(redis.keyPrefix() + ":user_profiles:" + bob, "bob");
+            # time-based: the cache capability's own row triggers leave these keys alone, so only the erasure removes them
+            policies:
+              - {dataType: user_profiles, ttl: 1h, strategy: write-through, invalidation: time-based, sourceTable: users, keyColumn: id}
+              - {dataType: recipes, ttl: 30m, strategy: write-behind, invalidation: time-based, sourceTable: recipes, keyColumn: id}
+        """.formatted(redis.host(), redis.port(), prefix)));
+    var redisClient = RedisClient.create(RedisURI.builder().withHost(redis.host()).withPort(redis.port())
+        .withAuthentication("default", redis.password().toCharArray()).build());
+    var commands = redisClient.connect().sync();
+    commands.set(prefix + ":user_profiles:" + alice, "alice");
+    commands.set(prefix + ":user_profiles:" + alice + ":avatar", "alice");
+    commands.set(prefix + ":user_profiles:" + bob, "bob");
+    List<String> aliceRecipes;
+    try (Connection c = db.connect()) {
+      aliceRecipes = query(c, "SELECT id FROM recipes WHERE user_id = " + alice);
+    }
+    aliceRecipes.forEach(id -> commands.set(prefix + ":recipes:" + id, "alice"));
     Map<String, Long> aliceBefore;
     Map<String, Long> bobBefore;
     try (Connection c = db.connect()) {
@@ -189,10 +216,11 @@ class GdprRequestReconcilerIT {
     var erased = awaitPhase("erase-alice", GdprRequestReconciler.COMPLETED);
     var erasure = erased.getStatus().erasure();
     assertThat(erasure.deletedRows()).isEqualTo(aliceBefore);
-    assertThat(erasure.cacheKeysInvalidated()).isEqualTo(2L);
+    assertThat(erasure.cacheKeysInvalidated()).isEqualTo(2L + aliceRecipes.size());
     assertThat(erasure.ledgerEntry()).isEqualTo(erased.getMetadata().getUid());
     assertThat(condition(erased, "Ready").getReason()).isEqualTo("ErasureCompleted");
-    assertThat(commands.keys(redis.keyPrefix() + ":*")).containsExactly(redis.keyPrefix() + ":user_profiles:" + bob);
+    assertThat(commands.keys(prefix + ":*")).containsExactly(prefix + ":user_profiles:" + bob);
+    redisClient.shutdown();
     try (Connection c = db.connect()) {
       assertThat(RecipeFixture.userCounts(c, alice).values()).allMatch(n -> n == 0);
       assertThat(RecipeFixture.userCounts(c, bob)).isEqualTo(bobBefore);

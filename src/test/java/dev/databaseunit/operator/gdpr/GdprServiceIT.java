@@ -9,12 +9,14 @@ import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec;
 import dev.databaseunit.operator.api.v1alpha1.CachePolicy;
 import dev.databaseunit.operator.api.v1alpha1.CacheSpec;
 import dev.databaseunit.operator.api.v1alpha1.GdprRequestSpec;
+import dev.databaseunit.operator.cache.RedisEndpoint;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.testing.TestBucket;
 import dev.databaseunit.operator.testing.TestDatabase;
 import dev.databaseunit.operator.testing.TestRedis;
 import dev.databaseunit.operator.testing.WithLocalServices;
+import io.lettuce.core.resource.DefaultClientResources;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -225,8 +227,12 @@ class GdprServiceIT {
     var erasure = service.erase(dataSource, service.prepare(dataSource, plan), request(Long.toString(alice)), false,
         SubjectCacheKeys.rowKeyColumns(cache, plan));
     long removed;
-    try (var subjectCache = new RedisSubjectCache(redis.uri())) {
+    var resources = DefaultClientResources.create();
+    try (var subjectCache = RedisSubjectCache.connect(resources,
+        new RedisEndpoint(redis.uri().getHost(), redis.uri().getPort(), false, null, null, null))) {
       removed = subjectCache.invalidate(SubjectCacheKeys.of(cache, "unit", plan, Long.toString(alice), erasure.deletedKeys()));
+    } finally {
+      resources.shutdown();
     }
     assertThat(removed).isEqualTo(3 + aliceRecipes.size());
     assertThat(commands.keys(prefix + ":*")).containsExactlyInAnyOrderElementsOf(concat(
