@@ -46,11 +46,24 @@ public final class SubjectCatalog {
             + table.via().parentTable() + "." + table.via().subjectColumn()));
       }
     }
-    problems.addAll(DeletionOrder.violations(plan.tableNames(), keys));
+    List<String> violations = DeletionOrder.violations(plan.tableNames(), keys);
+    if (!violations.isEmpty()) {
+      problems.addAll(violations);
+      problems.add(suggestedOrder(plan, keys));
+    }
     if (!problems.isEmpty()) {
       throw new UnitProblem(EventReason.SubjectPlanInvalid, String.join("; ", problems));
     }
     return plan;
+  }
+
+  /** The order derived from the keys, closest to the declared one, for the person fixing the spec. */
+  private static String suggestedOrder(SubjectPlan plan, List<ForeignKey> keys) {
+    try {
+      return "an order that satisfies every key: " + String.join(", ", DeletionOrder.derive(plan.tableNames(), keys));
+    } catch (IllegalArgumentException cycle) {
+      return cycle.getMessage();
+    }
   }
 
   private static void resolve(Connection connection, String table, Map<String, Long> oids, List<String> problems)

@@ -395,7 +395,9 @@ class GdprServiceIT {
     assertThatThrownBy(() -> service.prepare(dataSource, new SubjectPlan(wrongOrder, "gdpr_audit_log")))
         .isInstanceOfSatisfying(UnitProblem.class, p -> assertThat(p.reason()).isEqualTo(EventReason.SubjectPlanInvalid))
         .hasMessageContaining("users is deleted before recipes, but recipes.user_id references users (recipes_user_id_fkey)")
-        .hasMessageContaining("list recipes before users");
+        .hasMessageContaining("list recipes before users")
+        .hasMessageEndingWith("an order that satisfies every key: user_sessions, data_export_requests, parsed_ingredients, "
+            + "recipe_embeddings, recipes, user_taste_profiles, consents, users");
     // Ingredients after recipes: the join path would find nothing.
     var viaAfterParent = new ArrayList<>(seed);
     viaAfterParent.remove(2);
