@@ -161,7 +161,8 @@ public record EffectiveCachePolicy(String unit, RedisLocation redis, String keyP
     return Math.multiplyExact(Long.parseLong(m.group(1)), 1L << shift);
   }
 
-  static String globEscape(String literal) {
+  /** Escapes Redis glob metacharacters, so a literal (a key prefix, an id such as {@code a*}) matches only itself. */
+  public static String globEscape(String literal) {
     var out = new StringBuilder(literal.length());
     for (char c : literal.toCharArray()) {
       if ("*?[]\\^".indexOf(c) >= 0) {
