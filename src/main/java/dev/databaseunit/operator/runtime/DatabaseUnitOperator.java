@@ -40,6 +40,7 @@ public final class DatabaseUnitOperator {
   private static final java.time.Duration VECTOR_PROBE_INTERVAL = java.time.Duration.ofHours(1);
   private final Operator operator;
   private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+  private final List<Runnable> onStart = new ArrayList<>();
 
   private DatabaseUnitOperator(Operator operator) {
     this.operator = operator;
@@ -95,8 +96,7 @@ public final class DatabaseUnitOperator {
         java.time.Duration.ofSeconds(30)));
 
     // ----- end of capabilities -----
-    var health = new dev.databaseunit.operator.monitoring.ResourceHealthGauges(registry);
-    result.register(new DatabaseUnitReconciler(events, clock, dataSources, capabilities, health), settings);
+    result.register(new DatabaseUnitReconciler(events, clock, dataSources, capabilities), settings);
 
     // ----- backups -----
     // Backups and restore tests run here, never on a reconcile thread; stopping the operator interrupts them,
@@ -128,6 +128,10 @@ public final class DatabaseUnitOperator {
         registry), settings);
 
     // ----- end of reconcilers -----
+
+    // Ready/Degraded of every kind as gauges, whichever controller wrote them (every replica exports them).
+    result.onStart.add(() -> result.closeOnStop(dev.databaseunit.operator.monitoring.ResourceHealthExporter.start(
+        client, settings.watchNamespaces(), new dev.databaseunit.operator.monitoring.ResourceHealthGauges(registry))));
     return result;
   }
 
@@ -151,6 +155,7 @@ public final class DatabaseUnitOperator {
 
   public void start() {
     operator.start();
+    onStart.forEach(Runnable::run);
   }
 
   public void stop() {

@@ -100,10 +100,9 @@ public final class AlertRuleSet {
           "increase(databaseunit_maintenance_runs_total{outcome=~\"Failed|RolledBack\"}[1h]) > %s",
           0, Duration.ZERO, "A maintenance run failed and was rolled back",
           "{{ $labels.namespace }}/{{ $labels.unit }}: see the MaintenanceWindow's status.lastRun."),
-      new Alert("gdpr", "DatabaseUnitGdprRequestFailed",
-          "increase(databaseunit_gdpr_requests_total{outcome=\"Failed\"}[1h]) > %s",
-          0, Duration.ZERO, "A GDPR request failed",
-          "{{ $labels.namespace }}/{{ $labels.unit }}: a {{ $labels.type }} request failed; its status says why."));
+      new Alert("gdpr", "DatabaseUnitGdprRequestFailed", "databaseunit_resource_degraded{kind=\"GdprRequest\"} > %s",
+          0, Duration.ZERO, "A GDPR request is failing",
+          "GdprRequest {{ $labels.namespace }}/{{ $labels.name }} failed and is being retried; nothing was partially erased. Its status says why."));
 
   private AlertRuleSet() {}
 
