@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -16,4 +17,16 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Last Backup", jsonPath = ".status.lastBackup.endTime", type = AdditionalPrinterColumn.Type.DATE)
 @AdditionalPrinterColumn(name = "Restore Test", jsonPath = ".status.lastRestoreTest.outcome")
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
-public class BackupPolicy extends CustomResource<BackupPolicySpec, BackupPolicyStatus> implements Namespaced {}
+public class BackupPolicy extends CustomResource<BackupPolicySpec, BackupPolicyStatus> implements Namespaced {
+  @Override
+  @JsonPropertyDescription("Which unit to back up, when, where to, how it is encrypted and how restores are tested.")
+  public BackupPolicySpec getSpec() {
+    return super.getSpec();
+  }
+
+  @Override
+  @JsonPropertyDescription("Schedule state, the backup underway and the last backup and restore test, written by the operator only.")
+  public BackupPolicyStatus getStatus() {
+    return super.getStatus();
+  }
+}

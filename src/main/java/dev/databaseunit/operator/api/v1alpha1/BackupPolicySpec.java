@@ -58,9 +58,10 @@ public record BackupPolicySpec(
           S3Credentials credentials) {}
 
   public record S3Credentials(
-      @Required @Pattern(ApiPatterns.K8S_NAME) @Size(max = 253) String secretName,
-      @Default("accessKeyId") String accessKeyIdKey,
-      @Default("secretAccessKey") String secretAccessKeyKey) {}
+      @Required @Pattern(ApiPatterns.K8S_NAME) @Size(max = 253) @JsonPropertyDescription("Name of the Secret in the resource's namespace.")
+          String secretName,
+      @Default("accessKeyId") @JsonPropertyDescription("Key holding the S3 access key id.") String accessKeyIdKey,
+      @Default("secretAccessKey") @JsonPropertyDescription("Key holding the S3 secret access key.") String secretAccessKeyKey) {}
 
   public record Encryption(
       @Required @JsonPropertyDescription("Key-encryption key (32 bytes, base64) that wraps each backup's data key.")
@@ -72,16 +73,20 @@ public record BackupPolicySpec(
           List<SecretKeyRef> previousKeys) {}
 
   public record PointInTimeRecovery(
-      @Default("true") Boolean enabled,
+      @Default("true") @JsonPropertyDescription("Archive WAL continuously so a restore can reach any moment within retention.")
+          Boolean enabled,
       @Default("7d") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("How far back recovery reaches.")
           String retention) {}
 
   public record RestoreTest(
-      @Default("true") Boolean enabled,
+      @Default("true") @JsonPropertyDescription("Restore the newest backup into a scratch database on schedule and check it.")
+          Boolean enabled,
       @Default("0 0 5 1 * ?") @Pattern(ApiPatterns.QUARTZ_CRON) @Size(max = 128) @JsonPropertyDescription("Quartz cron (default monthly).")
           String cron,
-      @Default("UTC") @Pattern(ApiPatterns.TIME_ZONE) @Size(max = 64) String timeZone,
+      @Default("UTC") @Pattern(ApiPatterns.TIME_ZONE) @Size(max = 64) @JsonPropertyDescription("Time zone of cron (IANA name).")
+          String timeZone,
       @Default("[\"restore_validation\",\"data_integrity_check\",\"recovery_time_measurement\"]") @Size(min = 1)
+          @JsonPropertyDescription("Checks each restore test runs: the restore itself, row counts and checksums, and RTO/RPO.")
           List<Check> checks,
       @Default("4h") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("Recovery time objective.") String rto,
       @Default("24h") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("Recovery point objective.") String rpo) {}

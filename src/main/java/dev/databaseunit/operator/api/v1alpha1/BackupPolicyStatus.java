@@ -2,14 +2,16 @@ package dev.databaseunit.operator.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.util.List;
 
 /** Schedule state lives here so a restarted or failed-over operator neither skips nor doubles a backup. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record BackupPolicyStatus(
-    Long observedGeneration,
-    List<Condition> conditions,
+    @JsonPropertyDescription("The metadata.generation this status describes.") Long observedGeneration,
+    @SchemaFrom(type = ConditionSchema[].class) @JsonPropertyDescription("Ready, Progressing and Degraded, with reasons.")
+        List<Condition> conditions,
     @JsonPropertyDescription("Per tier: last fire, last success, next fire, missed fires.") List<TierStatus> tiers,
     @JsonPropertyDescription("The restore-test schedule: last fire handled, next fire, missed fires (tier is unset).")
         TierStatus restoreTestSchedule,
@@ -17,38 +19,51 @@ public record BackupPolicyStatus(
         Operation inProgress,
     @JsonPropertyDescription("The newest backup whose manifest was written.") BackupRecord lastBackup,
     @JsonPropertyDescription("Backups currently retained, all tiers.") Integer retainedBackups,
-    RestoreTestReport lastRestoreTest) {
+    @JsonPropertyDescription("The last restore test that ended.") RestoreTestReport lastRestoreTest) {
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record TierStatus(
-      BackupPolicySpec.Tier tier, String lastFireTime, String lastSuccessTime, String nextFireTime, Integer missedFires) {}
+      @JsonPropertyDescription("The tier these times belong to.") BackupPolicySpec.Tier tier,
+      @JsonPropertyDescription("The last scheduled fire handled (run or recorded as missed), RFC 3339.") String lastFireTime,
+      @JsonPropertyDescription("When the last successful run ended, RFC 3339.") String lastSuccessTime,
+      @JsonPropertyDescription("The next scheduled fire, RFC 3339.") String nextFireTime,
+      @JsonPropertyDescription("Fires not run within their window, counted since the policy was created.") Integer missedFires) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Operation(
       @JsonPropertyDescription("Backup or RestoreTest.") String kind,
-      String id,
+      @JsonPropertyDescription("Id of the backup or restore test.") String id,
       @JsonPropertyDescription("Dumping, Uploading, WritingManifest, Copying, Restoring, Checking, CleaningUp.") String phase,
-      String startTime,
+      @JsonPropertyDescription("When the work started, RFC 3339.") String startTime,
       @JsonPropertyDescription("Tier of a backup underway.") BackupPolicySpec.Tier tier,
       @JsonPropertyDescription("The scheduled fire this work serves; it is handled only once the work has finished.")
           String scheduledFor) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record BackupRecord(
-      String id, BackupPolicySpec.Tier tier, String startTime, String endTime, Long sizeBytes, String sha256,
-      String objectKey, @JsonPropertyDescription("Whether the cross-region copy was verified.") Boolean copied) {}
+      @JsonPropertyDescription("Id of the backup, also named in its manifest.") String id,
+      @JsonPropertyDescription("Retention tier of the backup.") BackupPolicySpec.Tier tier,
+      @JsonPropertyDescription("When the dump started, RFC 3339.") String startTime,
+      @JsonPropertyDescription("When the backup finished, RFC 3339.") String endTime,
+      @JsonPropertyDescription("Size of the stored (compressed, encrypted) object in bytes.") Long sizeBytes,
+      @JsonPropertyDescription("sha256 of the stored object, hex.") String sha256,
+      @JsonPropertyDescription("Object key of the backup in the primary bucket.") String objectKey,
+      @JsonPropertyDescription("Whether the cross-region copy was verified.") Boolean copied) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record RestoreTestReport(
-      String backupId,
-      String startTime,
-      String endTime,
+      @JsonPropertyDescription("Id of the backup restored.") String backupId,
+      @JsonPropertyDescription("When the test started, RFC 3339.") String startTime,
+      @JsonPropertyDescription("When the test ended, RFC 3339.") String endTime,
       @JsonPropertyDescription("Passed or Failed.") String outcome,
       @JsonPropertyDescription("Measured time to a usable restored database, in seconds.") Double recoveryTimeSeconds,
-      Boolean rtoMet,
+      @JsonPropertyDescription("Whether recoveryTimeSeconds was within spec.restoreTest.rto.") Boolean rtoMet,
       @JsonPropertyDescription("Age of the restored backup when the test started, in seconds.") Double backupAgeSeconds,
-      Boolean rpoMet,
-      List<CheckResult> checks) {}
+      @JsonPropertyDescription("Whether backupAgeSeconds was within spec.restoreTest.rpo.") Boolean rpoMet,
+      @JsonPropertyDescription("One result per check run.") List<CheckResult> checks) {}
 
-  public record CheckResult(BackupPolicySpec.Check name, Boolean passed, String detail) {}
+  public record CheckResult(
+      @JsonPropertyDescription("The check.") BackupPolicySpec.Check name,
+      @JsonPropertyDescription("Whether the check passed.") Boolean passed,
+      @JsonPropertyDescription("What was checked and found, or why it failed.") String detail) {}
 }

@@ -69,12 +69,13 @@ public record DatabaseUnitStatus(
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record PoolerStatus(
-      Integer currentSize,
+      @JsonPropertyDescription("Pool size (PgBouncer default_pool_size) currently applied.") Integer currentSize,
       @JsonPropertyDescription("Server connections in use (plus waiting clients) over the pool size, smoothed.")
           Double utilisation,
-      Integer clientsWaiting,
-      Double averageWaitMillis,
-      String lastScaleTime,
+      @JsonPropertyDescription("Clients waiting for a server connection at the last sample.") Integer clientsWaiting,
+      @JsonPropertyDescription("Average client wait per transaction since the previous sample, in milliseconds.")
+          Double averageWaitMillis,
+      @JsonPropertyDescription("When the pool size last changed, RFC 3339.") String lastScaleTime,
       @JsonPropertyDescription("Why the last scale step happened, e.g. 'utilisation 0.86 over 60s'.") String lastScaleReason) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -91,5 +92,9 @@ public record DatabaseUnitStatus(
           Double invalidationLagMillis,
       @JsonPropertyDescription("The last manual invalidation carried out.") LastInvalidation lastInvalidation) {}
 
-  public record LastInvalidation(String dataType, Long generation, Long keysRemoved, String time) {}
+  public record LastInvalidation(
+      @JsonPropertyDescription("The data type whose keys were flushed.") String dataType,
+      @JsonPropertyDescription("spec.cache.invalidate.generation that was carried out.") Long generation,
+      @JsonPropertyDescription("Keys removed (UNLINK).") Long keysRemoved,
+      @JsonPropertyDescription("When the invalidation finished, RFC 3339.") String time) {}
 }

@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -15,4 +16,16 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Type", jsonPath = ".spec.type")
 @AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase")
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
-public class GdprRequest extends CustomResource<GdprRequestSpec, GdprRequestStatus> implements Namespaced {}
+public class GdprRequest extends CustomResource<GdprRequestSpec, GdprRequestStatus> implements Namespaced {
+  @Override
+  @JsonPropertyDescription("The subject, the unit and what to do; immutable once created.")
+  public GdprRequestSpec getSpec() {
+    return super.getSpec();
+  }
+
+  @Override
+  @JsonPropertyDescription("Progress and the result of the export or erasure, written by the operator only.")
+  public GdprRequestStatus getStatus() {
+    return super.getStatus();
+  }
+}

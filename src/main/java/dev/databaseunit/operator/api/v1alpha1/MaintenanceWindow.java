@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -15,4 +16,16 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Next Window", jsonPath = ".status.nextWindowStart", type = AdditionalPrinterColumn.Type.DATE)
 @AdditionalPrinterColumn(name = "Last Outcome", jsonPath = ".status.lastRun.outcome")
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
-public class MaintenanceWindow extends CustomResource<MaintenanceWindowSpec, MaintenanceWindowStatus> implements Namespaced {}
+public class MaintenanceWindow extends CustomResource<MaintenanceWindowSpec, MaintenanceWindowStatus> implements Namespaced {
+  @Override
+  @JsonPropertyDescription("Which units to maintain, when, for how long, and which tasks to run in which order.")
+  public MaintenanceWindowSpec getSpec() {
+    return super.getSpec();
+  }
+
+  @Override
+  @JsonPropertyDescription("The next window, the run underway and the last run, written by the operator only.")
+  public MaintenanceWindowStatus getStatus() {
+    return super.getStatus();
+  }
+}

@@ -2,6 +2,7 @@ package dev.databaseunit.operator.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Size;
@@ -26,7 +27,8 @@ import java.util.List;
     message = "duration must be longer than drainTimeout")
 public record MaintenanceWindowSpec(
     @Pattern(ApiPatterns.K8S_NAME) @Size(max = 253) @JsonPropertyDescription("The DatabaseUnit to maintain, in this namespace.") String databaseUnit,
-    @JsonPropertyDescription("Maintain every DatabaseUnit in this namespace matching these labels.") LabelSelector selector,
+    @SchemaFrom(type = LabelSelectorSchema.class)
+        @JsonPropertyDescription("Maintain every DatabaseUnit in this namespace matching these labels.") LabelSelector selector,
     @Pattern(ApiPatterns.QUARTZ_CRON) @Size(max = 128) @JsonPropertyDescription("Quartz cron of the window start.") String schedule,
     @Default("UTC") @Pattern(ApiPatterns.TIME_ZONE) @Size(max = 64) @JsonPropertyDescription("Time zone of schedule.") String timeZone,
     @Default("2h") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("Length of the window.") String duration,

@@ -2,6 +2,7 @@ package dev.databaseunit.operator.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.generator.annotation.Size;
 import java.util.List;
@@ -9,7 +10,8 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record MaintenanceWindowStatus(
     @JsonPropertyDescription("The metadata.generation this status describes.") Long observedGeneration,
-    @JsonPropertyDescription("Ready, Progressing and Degraded, with reasons.") List<Condition> conditions,
+    @SchemaFrom(type = ConditionSchema[].class) @JsonPropertyDescription("Ready, Progressing and Degraded, with reasons.")
+        List<Condition> conditions,
     @JsonPropertyDescription("Idle, Pending, Prechecks, Draining, Running, RollingBack, Resuming, PostChecks, Succeeded or Failed.")
         String phase,
     @JsonPropertyDescription("Start of the next window, RFC 3339.") String nextWindowStart,
@@ -54,8 +56,8 @@ public record MaintenanceWindowStatus(
       @JsonPropertyDescription("Operator instance that runs it (holder of the unit's maintenance Lease).") String holder,
       @JsonPropertyDescription("Start of the window the run belongs to.") String windowStart,
       @JsonPropertyDescription("End of that window: no task starts that cannot finish before it.") String windowEnd,
-      String startTime,
-      String endTime,
+      @JsonPropertyDescription("When the run started, RFC 3339.") String startTime,
+      @JsonPropertyDescription("When the run ended, RFC 3339; unset while it is underway.") String endTime,
       @JsonPropertyDescription("Succeeded, RolledBack or Failed.") String outcome,
       @JsonPropertyDescription("Why the run failed or rolled back.") String reason,
       @JsonPropertyDescription("Time from PAUSE until no server connection was busy, in seconds.") Double drainSeconds,
@@ -85,10 +87,10 @@ public record MaintenanceWindowStatus(
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record TaskResult(
-      MaintenanceWindowSpec.Task task,
+      @JsonPropertyDescription("The task.") MaintenanceWindowSpec.Task task,
       @JsonPropertyDescription("Pending, Running, Succeeded, Failed, RolledBack or Skipped.") String state,
-      String startTime,
-      String endTime,
-      Double durationSeconds,
+      @JsonPropertyDescription("When the task started, RFC 3339.") String startTime,
+      @JsonPropertyDescription("When the task ended, RFC 3339.") String endTime,
+      @JsonPropertyDescription("How long the task ran, in seconds.") Double durationSeconds,
       @JsonPropertyDescription("What the task did, or its error.") String message) {}
 }
