@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @ShortNames("gdpr")
 @AdditionalPrinterColumn(name = "Unit", jsonPath = ".spec.databaseUnit")
 @AdditionalPrinterColumn(name = "Type", jsonPath = ".spec.type")
+@AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.conditions[?(@.type==\"Ready\")].status")
 @AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase")
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 public class GdprRequest extends CustomResource<GdprRequestSpec, GdprRequestStatus> implements Namespaced {

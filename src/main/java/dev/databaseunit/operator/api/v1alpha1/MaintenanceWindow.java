@@ -12,8 +12,10 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Group(DatabaseUnit.GROUP)
 @Version(DatabaseUnit.VERSION)
 @ShortNames("mw")
+@AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.conditions[?(@.type==\"Ready\")].status")
 @AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase")
-@AdditionalPrinterColumn(name = "Next Window", jsonPath = ".status.nextWindowStart", type = AdditionalPrinterColumn.Type.DATE)
+// STRING, not DATE: kubectl renders a future timestamp in a DATE column as <invalid>.
+@AdditionalPrinterColumn(name = "Next Window", jsonPath = ".status.nextWindowStart")
 @AdditionalPrinterColumn(name = "Last Outcome", jsonPath = ".status.lastRun.outcome")
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 public class MaintenanceWindow extends CustomResource<MaintenanceWindowSpec, MaintenanceWindowStatus> implements Namespaced {
