@@ -2,11 +2,11 @@ package dev.databaseunit.operator.cache;
 
 import dev.databaseunit.operator.api.v1alpha1.CacheSpec;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
+import dev.databaseunit.operator.managed.OwnedObjects;
+import dev.databaseunit.operator.managed.RestrictedPodSecurity;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -27,6 +27,8 @@ import java.util.Map;
  */
 final class ManagedRedis {
   static final int PORT = 6379;
+  /** The redis user of the official image. */
+  private static final long REDIS_UID = 999;
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private ManagedRedis() {}
@@ -69,12 +71,11 @@ final class ManagedRedis {
     String image = managed != null && managed.image() != null ? managed.image() : "redis:7.4-alpine";
     String storage = managed != null && managed.storageSize() != null ? managed.storageSize() : "1Gi";
     String unitName = unit.getMetadata().getName();
-    return new StatefulSetBuilder().withMetadata(metadata(unit, name(unitName)))
+    StatefulSet statefulSet = new StatefulSetBuilder().withMetadata(metadata(unit, name(unitName)))
         .withNewSpec().withReplicas(1).withServiceName(name(unitName))
         .withNewSelector().withMatchLabels(selector(unit)).endSelector()
         .withNewTemplate().withNewMetadata().withLabels(selector(unit)).endMetadata()
         .withNewSpec()
-        .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(999L).withFsGroup(999L).endSecurityContext()
         .addNewContainer().withName("redis").withImage(image)
         .withArgs(List.of("redis-server", "--requirepass", "$(REDIS_PASSWORD)", "--dir", "/data", "--appendonly", "yes",
             "--maxmemory", Long.toString(policy.maxMemoryBytes()), "--maxmemory-policy", policy.evictionPolicy()))
@@ -93,6 +94,9 @@ final class ManagedRedis {
         .withNewSpec().withAccessModes("ReadWriteOnce").withNewResources().addToRequests("storage", new Quantity(storage)).endResources()
         .endSpec().endVolumeClaimTemplate()
         .endSpec().build();
+    // Redis writes only to /data (its volume), so the restricted profile's read-only root filesystem fits.
+    RestrictedPodSecurity.apply(statefulSet.getSpec().getTemplate().getSpec(), REDIS_UID);
+    return statefulSet;
   }
 
   private static Map<String, String> selector(DatabaseUnit unit) {
@@ -101,12 +105,7 @@ final class ManagedRedis {
 
   /** Labels and the controller owner reference shared by every object the operator makes for a unit's cache. */
   static ObjectMeta metadata(HasMetadata unit, String name) {
-    return new ObjectMetaBuilder().withName(name).withNamespace(unit.getMetadata().getNamespace())
-        .addToLabels("app.kubernetes.io/managed-by", "databaseunit-operator")
-        .addToLabels("databaseunit.dev/unit", unit.getMetadata().getName())
-        .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion(unit.getApiVersion()).withKind(unit.getKind())
-            .withName(unit.getMetadata().getName()).withUid(unit.getMetadata().getUid()).withController(true)
-            .withBlockOwnerDeletion(true).build())
-        .build();
+    return OwnedObjects.metadata(unit, name, "redis");
   }
+
 }

@@ -11,6 +11,7 @@ import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.CapturedLogs;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.PrivateRedis;
+import dev.databaseunit.operator.testing.RestrictedPods;
 import dev.databaseunit.operator.testing.TestDatabase;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -319,7 +320,7 @@ class CacheCapabilityIT {
   }
 
   @Test
-  void aManagedRedisIsAStatefulSetServiceAndSecretOwnedByTheUnit(TestDatabase db) throws Exception {
+  void aManagedRedisIsAStatefulSetServiceAndSecretOwnedByTheUnit(TestDatabase db, KubeCluster cluster) throws Exception {
     seedSchemaWithUser(db);
     client.resource(secret("managed-db", Map.of("username", db.user(), "password", db.password()))).create();
     String yaml = """
@@ -345,6 +346,7 @@ class CacheCapabilityIT {
     assertThat(sts.getSpec().getVolumeClaimTemplates().getFirst().getSpec().getResources().getRequests().get("storage").toString())
         .isEqualTo("2Gi");
     assertThat(client.services().inNamespace(namespace).withName("managed-redis").get()).isNotNull();
+    RestrictedPods.assertRestricted(client, RestrictedPods.restrictedNamespace(cluster, client), "managed-redis", RestrictedPods.podOf(sts));
     var secret = client.secrets().inNamespace(namespace).withName("managed-redis-credentials").get();
     String password = secret.getData().get("password");
     var policy = EffectiveCachePolicy.fromJson(client.configMaps().inNamespace(namespace).withName("managed-cache-policy").get()
