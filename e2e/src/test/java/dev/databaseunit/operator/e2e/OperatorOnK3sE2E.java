@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,11 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
  * into k3s and installed with the Helm chart; `helm test` runs the image's HealthProbe against /readyz. Then the
  * sample DatabaseUnit in managed mode (PostgreSQL with pgvector, PgBouncer and Redis run by the operator) reaches
  * Ready in a namespace that enforces the restricted Pod Security Standard, so every pod the operator creates has
- * passed the API server's PodSecurity admission, and an application connection through the managed PgBouncer sees
- * the migrated schema and the HNSW index.
- *
- * <p>Backup + restore test, maintenance window and GDPR erase are not in this test yet: their controllers were not
- * on main when it was written (issue 10 item 5).
+ * passed the API server's PodSecurity admission; an application query through the managed PgBouncer sees the
+ * migrated schema and the HNSW index. On that unit: an encrypted backup to S3 in the cluster and a restore test of
+ * it, a maintenance window run now, and a GDPR erasure of a seeded user.
  */
 @DockerAvailable
 class OperatorOnK3sE2E {
@@ -70,10 +69,105 @@ class OperatorOnK3sE2E {
       assertThat(pods).allSatisfy(p -> assertThat(isReady(p)).as(p.getMetadata().getName() + " ready").isTrue());
 
       // The application's path: through the managed PgBouncer (TLS to PostgreSQL) to the migrated database.
-      String indexes = cluster.kubectl("exec", "--namespace", APP_NAMESPACE, "recipes-postgres-0", "--", "sh", "-c",
-          "PGPASSWORD=\"$POSTGRES_PASSWORD\" psql -h recipes-pooler -p 6432 -U \"$POSTGRES_USER\" -d recipes -tA"
-              + " -c \"select indexname from pg_indexes where indexname = 'idx_recipe_embeddings_hnsw'\"");
-      assertThat(indexes.strip()).isEqualTo("idx_recipe_embeddings_hnsw");
+      assertThat(sql(cluster, "recipes-pooler", "select indexname from pg_indexes where indexname = 'idx_recipe_embeddings_hnsw'"))
+          .isEqualTo("idx_recipe_embeddings_hnsw");
+      String userId = sql(cluster, "localhost", "insert into users (email, display_name) values ('ada@example.com', 'Ada')"
+          + " returning id");
+      sql(cluster, "localhost", "insert into recipes (user_id, title) values (" + userId + ", 'Soup'), (" + userId + ", 'Bread')");
+
+      backupAndRestoreTest(client, cluster);
+      maintenanceWindow(client, cluster);
+      gdprErase(client, cluster, userId);
+    }
+  }
+
+  /** A backup to S3 (s3proxy in the cluster), then a restore test of it into a scratch database: Passed. */
+  private static void backupAndRestoreTest(KubernetesClient client, K3sCluster cluster) throws Exception {
+    S3InCluster.deploy(client, "recipes-backups");
+    applyFile(client, Path.of("samples", "00-credentials.yaml"));
+    // samples/backuppolicy.yaml with schedules that fire within a minute, and the S3 endpoint in the cluster
+    create(client, """
+        apiVersion: databaseunit.dev/v1alpha1
+        kind: BackupPolicy
+        metadata: {name: recipes-backups}
+        spec:
+          databaseUnit: recipes
+          schedules:
+            - {tier: daily, cron: "0 * * * * ?", timeZone: UTC, window: 1h, retention: 30d}
+          storage:
+            bucket: recipes-backups
+            prefix: recipes/
+            endpoint: %s
+            region: eu-west-1
+            credentials: {secretName: recipes-backup-s3}
+          encryption:
+            keyEncryptionKey: {name: recipes-backup-kek, key: kek}
+            keyId: kek-2026-11
+          restoreTest:
+            cron: "30 * * * * ?"
+            checks: [restore_validation, data_integrity_check, recovery_time_measurement]
+            rto: 4h
+            rpo: 24h
+        """.formatted(S3InCluster.ENDPOINT));
+    cluster.kubectl("wait", "--for=jsonpath={.status.lastRestoreTest.outcome}=Passed", "backuppolicy/recipes-backups",
+        "--namespace", APP_NAMESPACE, "--timeout=600s");
+    String objectKey = cluster.kubectl("get", "backuppolicy/recipes-backups", "--namespace", APP_NAMESPACE,
+        "-o", "jsonpath={.status.lastBackup.objectKey}");
+    assertThat(objectKey).startsWith("recipes/");
+    assertThat(S3InCluster.objectKeys(cluster, "recipes-backups")).contains(objectKey);
+  }
+
+  /** A window run now: drain through the managed PgBouncer, the tasks, resume: Succeeded. */
+  private static void maintenanceWindow(KubernetesClient client, K3sCluster cluster) throws Exception {
+    create(client, """
+        apiVersion: databaseunit.dev/v1alpha1
+        kind: MaintenanceWindow
+        metadata: {name: recipes-now}
+        spec:
+          databaseUnit: recipes
+          schedule: "0 0 2 ? * SUN"
+          runNow: true
+          duration: 30m
+          drainTimeout: 60s
+          tasks: [SchemaUpdate, OptimizeIndexes, UpdateStatistics, ValidateIntegrity]
+          prechecks: {requireReady: true, requireBackupWithin: 24h}
+        """);
+    cluster.kubectl("wait", "--for=jsonpath={.status.lastRun.outcome}=Succeeded", "maintenancewindow/recipes-now",
+        "--namespace", APP_NAMESPACE, "--timeout=600s");
+    // traffic flows through the pooler again
+    assertThat(sql(cluster, "recipes-pooler", "select count(*) from recipes")).isEqualTo("2");
+  }
+
+  /** An erase request for the seeded user: Completed, and no row of theirs is left. */
+  private static void gdprErase(KubernetesClient client, K3sCluster cluster, String userId) throws Exception {
+    create(client, """
+        apiVersion: databaseunit.dev/v1alpha1
+        kind: GdprRequest
+        metadata: {name: erase-ada}
+        spec:
+          databaseUnit: recipes
+          type: Erase
+          subjectId: "%s"
+          requestedBy: dpo@example.com
+          reason: "Art. 17 erasure request, e2e"
+        """.formatted(userId));
+    cluster.kubectl("wait", "--for=jsonpath={.status.phase}=Completed", "gdprrequest/erase-ada",
+        "--namespace", APP_NAMESPACE, "--timeout=300s");
+    assertThat(sql(cluster, "localhost", "select (select count(*) from users where id = " + userId + ")"
+        + " + (select count(*) from recipes where user_id = " + userId + ")")).isEqualTo("0");
+  }
+
+  /** psql in the PostgreSQL pod as the managed superuser; host "localhost" is the server itself. */
+  private static String sql(K3sCluster cluster, String host, String statement) throws Exception {
+    return cluster.kubectl("exec", "--namespace", APP_NAMESPACE, "recipes-postgres-0", "--", "sh", "-c",
+        "PGPASSWORD=\"$POSTGRES_PASSWORD\" exec psql -U \"$POSTGRES_USER\" \"$@\"", "sh",
+        "-h", host, "-p", host.equals("localhost") ? "5432" : "6432", "-d", "recipes", "-tAq", "-v", "ON_ERROR_STOP=1",
+        "-c", statement).strip();
+  }
+
+  private static void create(KubernetesClient client, String yaml) {
+    for (HasMetadata object : client.load(new java.io.ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).items()) {
+      client.resource(object).inNamespace(APP_NAMESPACE).create();
     }
   }
 
