@@ -46,6 +46,47 @@ if ! port_open "$PG_PORT"; then
 fi
 wait_port "$PG_PORT" PostgreSQL
 
+# TLS for the local PostgreSQL: a test CA and a server certificate for localhost/127.0.0.1 (made once), so tests
+# can connect with sslmode=verify-full. Plain connections stay allowed (pg_hba "host" lines match both).
+# ssl is a reload-time setting since PostgreSQL 10: enabling it or changing the files needs no restart.
+TLS_DIR="$SERVICE_DIR/tls"
+if [ ! -s "$TLS_DIR/server.crt" ] || [ ! -s "$TLS_DIR/server.key" ] || [ ! -s "$TLS_DIR/ca.crt" ]; then
+  log "creating a test CA and server certificate in $TLS_DIR"
+  rm -rf "$TLS_DIR.tmp" && mkdir -p "$TLS_DIR.tmp"
+  (
+    cd "$TLS_DIR.tmp"
+    openssl req -x509 -new -newkey rsa:2048 -nodes -sha256 -days 3650 -keyout ca.key -out ca.crt \
+      -subj "/CN=DatabaseUnit local test CA" >/dev/null 2>&1
+    openssl req -new -newkey rsa:2048 -nodes -sha256 -keyout server.key -out server.csr -subj "/CN=localhost" >/dev/null 2>&1
+    printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" "basicConstraints=CA:FALSE" \
+      "keyUsage=digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" > server.ext
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -sha256 -days 3650 \
+      -extfile server.ext -out server.crt >/dev/null 2>&1
+    rm -f server.csr server.ext ca.srl
+  )
+  rm -rf "$TLS_DIR" && mv "$TLS_DIR.tmp" "$TLS_DIR"
+fi
+chown -R "$SERVICE_USER" "$TLS_DIR" 2>/dev/null || true
+chmod 0755 "$TLS_DIR"; chmod 0600 "$TLS_DIR/server.key" "$TLS_DIR/ca.key"; chmod 0644 "$TLS_DIR/ca.crt" "$TLS_DIR/server.crt"
+pg_setting() { as_service_user psql -h "$SERVICE_DIR" -p "$PG_PORT" -U "$PG_SUPERUSER" -d postgres -tAqc "SHOW $1"; }
+if [ "$(pg_setting ssl)" != on ] || [ "$(pg_setting ssl_cert_file)" != "$TLS_DIR/server.crt" ] \
+    || [ "$(pg_setting ssl_min_protocol_version)" != TLSv1.2 ]; then
+  log "enabling TLS on PostgreSQL (reload, no restart)"
+  as_service_user psql -h "$SERVICE_DIR" -p "$PG_PORT" -U "$PG_SUPERUSER" -d postgres -qX <<SQL >/dev/null
+ALTER SYSTEM SET ssl_cert_file = '$TLS_DIR/server.crt';
+ALTER SYSTEM SET ssl_key_file = '$TLS_DIR/server.key';
+ALTER SYSTEM SET ssl_min_protocol_version = 'TLSv1.2';
+ALTER SYSTEM SET ssl = on;
+SELECT pg_reload_conf();
+SQL
+  sleep 1
+fi
+# Prove it: a verify-full handshake with the test CA, at TLS 1.2 or newer.
+tls_version=$(PGPASSWORD="$PG_SUPERUSER_PASSWORD" psql "host=localhost port=$PG_PORT user=$PG_SUPERUSER dbname=postgres \
+  sslmode=verify-full sslrootcert=$TLS_DIR/ca.crt" -tAqXc "SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid()") \
+  || { log "PostgreSQL does not accept verify-full TLS with $TLS_DIR/ca.crt (see $SERVICE_DIR/postgresql.log)"; exit 1; }
+case "$tls_version" in TLSv1.2|TLSv1.3) ;; *) log "PostgreSQL negotiated '$tls_version', expected TLSv1.2+"; exit 1 ;; esac
+
 # --- PgBouncer --------------------------------------------------------------------------------------------
 # Any database name falls through to the local server, so a test's fresh database is reachable at once.
 cat > "$SERVICE_DIR/userlist.txt" <<USERS
@@ -116,6 +157,7 @@ postgres.host=127.0.0.1
 postgres.port=$PG_PORT
 postgres.user=$PG_SUPERUSER
 postgres.password=$PG_SUPERUSER_PASSWORD
+postgres.caFile=$TLS_DIR/ca.crt
 pgbouncer.port=$PGBOUNCER_PORT
 pgbouncer.adminUser=$PGBOUNCER_ADMIN
 pgbouncer.adminPassword=$PGBOUNCER_ADMIN_PASSWORD

@@ -117,6 +117,7 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
     Cache<Secret> secrets = informerCache(context, Secret.class);
     Cache<ConfigMap> configMaps = informerCache(context, ConfigMap.class);
     PostgresTargets.SecretLookup secretLookup = (ns, name) -> secrets.get(new ResourceID(name, ns));
+    UnitContext.ConfigMapLookup configMapLookup = (ns, name) -> configMaps.get(new ResourceID(name, ns));
     DatabaseUnitStatus previous = unit.getStatus() != null ? unit.getStatus() : emptyStatus();
 
     var progress = new Progress(previous);
@@ -128,7 +129,7 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
 
     boolean databaseProvided = referenceProblem.isEmpty();
     if (databaseProvided) {
-      var beforeDatabase = new UnitContext(unit, unitKey, Optional.empty(), Optional.empty(), secretLookup);
+      var beforeDatabase = new UnitContext(unit, unitKey, Optional.empty(), Optional.empty(), secretLookup, configMapLookup);
       for (UnitCapability capability : capabilities) {
         if (capability.providesDatabase()) {
           var outcome = runCapability(capability, beforeDatabase, progress.status);
@@ -151,7 +152,7 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
       }
     }
 
-    var unitContext = new UnitContext(unit, unitKey, target, dataSource, secretLookup);
+    var unitContext = new UnitContext(unit, unitKey, target, dataSource, secretLookup, configMapLookup);
     for (UnitCapability capability : capabilities) {
       if (capability.providesDatabase() || (capability.needsDatabase() && dataSource.isEmpty())) {
         continue;

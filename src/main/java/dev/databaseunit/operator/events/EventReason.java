@@ -25,12 +25,50 @@ public enum EventReason {
   DatabaseTlsFailed,
   /** A listed extension is not installed on the server or the operator's role may not create it. */
   ExtensionUnavailable,
+  /** The application's connection Secret could not be written (RBAC, API server). */
+  ConnectionSecretFailed,
   /** A bug: a capability threw something unexpected. The message names it; please report it. */
   InternalError,
 
   // ----- Schema migrations -----
 
+  /** Flyway applied one or more migrations; the message names them and the new version. */
+  MigrationsApplied,
+  /** A migration failed; the schema stays at the last good version and the message has the server's error. */
+  MigrationFailed,
+  /** The migration ConfigMaps cannot be used: a key is not a Flyway file name, or a version repeats. */
+  MigrationInvalid,
+  /** Flyway's validation failed, e.g. an applied migration was edited or removed from the ConfigMaps. */
+  MigrationValidationFailed,
+
   // ----- Vector indexes -----
+
+  /** A vectorIndexes entry names a table, column or index that is not a plain lower-case SQL identifier. */
+  VectorInvalidIdentifier,
+  /** The table of a vectorIndexes entry does not exist. */
+  VectorTableNotFound,
+  /** The table has no column of the declared name. */
+  VectorColumnNotFound,
+  /** The declared column exists but is not of type vector. */
+  VectorColumnNotVector,
+  /** The vector column has other dimensions than the spec declares. */
+  VectorDimensionsMismatch,
+  /** A relation with the index's name exists and is not an HNSW index on the table; the operator leaves it alone. */
+  VectorIndexNameTaken,
+  /** analyzeSchedule is not a valid Quartz cron expression. */
+  VectorScheduleInvalid,
+  /** A concurrent build, swap or drop failed; it is retried, replacing what it left behind. */
+  VectorIndexBuildFailed,
+  /** The catalog or the table could not be read, or hnsw.ef_search could not be set for the database. */
+  VectorIndexDatabaseError,
+  /** A concurrent build of an index started. */
+  VectorIndexBuildStarted,
+  /** An invalid index left by an interrupted build was found; it is dropped and built again. */
+  VectorIndexInvalidReplaced,
+  /** A replacement with changed parameters is being built next to the serving index. */
+  VectorIndexRebuildStarted,
+  /** A rebuilt index was swapped in for the old one. */
+  VectorIndexSwapped,
 
   // ----- Pooler -----
 
@@ -68,7 +106,61 @@ public enum EventReason {
 
   // ----- Backups -----
 
+  /** A backup's object and manifest were written. */
+  BackupSucceeded,
+  /** A backup failed (database, pg_dump, object storage); what was written of it was removed. */
+  BackupFailed,
+  /** A scheduled backup or restore test did not run within its window (operator down, suspended work, failures). */
+  BackupMissed,
+  /** A backup was cut off by an operator restart; its partial object was removed and the fire runs again. */
+  BackupInterrupted,
+  /** A backup could not be copied to (or verified in) the secondary storage; the primary copy is good. */
+  BackupCopyFailed,
+  /** A backup passed its tier's retention and was deleted. */
+  BackupExpired,
+  /** The policy's DatabaseUnit does not exist. */
+  BackupUnitNotFound,
+  /** Backups wrapped by a previous key-encryption key were re-wrapped with the current one (manifests only). */
+  BackupKeyRotated,
+  /** Backups are wrapped by a key-encryption key the policy no longer lists: that key must not be removed yet. */
+  BackupKeyStillNeeded,
+  /** The key-encryption key in the Secret is not 32 bytes of base64. */
+  BackupKeyInvalid,
+  /** A restore test restored the newest backup and every check passed. */
+  RestoreTestPassed,
+  /** A restore test failed: the backup did not verify or restore, a check failed, or RTO/RPO was not met. */
+  RestoreTestFailed,
+
   // ----- Maintenance -----
+
+  /** A maintenance run started: prechecks, then the drain. */
+  MaintenanceStarted,
+  /** The window names a DatabaseUnit that does not exist (or its selector matches none). */
+  MaintenanceUnitNotFound,
+  /** The window's schedule, time zone or durations cannot be used (e.g. a cron that never fires). */
+  MaintenanceInvalidSchedule,
+  /** A precheck failed (unit not Ready, no recent backup, no pooler to drain through); nothing was paused. */
+  MaintenancePrecheckFailed,
+  /** PgBouncer was paused and every in-flight transaction finished. */
+  MaintenanceDrained,
+  /** The drain timed out and the backends still in a transaction were terminated. */
+  MaintenanceConnectionsKilled,
+  /** The drain timed out in abort mode: the run stopped and traffic was resumed. */
+  MaintenanceDrainTimedOut,
+  /** A task failed; what the run changed is being rolled back. */
+  MaintenanceTaskFailed,
+  /** Tasks were not started because they would not finish inside the window. */
+  MaintenanceTasksSkipped,
+  /** PgBouncer was resumed. */
+  MaintenanceResumed,
+  /** A run left by a stopped operator was found and resumed/rolled back. */
+  MaintenanceRecovered,
+  /** The run ended with every task done and the post-checks passed. */
+  MaintenanceSucceeded,
+  /** The run ended without doing all its tasks; the message says why. */
+  MaintenanceFailed,
+  /** Another run holds the unit's maintenance Lease. */
+  MaintenanceLeaseHeld,
 
   // ----- GDPR -----
 

@@ -77,6 +77,9 @@ public final class UnitDataSources implements AutoCloseable {
     var config = new HikariConfig();
     config.setPoolName("databaseunit-" + poolNumber.incrementAndGet() + "-" + target.database());
     config.setJdbcUrl(target.jdbcUrl());
+    // Named, not looked up through DriverManager: DriverManager finds drivers only through the context class
+    // loader of the first thread that asks, which in an embedding (mvn exec:java) may not see pgjdbc.
+    config.setDriverClassName(org.postgresql.Driver.class.getName());
     config.setDataSourceProperties(target.jdbcProperties(caFiles));
     config.setMaximumPoolSize(MAX_CONNECTIONS_PER_TARGET);
     config.setMinimumIdle(0);

@@ -3,8 +3,14 @@ package dev.databaseunit.operator.runtime;
 import dev.databaseunit.operator.cache.CacheCapability;
 import dev.databaseunit.operator.databaseunit.DatabaseUnitReconciler;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
+import dev.databaseunit.operator.maintenance.MaintenanceSettings;
+import dev.databaseunit.operator.maintenance.MaintenanceWindowReconciler;
 import dev.databaseunit.operator.postgres.CaCertificates;
+import dev.databaseunit.operator.connection.ConnectionSecretCapability;
 import dev.databaseunit.operator.postgres.UnitDataSources;
+import dev.databaseunit.operator.schema.FlywayMigrator;
+import dev.databaseunit.operator.schema.SchemaMigrations;
+import dev.databaseunit.operator.vector.VectorIndexCapability;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -23,6 +29,8 @@ import java.time.Clock;
  * per-unit database pools, schedulers). Used by Main, the local stack and tests; {@link #stop()} releases all.
  */
 public final class DatabaseUnitOperator {
+  /** Recall probes of each ready vector index run this often, and after each build. */
+  private static final java.time.Duration VECTOR_PROBE_INTERVAL = java.time.Duration.ofHours(1);
   private final Operator operator;
   private final Deque<AutoCloseable> resources = new ArrayDeque<>();
 
@@ -54,8 +62,10 @@ public final class DatabaseUnitOperator {
     capabilities.add(new dev.databaseunit.operator.managed.ManagedPostgresCapability(client, clock));
 
     // ----- schema migrations -----
+    capabilities.add(new SchemaMigrations(new FlywayMigrator(), events, clock));
 
     // ----- vector indexes -----
+    capabilities.add(result.closeOnStop(new VectorIndexCapability(events, registry, clock, VECTOR_PROBE_INTERVAL)));
 
     // ----- pooler -----
     // One small scheduler runs every unit's pool loop; a tick is a few admin-console queries.
@@ -66,6 +76,9 @@ public final class DatabaseUnitOperator {
 
     // ----- cache -----
     capabilities.add(result.closeOnStop(new CacheCapability(client, events, clock, registry, dataSources.caFiles())));
+
+    // ----- connection secret (after the pooler: it points applications at it) -----
+    capabilities.add(new ConnectionSecretCapability(client));
 
     // ----- database metrics -----
     var metricsScheduler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
@@ -79,8 +92,22 @@ public final class DatabaseUnitOperator {
     result.register(new DatabaseUnitReconciler(events, clock, dataSources, capabilities, health), settings);
 
     // ----- backups -----
+    // Backups and restore tests run here, never on a reconcile thread; stopping the operator interrupts them,
+    // which aborts their uploads (a restarted operator removes whatever is left and runs the fire again).
+    var backupWork = java.util.concurrent.Executors.newFixedThreadPool(2, Thread.ofPlatform().name("backup-", 0).factory());
+    result.closeOnStop(() -> {
+      backupWork.shutdownNow();
+      backupWork.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+    });
+    var postgresTools = new dev.databaseunit.operator.backup.PostgresTools(CaCertificates.inTempDirectory(), null);
+    result.register(new dev.databaseunit.operator.backup.BackupPolicyReconciler(events, clock,
+        new dev.databaseunit.operator.backup.BackupService(postgresTools, clock),
+        new dev.databaseunit.operator.backup.RestoreTester(postgresTools, clock),
+        dev.databaseunit.operator.backup.S3ObjectStore::connect, registry, backupWork), settings);
 
     // ----- maintenance -----
+    result.register(result.closeOnStop(new MaintenanceWindowReconciler(client, events, clock, dataSources, registry,
+        MaintenanceSettings.defaults())), settings);
 
     // ----- gdpr -----
 

@@ -36,7 +36,8 @@ class DatabaseMetricsIT {
       var capability = new DatabaseMetricsCapability(registry, scheduler, Duration.ofMillis(200));
       var unit = new DatabaseUnit();
       unit.setMetadata(new ObjectMetaBuilder().withNamespace("apps").withName("shop").build());
-      capability.reconcile(new UnitContext(unit, "apps/shop", Optional.empty(), Optional.of(ds), (ns, n) -> Optional.empty()),
+      capability.reconcile(new UnitContext(unit, "apps/shop", Optional.empty(), Optional.of(ds), (ns, n) -> Optional.empty(),
+          (ns, n) -> Optional.empty()),
           new DatabaseUnitStatus(null, List.of(), null, null, null, null, null));
 
       var slow = CompletableFuture.runAsync(() -> {

@@ -87,6 +87,11 @@ public record LocalServices(Properties properties) {
     return value("postgres.password");
   }
 
+  /** The CA (PEM file) that signed the local PostgreSQL's certificate for localhost and 127.0.0.1. */
+  public Path postgresCaFile() {
+    return Path.of(value("postgres.caFile"));
+  }
+
   public int pgbouncerPort() {
     return port("pgbouncer.port");
   }

@@ -47,6 +47,11 @@ public final class TestDatabase implements AutoCloseable {
     return services.postgresPassword();
   }
 
+  /** The CA that signed the server certificate, for sslmode=verify-full (the server also accepts plain connections). */
+  public java.nio.file.Path caFile() {
+    return services.postgresCaFile();
+  }
+
   public int pgbouncerPort() {
     return services.pgbouncerPort();
   }

@@ -66,7 +66,10 @@ public record BackupPolicySpec(
       @Required @JsonPropertyDescription("Key-encryption key (32 bytes, base64) that wraps each backup's data key.")
           SecretKeyRef keyEncryptionKey,
       @Pattern("^[-._a-zA-Z0-9]{1,64}$") @JsonPropertyDescription("Id of the key, recorded in every manifest for rotation.")
-          String keyId) {}
+          String keyId,
+      @Size(max = 8) @JsonPropertyDescription("Earlier key-encryption keys: backups they wrapped are re-wrapped with "
+          + "keyEncryptionKey (manifests only, no re-upload). Remove one only when no backup needs it any more.")
+          List<SecretKeyRef> previousKeys) {}
 
   public record PointInTimeRecovery(
       @Default("true") Boolean enabled,

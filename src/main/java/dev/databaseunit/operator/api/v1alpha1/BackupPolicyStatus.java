@@ -11,6 +11,8 @@ public record BackupPolicyStatus(
     Long observedGeneration,
     List<Condition> conditions,
     @JsonPropertyDescription("Per tier: last fire, last success, next fire, missed fires.") List<TierStatus> tiers,
+    @JsonPropertyDescription("The restore-test schedule: last fire handled, next fire, missed fires (tier is unset).")
+        TierStatus restoreTestSchedule,
     @JsonPropertyDescription("A backup or restore test underway, with its phase, resumed after a restart.")
         Operation inProgress,
     @JsonPropertyDescription("The newest backup whose manifest was written.") BackupRecord lastBackup,
@@ -26,7 +28,10 @@ public record BackupPolicyStatus(
       @JsonPropertyDescription("Backup or RestoreTest.") String kind,
       String id,
       @JsonPropertyDescription("Dumping, Uploading, WritingManifest, Copying, Restoring, Checking, CleaningUp.") String phase,
-      String startTime) {}
+      String startTime,
+      @JsonPropertyDescription("Tier of a backup underway.") BackupPolicySpec.Tier tier,
+      @JsonPropertyDescription("The scheduled fire this work serves; it is handled only once the work has finished.")
+          String scheduledFor) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record BackupRecord(

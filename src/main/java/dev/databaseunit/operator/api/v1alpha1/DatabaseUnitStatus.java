@@ -52,16 +52,20 @@ public record DatabaseUnitStatus(
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record VectorIndexStatus(
-      String name,
+      @JsonPropertyDescription("Name of the index, as in the spec.") String name,
       @JsonPropertyDescription("Absent, Building, Ready, Rebuilding or Invalid.") String state,
-      Integer m,
-      Integer efConstruction,
-      Integer efSearch,
-      Long sizeBytes,
+      @JsonPropertyDescription("Operator class of the serving index, read from the catalog.") String opclass,
+      @JsonPropertyDescription("HNSW m of the serving index, read from the catalog.") Integer m,
+      @JsonPropertyDescription("HNSW ef_construction of the serving index, read from the catalog.") Integer efConstruction,
+      @JsonPropertyDescription("hnsw.ef_search the recall probe uses; new sessions of the database get the highest declared.")
+          Integer efSearch,
+      @JsonPropertyDescription("Size of the serving index in bytes.") Long sizeBytes,
       @JsonPropertyDescription("Build progress in percent while building.") Integer buildProgressPercent,
-      @JsonPropertyDescription("Measured recall@k of the index against an exact scan.") Double recallAtK,
-      @JsonPropertyDescription("Measured p95 latency of an index scan, in milliseconds.") Double p95LatencyMillis,
-      String lastAnalyzeTime) {}
+      @JsonPropertyDescription("Measured recall@10 of the index against an exact scan.") Double recallAtK,
+      @JsonPropertyDescription("Measured median latency of an index query, in milliseconds.") Double p50LatencyMillis,
+      @JsonPropertyDescription("Measured p95 latency of an index query, in milliseconds.") Double p95LatencyMillis,
+      @JsonPropertyDescription("When the last recall probe ran (RFC 3339).") String lastProbeTime,
+      @JsonPropertyDescription("When the table was last analysed by the operator (RFC 3339).") String lastAnalyzeTime) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record PoolerStatus(

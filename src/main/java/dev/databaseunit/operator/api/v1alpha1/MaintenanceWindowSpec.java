@@ -13,11 +13,22 @@ import java.util.List;
 @ValidationRule(value = "has(self.databaseUnit) != has(self.selector)", message = "set exactly one of databaseUnit or selector")
 @ValidationRule(value = "has(self.schedule) || self.runNow", message = "set a schedule or runNow")
 @ValidationRule(value = "self.tasks.all(t, self.tasks.exists_one(u, u == t))", message = "tasks must not repeat")
+// Both durations in seconds, compared. A window no longer than its drain timeout could spend all of itself paused
+// and leave no time for the tasks.
+@ValidationRule(value = "!has(self.duration) || !has(self.drainTimeout) || "
+    + "(self.duration.endsWith('ms') ? double(int(self.duration.substring(0, self.duration.size() - 2))) / 1000.0"
+    + " : double(int(self.duration.substring(0, self.duration.size() - 1)))"
+    + "   * (self.duration.endsWith('s') ? 1.0 : self.duration.endsWith('m') ? 60.0 : self.duration.endsWith('h') ? 3600.0 : 86400.0))"
+    + " > "
+    + "(self.drainTimeout.endsWith('ms') ? double(int(self.drainTimeout.substring(0, self.drainTimeout.size() - 2))) / 1000.0"
+    + " : double(int(self.drainTimeout.substring(0, self.drainTimeout.size() - 1)))"
+    + "   * (self.drainTimeout.endsWith('s') ? 1.0 : self.drainTimeout.endsWith('m') ? 60.0 : self.drainTimeout.endsWith('h') ? 3600.0 : 86400.0))",
+    message = "duration must be longer than drainTimeout")
 public record MaintenanceWindowSpec(
     @Pattern(ApiPatterns.K8S_NAME) @Size(max = 253) @JsonPropertyDescription("The DatabaseUnit to maintain, in this namespace.") String databaseUnit,
     @JsonPropertyDescription("Maintain every DatabaseUnit in this namespace matching these labels.") LabelSelector selector,
     @Pattern(ApiPatterns.QUARTZ_CRON) @Size(max = 128) @JsonPropertyDescription("Quartz cron of the window start.") String schedule,
-    @Default("UTC") @Pattern(ApiPatterns.TIME_ZONE) @Size(max = 64) String timeZone,
+    @Default("UTC") @Pattern(ApiPatterns.TIME_ZONE) @Size(max = 64) @JsonPropertyDescription("Time zone of schedule.") String timeZone,
     @Default("2h") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("Length of the window.") String duration,
     @Default("false") @JsonPropertyDescription("Run once now, inside a window of the given duration.") Boolean runNow,
     @Default("300s") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16)
@@ -25,7 +36,7 @@ public record MaintenanceWindowSpec(
     @Default("kill") @JsonPropertyDescription("At drain timeout: kill the remaining server connections, or abort the run.")
         DrainTimeoutAction onDrainTimeout,
     @Default("[\"SchemaUpdate\",\"OptimizeIndexes\",\"UpdateStatistics\",\"ValidateIntegrity\"]") @Size(min = 1, max = 5)
-        @JsonPropertyDescription("Tasks, run in this order.") List<Task> tasks,
+        @JsonPropertyDescription("Tasks, run in this order; a task is not started when its estimate no longer fits the window.") List<Task> tasks,
     @Default("{}") @JsonPropertyDescription("Checks before draining.") Prechecks prechecks,
     @Default("RollbackAll") @JsonPropertyDescription("On a failed task: undo every completed task, or only the failed one.")
         RollbackPolicy rollbackPolicy) {
@@ -41,6 +52,8 @@ public record MaintenanceWindowSpec(
 
   public record Prechecks(
       @Default("true") @JsonPropertyDescription("The unit must be Ready.") Boolean requireReady,
+      @Default("true") @JsonPropertyDescription("A BackupPolicy of the unit must report a recent enough backup; false skips the check.")
+          Boolean requireBackup,
       @Default("24h") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16)
           @JsonPropertyDescription("A backup at most this old must exist.") String requireBackupWithin,
       @Default("true") @JsonPropertyDescription("Take a backup through the unit's BackupPolicy when none is recent enough.")

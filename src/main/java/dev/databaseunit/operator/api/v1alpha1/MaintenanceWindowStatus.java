@@ -3,29 +3,85 @@ package dev.databaseunit.operator.api.v1alpha1;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.generator.annotation.Size;
 import java.util.List;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record MaintenanceWindowStatus(
-    Long observedGeneration,
-    List<Condition> conditions,
-    @JsonPropertyDescription("Idle, Scheduled, Prechecking, Draining, Running, RollingBack, Resuming, Succeeded or Failed.")
+    @JsonPropertyDescription("The metadata.generation this status describes.") Long observedGeneration,
+    @JsonPropertyDescription("Ready, Progressing and Degraded, with reasons.") List<Condition> conditions,
+    @JsonPropertyDescription("Idle, Pending, Prechecks, Draining, Running, RollingBack, Resuming, PostChecks, Succeeded or Failed.")
         String phase,
-    String nextWindowStart,
+    @JsonPropertyDescription("Start of the next window, RFC 3339.") String nextWindowStart,
     @JsonPropertyDescription("The run underway; resumed or rolled back after an operator restart.") Run currentRun,
-    Run lastRun) {
+    @JsonPropertyDescription("The last run that ended.") Run lastRun,
+    @Size(max = 256) @JsonPropertyDescription("Units whose run in the window of lastRun has ended (a selector's units run one by one).")
+        List<String> windowUnitsDone) {
+
+  public static MaintenanceWindowStatus empty() {
+    return new MaintenanceWindowStatus(null, List.of(), null, null, null, null, null);
+  }
+
+  public MaintenanceWindowStatus withWindowUnitsDone(List<String> newWindowUnitsDone) {
+    return new MaintenanceWindowStatus(observedGeneration, conditions, phase, nextWindowStart, currentRun, lastRun, newWindowUnitsDone);
+  }
+
+  public MaintenanceWindowStatus withConditions(Long generation, List<Condition> newConditions) {
+    return new MaintenanceWindowStatus(generation, newConditions, phase, nextWindowStart, currentRun, lastRun, windowUnitsDone);
+  }
+
+  public MaintenanceWindowStatus withPhase(String newPhase) {
+    return new MaintenanceWindowStatus(observedGeneration, conditions, newPhase, nextWindowStart, currentRun, lastRun, windowUnitsDone);
+  }
+
+  public MaintenanceWindowStatus withNextWindowStart(String newNextWindowStart) {
+    return new MaintenanceWindowStatus(observedGeneration, conditions, phase, newNextWindowStart, currentRun, lastRun, windowUnitsDone);
+  }
+
+  public MaintenanceWindowStatus withCurrentRun(Run newCurrentRun) {
+    return new MaintenanceWindowStatus(observedGeneration, conditions, phase, nextWindowStart, newCurrentRun, lastRun, windowUnitsDone);
+  }
+
+  public MaintenanceWindowStatus withLastRun(Run newLastRun) {
+    return new MaintenanceWindowStatus(observedGeneration, conditions, phase, nextWindowStart, currentRun, newLastRun, windowUnitsDone);
+  }
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Run(
-      String id,
-      String unit,
+      @JsonPropertyDescription("Unique id of the run.") String id,
+      @JsonPropertyDescription("The DatabaseUnit maintained.") String unit,
+      @JsonPropertyDescription("metadata.generation of the window that started the run.") Long generation,
+      @JsonPropertyDescription("Operator instance that runs it (holder of the unit's maintenance Lease).") String holder,
+      @JsonPropertyDescription("Start of the window the run belongs to.") String windowStart,
+      @JsonPropertyDescription("End of that window: no task starts that cannot finish before it.") String windowEnd,
       String startTime,
       String endTime,
       @JsonPropertyDescription("Succeeded, RolledBack or Failed.") String outcome,
-      String reason,
+      @JsonPropertyDescription("Why the run failed or rolled back.") String reason,
       @JsonPropertyDescription("Time from PAUSE until no server connection was busy, in seconds.") Double drainSeconds,
-      Integer connectionsForceClosed,
-      List<TaskResult> tasks) {}
+      @JsonPropertyDescription("Server connections closed by force at the drain timeout.") Integer connectionsForceClosed,
+      @JsonPropertyDescription("One entry per task, in run order.") List<TaskResult> tasks) {
+
+    public Run withEnd(String newEndTime, String newOutcome, String newReason) {
+      return new Run(id, unit, generation, holder, windowStart, windowEnd, startTime, newEndTime, newOutcome, newReason,
+          drainSeconds, connectionsForceClosed, tasks);
+    }
+
+    public Run withHolder(String newHolder) {
+      return new Run(id, unit, generation, newHolder, windowStart, windowEnd, startTime, endTime, outcome, reason,
+          drainSeconds, connectionsForceClosed, tasks);
+    }
+
+    public Run withDrain(Double newDrainSeconds, Integer newConnectionsForceClosed) {
+      return new Run(id, unit, generation, holder, windowStart, windowEnd, startTime, endTime, outcome, reason,
+          newDrainSeconds, newConnectionsForceClosed, tasks);
+    }
+
+    public Run withTasks(List<TaskResult> newTasks) {
+      return new Run(id, unit, generation, holder, windowStart, windowEnd, startTime, endTime, outcome, reason,
+          drainSeconds, connectionsForceClosed, newTasks);
+    }
+  }
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record TaskResult(
@@ -33,5 +89,6 @@ public record MaintenanceWindowStatus(
       @JsonPropertyDescription("Pending, Running, Succeeded, Failed, RolledBack or Skipped.") String state,
       String startTime,
       String endTime,
-      String message) {}
+      Double durationSeconds,
+      @JsonPropertyDescription("What the task did, or its error.") String message) {}
 }

@@ -1,0 +1,70 @@
+package dev.databaseunit.operator.backup;
+
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.DigestInputStream;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.Base64;
+import java.util.HexFormat;
+import javax.crypto.SecretKey;
+
+/**
+ * Turns a stored backup object back into the pg_dump archive: checks that the KEK is the one the manifest
+ * names, unwraps the data key, decrypts chunk by chunk (each authenticated before it is released) and, at the
+ * end of the stream, compares the sha256 of the stored bytes with the manifest's.
+ */
+public final class BackupReader {
+  private BackupReader() {}
+
+  /** The key given is not the key that wrapped this backup's data key. */
+  public static final class WrongKeyException extends IOException {
+    public WrongKeyException(String message) {
+      super(message);
+    }
+  }
+
+  public static SecretKey dataKey(BackupManifest manifest, KeyEncryptionKey kek) throws WrongKeyException {
+    var encryption = manifest.encryption();
+    if (!kek.fingerprint().equals(encryption.keyFingerprint())) {
+      throw new WrongKeyException("Backup " + manifest.backupId() + " is encrypted under key " + encryption.keyId()
+          + " (fingerprint " + encryption.keyFingerprint() + "), but the key given has fingerprint " + kek.fingerprint());
+    }
+    try {
+      return kek.unwrap(Base64.getDecoder().decode(encryption.wrappedDataKey()));
+    } catch (GeneralSecurityException | IllegalArgumentException e) {
+      throw new WrongKeyException("The data key of backup " + manifest.backupId() + " does not unwrap with key "
+          + kek.fingerprint() + ": the manifest's wrapped key was modified");
+    }
+  }
+
+  /** The decrypted archive; reading it to the end throws {@link ChunkedGcm.TamperedException} on any change. */
+  public static InputStream decrypted(BackupManifest manifest, InputStream stored, KeyEncryptionKey kek) throws IOException {
+    MessageDigest sha = BackupService.sha256();
+    InputStream plain = ChunkedGcm.decrypt(new DigestInputStream(stored, sha), dataKey(manifest, kek));
+    return new FilterInputStream(plain) {
+      private boolean verified;
+
+      @Override
+      public int read() throws IOException {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        int n = super.read(b, off, len);
+        if (n < 0 && !verified) {
+          verified = true;
+          String actual = HexFormat.of().formatHex(sha.digest());
+          if (!actual.equals(manifest.sha256())) {
+            throw new ChunkedGcm.TamperedException("sha256 of the stored object is " + actual + ", the manifest says "
+                + manifest.sha256());
+          }
+        }
+        return n;
+      }
+    };
+  }
+}

@@ -1,0 +1,96 @@
+package dev.databaseunit.operator.backup;
+
+import dev.databaseunit.operator.postgres.CaCertificates;
+import dev.databaseunit.operator.postgres.DatabaseFailures;
+import dev.databaseunit.operator.postgres.PostgresTarget;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Starts pg_dump and pg_restore for a target and opens JDBC connections to it. Credentials travel in the libpq
+ * environment, never on a command line (where {@code ps} would show them); stderr goes to a private temp file
+ * and comes back in failure messages with the password cut out.
+ */
+public final class PostgresTools {
+  private final CaCertificates caFiles;
+  private final Path binDirectory;
+
+  /** @param binDirectory where pg_dump/pg_restore live, or null to take them from PATH */
+  public PostgresTools(CaCertificates caFiles, Path binDirectory) {
+    this.caFiles = caFiles;
+    this.binDirectory = binDirectory;
+  }
+
+  /** A started client program: stdout/stdin are the dump stream, stderr is kept for the failure message. */
+  public record Running(Process process, Path stderr, PostgresTarget target, String program) implements AutoCloseable {
+    /** Waits for the exit and throws with pg_dump/pg_restore's own words when it failed. */
+    public void awaitSuccess() throws IOException, InterruptedException {
+      int code = process.waitFor();
+      if (code != 0) {
+        throw new IOException(program + " failed (exit " + code + ") on " + target + ": " + errorText());
+      }
+    }
+
+    public String errorText() {
+      try {
+        String text = Files.readString(stderr, StandardCharsets.UTF_8).strip();
+        text = text.length() > 2000 ? "..." + text.substring(text.length() - 2000) : text;
+        return DatabaseFailures.redact(text.isEmpty() ? "(no output)" : text, target.password());
+      } catch (IOException e) {
+        return "(stderr unreadable: " + e.getMessage() + ")";
+      }
+    }
+
+    @Override
+    public void close() {
+      process.destroyForcibly();
+      try {
+        Files.deleteIfExists(stderr);
+      } catch (IOException e) {
+        // A leftover temp file of error text is harmless.
+      }
+    }
+  }
+
+  /** pg_dump in custom format of the target database, as of an exported snapshot (so counts match the dump). */
+  public Running dump(PostgresTarget target, String snapshot) throws IOException {
+    return start(target, List.of("pg_dump", "--format=custom", "--no-password", "--snapshot=" + snapshot),
+        ProcessBuilder.Redirect.PIPE);
+  }
+
+  /**
+   * pg_restore of a custom-format archive read from stdin. Ownership and grants are left out: a scratch copy is
+   * owned by the operator's role, and the roles of the source need not exist where it is restored.
+   */
+  public Running restore(PostgresTarget target) throws IOException {
+    return start(target, List.of("pg_restore", "--format=custom", "--no-password", "--exit-on-error", "--no-owner",
+        "--no-acl", "--dbname=" + target.database()), ProcessBuilder.Redirect.DISCARD);
+  }
+
+  private Running start(PostgresTarget target, List<String> command, ProcessBuilder.Redirect stdout) throws IOException {
+    List<String> args = new ArrayList<>(command);
+    if (binDirectory != null) {
+      args.set(0, binDirectory.resolve(command.getFirst()).toString());
+    }
+    Path stderr = Files.createTempFile("databaseunit-" + command.getFirst() + "-", ".log");
+    var builder = new ProcessBuilder(args).redirectError(stderr.toFile()).redirectOutput(stdout);
+    builder.environment().putAll(target.libpqEnvironment(caFiles));
+    try {
+      return new Running(builder.start(), stderr, target, command.getFirst());
+    } catch (IOException e) {
+      Files.deleteIfExists(stderr);
+      throw new IOException("Cannot start " + command.getFirst() + " (is the PostgreSQL client installed?): " + e.getMessage(), e);
+    }
+  }
+
+  public Connection connect(PostgresTarget target) throws SQLException {
+    return DriverManager.getConnection(target.jdbcUrl(), target.jdbcProperties(caFiles));
+  }
+}

@@ -1,0 +1,96 @@
+package dev.databaseunit.operator.connection;
+
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
+import dev.databaseunit.operator.api.v1alpha1.PoolerSpec;
+import dev.databaseunit.operator.pool.PgBouncerResources;
+import dev.databaseunit.operator.postgres.PostgresTarget;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The Secret an application connects with, as a pure function of the unit and its resolved database target:
+ * through the pooler when the unit has one (the external PgBouncer from the spec, or the managed pooler's
+ * Service), else straight to PostgreSQL. It carries the unit's database credentials, which are also the ones
+ * the pooler's userlist holds. The data is kept base64-encoded, as the API server returns it, so it compares
+ * directly with what the informer cache holds.
+ */
+public final class ConnectionSecrets {
+  public static final String MANAGED_BY = "databaseunit-operator";
+
+  /** Where the application connects: host, port and the sslmode to use there. */
+  public record Endpoint(String host, int port, String sslMode, boolean pooled) {}
+
+  private ConnectionSecrets() {}
+
+  public static String name(DatabaseUnit unit) {
+    return unit.getMetadata().getName() + "-connection";
+  }
+
+  public static Endpoint endpoint(DatabaseUnit unit, PostgresTarget target) {
+    PoolerSpec pooler = unit.getSpec().pooler();
+    if (pooler == null || Boolean.FALSE.equals(pooler.enabled())) {
+      return new Endpoint(target.host(), target.port(), target.sslMode().libpqName(), false);
+    }
+    // The pooler's client side has no TLS of its own yet: prefer uses TLS where the pooler offers it.
+    if (pooler.external() != null) {
+      int port = pooler.external().port() != null ? pooler.external().port() : PgBouncerResources.PORT;
+      return new Endpoint(pooler.external().host(), port, "prefer", true);
+    }
+    return new Endpoint(PgBouncerResources.serviceHost(unit), PgBouncerResources.PORT, "prefer", true);
+  }
+
+  /** The keys applications read: host, port, database, username, password, sslmode, jdbc-url (and ca.crt). */
+  public static Map<String, String> data(DatabaseUnit unit, PostgresTarget target) {
+    Endpoint endpoint = endpoint(unit, target);
+    var values = new LinkedHashMap<String, String>();
+    values.put("host", endpoint.host());
+    values.put("port", Integer.toString(endpoint.port()));
+    values.put("database", target.database());
+    values.put("username", target.username());
+    values.put("password", target.password());
+    values.put("sslmode", endpoint.sslMode());
+    values.put("jdbc-url", jdbcUrl(unit, endpoint, target.database()));
+    if (!endpoint.pooled() && target.caCertificatePem() != null) {
+      values.put("ca.crt", target.caCertificatePem());
+    }
+    var encoded = new LinkedHashMap<String, String>();
+    values.forEach((k, v) -> encoded.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
+    return encoded;
+  }
+
+  public static Secret desired(DatabaseUnit unit, PostgresTarget target) {
+    return new SecretBuilder()
+        .withNewMetadata()
+          .withName(name(unit))
+          .withNamespace(unit.getMetadata().getNamespace())
+          .addToLabels("app.kubernetes.io/managed-by", MANAGED_BY)
+          .addToLabels("databaseunit.dev/unit", unit.getMetadata().getName())
+          .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion(unit.getApiVersion()).withKind(unit.getKind())
+              .withName(unit.getMetadata().getName()).withUid(unit.getMetadata().getUid())
+              .withController(true).withBlockOwnerDeletion(true).build())
+        .endMetadata()
+        .withType("Opaque")
+        .withData(data(unit, target))
+        .build();
+  }
+
+  /**
+   * A JDBC URL without credentials. Through a transaction- or statement-mode pooler, server-side prepared
+   * statements cannot follow the client from one server connection to the next, so pgjdbc must not use them.
+   */
+  static String jdbcUrl(DatabaseUnit unit, Endpoint endpoint, String database) {
+    String host = endpoint.host().contains(":") ? "[" + endpoint.host() + "]" : endpoint.host();
+    var url = new StringBuilder("jdbc:postgresql://").append(host).append(':').append(endpoint.port()).append('/')
+        .append(database).append("?sslmode=").append(endpoint.sslMode());
+    PoolerSpec pooler = unit.getSpec().pooler();
+    if (endpoint.pooled() && pooler.poolMode() != PoolerSpec.PoolMode.SESSION) {
+      url.append("&prepareThreshold=0");
+    }
+    return url.toString();
+  }
+}

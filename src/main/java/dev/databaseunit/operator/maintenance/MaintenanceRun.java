@@ -1,0 +1,499 @@
+package dev.databaseunit.operator.maintenance;
+
+import dev.databaseunit.operator.api.v1alpha1.BackupPolicy;
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
+import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindow;
+import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowSpec;
+import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowSpec.Task;
+import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus;
+import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus.Run;
+import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus.TaskResult;
+import dev.databaseunit.operator.events.EventReason;
+import dev.databaseunit.operator.events.EventRecorder;
+import dev.databaseunit.operator.postgres.DatabaseFailures;
+import dev.databaseunit.operator.postgres.PostgresTarget;
+import dev.databaseunit.operator.postgres.UnitDataSources;
+import dev.databaseunit.operator.status.Conditions;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One maintenance run of one unit, on a worker thread: prechecks, drain, tasks with rollback, RESUME, post-checks,
+ * report. Each phase is written to status before its step starts (PAUSE is sent only after "Draining" is stored), and
+ * RESUME is sent in a finally path whenever PAUSE was. {@link #recover} finishes a run that a stopped operator left.
+ */
+final class MaintenanceRun {
+  private static final Logger log = LoggerFactory.getLogger(MaintenanceRun.class);
+  static final int RESUME_ATTEMPTS = 10;
+  static final Duration RESUME_RETRY = Duration.ofSeconds(1);
+
+  /** What every run shares. */
+  record Services(KubernetesClient client, WindowStatusStore store, EventRecorder events, UnitLease lease,
+      MaintenanceMetrics metrics, Clock clock, UnitDataSources dataSources, DrainPoints drainPoints,
+      Map<Task, MaintenanceTask> tasks) {}
+
+  private final Services services;
+  private final MaintenanceWindow window;
+  private final DatabaseUnit unit;
+  private final AtomicBoolean leaseLost = new AtomicBoolean();
+  private final long startedNanos = System.nanoTime();
+  private RunPhase phase;
+  private Run run;
+
+  MaintenanceRun(Services services, MaintenanceWindow window, DatabaseUnit unit, Run run, RunPhase phase) {
+    this.services = services;
+    this.window = window;
+    this.unit = unit;
+    this.run = run;
+    this.phase = phase;
+  }
+
+  String unitName() {
+    return run.unit();
+  }
+
+  void leaseLost() {
+    leaseLost.set(true);
+  }
+
+  private MaintenanceWindowSpec spec() {
+    return window.getSpec();
+  }
+
+  // ----- a fresh run -----
+
+  void execute() {
+    RunFailure failure = null;
+    UnitAccess access = null;
+    boolean pauseSent = false;
+    boolean resumed = false;
+    DrainPoint.PendingPause pause = null;
+    try {
+      moveTo(RunPhase.Prechecks);
+      event(EventRecorder.Type.Normal, EventReason.MaintenanceStarted, "Run " + run.id() + " of unit " + run.unit() + " started");
+      access = UnitAccess.resolve(services.client(), unit, services.dataSources(), services.drainPoints());
+      precheck(access);
+
+      moveTo(RunPhase.Draining);
+      pauseSent = true;
+      var drained = new Drainer(access.drainPoint()).drain(access.target().database(), access.direct(),
+          SpecDurations.parse(spec().drainTimeout()), spec().onDrainTimeout());
+      pause = drained.pause();
+      run = run.withDrain(drained.seconds(), drained.forceClosed());
+      services.metrics().drained(namespace(), run.unit(), drained.seconds(), drained.forceClosed());
+      switch (drained.outcome()) {
+        case DRAINED -> event(EventRecorder.Type.Normal, EventReason.MaintenanceDrained,
+            "PgBouncer paused " + access.target().database() + "; in-flight transactions finished in " + drained.seconds() + " s ("
+                + drained.mostClientsQueued() + " clients queued at most)");
+        case FORCE_CLOSED -> event(EventRecorder.Type.Warning, EventReason.MaintenanceConnectionsKilled,
+            "Drain timed out after " + spec().drainTimeout() + ": terminated " + drained.forceClosed() + " backends still in a transaction");
+        case ABORTED -> {
+          String why = "transactions were still running after the drain timeout of " + spec().drainTimeout()
+              + " (onDrainTimeout: abort): no task was run";
+          event(EventRecorder.Type.Warning, EventReason.MaintenanceDrainTimedOut, why + "; resuming");
+          throw new RunFailure(EventReason.MaintenanceDrainTimedOut, why);
+        }
+      }
+      failure = runTasks(access);
+    } catch (RunFailure f) {
+      failure = f;
+    } catch (InterruptedException e) {
+      failure = new RunFailure(EventReason.MaintenanceFailed, "interrupted: the operator is stopping");
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      log.warn("Maintenance run {} of {} failed", run.id(), run.unit(), e);
+      failure = new RunFailure(EventReason.MaintenanceFailed, describe(e, access), e);
+    } finally {
+      if (pauseSent) {
+        // Whatever happened above, traffic flows again before anything else is done.
+        boolean interrupted = Thread.interrupted();
+        resumed = resume(access, pause);
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+    if (pauseSent && !resumed) {
+      return; // RESUME did not go through: the run stays in status (phase Resuming) for the reconciler to retry.
+    }
+    finish(access, failure, pauseSent);
+  }
+
+  private void precheck(UnitAccess access) throws RunFailure {
+    var prechecks = spec().prechecks();
+    if (prechecks == null || !Boolean.FALSE.equals(prechecks.requireReady())) {
+      var status = unit.getStatus();
+      if (status == null || !Conditions.isTrue(status.conditions(), Conditions.READY)) {
+        var ready = status == null ? null : Conditions.find(status.conditions(), Conditions.READY);
+        throw new RunFailure(EventReason.MaintenancePrecheckFailed, "unit " + run.unit() + " is not Ready"
+            + (ready != null ? " (" + ready.getReason() + ": " + ready.getMessage() + ")" : ""));
+      }
+    }
+    if (prechecks == null || !Boolean.FALSE.equals(prechecks.requireBackup())) {
+      String within = prechecks != null && prechecks.requireBackupWithin() != null ? prechecks.requireBackupWithin() : "24h";
+      Duration maxAge = SpecDurations.parse(within);
+      Instant newest = newestBackup().orElseThrow(() -> new RunFailure(EventReason.MaintenancePrecheckFailed,
+          "no BackupPolicy of unit " + run.unit() + " reports a successful backup; maintenance needs one younger than "
+              + within + " (set spec.prechecks.requireBackup: false to run without)"));
+      if (newest.isBefore(services.clock().instant().minus(maxAge))) {
+        throw new RunFailure(EventReason.MaintenancePrecheckFailed, "the newest backup of unit " + run.unit() + " ended at " + newest
+            + ", older than requireBackupWithin " + within);
+      }
+    }
+    try (Connection c = access.direct().getConnection(); var s = c.createStatement()) {
+      s.execute("SELECT 1");
+    } catch (java.sql.SQLException e) {
+      throw new RunFailure(EventReason.MaintenancePrecheckFailed, DatabaseFailures.classify(access.target(), e).getMessage(), e);
+    }
+  }
+
+  /** End time of the newest successful backup any BackupPolicy of the unit reports. */
+  private Optional<Instant> newestBackup() {
+    return services.client().resources(BackupPolicy.class).inNamespace(namespace()).list().getItems().stream()
+        .filter(p -> p.getSpec() != null && run.unit().equals(p.getSpec().databaseUnit()) && p.getStatus() != null)
+        .flatMap(p -> {
+          List<String> times = new ArrayList<>();
+          if (p.getStatus().lastBackup() != null) {
+            times.add(p.getStatus().lastBackup().endTime());
+          }
+          if (p.getStatus().tiers() != null) {
+            p.getStatus().tiers().forEach(t -> times.add(t.lastSuccessTime()));
+          }
+          return times.stream();
+        })
+        .filter(Objects::nonNull)
+        .map(Instant::parse)
+        .max(Instant::compareTo);
+  }
+
+  /** Runs the tasks in order; on a failure rolls back and returns why. */
+  private RunFailure runTasks(UnitAccess access) {
+    List<Task> plan = RunPlan.order(spec().tasks());
+    List<TaskResult> results = new ArrayList<>(plan.stream().map(t -> new TaskResult(t, "Pending", null, null, null, null)).toList());
+    Map<Task, Duration> measured = lastMeasured();
+    Instant windowEnd = Instant.parse(run.windowEnd());
+    List<Task> completed = new ArrayList<>();
+    for (int i = 0; i < plan.size(); i++) {
+      Task task = plan.get(i);
+      if (leaseLost.get()) {
+        skipFrom(results, i, "not run: the unit's maintenance Lease was lost");
+        return rollBack(access, results, completed, null, new RunFailure(EventReason.MaintenanceFailed,
+            "lost the unit's maintenance Lease before " + task));
+      }
+      Instant now = services.clock().instant();
+      if (!RunPlan.fits(now, windowEnd, RunPlan.estimate(task, measured))) {
+        String why = "not started: estimated " + RunPlan.estimate(task, measured).toSeconds() + " s would not finish before the window ends at " + windowEnd;
+        skipFrom(results, i, why);
+        event(EventRecorder.Type.Warning, EventReason.MaintenanceTasksSkipped, plan.subList(i, plan.size()) + " " + why);
+        run = run.withTasks(List.copyOf(results));
+        return null;
+      }
+      results.set(i, new TaskResult(task, "Running", timestamp(now), null, null, null));
+      run = run.withTasks(List.copyOf(results));
+      moveTo(RunPhase.Running);
+      long t0 = System.nanoTime();
+      try {
+        String message = services.tasks().get(task).run(access.taskTarget());
+        results.set(i, ended(results.get(i), "Succeeded", t0, message));
+        completed.add(task);
+      } catch (UnsupportedOperationException e) {
+        results.set(i, ended(results.get(i), "Skipped", t0, e.getMessage()));
+      } catch (Exception e) {
+        String error = describe(e, access);
+        results.set(i, ended(results.get(i), "Failed", t0, error));
+        skipFrom(results, i + 1, "not run: " + task + " failed");
+        event(EventRecorder.Type.Warning, EventReason.MaintenanceTaskFailed, task + " failed: " + error + "; rolling back");
+        return rollBack(access, results, completed, task,
+            new RunFailure(EventReason.MaintenanceTaskFailed, "task " + task + " failed: " + error));
+      }
+      run = run.withTasks(List.copyOf(results));
+    }
+    run = run.withTasks(List.copyOf(results));
+    return null;
+  }
+
+  /** Rolls back after {@code failed} (null: no task failed, e.g. a lost lease) and returns the failure to report. */
+  private RunFailure rollBack(UnitAccess access, List<TaskResult> results, List<Task> completed, Task failed, RunFailure failure) {
+    run = run.withTasks(List.copyOf(results));
+    moveTo(RunPhase.RollingBack);
+    List<Task> undo = failed != null ? RunPlan.rollback(completed, failed, spec().rollbackPolicy())
+        : RunPlan.undoCompleted(completed, spec().rollbackPolicy());
+    List<String> rollbackErrors = undoTasks(access, results, undo, failed);
+    run = run.withTasks(List.copyOf(results));
+    return rollbackErrors.isEmpty() ? failure
+        : new RunFailure(failure.reason(), failure.getMessage() + "; rollback failed: " + String.join("; ", rollbackErrors));
+  }
+
+  private List<String> undoTasks(UnitAccess access, List<TaskResult> results, List<Task> undo, Task failed) {
+    List<String> errors = new ArrayList<>();
+    for (Task task : undo) {
+      int index = indexOf(results, task);
+      TaskResult before = results.get(index);
+      try {
+        String message = services.tasks().get(task).rollback(access.taskTarget());
+        results.set(index, task == failed
+            ? new TaskResult(task, "Failed", before.startTime(), before.endTime(), before.durationSeconds(), before.message() + "; rollback: " + message)
+            : new TaskResult(task, "RolledBack", before.startTime(), timestamp(services.clock().instant()), before.durationSeconds(), message));
+      } catch (Exception e) {
+        errors.add(task + ": " + describe(e, access));
+      }
+    }
+    return errors;
+  }
+
+  /**
+   * Sends RESUME until PgBouncer confirms. Gives up after a few tries (returns false) and leaves the run in status in
+   * phase Resuming, which the reconciler's recovery retries.
+   */
+  private boolean resume(UnitAccess access, DrainPoint.PendingPause pause) {
+    try {
+      moveTo(RunPhase.Resuming);
+    } catch (RuntimeException e) {
+      log.warn("Could not record phase Resuming of run {}: {}", run.id(), e.toString());
+      phase = RunPhase.Resuming;
+    }
+    if (access == null) {
+      return false;
+    }
+    for (int attempt = 1; attempt <= RESUME_ATTEMPTS; attempt++) {
+      try {
+        access.drainPoint().resume(access.target().database());
+        if (pause != null) {
+          pause.abandon();
+        }
+        event(EventRecorder.Type.Normal, EventReason.MaintenanceResumed, "PgBouncer resumed " + access.target().database());
+        return true;
+      } catch (Exception e) {
+        log.warn("RESUME {} failed (attempt {} of {}): {}", access.target().database(), attempt, RESUME_ATTEMPTS, e.getMessage());
+        try {
+          Thread.sleep(RESUME_RETRY.toMillis());
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
+      }
+    }
+    return false;
+  }
+
+  // ----- a run a stopped operator left behind -----
+
+  /** Finishes a run found in status with no live holder: RESUME first when it may be paused, then roll back. */
+  void recover() {
+    RunPhase found = phase;
+    var recovery = RunPlan.recovery(found);
+    event(EventRecorder.Type.Warning, EventReason.MaintenanceRecovered, "Found run " + run.id() + " of unit " + run.unit()
+        + " left in phase " + found + " by " + run.holder() + "; " + (recovery.resumeFirst() ? "resuming PgBouncer first" : "ending it"));
+    UnitAccess access = null;
+    RunFailure failure = new RunFailure(EventReason.MaintenanceFailed, "interrupted by an operator restart in phase " + found);
+    try {
+      access = UnitAccess.resolve(services.client(), unit, services.dataSources(), services.drainPoints());
+    } catch (RunFailure f) {
+      failure = new RunFailure(EventReason.MaintenanceFailed, failure.getMessage() + "; " + f.getMessage());
+    }
+    run = run.withHolder(services.lease().identity());
+    if (recovery.resumeFirst()) {
+      phase = RunPhase.Resuming;
+      if (!resume(access, null)) {
+        return;
+      }
+    }
+    boolean allSucceeded = run.tasks() != null && run.tasks().stream().allMatch(t -> "Succeeded".equals(t.state()) || "Skipped".equals(t.state()));
+    if (recovery.rollBack() && access != null) {
+      List<TaskResult> results = new ArrayList<>(run.tasks() == null ? List.of() : run.tasks());
+      // Every task that started may have left something; the one that was running is the "failed" one.
+      Task running = results.stream().filter(t -> "Running".equals(t.state())).map(TaskResult::task).findFirst().orElse(null);
+      List<Task> completed = results.stream().filter(t -> "Succeeded".equals(t.state())).map(TaskResult::task).toList();
+      if (running != null) {
+        int i = indexOf(results, running);
+        TaskResult r = results.get(i);
+        results.set(i, new TaskResult(running, "Failed", r.startTime(), timestamp(services.clock().instant()), null, "interrupted by an operator restart"));
+      }
+      // After a crash the run failed as a whole: every completed task that can be undone is, whatever the policy.
+      List<Task> undo = running != null ? RunPlan.rollback(completed, running, MaintenanceWindowSpec.RollbackPolicy.RollbackAll)
+          : RunPlan.undoCompleted(completed, MaintenanceWindowSpec.RollbackPolicy.RollbackAll);
+      List<String> errors = undoTasks(access, results, undo, running);
+      run = run.withTasks(List.copyOf(results));
+      if (!errors.isEmpty()) {
+        failure = new RunFailure(EventReason.MaintenanceFailed, failure.getMessage() + "; rollback failed: " + String.join("; ", errors));
+      }
+      allSucceeded = false;
+    }
+    boolean completedRun = (found == RunPhase.Resuming || found == RunPhase.PostChecks) && allSucceeded;
+    phase = recovery.postChecks() ? RunPhase.Resuming : phase;
+    finish(access, completedRun ? null : failure, recovery.postChecks());
+  }
+
+  // ----- the end of every run -----
+
+  private void finish(UnitAccess access, RunFailure failure, boolean postChecks) {
+    if (postChecks && access != null) {
+      moveTo(RunPhase.PostChecks);
+      Optional<String> problem = postCheck(access);
+      if (problem.isPresent() && failure == null) {
+        failure = new RunFailure(EventReason.MaintenanceFailed, "post-check failed: " + problem.get());
+      }
+    }
+    boolean rolledBack = failure != null && failure.reason() == EventReason.MaintenanceTaskFailed
+        && !failure.getMessage().contains("rollback failed");
+    boolean skipped = run.tasks() != null && run.tasks().stream().anyMatch(t -> "Skipped".equals(t.state()) && t.message() != null
+        && t.message().contains("window ends"));
+    String outcome = failure == null ? (skipped ? "Incomplete" : "Succeeded") : rolledBack ? "RolledBack" : "Failed";
+    Instant now = services.clock().instant();
+    Run ended = run.withEnd(timestamp(now), outcome, failure != null ? failure.getMessage() : null);
+    long generation = window.getMetadata().getGeneration();
+    RunPhase last = failure == null ? RunPhase.Succeeded : RunPhase.Failed;
+    RunFailure reported = failure;
+    services.store().update(namespace(), window.getMetadata().getName(), status -> {
+      List<String> done = new ArrayList<>();
+      if (status.lastRun() != null && Objects.equals(status.lastRun().windowStart(), ended.windowStart())
+          && Objects.equals(status.lastRun().generation(), ended.generation()) && status.windowUnitsDone() != null) {
+        done.addAll(status.windowUnitsDone());
+      }
+      if (!done.contains(ended.unit())) {
+        done.add(ended.unit());
+      }
+      MaintenanceWindowStatus next = status.withPhase(last.name()).withCurrentRun(null).withLastRun(ended).withWindowUnitsDone(done);
+      return reported == null
+          ? WindowConditions.healthy(next, generation, now, "Run" + outcome, "Last run " + ended.id() + ": " + outcome)
+          : WindowConditions.degraded(next, generation, now, reported.reason().name(), reported.getMessage());
+    });
+    phase = last;
+    Duration took = Duration.ofNanos(System.nanoTime() - startedNanos);
+    services.metrics().runEnded(namespace(), run.unit(), outcome, took);
+    if (failure == null) {
+      event(EventRecorder.Type.Normal, EventReason.MaintenanceSucceeded, summary(ended, took));
+    } else {
+      event(EventRecorder.Type.Warning, EventReason.MaintenanceFailed, summary(ended, took) + ": " + failure.getMessage());
+    }
+    try {
+      services.lease().release(namespace(), run.unit());
+    } catch (RuntimeException e) {
+      // The run is over and recorded; an unreleased Lease only makes the next run wait for it to expire.
+      log.warn("Could not release the maintenance Lease of {}: {}", run.unit(), e.toString());
+    }
+  }
+
+  /** Health after RESUME: the database answers directly and a canary query passes through PgBouncer. */
+  private Optional<String> postCheck(UnitAccess access) {
+    try {
+      if (access.drainPoint().isPaused(access.target().database())) {
+        return Optional.of("PgBouncer still reports " + access.target().database() + " as paused");
+      }
+    } catch (Exception e) {
+      return Optional.of("PgBouncer console: " + e.getMessage());
+    }
+    for (PostgresTarget target : List.of(access.target(), access.pooler())) {
+      var props = target.jdbcProperties(services.dataSources().caFiles());
+      // PgBouncer in transaction mode: no server-side prepared statements.
+      props.setProperty("prepareThreshold", "0");
+      try (Connection c = DriverManager.getConnection(target.jdbcUrl(), props); var s = c.createStatement(); var rs = s.executeQuery("SELECT 1")) {
+        rs.next();
+      } catch (java.sql.SQLException e) {
+        return Optional.of("canary query at " + target.host() + ":" + target.port() + ": "
+            + DatabaseFailures.redact(e.getMessage(), target.password()));
+      }
+    }
+    return Optional.empty();
+  }
+
+  private String summary(Run ended, Duration took) {
+    String tasks = ended.tasks() == null ? "none" : ended.tasks().stream()
+        .map(t -> t.task() + " " + t.state() + (t.durationSeconds() != null ? " " + t.durationSeconds() + " s" : ""))
+        .collect(Collectors.joining(", "));
+    return "Run " + ended.id() + " of unit " + ended.unit() + " " + ended.outcome() + " in " + took.toMillis() / 1000.0 + " s; drain "
+        + (ended.drainSeconds() != null ? ended.drainSeconds() + " s, " + ended.connectionsForceClosed() + " closed" : "not reached")
+        + "; tasks: " + tasks;
+  }
+
+  // ----- helpers -----
+
+  /** Writes the phase (and the run as it stands) to status before the step it names. */
+  private void moveTo(RunPhase next) {
+    if (phase != next && !phase.canMoveTo(next)) {
+      throw new IllegalStateException("run " + run.id() + " cannot move from " + phase + " to " + next);
+    }
+    Run snapshot = run.withHolder(services.lease().identity());
+    long generation = window.getMetadata().getGeneration();
+    Instant now = services.clock().instant();
+    services.store().update(namespace(), window.getMetadata().getName(), status -> WindowConditions.running(
+        status.withPhase(next.name()).withCurrentRun(snapshot), generation, now, "Run " + snapshot.id() + " of " + snapshot.unit() + ": " + next));
+    phase = next;
+  }
+
+  private Map<Task, Duration> lastMeasured() {
+    Map<Task, Duration> measured = new EnumMap<>(Task.class);
+    var last = window.getStatus() != null ? window.getStatus().lastRun() : null;
+    if (last != null && last.tasks() != null) {
+      last.tasks().stream().filter(t -> "Succeeded".equals(t.state()) && t.durationSeconds() != null)
+          .forEach(t -> measured.put(t.task(), Duration.ofMillis(Math.round(t.durationSeconds() * 1000))));
+    }
+    return measured;
+  }
+
+  private TaskResult ended(TaskResult started, String state, long t0, String message) {
+    double seconds = Math.round((System.nanoTime() - t0) / 1e6) / 1000.0;
+    return new TaskResult(started.task(), state, started.startTime(), timestamp(services.clock().instant()), seconds, message);
+  }
+
+  private static void skipFrom(List<TaskResult> results, int from, String why) {
+    for (int j = from; j < results.size(); j++) {
+      results.set(j, new TaskResult(results.get(j).task(), "Skipped", null, null, null, why));
+    }
+  }
+
+  private static int indexOf(List<TaskResult> results, Task task) {
+    for (int i = 0; i < results.size(); i++) {
+      if (results.get(i).task() == task) {
+        return i;
+      }
+    }
+    throw new IllegalArgumentException(task + " is not in the run");
+  }
+
+  private static String describe(Exception e, UnitAccess access) {
+    String message = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    // Flyway wraps the SQL error in a long report: keep its first line (the script) and the server's error.
+    message = message.strip().lines().findFirst().orElse(message);
+    java.sql.SQLException sql = null;
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.sql.SQLException s) {
+        sql = s;
+      }
+    }
+    if (sql != null && sql != e && sql.getMessage() != null) {
+      message = message + ": " + sql.getMessage().strip().lines().findFirst().orElse("");
+    }
+    if (message.length() > 500) {
+      message = message.substring(0, 500) + "...";
+    }
+    return access != null ? DatabaseFailures.redact(message, access.target().password()) : message;
+  }
+
+  private void event(EventRecorder.Type type, EventReason reason, String message) {
+    services.events().record(window, type, reason, message);
+  }
+
+  private String namespace() {
+    return window.getMetadata().getNamespace();
+  }
+
+  static String timestamp(Instant t) {
+    return t.truncatedTo(ChronoUnit.SECONDS).toString();
+  }
+}

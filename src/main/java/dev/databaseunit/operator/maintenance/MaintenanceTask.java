@@ -1,0 +1,30 @@
+package dev.databaseunit.operator.maintenance;
+
+import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowSpec.Task;
+import java.util.Map;
+import javax.sql.DataSource;
+
+/**
+ * One task of a maintenance run. Tasks run against the database directly (PgBouncer is paused), each with its
+ * rollback. A rollback must work from the database's state alone: after an operator restart it runs without the
+ * memory of the run that failed.
+ */
+public interface MaintenanceTask {
+
+  Task kind();
+
+  /** Does the work; returns a one-line summary for status.run.tasks[].message. Throws on failure. */
+  String run(Target target) throws Exception;
+
+  /** Undoes what {@link #run} changed and can still be undone; idempotent. Returns a summary. */
+  String rollback(Target target) throws Exception;
+
+  /**
+   * What a task works on.
+   *
+   * @param direct the unit's database, not through PgBouncer
+   * @param schema the schema the unit's migrations manage
+   * @param migrations the unit's migration files (file name → SQL), from its ConfigMaps
+   */
+  record Target(String unitKey, DataSource direct, String schema, Map<String, String> migrations) {}
+}

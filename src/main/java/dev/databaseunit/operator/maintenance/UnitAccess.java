@@ -1,0 +1,110 @@
+package dev.databaseunit.operator.maintenance;
+
+import dev.databaseunit.operator.api.v1alpha1.CredentialsRef;
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
+import dev.databaseunit.operator.api.v1alpha1.PoolerSpec;
+import dev.databaseunit.operator.api.v1alpha1.SecretKeyRef;
+import dev.databaseunit.operator.databaseunit.UnitContext;
+import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.events.EventReason;
+import dev.databaseunit.operator.pool.AdminEndpoint;
+import dev.databaseunit.operator.pool.PgBouncerResources;
+import dev.databaseunit.operator.postgres.PostgresTarget;
+import dev.databaseunit.operator.postgres.PostgresTargets;
+import dev.databaseunit.operator.postgres.UnitDataSources;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import javax.sql.DataSource;
+
+/**
+ * Everything a run needs to reach one unit: its database directly (tasks run there while PgBouncer holds the
+ * clients), the PgBouncer that is the drain point, and the unit's migrations.
+ *
+ * @param pooler the unit's database as clients see it, through PgBouncer (for the canary query)
+ */
+record UnitAccess(PostgresTarget target, DataSource direct, PostgresTarget pooler, DrainPoint drainPoint,
+    MaintenanceTask.Target taskTarget) {
+
+  static UnitAccess resolve(KubernetesClient client, DatabaseUnit unit, UnitDataSources dataSources, DrainPoints drainPoints)
+      throws RunFailure {
+    String namespace = unit.getMetadata().getNamespace();
+    String unitKey = UnitContext.keyOf(unit);
+    PostgresTargets.SecretLookup secrets = (ns, name) -> Optional.ofNullable(client.secrets().inNamespace(ns).withName(name).get());
+    PostgresTarget target;
+    try {
+      target = PostgresTargets.resolve(unit, secrets);
+    } catch (UnitProblem p) {
+      throw new RunFailure(EventReason.MaintenancePrecheckFailed, "cannot reach the unit's database: " + p.getMessage(), p);
+    }
+    PoolerSpec pooler = unit.getSpec().pooler();
+    if (pooler == null || Boolean.FALSE.equals(pooler.enabled())) {
+      // Maintenance without a drain would fail every client transaction in flight: refuse instead.
+      throw new RunFailure(EventReason.MaintenancePrecheckFailed,
+          "unit " + unitKey + " has no PgBouncer to drain through: enable spec.pooler");
+    }
+    AdminEndpoint console = pooler.external() != null
+        ? externalConsole(namespace, pooler.external(), secrets)
+        : managedConsole(unit, pooler, secrets);
+    var throughPooler = new PostgresTarget(console.host(), console.port(), target.database(), target.username(), target.password(),
+        target.sslMode(), target.caCertificatePem());
+    String schema = unit.getSpec().migrations() != null && unit.getSpec().migrations().schema() != null
+        ? unit.getSpec().migrations().schema() : "public";
+    DataSource direct = dataSources.dataSource(unitKey, target);
+    return new UnitAccess(target, direct, throughPooler,
+        drainPoints.forConsole(console),
+        new MaintenanceTask.Target(unitKey, direct, schema, migrations(client, unit)));
+  }
+
+  /** The migration files of the unit's ConfigMaps, by file name. */
+  private static Map<String, String> migrations(KubernetesClient client, DatabaseUnit unit) throws RunFailure {
+    Map<String, String> files = new TreeMap<>();
+    if (unit.getSpec().migrations() == null || unit.getSpec().migrations().configMaps() == null) {
+      return files;
+    }
+    for (String name : unit.getSpec().migrations().configMaps()) {
+      ConfigMap map = client.configMaps().inNamespace(unit.getMetadata().getNamespace()).withName(name).get();
+      if (map == null) {
+        throw new RunFailure(EventReason.MaintenancePrecheckFailed, "migrations ConfigMap " + name + " does not exist");
+      }
+      if (map.getData() != null) {
+        files.putAll(map.getData());
+      }
+    }
+    return files;
+  }
+
+  private static AdminEndpoint externalConsole(String namespace, PoolerSpec.ExternalPooler external,
+      PostgresTargets.SecretLookup secrets) throws RunFailure {
+    CredentialsRef admin = external.adminCredentials();
+    try {
+      return new AdminEndpoint(external.host(), external.port() != null ? external.port() : PgBouncerResources.PORT,
+          PostgresTargets.value(secrets, namespace, new SecretKeyRef(admin.secretName(),
+              admin.usernameKey() != null ? admin.usernameKey() : "username")),
+          PostgresTargets.value(secrets, namespace, new SecretKeyRef(admin.secretName(),
+              admin.passwordKey() != null ? admin.passwordKey() : "password")));
+    } catch (UnitProblem p) {
+      throw new RunFailure(EventReason.MaintenancePrecheckFailed, "PgBouncer admin credentials: " + p.getMessage(), p);
+    }
+  }
+
+  /** The operator-run PgBouncer: its Service and the admin password the pooler capability generated. */
+  private static AdminEndpoint managedConsole(DatabaseUnit unit, PoolerSpec pooler, PostgresTargets.SecretLookup secrets)
+      throws RunFailure {
+    int replicas = pooler.managed() != null && pooler.managed().replicas() != null ? pooler.managed().replicas() : 1;
+    if (replicas > 1) {
+      // PAUSE through the Service reaches one pod; draining every replica needs one console per pod.
+      throw new RunFailure(EventReason.MaintenancePrecheckFailed, "the managed PgBouncer has " + replicas
+          + " replicas: maintenance drains a single PgBouncer; set spec.pooler.managed.replicas: 1 or use an external pooler");
+    }
+    try {
+      String password = PostgresTargets.value(secrets, unit.getMetadata().getNamespace(),
+          new SecretKeyRef(PgBouncerResources.authSecretName(unit), PgBouncerResources.ADMIN_PASSWORD_KEY));
+      return new AdminEndpoint(PgBouncerResources.serviceHost(unit), PgBouncerResources.PORT, PgBouncerResources.ADMIN_USER, password);
+    } catch (UnitProblem p) {
+      throw new RunFailure(EventReason.MaintenancePrecheckFailed, "the managed PgBouncer is not set up yet: " + p.getMessage(), p);
+    }
+  }
+}

@@ -1,0 +1,371 @@
+package dev.databaseunit.operator.vector;
+
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus;
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.VectorIndexStatus;
+import dev.databaseunit.operator.api.v1alpha1.VectorIndexSpec;
+import dev.databaseunit.operator.databaseunit.UnitCapability;
+import dev.databaseunit.operator.databaseunit.UnitContext;
+import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.events.EventReason;
+import dev.databaseunit.operator.events.EventRecorder;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import javax.sql.DataSource;
+
+/**
+ * Keeps each {@code spec.vectorIndexes[]} entry as a valid HNSW index with the declared parameters (seed:
+ * Optimized Vector Search), sets {@code hnsw.ef_search} for new sessions of the database, runs ANALYZE on the
+ * entry's schedule and measures recall and latency with a {@link RecallProbe}.
+ *
+ * <p>Each reconcile validates the entry against the catalog, reads the index as it is (so a restarted operator
+ * continues where the database is) and takes one {@link IndexPlan} step. Builds, swaps, drops and probes run
+ * on the unit's {@link IndexJobs} thread; the reconcile reports their progress and is rescheduled to look again.
+ */
+public final class VectorIndexCapability implements UnitCapability, AutoCloseable {
+  static final int DEFAULT_EF_SEARCH = 40;
+  /** While a job runs, the reconcile looks again this often (build progress in status). */
+  static final Duration JOB_POLL = Duration.ofSeconds(3);
+  /** Schedules further away than this still get a look this often, for drift (a dropped index, say). */
+  private static final Duration LONGEST_WAIT = Duration.ofMinutes(5);
+  private static final int PROBE_QUERIES = 10;
+  private static final int PROBE_K = 10;
+
+  private final EventRecorder events;
+  private final Clock clock;
+  private final Duration probeInterval;
+  private final VectorMetrics metrics;
+  private final IndexJobs jobs = new IndexJobs();
+  private final RecallProbe probe = new RecallProbe(PROBE_QUERIES, PROBE_K, new Random());
+  /** Indexes built or swapped by this process, probed as soon as they are ready. */
+  private final Set<String> probeRequested = ConcurrentHashMap.newKeySet();
+  private final Map<String, RecallProbe.Result> probeResults = new ConcurrentHashMap<>();
+  /** Scans the probes made, kept out of the efficiency gauge (an exact scan is a sequential scan). */
+  private final Map<String, Long> probeScans = new ConcurrentHashMap<>();
+
+  /** @param probeInterval how often each ready index is probed (also after each build) */
+  public VectorIndexCapability(EventRecorder events, MeterRegistry registry, Clock clock, Duration probeInterval) {
+    this.events = events;
+    this.clock = clock;
+    this.probeInterval = probeInterval;
+    this.metrics = new VectorMetrics(registry);
+  }
+
+  @Override
+  public String name() {
+    return "vector-indexes";
+  }
+
+  /** What one index contributes to the outcome. */
+  private record Report(VectorIndexStatus status, Optional<String> progressing, Duration recheckAfter) {}
+
+  @Override
+  public Outcome reconcile(UnitContext context, DatabaseUnitStatus status) {
+    List<VectorIndexSpec> specs = Optional.ofNullable(context.unit().getSpec().vectorIndexes()).orElse(List.of());
+    metrics.retain(context.unitKey(), specs.stream().map(VectorIndexSpec::name).collect(Collectors.toSet()));
+    if (specs.isEmpty()) {
+      return Outcome.done(status.withVectorIndexes(null));
+    }
+    Map<String, VectorIndexStatus> previous = Optional.ofNullable(status.vectorIndexes()).orElse(List.of()).stream()
+        .collect(Collectors.toMap(VectorIndexStatus::name, Function.identity(), (a, b) -> a));
+    List<VectorIndexStatus> reported = new ArrayList<>();
+    List<UnitProblem> problems = new ArrayList<>();
+    List<String> progressing = new ArrayList<>();
+    List<VectorIndexSpec> valid = new ArrayList<>();
+    Duration recheck = LONGEST_WAIT;
+    DataSource dataSource = context.dataSource().orElseThrow();
+    try (Connection connection = dataSource.getConnection()) {
+      for (VectorIndexSpec spec : specs) {
+        VectorIndexStatus before = previous.get(spec.name());
+        try {
+          Report report = reconcileIndex(context, dataSource, connection, spec, before);
+          reported.add(report.status());
+          valid.add(spec);
+          report.progressing().ifPresent(progressing::add);
+          recheck = report.recheckAfter().compareTo(recheck) < 0 ? report.recheckAfter() : recheck;
+        } catch (UnitProblem problem) {
+          problems.add(problem);
+          reported.add(before != null ? before : absent(spec));
+        } catch (SQLException e) {
+          problems.add(new UnitProblem(EventReason.VectorIndexDatabaseError,
+              "vectorIndexes " + spec.name() + ": " + e.getMessage(), e));
+          reported.add(before != null ? before : absent(spec));
+        }
+      }
+      // Entries that failed validation do not count: bad input changes nothing in the database.
+      if (!valid.isEmpty()) {
+        applyEfSearch(connection, valid);
+      }
+    } catch (SQLException e) {
+      problems.add(new UnitProblem(EventReason.VectorIndexDatabaseError, "vector indexes: " + e.getMessage(), e));
+    }
+    var next = status.withVectorIndexes(reported);
+    Optional<UnitProblem> problem = problems.isEmpty() ? Optional.empty() : Optional.of(problems.size() == 1 ? problems.getFirst()
+        : new UnitProblem(problems.getFirst().reason(), problems.stream().map(Throwable::getMessage).collect(Collectors.joining("; "))));
+    return new Outcome(next, problem, progressing.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", progressing)),
+        Optional.of(recheck));
+  }
+
+  private Report reconcileIndex(UnitContext context, DataSource dataSource, Connection connection, VectorIndexSpec spec,
+      VectorIndexStatus before) throws SQLException, UnitProblem {
+    VectorTable table = VectorCatalog.validate(connection, spec);
+    AnalyzeSchedule schedule;
+    try {
+      schedule = AnalyzeSchedule.parse(spec.analyzeSchedule() != null ? spec.analyzeSchedule() : "0 0 4 * * ?");
+    } catch (IllegalArgumentException e) {
+      throw new UnitProblem(EventReason.VectorScheduleInvalid, "vectorIndexes " + spec.name() + ": " + e.getMessage());
+    }
+    String unitKey = context.unitKey();
+    String name = spec.name();
+    String key = IndexJobs.key(unitKey, name);
+    HnswParameters desired = HnswParameters.of(spec);
+    int efSearch = spec.efSearch() != null ? spec.efSearch() : DEFAULT_EF_SEARCH;
+    Optional<IndexPlan.Observed> current = VectorCatalog.index(connection, table, name);
+    var base = new StatusBuilder(spec, before, efSearch, current, connection);
+
+    Optional<IndexJobs.Job> job = jobs.job(unitKey, name);
+    if (job.isPresent() && job.get().running()) {
+      if (job.get().kind() == null) {
+        return new Report(base.state(IndexPlan.state(current)).build(), Optional.empty(), JOB_POLL);
+      }
+      int pid = job.get().backendPid().get();
+      OptionalInt percent = pid > 0 ? VectorCatalog.buildProgress(connection, pid) : OptionalInt.empty();
+      base.state(job.get().kind()).progress(percent);
+      return new Report(base.build(), Optional.of("vector index " + name + ": " + job.get().description()
+          + percent.stream().mapToObj(p -> " (" + p + "%)").findFirst().orElse("")), JOB_POLL);
+    }
+    if (job.isPresent()) {
+      jobs.clear(unitKey, name);
+      Optional<Throwable> failure = job.get().failure();
+      if (failure.isPresent()) {
+        throw new UnitProblem(job.get().kind() == null ? EventReason.VectorIndexDatabaseError : EventReason.VectorIndexBuildFailed,
+            "vectorIndexes " + name + ": " + job.get().description() + " failed: " + failure.get().getMessage());
+      }
+      if (job.get().kind() != null) {
+        probeRequested.add(key);
+      }
+    }
+
+    Optional<IndexPlan.Observed> replacement = VectorCatalog.index(connection, table, IndexPlan.replacementName(name));
+    Optional<IndexPlan.Observed> retired = VectorCatalog.index(connection, table, IndexPlan.retiredName(name));
+    // A build started by an earlier operator process (or a person) still runs: let it finish, then judge.
+    if (isBeingBuilt(connection, current) || isBeingBuilt(connection, replacement)) {
+      String state = isBeingBuilt(connection, current) ? VectorIndexState.BUILDING : VectorIndexState.REBUILDING;
+      return new Report(base.state(state).build(), Optional.of("vector index " + name + ": a build by another session runs"), JOB_POLL);
+    }
+
+    IndexPlan.Step step = IndexPlan.decide(desired, current, replacement, retired);
+    String quotedName = table.schema() + "." + name;
+    IndexJobs.Job started = switch (step) {
+      case NOTHING -> null;
+      case CREATE -> start(context, dataSource, name, VectorIndexState.BUILDING, "building " + describe(desired),
+          EventReason.VectorIndexBuildStarted, c -> IndexDdl.createConcurrently(c, table, name, desired));
+      case REPLACE_INVALID -> start(context, dataSource, name, VectorIndexState.BUILDING,
+          "replacing the invalid index " + quotedName + " left by an interrupted build", EventReason.VectorIndexInvalidReplaced, c -> {
+            IndexDdl.dropConcurrently(c, table, name);
+            IndexDdl.createConcurrently(c, table, name, desired);
+          });
+      case BUILD_REPLACEMENT -> start(context, dataSource, name, VectorIndexState.REBUILDING,
+          "building " + IndexPlan.replacementName(name) + " with " + describe(desired) + " next to the serving index",
+          EventReason.VectorIndexRebuildStarted, c -> IndexDdl.createConcurrently(c, table, IndexPlan.replacementName(name), desired));
+      case DROP_REPLACEMENT -> start(context, dataSource, name, VectorIndexState.REBUILDING,
+          "dropping the stale replacement " + IndexPlan.replacementName(name), null,
+          c -> IndexDdl.dropConcurrently(c, table, IndexPlan.replacementName(name)));
+      case SWAP -> start(context, dataSource, name, VectorIndexState.REBUILDING, "swapping in the rebuilt index",
+          EventReason.VectorIndexSwapped, c -> {
+            IndexDdl.swap(c, table, name, current.isPresent());
+            IndexDdl.dropConcurrently(c, table, IndexPlan.retiredName(name));
+          });
+      case DROP_RETIRED -> start(context, dataSource, name, VectorIndexState.REBUILDING,
+          "dropping the replaced index " + IndexPlan.retiredName(name), null,
+          c -> IndexDdl.dropConcurrently(c, table, IndexPlan.retiredName(name)));
+    };
+    if (started != null) {
+      return new Report(base.state(started.kind()).build(), Optional.of("vector index " + name + ": " + started.description()), JOB_POLL);
+    }
+    return ready(context, dataSource, connection, spec, table, schedule, efSearch, current.orElseThrow(), base, before);
+  }
+
+  private static boolean isBeingBuilt(Connection connection, Optional<IndexPlan.Observed> index) throws SQLException {
+    return index.isPresent() && !index.get().valid() && VectorCatalog.isBeingBuilt(connection, index.get().oid());
+  }
+
+  /** The index serves as declared: ANALYZE and probe when due, and update the efficiency gauge. */
+  private Report ready(UnitContext context, DataSource dataSource, Connection connection, VectorIndexSpec spec, VectorTable table,
+      AnalyzeSchedule schedule, int efSearch, IndexPlan.Observed index, StatusBuilder status, VectorIndexStatus before)
+      throws SQLException {
+    String unitKey = context.unitKey();
+    String key = IndexJobs.key(unitKey, spec.name());
+    Instant now = clock.instant();
+    Instant lastAnalyze = before != null && before.lastAnalyzeTime() != null ? Instant.parse(before.lastAnalyzeTime()) : null;
+    if (schedule.isDue(lastAnalyze, now)) {
+      IndexDdl.analyze(connection, table);
+      lastAnalyze = now;
+    }
+    status.state(VectorIndexState.READY).lastAnalyze(lastAnalyze);
+
+    RecallProbe.Result result = probeResults.remove(key);
+    if (result != null) {
+      status.probe(result);
+    }
+    Instant lastProbe = result != null ? result.time()
+        : before != null && before.lastProbeTime() != null ? Instant.parse(before.lastProbeTime()) : null;
+    boolean probeDue = probeRequested.contains(key) || lastProbe == null || !now.isBefore(lastProbe.plus(probeInterval));
+    Duration recheck = schedule.untilNextRun(lastAnalyze, now).orElse(LONGEST_WAIT);
+    if (probeDue) {
+      startProbe(unitKey, dataSource, spec, table, index.parameters(), efSearch);
+      recheck = JOB_POLL;
+    } else {
+      Duration untilProbe = Duration.between(now, lastProbe.plus(probeInterval));
+      recheck = untilProbe.compareTo(recheck) < 0 ? untilProbe : recheck;
+    }
+    long[] scans = VectorCatalog.scanCounts(connection, index.oid());
+    long ours = probeScans.getOrDefault(key, 0L);
+    metrics.efficiency(unitKey, spec.name(), RecallMath.indexEfficiency(Math.max(0, scans[0] - ours), Math.max(0, scans[1] - ours)));
+    return new Report(status.build(), Optional.empty(), recheck.isNegative() || recheck.isZero() ? JOB_POLL : recheck);
+  }
+
+  private void startProbe(String unitKey, DataSource dataSource, VectorIndexSpec spec, VectorTable table, HnswParameters parameters,
+      int efSearch) {
+    String key = IndexJobs.key(unitKey, spec.name());
+    jobs.start(unitKey, spec.name(), null, "recall probe", dataSource, c -> {
+      Optional<RecallProbe.Result> result = probe.run(c, table, parameters, efSearch, clock.instant(),
+          latency -> metrics.searchLatency(unitKey, spec.name(), latency));
+      probeRequested.remove(key);
+      // An empty table has nothing to measure; the probe is due again at the next interval.
+      RecallProbe.Result measured = result.orElse(new RecallProbe.Result(clock.instant(), 0, Double.NaN, Double.NaN, Double.NaN));
+      probeScans.merge(key, (long) measured.queries(), Long::sum);
+      if (result.isPresent()) {
+        metrics.recall(unitKey, spec.name(), measured.recallAtK());
+      }
+      probeResults.put(key, measured);
+    });
+  }
+
+  private IndexJobs.Job start(UnitContext context, DataSource dataSource, String name, String kind, String description,
+      EventReason reason, IndexJobs.Work work) {
+    if (reason != null) {
+      events.record(context.unit(), EventRecorder.Type.Normal, reason, "vectorIndexes " + name + ": " + description);
+    }
+    return jobs.start(context.unitKey(), name, kind, description, dataSource, work);
+  }
+
+  /**
+   * New sessions of the database get {@code hnsw.ef_search}: one value per database, so the highest declared
+   * (a higher ef_search only costs latency, never recall). Set only when it differs, so a reconcile is a read.
+   */
+  private static void applyEfSearch(Connection connection, List<VectorIndexSpec> specs) throws SQLException {
+    int wanted = specs.stream().mapToInt(s -> s.efSearch() != null ? s.efSearch() : DEFAULT_EF_SEARCH).max().orElse(DEFAULT_EF_SEARCH);
+    if (VectorCatalog.databaseEfSearch(connection).equals(OptionalInt.of(wanted))) {
+      return;
+    }
+    String database;
+    try (Statement s = connection.createStatement(); var rs = s.executeQuery("SELECT current_database()")) {
+      rs.next();
+      database = rs.getString(1);
+    }
+    try (Statement s = connection.createStatement()) {
+      // The name comes from the server, not from a spec: quoted with doubled quotes, and wanted is an int.
+      s.execute("ALTER DATABASE \"" + database.replace("\"", "\"\"") + "\" SET hnsw.ef_search = " + wanted);
+    }
+  }
+
+  private static String describe(HnswParameters p) {
+    return p.opclass() + " m=" + p.m() + " ef_construction=" + p.efConstruction();
+  }
+
+  private static VectorIndexStatus absent(VectorIndexSpec spec) {
+    return new VectorIndexStatus(spec.name(), VectorIndexState.ABSENT, null, null, null, null, null, null, null, null,
+        null, null, null);
+  }
+
+  @Override
+  public void unitDeleted(String unitKey) {
+    jobs.unitDeleted(unitKey);
+    metrics.retain(unitKey, Set.of());
+    probeRequested.removeIf(k -> k.startsWith(unitKey + "/"));
+    probeResults.keySet().removeIf(k -> k.startsWith(unitKey + "/"));
+    probeScans.keySet().removeIf(k -> k.startsWith(unitKey + "/"));
+  }
+
+  @Override
+  public void close() {
+    jobs.close();
+  }
+
+  /** The status of one index: the serving index's facts from the catalog, the measurements carried over. */
+  private static final class StatusBuilder {
+    private final String name;
+    private final int efSearch;
+    private final Optional<IndexPlan.Observed> current;
+    private final Long sizeBytes;
+    private String state;
+    private Integer progress;
+    private Double recall;
+    private Double p50;
+    private Double p95;
+    private String lastProbe;
+    private String lastAnalyze;
+
+    StatusBuilder(VectorIndexSpec spec, VectorIndexStatus before, int efSearch, Optional<IndexPlan.Observed> current,
+        Connection connection) throws SQLException {
+      this.name = spec.name();
+      this.efSearch = efSearch;
+      this.current = current;
+      this.sizeBytes = current.isPresent() ? VectorCatalog.sizeBytes(connection, current.get().oid()) : null;
+      if (before != null) {
+        recall = before.recallAtK();
+        p50 = before.p50LatencyMillis();
+        p95 = before.p95LatencyMillis();
+        lastProbe = before.lastProbeTime();
+        lastAnalyze = before.lastAnalyzeTime();
+      }
+    }
+
+    StatusBuilder state(String value) {
+      state = value;
+      return this;
+    }
+
+    StatusBuilder progress(OptionalInt percent) {
+      progress = percent.isPresent() ? percent.getAsInt() : null;
+      return this;
+    }
+
+    StatusBuilder lastAnalyze(Instant time) {
+      lastAnalyze = time != null ? time.toString() : null;
+      return this;
+    }
+
+    StatusBuilder probe(RecallProbe.Result result) {
+      lastProbe = result.time().toString();
+      if (result.queries() > 0) {
+        recall = result.recallAtK();
+        p50 = result.p50Millis();
+        p95 = result.p95Millis();
+      }
+      return this;
+    }
+
+    VectorIndexStatus build() {
+      var parameters = current.map(IndexPlan.Observed::parameters);
+      return new VectorIndexStatus(name, state, parameters.map(HnswParameters::opclass).orElse(null),
+          parameters.map(HnswParameters::m).orElse(null), parameters.map(HnswParameters::efConstruction).orElse(null),
+          efSearch, sizeBytes, progress, recall, p50, p95, lastProbe, lastAnalyze);
+    }
+  }
+}

@@ -1,0 +1,247 @@
+package dev.databaseunit.operator.backup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.databaseunit.operator.api.v1alpha1.BackupPolicy;
+import dev.databaseunit.operator.api.v1alpha1.BackupPolicyStatus;
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
+import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
+import dev.databaseunit.operator.runtime.OperatorSettings;
+import dev.databaseunit.operator.status.Conditions;
+import dev.databaseunit.operator.testing.CapturedLogs;
+import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.MutableClock;
+import dev.databaseunit.operator.testing.TcpRelay;
+import dev.databaseunit.operator.testing.TestBucket;
+import dev.databaseunit.operator.testing.TestDatabase;
+import dev.databaseunit.operator.testing.WithLocalServices;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The BackupPolicy reconciler with the real API server, PostgreSQL and S3-compatible server; time is a test clock. */
+@WithLocalServices
+class BackupPolicyReconcilerIT {
+  private static final Duration TIMEOUT = Duration.ofSeconds(90);
+  /** Tomorrow's 03:00 UTC: after the policy's real creation time, as a fire always is outside tests. */
+  private static final Instant FIRE = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.DAYS)
+      .plus(Duration.ofDays(1)).plus(Duration.ofHours(3));
+
+  private final MutableClock clock = new MutableClock(FIRE.plusSeconds(30));
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private final String kek = BackupPipelineIT.randomKey();
+  private KubernetesClient client;
+  private String namespace;
+  private DatabaseUnitOperator operator;
+  private OperatorSettings settings;
+  private TestDatabase db;
+  private TestBucket bucket;
+
+  @BeforeEach
+  void start(KubeCluster cluster, TestDatabase db, TestBucket bucket) throws Exception {
+    this.db = db;
+    this.bucket = bucket;
+    try (var c = db.connect()) {
+      RecipeData.load(c, 20, 5);
+    }
+    client = cluster.newClient();
+    namespace = cluster.createNamespace(client, "du-backup");
+    settings = new OperatorSettings(Set.of(namespace), false, namespace, 0, false);
+    client.resource(secret("recipes-db", Map.of("username", db.user(), "password", db.password()))).create();
+    client.resource(secret("recipes-s3", Map.of("accessKeyId", bucket.accessKey(), "secretAccessKey", bucket.secretKey()))).create();
+    client.resource(secret("recipes-kek", Map.of("kek", kek))).create();
+    client.resource(unit()).create();
+    startOperator();
+  }
+
+  private void startOperator() {
+    operator = DatabaseUnitOperator.create(client, registry, settings, clock);
+    operator.start();
+  }
+
+  @AfterEach
+  void stop() {
+    operator.stop();
+    client.namespaces().withName(namespace).delete();
+    client.close();
+  }
+
+  @Test
+  void aDueBackupThenTheRestoreTestPassAndAreReportedWithoutSecrets() throws Exception {
+    try (var logs = new CapturedLogs()) {
+      client.resource(policy("recipes-backups", bucket.endpoint(), "enabled: true, cron: \"0 0 3 * * ?\"")).create();
+
+      var status = await().atMost(TIMEOUT).until(() -> status("recipes-backups"),
+          s -> s != null && s.lastRestoreTest() != null && s.inProgress() == null);
+
+      assertThat(status.lastBackup().tier()).isEqualTo(dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.Tier.DAILY);
+      var daily = status.tiers().getFirst();
+      assertThat(daily.lastFireTime()).isEqualTo(FIRE.toString());
+      assertThat(daily.lastSuccessTime()).isNotNull();
+      assertThat(daily.nextFireTime()).isEqualTo(FIRE.plus(Duration.ofDays(1)).toString());
+      assertThat(status.retainedBackups()).isEqualTo(1);
+      var report = status.lastRestoreTest();
+      assertThat(report.outcome()).as(report.toString()).isEqualTo("Passed");
+      assertThat(report.backupId()).isEqualTo(status.lastBackup().id());
+      assertThat(report.rtoMet()).isTrue();
+      assertThat(report.rpoMet()).isTrue();
+      assertThat(report.checks()).hasSize(3).allMatch(BackupPolicyStatus.CheckResult::passed);
+      assertThat(status.restoreTestSchedule().lastFireTime()).isEqualTo(FIRE.toString());
+      assertThat(condition(status, "Ready").getStatus()).isEqualTo("True");
+      assertThat(eventReasons("recipes-backups")).contains("BackupSucceeded", "RestoreTestPassed");
+      assertThat(registry.get("databaseunit.restore.test.passed").tag("policy", "recipes-backups").gauge().value()).isEqualTo(1.0);
+      assertThat(registry.get("databaseunit.backup.duration").tag("tier", "daily").timer().count()).isEqualTo(1);
+
+      var catalog = new BackupCatalog(BackupPipelineIT.store(bucket.endpoint(), bucket), "recipes/");
+      var manifests = catalog.list();
+      assertThat(manifests).extracting(BackupManifest::backupId).containsExactly(status.lastBackup().id());
+      assertThat(manifests.getFirst().tables()).anyMatch(t -> t.name().equals("recipe_embeddings") && t.rows() == 100);
+
+      String everything = client.getKubernetesSerialization().asJson(status) + client.getKubernetesSerialization().asJson(events("recipes-backups"))
+          + new String(manifests.getFirst().toJson(), java.nio.charset.StandardCharsets.UTF_8) + String.join("\n", logs.lines());
+      assertThat(everything).doesNotContain(db.password(), kek, bucket.secretKey());
+
+      // The same fire is never taken twice, whatever reconciles happen; the next day's fire is.
+      touch("recipes-backups");
+      await().pollDelay(Duration.ofSeconds(3)).atMost(TIMEOUT).until(() -> status("recipes-backups").inProgress() == null);
+      assertThat(catalog.list()).hasSize(1);
+      clock.set(FIRE.plus(Duration.ofDays(1)).plusSeconds(5));
+      touch("recipes-backups");
+      await().atMost(TIMEOUT).until(() -> catalog.list().size() == 2 && status("recipes-backups").inProgress() == null);
+    }
+  }
+
+  @Test
+  void unreachableStorageDegradesThePolicyAndListsNoBackup() throws Exception {
+    client.resource(policy("unreachable", "http://127.0.0.1:1", "enabled: false")).create();
+
+    var degraded = await().atMost(TIMEOUT).until(() -> condition(status("unreachable"), Conditions.DEGRADED),
+        c -> c != null && "True".equals(c.getStatus()));
+    assertThat(degraded.getReason()).isEqualTo("BackupFailed");
+    assertThat(degraded.getMessage()).contains("127.0.0.1:1");
+    assertThat(status("unreachable").lastBackup()).isNull();
+    assertThat(status("unreachable").tiers().getFirst().lastFireTime()).as("the fire stays due for a retry").isNull();
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(eventReasons("unreachable")).contains("BackupFailed"));
+    assertThat(new BackupCatalog(BackupPipelineIT.store(bucket.endpoint(), bucket), "recipes/").list()).isEmpty();
+
+    // Once the window has passed, the fire is recorded as missed rather than retried for ever.
+    clock.set(FIRE.plus(Duration.ofHours(2)));
+    touch("unreachable");
+    var missed = await().atMost(TIMEOUT).until(() -> condition(status("unreachable"), BackupPolicyReconciler.ON_SCHEDULE),
+        c -> c != null && "False".equals(c.getStatus()));
+    assertThat(missed.getReason()).isEqualTo("BackupMissed");
+    assertThat(status("unreachable").tiers().getFirst().missedFires()).isEqualTo(1);
+  }
+
+  @Test
+  void anOperatorStoppedMidBackupLeavesNoPartialBackupAndTheFireRunsAfterTheRestart() throws Exception {
+    URI s3 = URI.create(bucket.endpoint());
+    try (var relay = new TcpRelay(s3.getHost(), s3.getPort(), 128 * 1024)) {
+      client.resource(policy("interrupted", "http://127.0.0.1:" + relay.port(), "enabled: false")).create();
+      await().atMost(TIMEOUT).until(() -> relay.relayedUpstream() > 64 * 1024);
+      var underway = status("interrupted").inProgress();
+      assertThat(underway).isNotNull();
+      assertThat(underway.kind()).isEqualTo("Backup");
+
+      operator.stop();
+      var catalog = new BackupCatalog(BackupPipelineIT.store(bucket.endpoint(), bucket), "recipes/");
+      assertThat(catalog.list()).isEmpty();
+      assertThat(status("interrupted").inProgress().id()).isEqualTo(underway.id());
+
+      relay.setBytesPerSecond(0);
+      startOperator();
+      var status = await().atMost(TIMEOUT).until(() -> status("interrupted"), s -> s.lastBackup() != null && s.inProgress() == null);
+      assertThat(status.lastBackup().id()).isNotEqualTo(underway.id());
+      assertThat(status.tiers().getFirst().lastFireTime()).isEqualTo(FIRE.toString());
+      assertThat(catalog.list()).extracting(BackupManifest::backupId).containsExactly(status.lastBackup().id());
+      assertThat(catalog.store().list("recipes/" + underway.id())).isEmpty();
+      assertThat(eventReasons("interrupted")).contains("BackupInterrupted", "BackupSucceeded");
+    }
+  }
+
+  private DatabaseUnit unit() {
+    return client.getKubernetesSerialization().unmarshal("""
+        apiVersion: databaseunit.dev/v1alpha1
+        kind: DatabaseUnit
+        metadata: {name: recipes, namespace: %s}
+        spec:
+          postgres:
+            external:
+              host: %s
+              port: %d
+              database: %s
+              credentials: {secretName: recipes-db}
+              tls: {mode: disable}
+        """.formatted(namespace, db.host(), db.port(), db.name()), DatabaseUnit.class);
+  }
+
+  private BackupPolicy policy(String name, String endpoint, String restoreTest) {
+    return client.getKubernetesSerialization().unmarshal("""
+        apiVersion: databaseunit.dev/v1alpha1
+        kind: BackupPolicy
+        metadata: {name: %s, namespace: %s}
+        spec:
+          databaseUnit: recipes
+          schedules:
+            - {tier: daily, cron: "0 0 3 * * ?", timeZone: UTC, window: 1h, retention: 30d}
+          storage:
+            bucket: %s
+            prefix: recipes/
+            endpoint: %s
+            credentials: {secretName: recipes-s3}
+          encryption:
+            keyEncryptionKey: {name: recipes-kek, key: kek}
+          restoreTest: {%s, rto: 4h, rpo: 24h}
+        """.formatted(name, namespace, bucket.name(), endpoint, restoreTest), BackupPolicy.class);
+  }
+
+  private io.fabric8.kubernetes.api.model.Secret secret(String name, Map<String, String> data) {
+    return new SecretBuilder().withNewMetadata().withName(name).withNamespace(namespace).endMetadata().withStringData(data).build();
+  }
+
+  private BackupPolicyStatus status(String name) {
+    var policy = client.resources(BackupPolicy.class).inNamespace(namespace).withName(name).get();
+    return policy == null ? null : policy.getStatus();
+  }
+
+  /**
+   * A spec change with the same meaning (window 1h and 60m), so the reconciler looks again right after the test
+   * clock jumped (it sleeps until the next fire otherwise, which is real time, and metadata changes are filtered).
+   */
+  private void touch(String name) {
+    client.resources(BackupPolicy.class).inNamespace(namespace).withName(name).edit(p -> {
+      var s = p.getSpec().schedules().getFirst();
+      var flipped = new dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.BackupSchedule(s.tier(), s.cron(), s.timeZone(),
+          "1h".equals(s.window()) ? "60m" : "1h", s.retention(), s.copyToSecondary());
+      var spec = p.getSpec();
+      p.setSpec(new dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec(spec.databaseUnit(), List.of(flipped), spec.storage(),
+          spec.secondaryStorage(), spec.encryption(), spec.pointInTimeRecovery(), spec.restoreTest(), spec.suspend()));
+      return p;
+    });
+  }
+
+  private static Condition condition(BackupPolicyStatus status, String type) {
+    return status == null ? null : Conditions.find(status.conditions(), type);
+  }
+
+  private List<Event> events(String name) {
+    return client.v1().events().inNamespace(namespace).list().getItems().stream()
+        .filter(e -> name.equals(e.getInvolvedObject().getName())).toList();
+  }
+
+  private List<String> eventReasons(String name) {
+    return events(name).stream().map(Event::getReason).toList();
+  }
+}

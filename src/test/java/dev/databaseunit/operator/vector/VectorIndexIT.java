@@ -1,0 +1,376 @@
+package dev.databaseunit.operator.vector;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitSpec;
+import dev.databaseunit.operator.api.v1alpha1.VectorIndexSpec;
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.VectorIndexStatus;
+import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
+import dev.databaseunit.operator.runtime.OperatorSettings;
+import dev.databaseunit.operator.status.Conditions;
+import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.TestDatabase;
+import dev.databaseunit.operator.testing.WithLocalServices;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * HNSW index management by the running operator against a real API server and PostgreSQL with pgvector, on the
+ * seed's recipe schema with 1536-dim clustered embeddings.
+ */
+@WithLocalServices
+class VectorIndexIT {
+  private static final Duration TIMEOUT = Duration.ofSeconds(90);
+  private static final String INDEX = "recipe_embedding_hnsw";
+
+  private KubernetesClient client;
+  private String namespace;
+  private SimpleMeterRegistry registry;
+  private DatabaseUnitOperator operator;
+
+  @BeforeEach
+  void startOperator(KubeCluster cluster) {
+    client = cluster.newClient();
+    namespace = cluster.createNamespace(client, "du-vector");
+    registry = new SimpleMeterRegistry();
+    operator = DatabaseUnitOperator.create(client, registry, new OperatorSettings(Set.of(namespace), false, namespace, 0, false),
+        Clock.systemUTC());
+    operator.start();
+  }
+
+  @AfterEach
+  void stopOperator() {
+    operator.stop();
+    client.namespaces().withName(namespace).delete();
+    client.close();
+  }
+
+  @Test
+  void buildsTheIndexMeasuresItAndRebuildsOnAParameterChangeWhileTheOldOneServes(TestDatabase db) throws Exception {
+    fillRecipes(db, 2000);
+    createUnit(db, "recipes", "m: 8, efConstruction: 32, efSearch: 60");
+
+    VectorIndexStatus ready = awaitIndex("recipes", s -> "Ready".equals(s.state()) && s.recallAtK() != null);
+    assertThat(ready).extracting(VectorIndexStatus::opclass, VectorIndexStatus::m, VectorIndexStatus::efConstruction,
+        VectorIndexStatus::efSearch).containsExactly("vector_cosine_ops", 8, 32, 60);
+    assertThat(ready.sizeBytes()).isPositive();
+    assertThat(ready.recallAtK()).isBetween(0.8, 1.0);
+    assertThat(ready.p95LatencyMillis()).isPositive().isGreaterThanOrEqualTo(ready.p50LatencyMillis());
+    assertThat(ready.lastAnalyzeTime()).isNotNull();
+    assertThat(ready.lastProbeTime()).isNotNull();
+    var built = servingIndex(db).orElseThrow();
+    assertThat(built.valid()).isTrue();
+    assertThat(built.reloptions()).isEqualTo("{m=8,ef_construction=32}");
+    assertThat(queryLong(db, "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'recipe_embeddings'")).isPositive();
+    assertThat(efSearchOfANewSession(db)).isEqualTo("60");
+    var tags = new String[] {"namespace", namespace, "unit", "recipes", "index", INDEX};
+    assertThat(registry.get("databaseunit.vector.recall").tags(tags).gauge().value()).isEqualTo(ready.recallAtK());
+    assertThat(registry.get("databaseunit.vector.search").tags(tags).timer().count()).isGreaterThanOrEqualTo(10);
+    assertThat(registry.get("databaseunit.vector.index.efficiency").tags(tags).gauge()).isNotNull();
+
+    // A writer's open transaction holds the new build in its first wait, so the rebuild can be watched.
+    try (Connection writer = db.connect()) {
+      writer.setAutoCommit(false);
+      try (Statement s = writer.createStatement()) {
+        s.execute("LOCK TABLE recipe_embeddings IN ROW EXCLUSIVE MODE");
+      }
+      editIndex("recipes", 12, 48, 80);
+
+      var rebuilding = awaitIndex("recipes", s -> "Rebuilding".equals(s.state()));
+      assertThat(rebuilding.m()).as("the status shows the index that serves").isEqualTo(8);
+      assertThat(condition("recipes", "Progressing").getStatus()).isEqualTo("True");
+      await().atMost(TIMEOUT).until(() -> indexNamed(db, INDEX + "_new").isPresent());
+      assertThat(indexNamed(db, INDEX + "_new").orElseThrow().valid()).isFalse();
+      assertThat(servingIndex(db).orElseThrow().oid()).isEqualTo(built.oid());
+      assertThat(explainNearest(db)).contains("Index Scan using " + INDEX);
+      writer.commit();
+    }
+
+    // Until the swap and after it, every look finds a valid index under the declared name.
+    int polls = 0;
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    VectorIndexStatus status;
+    do {
+      assertThat(servingIndex(db)).as("poll %d", polls).hasValueSatisfying(i -> assertThat(i.valid()).isTrue());
+      polls++;
+      Thread.sleep(100);
+      status = indexStatus("recipes");
+      assertThat(System.nanoTime()).as("rebuild finished in time").isLessThan(deadline);
+    } while (!("Ready".equals(status.state()) && Integer.valueOf(12).equals(status.m())));
+    var rebuilt = servingIndex(db).orElseThrow();
+    assertThat(rebuilt.oid()).isNotEqualTo(built.oid());
+    assertThat(rebuilt.reloptions()).isEqualTo("{m=12,ef_construction=48}");
+    assertThat(polls).isGreaterThan(1);
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      assertThat(indexNamed(db, INDEX + "_old")).isEmpty();
+      assertThat(indexNamed(db, INDEX + "_new")).isEmpty();
+    });
+    assertThat(efSearchOfANewSession(db)).isEqualTo("80");
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(eventReasons("recipes"))
+        .contains("VectorIndexBuildStarted", "VectorIndexRebuildStarted", "VectorIndexSwapped"));
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(condition("recipes", "Ready").getStatus()).isEqualTo("True"));
+  }
+
+  @Test
+  void anInvalidIndexLeftByACancelledBuildIsReplaced(TestDatabase db) throws Exception {
+    fillRecipes(db, 500);
+    long invalidOid;
+    try (Connection writer = db.connect(); Connection builder = db.connect()) {
+      writer.setAutoCommit(false);
+      try (Statement s = writer.createStatement()) {
+        s.execute("LOCK TABLE recipe_embeddings IN ROW EXCLUSIVE MODE");
+      }
+      long builderPid;
+      try (Statement s = builder.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+        rs.next();
+        builderPid = rs.getLong(1);
+      }
+      var build = CompletableFuture.runAsync(() -> {
+        try (Statement s = builder.createStatement()) {
+          s.execute("CREATE INDEX CONCURRENTLY " + INDEX + " ON recipe_embeddings USING hnsw (embedding vector_cosine_ops)");
+        } catch (SQLException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      await().atMost(TIMEOUT).until(() -> queryLong(db, "SELECT count(*) FROM pg_stat_progress_create_index WHERE pid = " + builderPid) == 1);
+      assertThat(queryLong(db, "SELECT count(*) FROM pg_cancel_backend(" + builderPid + ") ok WHERE ok")).isEqualTo(1);
+      await().atMost(TIMEOUT).until(build::isDone);
+      assertThat(build).isCompletedExceptionally();
+      writer.commit();
+    }
+    var leftover = servingIndex(db).orElseThrow();
+    assertThat(leftover.valid()).as("the cancelled build left an invalid index").isFalse();
+    invalidOid = leftover.oid();
+
+    createUnit(db, "recovering", "efSearch: 40");
+
+    awaitIndex("recovering", s -> "Ready".equals(s.state()));
+    var replaced = servingIndex(db).orElseThrow();
+    assertThat(replaced.valid()).isTrue();
+    assertThat(replaced.oid()).isNotEqualTo(invalidOid);
+    assertThat(replaced.reloptions()).isEqualTo("{m=16,ef_construction=64}");
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(eventReasons("recovering")).contains("VectorIndexInvalidReplaced"));
+  }
+
+  @Test
+  void aRestartedOperatorNeitherRestartsABuildNorRepeatsAnalyzeOrProbe(TestDatabase db, KubeCluster cluster) throws Exception {
+    fillRecipes(db, 500);
+    long buildingOid;
+    try (Connection writer = db.connect()) {
+      writer.setAutoCommit(false);
+      try (Statement s = writer.createStatement()) {
+        s.execute("LOCK TABLE recipe_embeddings IN ROW EXCLUSIVE MODE");
+      }
+      createUnit(db, "restarted", "efSearch: 40");
+      awaitIndex("restarted", s -> "Building".equals(s.state()));
+      buildingOid = await().atMost(TIMEOUT).until(() -> servingIndex(db), Optional::isPresent).orElseThrow().oid();
+
+      // The operator goes away in the middle of the build; the server keeps building for the closed session.
+      restartOperator();
+      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(condition("restarted", "Progressing").getMessage())
+          .contains("a build by another session runs"));
+      writer.commit();
+    }
+    var ready = awaitIndex("restarted", s -> "Ready".equals(s.state()) && s.recallAtK() != null);
+    assertThat(servingIndex(db).orElseThrow()).as("the build was finished, not started again")
+        .extracting(CatalogIndex::oid, CatalogIndex::valid).containsExactly(buildingOid, true);
+    long analyses = queryLong(db, "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'recipe_embeddings'");
+
+    restartOperator();
+    await().during(Duration.ofSeconds(6)).atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+      var status = indexStatus("restarted");
+      assertThat(status.state()).isEqualTo("Ready");
+      assertThat(status.lastAnalyzeTime()).isEqualTo(ready.lastAnalyzeTime());
+      assertThat(status.lastProbeTime()).isEqualTo(ready.lastProbeTime());
+    });
+    assertThat(queryLong(db, "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'recipe_embeddings'")).isEqualTo(analyses);
+    assertThat(servingIndex(db).orElseThrow().oid()).isEqualTo(buildingOid);
+  }
+
+  private void restartOperator() {
+    operator.stop();
+    registry = new SimpleMeterRegistry();
+    operator = DatabaseUnitOperator.create(client, registry, new OperatorSettings(Set.of(namespace), false, namespace, 0, false),
+        Clock.systemUTC());
+    operator.start();
+  }
+
+  @Test
+  void eachMismatchBetweenSpecAndTableIsItsOwnDegradedReason(TestDatabase db) throws Exception {
+    try (Connection c = db.connect(); Statement s = c.createStatement()) {
+      s.execute("CREATE EXTENSION IF NOT EXISTS vector");
+      s.execute("CREATE TABLE docs (id int PRIMARY KEY, body text, embedding vector(3), loose vector)");
+    }
+    client.resource(secret(db)).create();
+    Map<String, String[]> cases = Map.of(
+        "no-table", new String[] {"table: missing_docs, column: embedding, dimensions: 3", "VectorTableNotFound",
+            "table missing_docs does not exist"},
+        "no-column", new String[] {"table: docs, column: vec, dimensions: 3", "VectorColumnNotFound", "has no column vec"},
+        "text-column", new String[] {"table: docs, column: body, dimensions: 3", "VectorColumnNotVector", "is of type text, not vector"},
+        "wrong-dimensions", new String[] {"table: public.docs, column: embedding, dimensions: 1536", "VectorDimensionsMismatch",
+            "is vector(3) but the spec declares 1536 dimensions"},
+        "no-dimensions", new String[] {"table: docs, column: loose, dimensions: 3", "VectorDimensionsMismatch",
+            "is vector without dimensions"},
+        "bad-cron", new String[] {"table: docs, column: embedding, dimensions: 3, analyzeSchedule: '0 0 4 * * * *'",
+            "VectorScheduleInvalid", "not a valid Quartz cron"});
+    cases.forEach((name, c) -> client.resource(unit(name, db, "{name: docs_hnsw, " + c[0] + "}")).create());
+    cases.forEach((name, c) -> {
+      Condition degraded = await().atMost(TIMEOUT).until(() -> condition(name, "Degraded"), d -> d != null && "True".equals(d.getStatus()));
+      assertThat(degraded.getReason()).as(name).isEqualTo(c[1]);
+      assertThat(degraded.getMessage()).as(name).contains(c[2]);
+    });
+    assertThat(queryLong(db, "SELECT count(*) FROM pg_indexes WHERE tablename = 'docs' AND indexname <> 'docs_pkey'")).isZero();
+  }
+
+  // ----- helpers -----
+
+  private record CatalogIndex(long oid, boolean valid, String reloptions) {}
+
+  private static void fillRecipes(TestDatabase db, int rows) throws Exception {
+    try (Connection c = db.connect()) {
+      RecipeData.createSchema(c);
+      RecipeData.fill(c, new ClusteredEmbeddings(10, RecipeData.DIMENSIONS, 11), rows, 1);
+    }
+  }
+
+  private static Optional<CatalogIndex> servingIndex(TestDatabase db) throws SQLException {
+    return indexNamed(db, INDEX);
+  }
+
+  private static Optional<CatalogIndex> indexNamed(TestDatabase db, String name) throws SQLException {
+    try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement("""
+        SELECT c.oid, x.indisvalid, c.reloptions::text FROM pg_class c JOIN pg_index x ON x.indexrelid = c.oid
+        WHERE c.relname = ? AND x.indrelid = 'recipe_embeddings'::regclass""")) {
+      ps.setString(1, name);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(new CatalogIndex(rs.getLong(1), rs.getBoolean(2), rs.getString(3))) : Optional.empty();
+      }
+    }
+  }
+
+  private static long queryLong(TestDatabase db, String sql) throws SQLException {
+    try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /** What a session opened now gets, without setting anything itself. */
+  private static String efSearchOfANewSession(TestDatabase db) throws SQLException {
+    try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW hnsw.ef_search")) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  private static String explainNearest(TestDatabase db) throws SQLException {
+    try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+        "EXPLAIN SELECT recipe_id FROM recipe_embeddings ORDER BY embedding <=> (SELECT embedding FROM recipe_embeddings LIMIT 1) LIMIT 10")) {
+      var plan = new StringBuilder();
+      while (rs.next()) {
+        plan.append(rs.getString(1)).append('\n');
+      }
+      return plan.toString();
+    }
+  }
+
+  private void createUnit(TestDatabase db, String name, String parameters) {
+    client.resource(secret(db)).createOr(existing -> existing.update());
+    client.resource(unit(name, db, indexEntry(parameters))).create();
+  }
+
+  private void editIndex(String name, int m, int efConstruction, int efSearch) {
+    var edited = new VectorIndexSpec(INDEX, "recipe_embeddings", "embedding", RecipeData.DIMENSIONS, VectorIndexSpec.Opclass.COSINE,
+        m, efConstruction, efSearch, null);
+    client.resources(DatabaseUnit.class).inNamespace(namespace).withName(name).edit(u -> {
+      var spec = u.getSpec();
+      u.setSpec(new DatabaseUnitSpec(spec.postgres(), spec.extensions(), spec.migrations(), List.of(edited), spec.pooler(),
+          spec.cache(), spec.gdpr(), spec.monitoring()));
+      return u;
+    });
+  }
+
+  private static String indexEntry(String parameters) {
+    return "{name: " + INDEX + ", table: recipe_embeddings, column: embedding, dimensions: 1536, " + parameters + "}";
+  }
+
+  private DatabaseUnit unit(String name, TestDatabase db, String indexEntry) {
+    String yaml = """
+        apiVersion: databaseunit.dev/v1alpha1
+        kind: DatabaseUnit
+        metadata:
+          name: %s
+          namespace: %s
+        spec:
+          postgres:
+            external:
+              host: %s
+              port: %d
+              database: %s
+              credentials:
+                secretName: db-credentials
+              tls:
+                mode: disable
+          vectorIndexes:
+            - %s
+        """.formatted(name, namespace, db.host(), db.port(), db.name(), indexEntry);
+    return client.getKubernetesSerialization().unmarshal(yaml, DatabaseUnit.class);
+  }
+
+  private io.fabric8.kubernetes.api.model.Secret secret(TestDatabase db) {
+    return new SecretBuilder().withNewMetadata().withName("db-credentials").withNamespace(namespace).endMetadata()
+        .withStringData(Map.of("username", db.user(), "password", db.password())).build();
+  }
+
+  private DatabaseUnit get(String name) {
+    return client.resources(DatabaseUnit.class).inNamespace(namespace).withName(name).get();
+  }
+
+  private VectorIndexStatus indexStatus(String unit) {
+    var u = get(unit);
+    if (u == null || u.getStatus() == null || u.getStatus().vectorIndexes() == null) {
+      return new VectorIndexStatus(INDEX, null, null, null, null, null, null, null, null, null, null, null, null);
+    }
+    return u.getStatus().vectorIndexes().getFirst();
+  }
+
+  private VectorIndexStatus awaitIndex(String unit, java.util.function.Predicate<VectorIndexStatus> condition) {
+    return await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(200)).until(() -> indexStatus(unit), condition);
+  }
+
+  private Condition condition(String name, String type) {
+    var u = get(name);
+    return u == null || u.getStatus() == null ? null : Conditions.find(u.getStatus().conditions(), type);
+  }
+
+  private List<String> eventReasons(String name) {
+    List<String> reasons = new ArrayList<>();
+    for (Event e : client.v1().events().inNamespace(namespace).list().getItems()) {
+      if (name.equals(e.getInvolvedObject().getName())) {
+        reasons.add(e.getReason());
+      }
+    }
+    return reasons;
+  }
+}
