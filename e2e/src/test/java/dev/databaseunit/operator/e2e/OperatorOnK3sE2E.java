@@ -125,7 +125,6 @@ class OperatorOnK3sE2E {
         metadata: {name: recipes-now}
         spec:
           databaseUnit: recipes
-          schedule: "0 0 2 ? * SUN"
           runNow: true
           duration: 30m
           drainTimeout: 60s
