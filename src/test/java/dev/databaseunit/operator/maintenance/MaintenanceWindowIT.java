@@ -377,7 +377,7 @@ class MaintenanceWindowIT {
         """.formatted(namespace), BackupPolicy.class)).create();
     String anHourAgo = java.time.Instant.now().minus(Duration.ofHours(1)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
     client.resources(BackupPolicy.class).inNamespace(namespace).withName("nightly").editStatus(p -> {
-      p.setStatus(new BackupPolicyStatus(1L, List.of(), null, null,
+      p.setStatus(new BackupPolicyStatus(1L, List.of(), null, null, null,
           new BackupPolicyStatus.BackupRecord("b1", null, anHourAgo, anHourAgo, 1L, null, null, null), 1, null));
       return p;
     });
