@@ -152,6 +152,8 @@ class OperatorOnK3sE2E {
         """.formatted(userId));
     cluster.kubectl("wait", "--for=jsonpath={.status.phase}=Completed", "gdprrequest/erase-ada",
         "--namespace", APP_NAMESPACE, "--timeout=300s");
+    assertThat(cluster.kubectl("get", "gdprrequest/erase-ada", "--namespace", APP_NAMESPACE,
+        "-o", "jsonpath={.status.erasure.deletedRows.recipes}")).isEqualTo("2");
     assertThat(sql(cluster, "localhost", "select (select count(*) from users where id = " + userId + ")"
         + " + (select count(*) from recipes where user_id = " + userId + ")")).isEqualTo("0");
   }
