@@ -64,7 +64,7 @@ public final class MaintenanceBench {
               s.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
             }
             var target = new MaintenanceTask.Target("bench/naive", ds, "public",
-                MigrationScripts.collect(Map.of("migrations", Map.of("V1__note.sql", MIGRATION))).scripts());
+                MigrationScripts.collect(Map.of("migrations", Map.of("V1__note.sql", MIGRATION))).scripts(), List.of());
             for (MaintenanceTask task : tasks()) {
               task.run(target);
             }

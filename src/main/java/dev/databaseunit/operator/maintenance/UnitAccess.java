@@ -15,6 +15,7 @@ import dev.databaseunit.operator.postgres.UnitDataSources;
 import dev.databaseunit.operator.schema.MigrationScripts;
 import dev.databaseunit.operator.schema.UnitMigrations;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.util.List;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -55,7 +56,8 @@ record UnitAccess(PostgresTarget target, DataSource direct, PostgresTarget poole
     DataSource direct = dataSources.dataSource(unitKey, target);
     return new UnitAccess(target, direct, throughPooler,
         drainPoints.forConsole(console),
-        new MaintenanceTask.Target(unitKey, direct, schema, migrations(client, unit)));
+        new MaintenanceTask.Target(unitKey, direct, schema, migrations(client, unit),
+            Optional.ofNullable(unit.getSpec().vectorIndexes()).orElse(List.of())));
   }
 
   /** The unit's checked migration scripts, read as the schema capability reads them. */

@@ -1,7 +1,7 @@
 package dev.databaseunit.operator.schema;
 
+import dev.databaseunit.operator.api.v1alpha1.ApplyIn;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus;
-import dev.databaseunit.operator.api.v1alpha1.MigrationsSpec;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
 import dev.databaseunit.operator.databaseunit.UnitContext;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
@@ -65,7 +65,7 @@ public final class SchemaMigrations implements UnitCapability {
     }
     UnitMigrations migrations = read.get();
     String schema = migrations.schema();
-    boolean inWindow = migrations.applyIn() == MigrationsSpec.ApplyIn.MaintenanceWindow;
+    boolean inWindow = migrations.applyIn() == ApplyIn.MaintenanceWindow;
     var inputs = List.of(migrations.scripts(), schema, context.target(), migrations.applyIn());
     Checked checked = lastChecked.get(context.unitKey());
     if (checked != null && checked.inputs().equals(inputs) && clock.instant().isBefore(checked.at().plus(RECHECK))) {

@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.schema;
 
+import dev.databaseunit.operator.api.v1alpha1.ApplyIn;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.MigrationsSpec;
 import dev.databaseunit.operator.databaseunit.UnitContext;
@@ -17,7 +18,7 @@ import java.util.SortedMap;
  * applied. Read the same way by the DatabaseUnit capability and by a maintenance window's SchemaUpdate task, so
  * both see the same scripts and report the same problems.
  */
-public record UnitMigrations(String schema, SortedMap<String, MigrationScripts.Script> scripts, MigrationsSpec.ApplyIn applyIn) {
+public record UnitMigrations(String schema, SortedMap<String, MigrationScripts.Script> scripts, ApplyIn applyIn) {
 
   /** The schema the unit's migrations manage (also the one maintenance tasks work on); public when unset. */
   public static String schemaOf(DatabaseUnit unit) {
@@ -54,6 +55,6 @@ public record UnitMigrations(String schema, SortedMap<String, MigrationScripts.S
       throw new UnitProblem(EventReason.MigrationInvalid, collected.problem().get());
     }
     return Optional.of(new UnitMigrations(schema, collected.scripts(),
-        spec.applyIn() != null ? spec.applyIn() : MigrationsSpec.ApplyIn.Reconcile));
+        spec.applyIn() != null ? spec.applyIn() : ApplyIn.Reconcile));
   }
 }

@@ -475,7 +475,7 @@ class MaintenanceWindowIT {
       s.execute("CREATE EXTENSION IF NOT EXISTS vector"); // the operator does this for a unit; here it runs first
     }
     var scripts = MigrationScripts.collect(Map.of("recipes-schema", chosen)).scripts();
-    new SchemaUpdateTask(new FlywayMigrator()).run(new MaintenanceTask.Target("test", dataSource(db), "public", scripts));
+    new SchemaUpdateTask(new FlywayMigrator()).run(new MaintenanceTask.Target("test", dataSource(db), "public", scripts, List.of()));
   }
 
   static ConfigMap recipeSchema() throws Exception {

@@ -17,7 +17,4 @@ public record MigrationsSpec(
             + "each migration in its own transaction. MaintenanceWindow: only by the SchemaUpdate task of a MaintenanceWindow "
             + "selecting this unit, all pending migrations in one transaction while PgBouncer holds the clients; between windows "
             + "the operator only validates the applied history and reports status.database.schemaVersion and pendingMigrations.")
-        ApplyIn applyIn) {
-
-  public enum ApplyIn { Reconcile, MaintenanceWindow }
-}
+        ApplyIn applyIn) {}
