@@ -44,7 +44,6 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * Maintenance windows end to end: the operator on a real API server drains a private PgBouncer in front of the shared
@@ -475,20 +474,12 @@ class MaintenanceWindowIT {
       s.execute("CREATE EXTENSION IF NOT EXISTS vector"); // the operator does this for a unit; here it runs first
     }
     var scripts = MigrationScripts.collect(Map.of("recipes-schema", chosen)).scripts();
-    new SchemaUpdateTask(new FlywayMigrator()).run(new MaintenanceTask.Target("test", dataSource(db), "public", scripts, List.of()));
+    new SchemaUpdateTask(new FlywayMigrator()).run(new MaintenanceTask.Target("test", db.dataSource(), "public", scripts, List.of()));
   }
 
   static ConfigMap recipeSchema() throws Exception {
     var yaml = Files.readString(Path.of("samples", "recipe-schema.yaml"));
     return io.fabric8.kubernetes.client.utils.Serialization.unmarshal(yaml, ConfigMap.class);
-  }
-
-  static PGSimpleDataSource dataSource(TestDatabase db) {
-    var ds = new PGSimpleDataSource();
-    ds.setUrl(db.jdbcUrl());
-    ds.setUser(db.user());
-    ds.setPassword(db.password());
-    return ds;
   }
 
   private static long createBloatedIndex(TestDatabase db) throws SQLException {

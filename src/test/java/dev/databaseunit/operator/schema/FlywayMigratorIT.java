@@ -13,9 +13,7 @@ import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
-import org.postgresql.ds.PGSimpleDataSource;
 
 /** Flyway from in-memory ConfigMap scripts against the real PostgreSQL: apply, fail, fix, re-run, concurrency. */
 @WithLocalServices
@@ -26,7 +24,7 @@ class FlywayMigratorIT {
 
   @Test
   void appliesInVersionOrderAndARerunAppliesNothing(TestDatabase db) throws Exception {
-    var ds = dataSource(db);
+    var ds = db.dataSource();
     var first = migrator.migrate(ds, "app", scripts(Map.of("V2__recipes.sql", V2, "V1__users.sql", V1)), SchemaMigrator.Transactions.EACH);
     assertThat(first).isEqualTo(new SchemaMigrator.SchemaState("2", 0, List.of("V1__users.sql", "V2__recipes.sql")));
     assertThat(tables(db, "app")).contains("users", "recipes", "flyway_schema_history");
@@ -38,7 +36,7 @@ class FlywayMigratorIT {
 
   @Test
   void aFailingMigrationLeavesTheLastGoodVersionAndRunsAgainOnceFixed(TestDatabase db) throws Exception {
-    var ds = dataSource(db);
+    var ds = db.dataSource();
     migrator.migrate(ds, "public", scripts(Map.of("V1__users.sql", V1)), SchemaMigrator.Transactions.EACH);
     String broken = "ALTER TABLE users ADD COLUMN name text;\nINSERT INTO no_such_table VALUES (1);";
 
@@ -61,7 +59,7 @@ class FlywayMigratorIT {
 
   @Test
   void anEditedAppliedMigrationIsReportedAndNotReapplied(TestDatabase db) throws Exception {
-    var ds = dataSource(db);
+    var ds = db.dataSource();
     migrator.migrate(ds, "public", scripts(Map.of("V1__users.sql", V1)), SchemaMigrator.Transactions.EACH);
     assertThatThrownBy(() -> migrator.migrate(ds, "public", scripts(Map.of("V1__users.sql", V1 + "\n-- edited")), SchemaMigrator.Transactions.EACH))
         .isInstanceOfSatisfying(SchemaMigrator.MigrationFailure.class, f -> {
@@ -89,7 +87,7 @@ class FlywayMigratorIT {
     var start = new CountDownLatch(1);
     List<CompletableFuture<SchemaMigrator.SchemaState>> replicas = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
-      var ds = dataSource(db);
+      var ds = db.dataSource();
       replicas.add(CompletableFuture.supplyAsync(() -> {
         try {
           start.await();
@@ -128,7 +126,7 @@ class FlywayMigratorIT {
    */
   @Test
   void aNonTransactionalScriptRunsAndAFixedOneReplacesItsFailedRecord(TestDatabase db) throws Exception {
-    var ds = dataSource(db);
+    var ds = db.dataSource();
     String conf = "executeInTransaction=false";
     String wrongColumn = "CREATE INDEX CONCURRENTLY users_name_idx ON users (name);";
     var broken = scripts(Map.of("V1__users.sql", V1, "V2__index.sql", wrongColumn, "V2__index.sql.conf", conf));
@@ -161,7 +159,7 @@ class FlywayMigratorIT {
 
   @Test
   void allPendingInOneTransactionKeepNoneWhenOneFails(TestDatabase db) throws Exception {
-    var ds = dataSource(db);
+    var ds = db.dataSource();
     migrator.migrate(ds, "public", scripts(Map.of("V1__users.sql", V1)), SchemaMigrator.Transactions.EACH);
     var pending = scripts(Map.of("V1__users.sql", V1, "V2__recipes.sql", V2, "V3__broken.sql", "INSERT INTO no_such_table VALUES (1);"));
 
@@ -186,14 +184,14 @@ class FlywayMigratorIT {
     try (var c = db.connect(); var s = c.createStatement()) {
       s.execute("CREATE TABLE legacy (id int)");
     }
-    var state = migrator.migrate(dataSource(db), "public", scripts(Map.of("V1__users.sql", V1)), SchemaMigrator.Transactions.ALL_PENDING);
+    var state = migrator.migrate(db.dataSource(), "public", scripts(Map.of("V1__users.sql", V1)), SchemaMigrator.Transactions.ALL_PENDING);
     assertThat(state).isEqualTo(new SchemaMigrator.SchemaState("1", 0, List.of("V1__users.sql")));
     assertThat(historyRows(db, "public")).containsExactly("0:true", "1:true");
   }
 
   @Test
   void inspectReportsPendingWithoutApplyingAndStillCatchesAnEditedScript(TestDatabase db) throws Exception {
-    var ds = dataSource(db);
+    var ds = db.dataSource();
     assertThat(migrator.inspect(ds, "app", scripts(Map.of("V1__users.sql", V1))))
         .isEqualTo(new SchemaMigrator.SchemaState(null, 1, List.of()));
     assertThat(tables(db, "app")).isEmpty();
@@ -212,14 +210,6 @@ class FlywayMigratorIT {
     var result = MigrationScripts.collect(Map.of("schema", files));
     assertThat(result.problem()).isEmpty();
     return result.scripts();
-  }
-
-  private static DataSource dataSource(TestDatabase db) {
-    var ds = new PGSimpleDataSource();
-    ds.setURL(db.jdbcUrl());
-    ds.setUser(db.user());
-    ds.setPassword(db.password());
-    return ds;
   }
 
   private static List<String> tables(TestDatabase db, String schema) throws SQLException {

@@ -38,7 +38,6 @@ import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * HNSW index management by the running operator against a real API server and PostgreSQL with pgvector, on the
@@ -159,7 +158,7 @@ class VectorIndexIT {
     assertThat(indexNamed(db, INDEX + "_new")).isEmpty();
 
     var task = new OptimizeIndexesTask();
-    var target = new MaintenanceTask.Target(namespace + "/recipes", dataSource(db), "public", new TreeMap<>(),
+    var target = new MaintenanceTask.Target(namespace + "/recipes", db.dataSource(), "public", new TreeMap<>(),
         get("recipes").getSpec().vectorIndexes());
     assertThat(task.run(target)).contains("rebuilt " + INDEX + " (HNSW m=12 ef_construction=48: build replacement, swap)");
     var rebuilt = servingIndex(db).orElseThrow();
@@ -176,14 +175,6 @@ class VectorIndexIT {
     assertThat(indexNamed(db, INDEX + "_old")).isEmpty();
     assertThat(indexNamed(db, INDEX + "_new")).isEmpty();
     assertThat(task.rollback(target)).isEqualTo("no unfinished rebuild to clean up");
-  }
-
-  private static PGSimpleDataSource dataSource(TestDatabase db) {
-    var ds = new PGSimpleDataSource();
-    ds.setUrl(db.jdbcUrl());
-    ds.setUser(db.user());
-    ds.setPassword(db.password());
-    return ds;
   }
 
   @Test

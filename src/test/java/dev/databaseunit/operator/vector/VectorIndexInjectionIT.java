@@ -23,7 +23,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
-import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * Names crafted to break out of an identifier, given straight to the capability (the CRD pattern already refuses
@@ -50,10 +49,7 @@ class VectorIndexInjectionIT {
       s.execute("CREATE TABLE docs (id int PRIMARY KEY, embedding vector(3))");
       s.execute("CREATE TABLE victim (id int)");
     }
-    var dataSource = new PGSimpleDataSource();
-    dataSource.setUrl(db.jdbcUrl());
-    dataSource.setUser(db.user());
-    dataSource.setPassword(db.password());
+    var dataSource = db.dataSource();
     try (var client = cluster.newClient();
         var capability = new VectorIndexCapability(new EventRecorder(client, Clock.systemUTC()), new SimpleMeterRegistry(),
             Clock.systemUTC(), Duration.ofHours(1))) {
