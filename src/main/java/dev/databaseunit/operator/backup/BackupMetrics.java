@@ -27,6 +27,8 @@ final class BackupMetrics {
   private final AtomicReference<Double> rtoMet = new AtomicReference<>(Double.NaN);
   private final AtomicReference<Double> rpoMet = new AtomicReference<>(Double.NaN);
   private final AtomicReference<Double> backupAge = new AtomicReference<>(Double.NaN);
+  private final AtomicReference<Double> rpoTarget = new AtomicReference<>(Double.NaN);
+  private final AtomicReference<Double> rtoTarget = new AtomicReference<>(Double.NaN);
 
   BackupMetrics(MeterRegistry registry, String namespace, String unit, String policy) {
     this.registry = registry;
@@ -39,6 +41,14 @@ final class BackupMetrics {
     gauge("databaseunit.restore.test.rto.met", "1 when the last restore test recovered within the RTO", rtoMet);
     gauge("databaseunit.restore.test.rpo.met", "1 when the tested backup was younger than the RPO", rpoMet);
     gauge("databaseunit.restore.test.backup.age.seconds", "Age of the backup the last restore test restored", backupAge);
+    gauge("databaseunit.backup.rpo.target.seconds", "The policy's recovery point objective", rpoTarget);
+    gauge("databaseunit.backup.rto.target.seconds", "The policy's recovery time objective", rtoTarget);
+  }
+
+  /** The policy's objectives, so alerts compare backup age and recovery time with them. */
+  void targets(Duration rpo, Duration rto) {
+    rpoTarget.set((double) rpo.toSeconds());
+    rtoTarget.set((double) rto.toSeconds());
   }
 
   private void gauge(String name, String description, AtomicReference<Double> value) {

@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.backup;
 
+import dev.databaseunit.operator.api.v1alpha1.ApiDurations;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicy;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.BackupSchedule;
@@ -171,6 +172,9 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
     var draft = new Draft(previous);
     BackupMetrics meters = metrics.computeIfAbsent(policyKey, k ->
         new BackupMetrics(registry, policy.getMetadata().getNamespace(), policy.getSpec().databaseUnit(), policy.getMetadata().getName()));
+    var objectives = policy.getSpec().restoreTest();
+    meters.targets(ApiDurations.parse(objectives != null && objectives.rpo() != null ? objectives.rpo() : "24h"),
+        ApiDurations.parse(objectives != null && objectives.rto() != null ? objectives.rto() : "4h"));
 
     Inputs inputs = null;
     UnitProblem problem = null;
@@ -202,7 +206,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
     BackupSchedule dueSchedule = null;
     Instant dueFire = null;
     for (BackupSchedule schedule : schedules(policy.getSpec())) {
-      Duration window = FireSchedule.parseDuration(schedule.window() != null ? schedule.window() : "1h");
+      Duration window = ApiDurations.parse(schedule.window() != null ? schedule.window() : "1h");
       var fires = new FireSchedule(schedule.cron(), orUtc(schedule.timeZone()), window);
       TierState tier = draft.tier(schedule.tier());
       var decision = fires.decide(lastHandled(tier.lastFireTime, policy, now, window), now);
@@ -314,7 +318,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
       String scheduledFor, boolean adopted, Boolean copied, String copyProblem) throws IOException {
     List<BackupManifest> good = catalog.list();
     Map<Tier, Duration> retention = new EnumMap<>(Tier.class);
-    schedules(policy.getSpec()).forEach(s -> retention.put(s.tier(), FireSchedule.parseDuration(s.retention())));
+    schedules(policy.getSpec()).forEach(s -> retention.put(s.tier(), ApiDurations.parse(s.retention())));
     Set<String> expired = Retention.expired(good.stream().map(Retention.Backup::of).toList(), retention, inUse, clock.instant());
     for (String id : expired) {
       catalog.discard(id);
@@ -349,8 +353,8 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
   private Work restoreTestJob(
       BackupPolicy policy, Inputs inputs, String scheduledFor) {
     var spec = policy.getSpec().restoreTest();
-    Duration rto = FireSchedule.parseDuration(spec.rto() != null ? spec.rto() : "4h");
-    Duration rpo = FireSchedule.parseDuration(spec.rpo() != null ? spec.rpo() : "24h");
+    Duration rto = ApiDurations.parse(spec.rto() != null ? spec.rto() : "4h");
+    Duration rpo = ApiDurations.parse(spec.rpo() != null ? spec.rpo() : "24h");
     return phase -> () -> {
       try (ObjectStore store = stores.open(inputs.storage(), inputs.credentials())) {
         var catalog = new BackupCatalog(store, inputs.storage().prefix());

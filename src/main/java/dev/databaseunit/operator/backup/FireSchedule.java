@@ -97,19 +97,4 @@ public final class FireSchedule {
     }
   }
 
-  /** "30s", "15m", "1h", "30d" (the CRD's duration pattern) as a Duration. */
-  public static Duration parseDuration(String text) {
-    if (text == null || !text.matches("^[1-9][0-9]*(ms|s|m|h|d)$")) {
-      throw new IllegalArgumentException("not a duration like 30s, 15m, 1h or 30d: " + text);
-    }
-    String unit = text.replaceAll("[0-9]", "").toLowerCase(Locale.ROOT);
-    long n = Long.parseLong(text.substring(0, text.length() - unit.length()));
-    return switch (unit) {
-      case "ms" -> Duration.ofMillis(n);
-      case "s" -> Duration.ofSeconds(n);
-      case "m" -> Duration.ofMinutes(n);
-      case "h" -> Duration.ofHours(n);
-      default -> Duration.ofDays(n);
-    };
-  }
 }

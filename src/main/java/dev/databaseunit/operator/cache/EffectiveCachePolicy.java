@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.cache;
 
+import dev.databaseunit.operator.api.v1alpha1.ApiDurations;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -70,7 +71,7 @@ public record EffectiveCachePolicy(String unit, RedisLocation redis, String keyP
     long maxMemory = memoryBytes(spec.maxMemory() != null ? spec.maxMemory() : defaultOf("maxMemory"));
     String eviction = spec.evictionPolicy() != null ? wireName(spec.evictionPolicy()) : defaultOf("evictionPolicy");
     List<CachePolicy> policies = spec.policies() != null && !spec.policies().isEmpty() ? spec.policies() : defaultPolicies();
-    var types = policies.stream().map(p -> new TypePolicy(p.dataType(), parseDuration(p.ttl()).toSeconds(),
+    var types = policies.stream().map(p -> new TypePolicy(p.dataType(), ApiDurations.parse(p.ttl()).toSeconds(),
         wireName(p.strategy()), wireName(p.invalidation()), p.sourceTable(), p.keyColumn())).toList();
     return new EffectiveCachePolicy(unitName, location(namespace, unitName, spec), prefix, maxMemory, eviction, types);
   }
@@ -145,21 +146,6 @@ public record EffectiveCachePolicy(String unit, RedisLocation redis, String keyP
     }
   }
 
-  /** Parses a duration as the API spells it: 500ms, 30s, 15m, 4h, 7d. */
-  static Duration parseDuration(String text) {
-    var m = java.util.regex.Pattern.compile("^([1-9][0-9]*)(ms|s|m|h|d)$").matcher(text);
-    if (!m.matches()) {
-      throw new IllegalArgumentException("Not a duration: " + text);
-    }
-    long n = Long.parseLong(m.group(1));
-    return switch (m.group(2)) {
-      case "ms" -> Duration.ofMillis(n);
-      case "s" -> Duration.ofSeconds(n);
-      case "m" -> Duration.ofMinutes(n);
-      case "h" -> Duration.ofHours(n);
-      default -> Duration.ofDays(n);
-    };
-  }
 
   /** Redis memory units as maxmemory reads them (kb/mb/gb are powers of 1024). */
   static long memoryBytes(String text) {
@@ -175,7 +161,8 @@ public record EffectiveCachePolicy(String unit, RedisLocation redis, String keyP
     return Math.multiplyExact(Long.parseLong(m.group(1)), 1L << shift);
   }
 
-  static String globEscape(String literal) {
+  /** Escapes Redis glob metacharacters, so a literal (a key prefix, an id such as {@code a*}) matches only itself. */
+  public static String globEscape(String literal) {
     var out = new StringBuilder(literal.length());
     for (char c : literal.toCharArray()) {
       if ("*?[]\\^".indexOf(c) >= 0) {

@@ -22,7 +22,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /** {@link CacheServer} over one Lettuce connection, which reconnects by itself after a drop or a restart. */
-final class LettuceCacheServer implements CacheServer, AutoCloseable {
+public final class LettuceCacheServer implements CacheServer, AutoCloseable {
   static final Duration TIMEOUT = Duration.ofSeconds(5);
   private static final int SCAN_PAGE = 500;
 
@@ -35,7 +35,7 @@ final class LettuceCacheServer implements CacheServer, AutoCloseable {
   }
 
   /** Connects now, so a wrong address or password is reported at once; throws Lettuce's exceptions. */
-  static LettuceCacheServer connect(ClientResources resources, RedisEndpoint endpoint) {
+  public static LettuceCacheServer connect(ClientResources resources, RedisEndpoint endpoint) {
     var uri = RedisURI.builder().withHost(endpoint.host()).withPort(endpoint.port()).withTimeout(TIMEOUT)
         .withClientName("databaseunit-operator");
     if (endpoint.password() != null) {

@@ -33,6 +33,20 @@ public record RedisEndpoint(String host, int port, boolean tls, String username,
         Boolean.TRUE.equals(external.tls()), username, password, ca);
   }
 
+  /**
+   * The unit's Redis as another capability reaches it (GDPR erasure): spec.cache.external, or the managed
+   * instance's Service with the password from the Secret the cache capability created. Never creates anything.
+   */
+  public static RedisEndpoint forUnit(DatabaseUnit unit, PostgresTargets.SecretLookup secrets) throws UnitProblem {
+    if (unit.getSpec().cache().external() != null) {
+      return resolve(unit, secrets);
+    }
+    String unitName = unit.getMetadata().getName();
+    String namespace = unit.getMetadata().getNamespace();
+    return new RedisEndpoint(ManagedRedis.serviceHost(unitName, namespace), ManagedRedis.PORT, false, "default",
+        PostgresTargets.value(secrets, namespace, new SecretKeyRef(ManagedRedis.credentialsSecret(unitName), "password")), null);
+  }
+
   /** host:port as a condition message names the server. */
   public String address() {
     return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;

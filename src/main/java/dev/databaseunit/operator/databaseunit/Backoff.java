@@ -5,17 +5,17 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** Per-key exponential backoff for retrying a unit that has a problem: first, 2×first, ... capped at max. */
-final class Backoff {
+public final class Backoff {
   private final Duration first;
   private final Duration max;
   private final Map<String, Integer> attempts = new ConcurrentHashMap<>();
 
-  Backoff(Duration first, Duration max) {
+  public Backoff(Duration first, Duration max) {
     this.first = first;
     this.max = max;
   }
 
-  Duration next(String key) {
+  public Duration next(String key) {
     int attempt = attempts.merge(key, 1, Integer::sum);
     return delay(attempt);
   }
@@ -27,7 +27,7 @@ final class Backoff {
     return delay.compareTo(max) > 0 ? max : delay;
   }
 
-  void reset(String key) {
+  public void reset(String key) {
     attempts.remove(key);
   }
 }

@@ -6,7 +6,6 @@ import dev.databaseunit.operator.databaseunit.ReferenceCheck.Problem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.events.EventRecorder;
 import dev.databaseunit.operator.status.Conditions;
-import dev.databaseunit.operator.monitoring.ResourceHealthGauges;
 import dev.databaseunit.operator.postgres.DatabaseFailures;
 import dev.databaseunit.operator.postgres.DatabaseInventory;
 import dev.databaseunit.operator.postgres.PostgresTarget;
@@ -52,7 +51,6 @@ import java.util.stream.Collectors;
 @ControllerConfiguration(name = DatabaseUnitReconciler.NAME)
 public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner<DatabaseUnit> {
   public static final String NAME = "databaseunit";
-  private static final String KIND = "DatabaseUnit";
   private static final String REFERENCED_SECRETS = "referencedSecrets";
   private static final String REFERENCED_CONFIGMAPS = "referencedConfigMaps";
 
@@ -63,14 +61,11 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
   private final EventRecorder events;
   private final Clock clock;
   private final UnitDataSources dataSources;
-  private final ResourceHealthGauges health;
   private final List<UnitCapability> capabilities;
   private final Backoff backoff = new Backoff(Duration.ofSeconds(5), Duration.ofMinutes(5));
 
   /** @param capabilities run in this order on every reconcile, after the database connection is checked */
-  public DatabaseUnitReconciler(EventRecorder events, Clock clock, UnitDataSources dataSources, List<UnitCapability> capabilities,
-      ResourceHealthGauges health) {
-    this.health = health;
+  public DatabaseUnitReconciler(EventRecorder events, Clock clock, UnitDataSources dataSources, List<UnitCapability> capabilities) {
     this.events = events;
     this.clock = clock;
     this.dataSources = dataSources;
@@ -227,8 +222,6 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
     var conditions = Conditions.merge(progress.status.conditions(), desired, generation, clock.instant());
     DatabaseUnitStatus next = progress.status.withConditions(generation, conditions);
     recordTransition(unit, previous, next, progress.problems);
-    health.set(KIND, unit.getMetadata().getNamespace(), unit.getMetadata().getName(),
-        Conditions.isTrue(next.conditions(), Conditions.READY), Conditions.isTrue(next.conditions(), Conditions.DEGRADED));
 
     Duration after;
     if (!progress.problems.isEmpty()) {
@@ -259,7 +252,6 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
     }
     dataSources.close(unitKey);
     backoff.reset(unitKey);
-    health.remove(KIND, unit.getMetadata().getNamespace(), unit.getMetadata().getName());
     return DeleteControl.defaultDelete();
   }
 

@@ -166,5 +166,30 @@ public enum EventReason {
 
   // ----- GDPR -----
 
+  /** A GdprRequest was accepted and recorded as requested in the unit's audit table. */
+  GdprRequestAccepted,
+  /** The GdprRequest names a DatabaseUnit that does not exist in its namespace. */
+  DatabaseUnitNotFound,
+  /** The unit's subject tables are invalid: a bad identifier, a missing table or column, or an order that breaks a foreign key. */
+  SubjectPlanInvalid,
+  /** The unit's export storage is missing or its credentials cannot be read. */
+  ExportStorageInvalid,
+  /** Writing or deleting the export object failed; retried. */
+  ExportStorageFailed,
+  /** The subject's rows were exported. */
+  ExportCompleted,
+  /** An export object reached its expiry and was deleted. */
+  ExportExpired,
+  /** The subject's rows were erased in one transaction. */
+  ErasureCompleted,
+  /** A dry run counted the rows an erasure would delete. */
+  ErasureDryRunCompleted,
+  /** No subject table holds a row of the subject: the request completed with zero counts. */
+  SubjectNotFound,
+  /** The erasure committed but the subject's cache keys could not be removed; retried. */
+  CacheInvalidationFailed,
+  /** The request failed and was rolled back; it is retried. */
+  GdprRequestRetrying,
+
   // ----- end -----
 }

@@ -107,7 +107,7 @@ public final class PoolController {
         metrics.scaled(lastDecision.direction());
         listener.scaled(lastDecision.direction(), size, lastDecision.size(), lastDecision.reason());
       }
-      metrics.observe(lastDecision.utilisation(), applied, sample.clientsWaiting(), sample.averageWaitMillis());
+      metrics.observe(lastDecision.utilisation(), applied, settings.maxSize(), sample.clientsWaiting(), sample.averageWaitMillis());
       problem = Optional.empty();
     } catch (PgBouncerAdminException e) {
       if (problem.isEmpty()) {

@@ -12,15 +12,15 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A unit's pool meters, tagged namespace and unit: databaseunit_pool_utilisation, _size, _clients_waiting,
+ * A unit's pool meters, tagged namespace and unit: databaseunit_pool_utilisation, _size, _max_size, _clients_waiting,
  * _wait_seconds (average per transaction since the previous sample), _scale_events_total{direction} and
  * _connection_establishment_seconds (TCP connect and login of a new client connection to the PgBouncer).
  */
 final class PoolMetrics implements AutoCloseable {
-  private record Values(double utilisation, int size, int waiting, double waitSeconds) {}
+  private record Values(double utilisation, int size, int maxSize, int waiting, double waitSeconds) {}
 
   private final MeterRegistry registry;
-  private final AtomicReference<Values> values = new AtomicReference<>(new Values(0, 0, 0, 0));
+  private final AtomicReference<Values> values = new AtomicReference<>(new Values(0, 0, 0, 0, 0));
   private final List<Meter> meters = new ArrayList<>();
   private final Counter up;
   private final Counter down;
@@ -33,6 +33,8 @@ final class PoolMetrics implements AutoCloseable {
         .tags(tags).description("Smoothed (server connections in use + waiting clients) / pool size").register(registry));
     meters.add(Gauge.builder("databaseunit.pool.size", values, v -> v.get().size())
         .tags(tags).description("Server pool size in force on PgBouncer").register(registry));
+    meters.add(Gauge.builder("databaseunit.pool.max.size", values, v -> v.get().maxSize())
+        .tags(tags).description("The largest size the adaptive policy may set (spec.pooler.maxSize)").register(registry));
     meters.add(Gauge.builder("databaseunit.pool.clients.waiting", values, v -> v.get().waiting())
         .tags(tags).description("Clients queued for a server connection").register(registry));
     meters.add(Gauge.builder("databaseunit.pool.wait", values, v -> v.get().waitSeconds()).baseUnit("seconds")
@@ -46,8 +48,8 @@ final class PoolMetrics implements AutoCloseable {
     meters.addAll(List.of(up, down, connect));
   }
 
-  void observe(double utilisation, int size, int waiting, double averageWaitMillis) {
-    values.set(new Values(utilisation, size, waiting, averageWaitMillis / 1000.0));
+  void observe(double utilisation, int size, int maxSize, int waiting, double averageWaitMillis) {
+    values.set(new Values(utilisation, size, maxSize, waiting, averageWaitMillis / 1000.0));
   }
 
   void scaled(PoolSizingPolicy.Direction direction) {

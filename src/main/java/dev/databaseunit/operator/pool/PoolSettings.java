@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.pool;
 
+import dev.databaseunit.operator.api.v1alpha1.ApiDurations;
 import dev.databaseunit.operator.api.v1alpha1.PoolerSpec;
 import java.time.Duration;
 import java.util.Objects;
@@ -45,9 +46,9 @@ public record PoolSettings(int minSize, int maxSize, int initialSize, double sca
         or(spec.minSize(), d.minSize), or(spec.maxSize(), d.maxSize), or(spec.initialSize(), d.initialSize),
         or(spec.scaleUpThreshold(), d.scaleUpThreshold), or(spec.scaleDownThreshold(), d.scaleDownThreshold),
         or(spec.scaleUpStep(), d.scaleUpStep), or(spec.scaleDownStep(), d.scaleDownStep),
-        spec.sampleInterval() != null ? parseDuration(spec.sampleInterval()) : d.sampleInterval,
-        spec.smoothingWindow() != null ? parseDuration(spec.smoothingWindow()) : d.window,
-        spec.cooldown() != null ? parseDuration(spec.cooldown()) : d.cooldown);
+        spec.sampleInterval() != null ? ApiDurations.parse(spec.sampleInterval()) : d.sampleInterval,
+        spec.smoothingWindow() != null ? ApiDurations.parse(spec.smoothingWindow()) : d.window,
+        spec.cooldown() != null ? ApiDurations.parse(spec.cooldown()) : d.cooldown);
   }
 
   private static <T> T or(T value, T fallback) {
@@ -59,21 +60,6 @@ public record PoolSettings(int minSize, int maxSize, int initialSize, double sca
     return (int) Math.max(1, window.toMillis() / Math.max(1, sampleInterval.toMillis()));
   }
 
-  /** Parses the API's duration shape (300s, 5m, 4h, 30d, 500ms). */
-  public static Duration parseDuration(String text) {
-    Matcher m = DURATION.matcher(text);
-    if (!m.matches()) {
-      throw new IllegalArgumentException("Not a duration: " + text);
-    }
-    long n = Long.parseLong(m.group(1));
-    return switch (m.group(2)) {
-      case "ms" -> Duration.ofMillis(n);
-      case "s" -> Duration.ofSeconds(n);
-      case "m" -> Duration.ofMinutes(n);
-      case "h" -> Duration.ofHours(n);
-      default -> Duration.ofDays(n);
-    };
-  }
 
   /** A duration as the API writes it, for messages: 60s, 20m, 1500ms (seconds up to ten minutes). */
   public static String format(Duration d) {

@@ -3,6 +3,11 @@ package dev.databaseunit.operator.runtime;
 import dev.databaseunit.operator.cache.CacheCapability;
 import dev.databaseunit.operator.databaseunit.DatabaseUnitReconciler;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
+import dev.databaseunit.operator.gdpr.GdprRequestReconciler;
+import dev.databaseunit.operator.gdpr.GdprService;
+import dev.databaseunit.operator.gdpr.RedisSubjectCache;
+import dev.databaseunit.operator.gdpr.S3ExportStore;
+import dev.databaseunit.operator.gdpr.SubjectEraser;
 import dev.databaseunit.operator.maintenance.MaintenanceSettings;
 import dev.databaseunit.operator.maintenance.MaintenanceWindowReconciler;
 import dev.databaseunit.operator.postgres.CaCertificates;
@@ -16,6 +21,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.Executors;
+import io.lettuce.core.resource.DefaultClientResources;
 import dev.databaseunit.operator.events.EventRecorder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
@@ -33,6 +40,7 @@ public final class DatabaseUnitOperator {
   private static final java.time.Duration VECTOR_PROBE_INTERVAL = java.time.Duration.ofHours(1);
   private final Operator operator;
   private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+  private final List<Runnable> onStart = new ArrayList<>();
 
   private DatabaseUnitOperator(Operator operator) {
     this.operator = operator;
@@ -88,8 +96,7 @@ public final class DatabaseUnitOperator {
         java.time.Duration.ofSeconds(30)));
 
     // ----- end of capabilities -----
-    var health = new dev.databaseunit.operator.monitoring.ResourceHealthGauges(registry);
-    result.register(new DatabaseUnitReconciler(events, clock, dataSources, capabilities, health), settings);
+    result.register(new DatabaseUnitReconciler(events, clock, dataSources, capabilities), settings);
 
     // ----- backups -----
     // Backups and restore tests run here, never on a reconcile thread; stopping the operator interrupts them,
@@ -110,8 +117,21 @@ public final class DatabaseUnitOperator {
         MaintenanceSettings.defaults())), settings);
 
     // ----- gdpr -----
+    // Exports stream for as long as the data takes: they run on two workers of their own, not on reconcile threads.
+    var gdprWorkers = Executors.newFixedThreadPool(2, Thread.ofPlatform().name("gdpr-worker-", 0).daemon().factory());
+    result.closeOnStop(gdprWorkers::shutdownNow);
+    var gdprRedis = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
+    result.closeOnStop(gdprRedis::shutdown);
+    result.register(new GdprRequestReconciler(events, clock, dataSources,
+        new GdprService(clock, SubjectEraser.DeletionListener.NONE),
+        gdprWorkers, S3ExportStore::new, endpoint -> RedisSubjectCache.connect(gdprRedis, endpoint),
+        registry), settings);
 
     // ----- end of reconcilers -----
+
+    // Ready/Degraded of every kind as gauges, whichever controller wrote them (every replica exports them).
+    result.onStart.add(() -> result.closeOnStop(dev.databaseunit.operator.monitoring.ResourceHealthExporter.start(
+        client, settings.watchNamespaces(), new dev.databaseunit.operator.monitoring.ResourceHealthGauges(registry))));
     return result;
   }
 
@@ -135,6 +155,7 @@ public final class DatabaseUnitOperator {
 
   public void start() {
     operator.start();
+    onStart.forEach(Runnable::run);
   }
 
   public void stop() {

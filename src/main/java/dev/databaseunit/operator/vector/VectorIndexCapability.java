@@ -95,12 +95,14 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
         try {
           Report report = reconcileIndex(context, dataSource, connection, spec, before);
           reported.add(report.status());
+          metrics.ready(context.unitKey(), spec.name(), VectorIndexState.READY.equals(report.status().state()));
           valid.add(spec);
           report.progressing().ifPresent(progressing::add);
           recheck = report.recheckAfter().compareTo(recheck) < 0 ? report.recheckAfter() : recheck;
         } catch (UnitProblem problem) {
           problems.add(problem);
           reported.add(before != null ? before : absent(spec));
+          metrics.ready(context.unitKey(), spec.name(), false);
         } catch (SQLException e) {
           problems.add(new UnitProblem(EventReason.VectorIndexDatabaseError,
               "vectorIndexes " + spec.name() + ": " + e.getMessage(), e));

@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@code databaseunit_vector_index_efficiency} (index scans over index plus sequential scans of the table).
  */
 final class VectorMetrics {
-  private record Series(AtomicReference<Double> recall, AtomicReference<Double> efficiency, Timer search, List<Meter> meters) {}
+  private record Series(AtomicReference<Double> recall, AtomicReference<Double> efficiency, AtomicReference<Double> ready,
+      Timer search, List<Meter> meters) {}
 
   private final MeterRegistry registry;
   private final Map<String, Series> series = new ConcurrentHashMap<>();
@@ -33,6 +34,11 @@ final class VectorMetrics {
 
   void efficiency(String unitKey, String index, double value) {
     of(unitKey, index).efficiency().set(value);
+  }
+
+  /** 1 when the index is valid and serving with its declared parameters, 0 while building, rebuilding or invalid. */
+  void ready(String unitKey, String index, boolean ready) {
+    of(unitKey, index).ready().set(ready ? 1.0 : 0.0);
   }
 
   void searchLatency(String unitKey, String index, Duration latency) {
@@ -56,15 +62,18 @@ final class VectorMetrics {
       Tags tags = Tags.of("namespace", unitKey.substring(0, slash), "unit", unitKey.substring(slash + 1), "index", index);
       var recall = new AtomicReference<>(Double.NaN);
       var efficiency = new AtomicReference<>(Double.NaN);
+      var ready = new AtomicReference<>(Double.NaN);
       Gauge recallGauge = Gauge.builder("databaseunit.vector.recall", recall, AtomicReference::get)
           .description("Recall@10 of the HNSW index against an exact scan, last probe").tags(tags).register(registry);
       Gauge efficiencyGauge = Gauge.builder("databaseunit.vector.index.efficiency", efficiency, AtomicReference::get)
           .description("Index scans of the HNSW index over index scans plus sequential scans of its table")
           .tags(tags).register(registry);
+      Gauge readyGauge = Gauge.builder("databaseunit.vector.index.ready", ready, AtomicReference::get)
+          .description("1 when the index is valid with its declared parameters").tags(tags).register(registry);
       Timer search = Timer.builder("databaseunit.vector.search")
           .description("Latency of nearest-neighbour queries through the HNSW index (recall probes)")
           .publishPercentiles(0.5, 0.95).tags(tags).register(registry);
-      return new Series(recall, efficiency, search, List.of(recallGauge, efficiencyGauge, search));
+      return new Series(recall, efficiency, ready, search, List.of(recallGauge, efficiencyGauge, readyGauge, search));
     });
   }
 }

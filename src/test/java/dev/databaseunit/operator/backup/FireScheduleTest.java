@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.backup;
 
+import dev.databaseunit.operator.api.v1alpha1.ApiDurations;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -121,10 +122,10 @@ class FireScheduleTest {
 
   @Test
   void durationsAndCronAreValidated() {
-    assertThat(FireSchedule.parseDuration("30d")).isEqualTo(Duration.ofDays(30));
-    assertThat(FireSchedule.parseDuration("90m")).isEqualTo(Duration.ofMinutes(90));
-    assertThat(FireSchedule.parseDuration("250ms")).isEqualTo(Duration.ofMillis(250));
-    assertThatThrownBy(() -> FireSchedule.parseDuration("1w")).hasMessageContaining("not a duration");
+    assertThat(ApiDurations.parse("30d")).isEqualTo(Duration.ofDays(30));
+    assertThat(ApiDurations.parse("90m")).isEqualTo(Duration.ofMinutes(90));
+    assertThat(ApiDurations.parse("250ms")).isEqualTo(Duration.ofMillis(250));
+    assertThatThrownBy(() -> ApiDurations.parse("1w")).hasMessageContaining("not a duration");
     assertThatThrownBy(() -> new FireSchedule("0 0 25 * * ?", "UTC", Duration.ofHours(1))).hasMessageContaining("invalid Quartz cron");
   }
 }

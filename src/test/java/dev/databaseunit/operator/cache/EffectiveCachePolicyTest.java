@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.cache;
 
+import dev.databaseunit.operator.api.v1alpha1.ApiDurations;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -74,11 +75,11 @@ class EffectiveCachePolicyTest {
 
   @Test
   void durationsAndMemorySizes() {
-    assertThat(EffectiveCachePolicy.parseDuration("500ms")).isEqualTo(Duration.ofMillis(500));
-    assertThat(EffectiveCachePolicy.parseDuration("15m")).isEqualTo(Duration.ofMinutes(15));
-    assertThat(EffectiveCachePolicy.parseDuration("7d")).isEqualTo(Duration.ofDays(7));
-    assertThatThrownBy(() -> EffectiveCachePolicy.parseDuration("0s")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> EffectiveCachePolicy.parseDuration("1w")).isInstanceOf(IllegalArgumentException.class);
+    assertThat(ApiDurations.parse("500ms")).isEqualTo(Duration.ofMillis(500));
+    assertThat(ApiDurations.parse("15m")).isEqualTo(Duration.ofMinutes(15));
+    assertThat(ApiDurations.parse("7d")).isEqualTo(Duration.ofDays(7));
+    assertThatThrownBy(() -> ApiDurations.parse("0s")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> ApiDurations.parse("1w")).isInstanceOf(IllegalArgumentException.class);
     assertThat(EffectiveCachePolicy.memoryBytes("64kb")).isEqualTo(65536);
     assertThat(EffectiveCachePolicy.memoryBytes("1GB")).isEqualTo(1L << 30);
     assertThatThrownBy(() -> EffectiveCachePolicy.memoryBytes("10m")).isInstanceOf(IllegalArgumentException.class);

@@ -101,8 +101,10 @@ class DatabaseUnitReconcilerIT {
       assertThat(status).doesNotContain(PASSWORD);
       assertThat(events).doesNotContain(PASSWORD);
       assertThat(logs.lines()).noneMatch(line -> line.contains(PASSWORD));
-      assertThat(health("databaseunit.resource.degraded", "wrong-password")).isEqualTo(1.0);
-      assertThat(health("databaseunit.resource.ready", "wrong-password")).isZero();
+      await().atMost(TIMEOUT).untilAsserted(() -> {
+        assertThat(health("databaseunit.resource.degraded", "wrong-password")).isEqualTo(1.0);
+        assertThat(health("databaseunit.resource.ready", "wrong-password")).isZero();
+      });
 
       // Fixing the Secret is picked up through the Secret watch, not only by the backoff retry.
       client.resource(secret("wrong", Map.of("username", db.user(), "password", db.password()))).update();

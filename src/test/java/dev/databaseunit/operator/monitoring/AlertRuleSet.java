@@ -78,7 +78,8 @@ public final class AlertRuleSet {
       new Alert("pooler", "DatabaseUnitPoolClientsWaiting", "databaseunit_pool_clients_waiting > %s",
           0, Duration.ofMinutes(5), "Clients queue for server connections in PgBouncer",
           "{{ $labels.namespace }}/{{ $labels.unit }} has had clients waiting for a server connection for 5 minutes."),
-      new Alert("pooler", "DatabaseUnitPoolAtMaximum", "databaseunit_pool_size >= databaseunit_pool_max_size and databaseunit_pool_utilisation > %s",
+      new Alert("pooler", "DatabaseUnitPoolAtMaximum",
+          "databaseunit_pool_size >= databaseunit_pool_max_size and databaseunit_pool_utilisation > %s",
           0.8, Duration.ofMinutes(10), "The adaptive pool has been at its maximum size for 10 minutes",
           "{{ $labels.namespace }}/{{ $labels.unit }} cannot grow further; raise pooler.maxSize or find the slow queries."),
       new Alert("backup", "DatabaseUnitBackupTooOld",
@@ -89,20 +90,19 @@ public final class AlertRuleSet {
           1, Duration.ZERO, "The last restore test failed",
           "{{ $labels.namespace }}/{{ $labels.policy }}: the newest backup did not restore cleanly; see status.lastRestoreTest."),
       new Alert("backup", "DatabaseUnitRestoreTestOverRto",
-          "databaseunit_restore_test_duration_seconds > databaseunit_backup_rto_target_seconds * %s",
+          "databaseunit_restore_test_recovery_seconds > databaseunit_backup_rto_target_seconds * %s",
           1, Duration.ZERO, "The last restore test took longer than the RTO target",
           "{{ $labels.namespace }}/{{ $labels.policy }}: the last restore test took longer than the RTO target."),
       new Alert("vector", "DatabaseUnitVectorIndexNotReady", "databaseunit_vector_index_ready < %s",
           1, Duration.ofMinutes(30), "An HNSW index is invalid or has been building for 30 minutes",
           "{{ $labels.namespace }}/{{ $labels.unit }} index {{ $labels.index }} is not ready; see status.vectorIndexes."),
       new Alert("maintenance", "DatabaseUnitMaintenanceFailed",
-          "increase(databaseunit_maintenance_runs_total{outcome=\"Failed\"}[1h]) > %s",
+          "increase(databaseunit_maintenance_runs_total{outcome=~\"Failed|RolledBack\"}[1h]) > %s",
           0, Duration.ZERO, "A maintenance run failed and was rolled back",
           "{{ $labels.namespace }}/{{ $labels.unit }}: see the MaintenanceWindow's status.lastRun."),
-      new Alert("gdpr", "DatabaseUnitGdprRequestFailed",
-          "increase(databaseunit_gdpr_requests_total{outcome=\"Failed\"}[1h]) > %s",
-          0, Duration.ZERO, "A GDPR request failed",
-          "{{ $labels.namespace }}/{{ $labels.unit }}: a {{ $labels.type }} request failed; its status says why."));
+      new Alert("gdpr", "DatabaseUnitGdprRequestFailed", "databaseunit_resource_degraded{kind=\"GdprRequest\"} > %s",
+          0, Duration.ZERO, "A GDPR request is failing",
+          "GdprRequest {{ $labels.namespace }}/{{ $labels.name }} failed and is being retried; nothing was partially erased. Its status says why."));
 
   private AlertRuleSet() {}
 

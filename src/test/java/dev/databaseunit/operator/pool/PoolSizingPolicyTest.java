@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.pool;
 
+import dev.databaseunit.operator.api.v1alpha1.ApiDurations;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -211,10 +212,10 @@ class PoolSizingPolicyTest {
 
   @Test
   void settingsFromTheSpecAndTheirValidation() {
-    assertThat(PoolSettings.parseDuration("500ms")).isEqualTo(Duration.ofMillis(500));
-    assertThat(PoolSettings.parseDuration("2m")).isEqualTo(Duration.ofMinutes(2));
-    assertThat(PoolSettings.parseDuration("1d")).isEqualTo(Duration.ofDays(1));
-    assertThatThrownBy(() -> PoolSettings.parseDuration("0s")).isInstanceOf(IllegalArgumentException.class);
+    assertThat(ApiDurations.parse("500ms")).isEqualTo(Duration.ofMillis(500));
+    assertThat(ApiDurations.parse("2m")).isEqualTo(Duration.ofMinutes(2));
+    assertThat(ApiDurations.parse("1d")).isEqualTo(Duration.ofDays(1));
+    assertThatThrownBy(() -> ApiDurations.parse("0s")).isInstanceOf(IllegalArgumentException.class);
     assertThat(PoolSettings.format(Duration.ofSeconds(90))).isEqualTo("90s");
     assertThat(PoolSettings.format(Duration.ofMinutes(2))).isEqualTo("120s");
     assertThat(PoolSettings.format(Duration.ofMinutes(20))).isEqualTo("20m");

@@ -15,7 +15,9 @@ public record GdprSpec(
     @Required @Size(min = 1, max = 32) @JsonPropertyDescription("Subject tables in deletion order.")
         List<SubjectTable> subjectTables,
     @Default("gdpr_audit_log") @Pattern(ApiPatterns.SQL_IDENTIFIER) @Size(max = 63)
-        @JsonPropertyDescription("Append-only audit table in the unit's database.") String auditTable) {
+        @JsonPropertyDescription("Append-only audit table in the unit's database.") String auditTable,
+    @JsonPropertyDescription("Bucket that Export requests write to; an Export is refused without it.")
+        BackupPolicySpec.ObjectStorage exportStorage) {
 
   /** A table holding subject rows, directly (subjectColumn) or through a parent table (via). */
   @ValidationRule(value = "has(self.subjectColumn) != has(self.via)", message = "set exactly one of subjectColumn or via")

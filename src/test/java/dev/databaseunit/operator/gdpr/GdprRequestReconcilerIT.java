@@ -1,0 +1,489 @@
+package dev.databaseunit.operator.gdpr;
+
+import static dev.databaseunit.operator.gdpr.GdprServiceIT.auditActions;
+import static dev.databaseunit.operator.gdpr.GdprServiceIT.query;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
+import dev.databaseunit.operator.api.v1alpha1.GdprRequest;
+import dev.databaseunit.operator.api.v1alpha1.GdprRequestStatus;
+import dev.databaseunit.operator.events.EventRecorder;
+import dev.databaseunit.operator.postgres.CaCertificates;
+import dev.databaseunit.operator.postgres.UnitDataSources;
+import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
+import dev.databaseunit.operator.runtime.OperatorSettings;
+import dev.databaseunit.operator.status.Conditions;
+import dev.databaseunit.operator.testing.CapturedLogs;
+import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.TestBucket;
+import dev.databaseunit.operator.testing.TestDatabase;
+import dev.databaseunit.operator.testing.PrivateRedis;
+import dev.databaseunit.operator.testing.WithLocalServices;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.sql.Connection;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** GdprRequests end to end: the real API server, PostgreSQL with the seed schema, Redis and the S3-compatible store. */
+@WithLocalServices
+class GdprRequestReconcilerIT {
+  private static final Duration TIMEOUT = Duration.ofSeconds(60);
+  /** Lettuce's event loops, shared by the reconcilers this class starts (they live as long as the test JVM). */
+  private static final ClientResources REDIS = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
+
+  private KubernetesClient client;
+  private String namespace;
+  private TestDatabase db;
+  private long alice;
+  private long bob;
+  private final MutableClock clock = new MutableClock(Instant.parse("2026-11-25T12:00:00Z"));
+  private DatabaseUnitOperator operator;
+  private Operator customOperator;
+  private UnitDataSources customDataSources;
+
+  @BeforeEach
+  void setUp(KubeCluster cluster, TestDatabase database) throws Exception {
+    client = cluster.newClient();
+    namespace = cluster.createNamespace(client, "gdpr");
+    db = database;
+    try (Connection c = db.connect()) {
+      RecipeFixture.createSchema(c);
+      alice = RecipeFixture.addUser(c, "alice@example.com", 4, 3, true);
+      bob = RecipeFixture.addUser(c, "bob@example.com", 2, 2, true);
+    }
+    client.resource(new SecretBuilder().withNewMetadata().withName("db").withNamespace(namespace).endMetadata()
+        .withStringData(Map.of("username", db.user(), "password", db.password())).build()).create();
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (operator != null) {
+      operator.stop();
+    }
+    if (customOperator != null) {
+      customOperator.stop();
+      customDataSources.close();
+    }
+    client.namespaces().withName(namespace).delete();
+    client.close();
+  }
+
+  private void startOperator() {
+    operator = DatabaseUnitOperator.create(client, new SimpleMeterRegistry(),
+        new OperatorSettings(Set.of(namespace), false, namespace, 0, false), clock);
+    operator.start();
+  }
+
+  /** Only the GDPR reconciler, with a service of the test's choosing (fault injection). */
+  private void startGdprOnly(GdprService service) {
+    customDataSources = new UnitDataSources(CaCertificates.inTempDirectory());
+    customOperator = new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false));
+    customOperator.register(new GdprRequestReconciler(new EventRecorder(client, clock), clock, customDataSources, service,
+        Executors.newSingleThreadExecutor(), S3ExportStore::new, endpoint -> RedisSubjectCache.connect(REDIS, endpoint),
+        new SimpleMeterRegistry()),
+        c -> c.settingNamespaces(Set.of(namespace)));
+    customOperator.start();
+  }
+
+  private void stopGdprOnly() {
+    customOperator.stop();
+    customDataSources.close();
+    customOperator = null;
+  }
+
+  @Test
+  void exportsAsJsonAndCsvRecordTheirDigestAndAreDeletedAtExpiry(TestBucket bucket) throws Exception {
+    client.resource(new SecretBuilder().withNewMetadata().withName("s3").withNamespace(namespace).endMetadata()
+        .withStringData(Map.of("accessKeyId", bucket.accessKey(), "secretAccessKey", bucket.secretKey())).build()).create();
+    try (var logs = new CapturedLogs()) {
+      createUnit(unitYaml("recipes", db.port(), """
+            exportStorage: {bucket: %s, prefix: gdpr/, endpoint: %s, credentials: {secretName: s3}}
+          """.formatted(bucket.name(), bucket.endpoint()), null));
+      startOperator();
+      createRequest("export-alice", "Export", Long.toString(alice), "json", null);
+      createRequest("export-bob", "Export", Long.toString(bob), "csv", "exportTtl: 30d");
+
+      var json = awaitPhase("export-alice", GdprRequestReconciler.COMPLETED);
+      var export = json.getStatus().export();
+      String key = "gdpr/" + namespace + "/export-alice-" + json.getMetadata().getUid() + ".json";
+      byte[] object = bucket.client().getObjectAsBytes(b -> b.bucket(bucket.name()).key(key)).asByteArray();
+      assertThat(export.location()).isEqualTo("s3://" + bucket.name() + "/" + key);
+      assertThat(export.sha256()).isEqualTo(GdprServiceIT.sha256(object));
+      assertThat(export.sizeBytes()).isEqualTo(object.length);
+      assertThat(export.expiresAt()).isEqualTo("2026-12-02T12:00:00Z");
+      assertThat(export.expired()).isFalse();
+      assertThat(condition(json, "Ready")).extracting(Condition::getStatus, Condition::getReason).containsExactly("True", "ExportCompleted");
+      assertThat(json.getStatus().subjectHash()).hasSize(64);
+      try (Connection c = db.connect()) {
+        assertThat(export.rowCounts()).isEqualTo(RecipeFixture.userCounts(c, alice));
+        assertThat(auditActions(c, json.getMetadata().getUid()))
+            .containsExactly("data_export_requested", "data_export_started", "data_export_completed");
+      }
+      var csv = awaitPhase("export-bob", GdprRequestReconciler.COMPLETED);
+      String csvKey = "gdpr/" + namespace + "/export-bob-" + csv.getMetadata().getUid() + ".zip";
+      var files = GdprServiceIT.unzip(bucket.client().getObjectAsBytes(b -> b.bucket(bucket.name()).key(csvKey)).asByteArray());
+      assertThat(files).containsKeys("users.csv", "recipes.csv", "consents.csv", "recipe_embeddings.csv");
+      assertThat(eventReasons("export-alice")).contains("ExportCompleted");
+
+      // Eight days later the export is gone. The reconcile scheduled for the expiry is 7 real days away, so a
+      // restarted operator (which reconciles every request on start) stands in for it.
+      clock.advance(Duration.ofDays(8));
+      operator.stop();
+      startOperator();
+      await().atMost(TIMEOUT).until(() -> Boolean.TRUE.equals(get("export-alice").getStatus().export().expired()));
+      assertThatThrownBy(() -> bucket.client().headObject(b -> b.bucket(bucket.name()).key(key)))
+          .isInstanceOf(software.amazon.awssdk.services.s3.model.S3Exception.class);
+      assertThat(eventReasons("export-alice")).contains("ExportExpired");
+      assertThat(bucket.client().getObjectAsBytes(b -> b.bucket(bucket.name()).key(csvKey)).asByteArray())
+          .as("an export with a longer TTL stays").isNotEmpty();
+      assertThat(get("export-bob").getStatus().export().expired()).isFalse();
+
+      String everything = client.getKubernetesSerialization().asJson(get("export-alice").getStatus())
+          + client.getKubernetesSerialization().asJson(events("export-alice"));
+      assertThat(everything).doesNotContain(db.password()).doesNotContain(bucket.secretKey()).doesNotContain("alice@example.com");
+      assertThat(logs.lines()).noneMatch(l -> l.contains(db.password()) || l.contains(bucket.secretKey()));
+    }
+  }
+
+  /** A private Redis with a password (the cache capability configures the unit's Redis; the shared one stays untouched). */
+  @Test
+  void erasureDryRunAndUnknownSubject() throws Exception {
+    try (var redis = PrivateRedis.start(false)) {
+      erasureDryRunAndUnknownSubject(redis);
+    }
+  }
+
+  private void erasureDryRunAndUnknownSubject(PrivateRedis redis) throws Exception {
+    String prefix = "shop";
+    client.resource(new SecretBuilder().withNewMetadata().withName("redis").withNamespace(namespace).endMetadata()
+        .withStringData(Map.of("username", "default", "password", redis.password())).build()).create();
+    createUnit(unitYaml("recipes", db.port(), "", """
+          cache:
+            external: {host: %s, port: %d, credentials: {secretName: redis}}
+            keyPrefix: %s
+            # time-based: the cache capability's own row triggers leave these keys alone, so only the erasure removes them
+            policies:
+              - {dataType: user_profiles, ttl: 1h, strategy: write-through, invalidation: time-based, sourceTable: users, keyColumn: id}
+              - {dataType: recipes, ttl: 30m, strategy: write-behind, invalidation: time-based, sourceTable: recipes, keyColumn: id}
+        """.formatted(redis.host(), redis.port(), prefix)));
+    var redisClient = RedisClient.create(RedisURI.builder().withHost(redis.host()).withPort(redis.port())
+        .withAuthentication("default", redis.password().toCharArray()).build());
+    var commands = redisClient.connect().sync();
+    commands.set(prefix + ":user_profiles:" + alice, "alice");
+    commands.set(prefix + ":user_profiles:" + alice + ":avatar", "alice");
+    commands.set(prefix + ":user_profiles:" + bob, "bob");
+    List<String> aliceRecipes;
+    try (Connection c = db.connect()) {
+      aliceRecipes = query(c, "SELECT id FROM recipes WHERE user_id = " + alice);
+    }
+    aliceRecipes.forEach(id -> commands.set(prefix + ":recipes:" + id, "alice"));
+    Map<String, Long> aliceBefore;
+    Map<String, Long> bobBefore;
+    try (Connection c = db.connect()) {
+      aliceBefore = RecipeFixture.userCounts(c, alice);
+      bobBefore = RecipeFixture.userCounts(c, bob);
+    }
+    startOperator();
+    createRequest("dry-run-bob", "Erase", Long.toString(bob), null, "dryRun: true");
+    var dryRun = awaitPhase("dry-run-bob", GdprRequestReconciler.COMPLETED);
+    assertThat(dryRun.getStatus().erasure().deletedRows()).isEqualTo(bobBefore);
+    assertThat(dryRun.getStatus().erasure().dryRun()).isTrue();
+    assertThat(condition(dryRun, "Ready").getReason()).isEqualTo("ErasureDryRunCompleted");
+
+    createRequest("erase-alice", "Erase", Long.toString(alice), null, null);
+    var erased = awaitPhase("erase-alice", GdprRequestReconciler.COMPLETED);
+    var erasure = erased.getStatus().erasure();
+    assertThat(erasure.deletedRows()).isEqualTo(aliceBefore);
+    assertThat(erasure.cacheKeysInvalidated()).isEqualTo(2L + aliceRecipes.size());
+    assertThat(erasure.ledgerEntry()).isEqualTo(erased.getMetadata().getUid());
+    assertThat(condition(erased, "Ready").getReason()).isEqualTo("ErasureCompleted");
+    assertThat(commands.keys(prefix + ":*")).containsExactly(prefix + ":user_profiles:" + bob);
+    redisClient.shutdown();
+    try (Connection c = db.connect()) {
+      assertThat(RecipeFixture.userCounts(c, alice).values()).allMatch(n -> n == 0);
+      assertThat(RecipeFixture.userCounts(c, bob)).isEqualTo(bobBefore);
+      assertThat(auditActions(c, erased.getMetadata().getUid()))
+          .containsExactly("data_deletion_requested", "data_deletion_started", "data_deletion_completed");
+    }
+    assertThat(eventReasons("erase-alice")).contains("ErasureCompleted");
+
+    createRequest("erase-nobody", "Erase", "424242", null, null);
+    var nobody = awaitPhase("erase-nobody", GdprRequestReconciler.COMPLETED);
+    assertThat(nobody.getStatus().erasure().deletedRows().values()).allMatch(n -> n == 0);
+    assertThat(condition(nobody, "Ready")).extracting(Condition::getReason, Condition::getMessage)
+        .containsExactly("SubjectNotFound", "No subject table holds a row of this subject; nothing was erased");
+  }
+
+  @Test
+  void strangeSubjectIdsAreCompletedWithZeroCountsAndTouchNothing() throws Exception {
+    createUnit(unitYaml("recipes", db.port(), "", null));
+    Map<String, Long> before;
+    try (Connection c = db.connect()) {
+      before = RecipeFixture.tableCounts(c);
+    }
+    startOperator();
+    List<String> ids = List.of("1'OR'1'='1", "%", "ü🙂", "1;DELETE/**/FROM/**/users;--", alice + "\"", "_%_");
+    for (int i = 0; i < ids.size(); i++) {
+      createRequest("strange-" + i, "Erase", ids.get(i), null, null);
+    }
+    for (int i = 0; i < ids.size(); i++) {
+      var done = awaitPhase("strange-" + i, GdprRequestReconciler.COMPLETED);
+      assertThat(condition(done, "Ready").getReason()).as(ids.get(i)).isEqualTo("SubjectNotFound");
+      assertThat(done.getStatus().erasure().deletedRows().values()).allMatch(n -> n == 0);
+    }
+    try (Connection c = db.connect()) {
+      assertThat(RecipeFixture.tableCounts(c)).isEqualTo(before);
+    }
+  }
+
+  @Test
+  void aPlanThatBreaksAForeignKeyOrNamesAMissingColumnIsDegradedAndDeletesNothing() throws Exception {
+    createUnit(unitYaml("wrong-order", db.port(), "", null).replace("""
+              - {table: users, subjectColumn: id}
+        """, "").replace("""
+              - {table: user_sessions, subjectColumn: user_id}
+        """, """
+              - {table: users, subjectColumn: id}
+              - {table: user_sessions, subjectColumn: user_id}
+        """));
+    createUnit(unitYaml("missing-column", db.port(), "", null).replace("{table: consents, subjectColumn: user_id}",
+        "{table: consents, subjectColumn: subject}"));
+    Map<String, Long> before;
+    try (Connection c = db.connect()) {
+      before = RecipeFixture.tableCounts(c);
+    }
+    startOperator();
+    createRequest("erase-wrong-order", "Erase", Long.toString(alice), null, null, "wrong-order");
+    createRequest("erase-missing-column", "Erase", Long.toString(alice), null, null, "missing-column");
+    var wrongOrder = awaitCondition("erase-wrong-order", "Degraded", "True");
+    assertThat(wrongOrder.getReason()).isEqualTo("SubjectPlanInvalid");
+    assertThat(wrongOrder.getMessage()).contains("users is deleted before user_sessions, but user_sessions.user_id references users "
+        + "(user_sessions_user_id_fkey): list user_sessions before users");
+    var missingColumn = awaitCondition("erase-missing-column", "Degraded", "True");
+    assertThat(missingColumn.getMessage()).isEqualTo("column consents.subject does not exist");
+    assertThat(eventReasons("erase-missing-column")).contains("SubjectPlanInvalid");
+    try (Connection c = db.connect()) {
+      assertThat(RecipeFixture.tableCounts(c)).isEqualTo(before);
+    }
+  }
+
+  @Test
+  void aFailureAfterTheThirdDeleteRollsBackAndTheRequestCompletesOnRetry() throws Exception {
+    createUnit(unitYaml("recipes", db.port(), "", null));
+    var failing = new AtomicBoolean(true);
+    int[] deletes = {0};
+    startGdprOnly(new GdprService(clock, (table, rows) -> {
+      if (failing.get() && ++deletes[0] % 3 == 0) {
+        throw new IllegalStateException("injected: operator killed after deleting from " + table);
+      }
+    }));
+    Map<String, Long> before;
+    try (Connection c = db.connect()) {
+      before = RecipeFixture.tableCounts(c);
+    }
+    createRequest("erase-alice", "Erase", Long.toString(alice), null, null);
+    var degraded = awaitCondition("erase-alice", "Degraded", "True");
+    assertThat(degraded.getReason()).isEqualTo("GdprRequestRetrying");
+    assertThat(degraded.getMessage()).contains("rolled back, nothing changed").contains("parsed_ingredients");
+    assertThat(get("erase-alice").getStatus().phase()).isEqualTo(GdprRequestReconciler.RUNNING);
+    try (Connection c = db.connect()) {
+      assertThat(RecipeFixture.tableCounts(c)).as("no partial erasure is visible").isEqualTo(before);
+    }
+    failing.set(false);
+    var done = awaitPhase("erase-alice", GdprRequestReconciler.COMPLETED);
+    assertThat(done.getStatus().erasure().deletedRows().get("recipes")).isEqualTo(4L);
+    assertThat(condition(done, "Degraded").getStatus()).isEqualTo("False");
+    try (Connection c = db.connect()) {
+      assertThat(RecipeFixture.userCounts(c, alice).values()).allMatch(n -> n == 0);
+      assertThat(auditActions(c, done.getMetadata().getUid())).contains("data_deletion_failed").endsWith("data_deletion_completed");
+    }
+  }
+
+  @Test
+  void anUnreachableDatabaseIsDegradedAndTheRequestCompletesOnceTheUnitIsFixed() throws Exception {
+    createUnit(unitYaml("recipes", 1, "", null));
+    startGdprOnly(new GdprService(clock, SubjectEraser.DeletionListener.NONE));
+    createRequest("erase-bob", "Erase", Long.toString(bob), null, null);
+    var degraded = awaitCondition("erase-bob", "Degraded", "True");
+    assertThat(degraded.getReason()).isEqualTo("DatabaseUnreachable");
+    assertThat(degraded.getMessage()).contains(":1/" + db.name()).doesNotContain(db.password());
+
+    client.resources(DatabaseUnit.class).inNamespace(namespace).withName("recipes").edit(u -> {
+      var fixed = client.getKubernetesSerialization().unmarshal(unitYaml("recipes", db.port(), "", null), DatabaseUnit.class);
+      fixed.setMetadata(u.getMetadata());
+      return fixed;
+    });
+    var done = awaitPhase("erase-bob", GdprRequestReconciler.COMPLETED);
+    assertThat(done.getStatus().erasure().deletedRows().get("users")).isEqualTo(1L);
+  }
+
+  /** A crash after the commit but before the status patch: the restarted operator reports, never re-runs. */
+  @Test
+  void aCompletedErasureIsNeverRunAgainAfterARestart() throws Exception {
+    createUnit(unitYaml("recipes", db.port(), "", null));
+    startGdprOnly(new GdprService(clock, SubjectEraser.DeletionListener.NONE));
+    createRequest("erase-alice", "Erase", Long.toString(alice), null, null);
+    var first = awaitPhase("erase-alice", GdprRequestReconciler.COMPLETED);
+    stopGdprOnly();
+
+    // Re-insert a row for the same subject id: a re-run would delete it, a replay must not.
+    try (Connection c = db.connect(); var s = c.createStatement()) {
+      s.execute("INSERT INTO consents (user_id, purpose, version, granted) SELECT " + bob + ", 'probe', 'v1', true");
+    }
+    var lost = first.getStatus();
+    var running = new GdprRequestStatus(lost.observedGeneration(), lost.conditions(), GdprRequestReconciler.RUNNING,
+        lost.startTime(), null, null, null, null);
+    var edited = get("erase-alice");
+    edited.setStatus(running);
+    client.resource(edited).patchStatus();
+    assertThat(get("erase-alice").getStatus().phase()).isEqualTo(GdprRequestReconciler.RUNNING);
+
+    startGdprOnly(new GdprService(clock, SubjectEraser.DeletionListener.NONE));
+    var replayed = awaitPhase("erase-alice", GdprRequestReconciler.COMPLETED);
+    assertThat(replayed.getStatus().erasure().deletedRows()).isEqualTo(first.getStatus().erasure().deletedRows());
+    try (Connection c = db.connect()) {
+      assertThat(auditActions(c, first.getMetadata().getUid()))
+          .containsExactly("data_deletion_requested", "data_deletion_started", "data_deletion_completed");
+      assertThat(query(c, "SELECT count(*) FROM consents WHERE purpose = 'probe'")).containsExactly("1");
+    }
+  }
+
+  // ----- helpers -----
+
+  private String unitYaml(String name, int port, String gdprExtra, String cache) {
+    return """
+        apiVersion: databaseunit.dev/v1alpha1
+        kind: DatabaseUnit
+        metadata:
+          name: %s
+          namespace: %s
+        spec:
+          postgres:
+            external:
+              host: %s
+              port: %d
+              database: %s
+              credentials: {secretName: db}
+              tls: {mode: disable}
+          gdpr:
+            subjectTables:
+              - {table: user_sessions, subjectColumn: user_id}
+              - {table: data_export_requests, subjectColumn: user_id}
+              - table: parsed_ingredients
+                via: {column: recipe_id, parentTable: recipes, parentKey: id, subjectColumn: user_id}
+              - table: recipe_embeddings
+                via: {column: recipe_id, parentTable: recipes, parentKey: id, subjectColumn: user_id}
+              - {table: recipes, subjectColumn: user_id}
+              - {table: user_taste_profiles, subjectColumn: user_id}
+              - {table: consents, subjectColumn: user_id}
+              - {table: users, subjectColumn: id}
+        %s%s""".formatted(name, namespace, db.host(), port, db.name(), gdprExtra.isEmpty() ? "" : gdprExtra.stripTrailing().indent(2),
+        cache == null ? "" : cache.stripTrailing().indent(0));
+  }
+
+  private void createUnit(String yaml) {
+    client.resource(client.getKubernetesSerialization().unmarshal(yaml, DatabaseUnit.class)).create();
+  }
+
+  private void createRequest(String name, String type, String subjectId, String format, String extra) {
+    createRequest(name, type, subjectId, format, extra, "recipes");
+  }
+
+  private void createRequest(String name, String type, String subjectId, String format, String extra, String unit) {
+    String yaml = """
+        apiVersion: databaseunit.dev/v1alpha1
+        kind: GdprRequest
+        metadata:
+          name: %s
+          namespace: %s
+        spec:
+          databaseUnit: %s
+          type: %s
+          subjectId: '%s'
+          requestedBy: dpo@example.com
+          reason: "Art. 17, ticket PRIV-1"
+        """.formatted(name, namespace, unit, type, subjectId.replace("'", "''"))
+        + (format != null ? "  format: " + format + "\n" : "") + (extra != null ? "  " + extra + "\n" : "");
+    client.resource(client.getKubernetesSerialization().unmarshal(yaml, GdprRequest.class)).create();
+  }
+
+  private GdprRequest get(String name) {
+    return client.resources(GdprRequest.class).inNamespace(namespace).withName(name).get();
+  }
+
+  private GdprRequest awaitPhase(String name, String phase) {
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      var status = get(name).getStatus();
+      assertThat(status).isNotNull();
+      assertThat(status.phase()).as("%s", status).isEqualTo(phase);
+    });
+    return get(name);
+  }
+
+  private static Condition condition(GdprRequest request, String type) {
+    return request.getStatus() == null ? null : Conditions.find(request.getStatus().conditions(), type);
+  }
+
+  private Condition awaitCondition(String name, String type, String status) {
+    return await().atMost(TIMEOUT).until(() -> condition(get(name), type), c -> c != null && status.equals(c.getStatus()));
+  }
+
+  private List<Event> events(String name) {
+    return client.v1().events().inNamespace(namespace).list().getItems().stream()
+        .filter(e -> name.equals(e.getInvolvedObject().getName())).toList();
+  }
+
+  private List<String> eventReasons(String name) {
+    return events(name).stream().map(Event::getReason).toList();
+  }
+
+  /** A clock the test moves forward, so expiry is tested without waiting. */
+  static final class MutableClock extends Clock {
+    private volatile Instant now;
+
+    MutableClock(Instant start) {
+      this.now = start;
+    }
+
+    void advance(Duration by) {
+      now = now.plus(by);
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  }
+}
