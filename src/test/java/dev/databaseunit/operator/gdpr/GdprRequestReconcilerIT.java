@@ -370,6 +370,50 @@ class GdprRequestReconcilerIT {
     }
   }
 
+  /**
+   * Fault injection: the whole operator is stopped and started again at random points while six erasures run.
+   * Every request ends Completed exactly once (one completed audit row, one ledger entry), every subject's rows
+   * are gone and nobody else's are touched: no lost and no doubled work.
+   */
+  @Test
+  void erasuresSurviveOperatorRestartsAtRandomPoints() throws Exception {
+    List<Long> subjects = new java.util.ArrayList<>();
+    try (Connection c = db.connect()) {
+      for (int i = 0; i < 6; i++) {
+        subjects.add(RecipeFixture.addUser(c, "subject" + i + "@example.com", 20, 3, true));
+      }
+    }
+    createUnit(unitYaml("recipes", db.port(), "", null));
+    for (int i = 0; i < subjects.size(); i++) {
+      createRequest("erase-" + i, "Erase", Long.toString(subjects.get(i)), null, null);
+    }
+    long seed = System.nanoTime();
+    var random = new java.util.Random(seed);
+    for (int restart = 0; restart < 8; restart++) {
+      startOperator();
+      Thread.sleep(100 + random.nextInt(900));
+      operator.stop();
+      operator = null;
+    }
+    startOperator();
+    for (int i = 0; i < subjects.size(); i++) {
+      awaitPhase("erase-" + i, GdprRequestReconciler.COMPLETED);
+    }
+    try (Connection c = db.connect()) {
+      for (int i = 0; i < subjects.size(); i++) {
+        String uid = get("erase-" + i).getMetadata().getUid();
+        assertThat(auditActions(c, uid)).as("seed %d, request %d", seed, i)
+            .filteredOn("data_deletion_completed"::equals).hasSize(1);
+        assertThat(query(c, "SELECT count(*) FROM gdpr_erasure_ledger WHERE request_uid = '" + uid + "'"))
+            .as("seed %d", seed).containsExactly("1");
+        assertThat(query(c, "SELECT count(*) FROM recipes WHERE user_id = " + subjects.get(i))).containsExactly("0");
+        assertThat(query(c, "SELECT count(*) FROM users WHERE id = " + subjects.get(i))).containsExactly("0");
+      }
+      assertThat(query(c, "SELECT count(*) FROM users WHERE id IN (" + alice + ", " + bob + ")")).containsExactly("2");
+      assertThat(query(c, "SELECT count(*) FROM recipes WHERE user_id IN (" + alice + ", " + bob + ")")).containsExactly("6");
+    }
+  }
+
   // ----- helpers -----
 
   private String unitYaml(String name, int port, String gdprExtra, String cache) {
