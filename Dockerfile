@@ -10,6 +10,8 @@ RUN apt-get update \
  && useradd --system --uid 65532 --gid 65532 --home-dir /nonexistent --shell /usr/sbin/nologin operator
 COPY target/image/lib/ /app/lib/
 USER 65532:65532
-ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=70"
+# pg_dump/pg_restore of version 17 directly, not through Debian's pg_wrapper (a Perl script that picks a version).
+ENV PATH="/usr/lib/postgresql/17/bin:$PATH" \
+    JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=70"
 EXPOSE 8080
 ENTRYPOINT ["java", "-cp", "/app/lib/*", "dev.databaseunit.operator.Main"]

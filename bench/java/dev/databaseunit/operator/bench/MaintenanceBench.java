@@ -9,6 +9,8 @@ import dev.databaseunit.operator.maintenance.UpdateStatisticsTask;
 import dev.databaseunit.operator.maintenance.ValidateIntegrityTask;
 import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
 import dev.databaseunit.operator.runtime.OperatorSettings;
+import dev.databaseunit.operator.schema.FlywayMigrator;
+import dev.databaseunit.operator.schema.MigrationScripts;
 import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.LocalControlPlane;
 import dev.databaseunit.operator.testing.LocalServices;
@@ -61,7 +63,8 @@ public final class MaintenanceBench {
             try (var c = ds.getConnection(); var s = c.createStatement()) {
               s.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
             }
-            var target = new MaintenanceTask.Target("bench/naive", ds, "public", Map.of("V1__note.sql", MIGRATION));
+            var target = new MaintenanceTask.Target("bench/naive", ds, "public",
+                MigrationScripts.collect(Map.of("migrations", Map.of("V1__note.sql", MIGRATION))).scripts(), List.of());
             for (MaintenanceTask task : tasks()) {
               task.run(target);
             }
@@ -85,7 +88,7 @@ public final class MaintenanceBench {
   }
 
   private static List<MaintenanceTask> tasks() {
-    return List.of(new SchemaUpdateTask(), new OptimizeIndexesTask(), new UpdateStatisticsTask(), new ValidateIntegrityTask());
+    return List.of(new SchemaUpdateTask(new FlywayMigrator()), new OptimizeIndexesTask(), new UpdateStatisticsTask(), new ValidateIntegrityTask());
   }
 
   @FunctionalInterface
@@ -166,7 +169,7 @@ public final class MaintenanceBench {
           postgres:
             external: {host: %s, port: %d, database: %s, credentials: {secretName: db}, tls: {mode: disable}}
           extensions: [amcheck, pgstattuple]
-          migrations: {configMaps: [migrations]}
+          migrations: {configMaps: [migrations], applyIn: MaintenanceWindow}
           pooler:
             external: {host: 127.0.0.1, port: %d, adminCredentials: {secretName: pooler-admin}}
         """.formatted(NAMESPACE, services.postgresHost(), services.postgresPort(), db, bouncer.port()), DatabaseUnit.class)).create();

@@ -40,6 +40,8 @@ public enum EventReason {
   MigrationInvalid,
   /** Flyway's validation failed, e.g. an applied migration was edited or removed from the ConfigMaps. */
   MigrationValidationFailed,
+  /** Migrations are pending and, with spec.migrations.applyIn: MaintenanceWindow, wait for a window's SchemaUpdate task. */
+  MigrationsAwaitingWindow,
 
   // ----- Vector indexes -----
 

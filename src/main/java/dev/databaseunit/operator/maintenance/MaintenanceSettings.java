@@ -1,6 +1,7 @@
 package dev.databaseunit.operator.maintenance;
 
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowSpec.Task;
+import dev.databaseunit.operator.schema.FlywayMigrator;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.HexFormat;
@@ -26,7 +27,7 @@ public record MaintenanceSettings(String identity, Duration leaseDuration, Drain
     String host = System.getenv().getOrDefault("HOSTNAME", "operator");
     Duration lease = Duration.ofSeconds(Long.getLong(LEASE_SECONDS_PROPERTY, 30));
     Map<Task, MaintenanceTask> tasks = new EnumMap<>(Task.class);
-    for (MaintenanceTask task : List.of(new SchemaUpdateTask(), new OptimizeIndexesTask(), new UpdateStatisticsTask(),
+    for (MaintenanceTask task : List.of(new SchemaUpdateTask(new FlywayMigrator()), new OptimizeIndexesTask(), new UpdateStatisticsTask(),
         new ValidateIntegrityTask(), new UpgradeTask())) {
       tasks.put(task.kind(), task);
     }

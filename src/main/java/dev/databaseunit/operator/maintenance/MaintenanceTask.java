@@ -1,7 +1,10 @@
 package dev.databaseunit.operator.maintenance;
 
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowSpec.Task;
-import java.util.Map;
+import dev.databaseunit.operator.api.v1alpha1.VectorIndexSpec;
+import dev.databaseunit.operator.schema.MigrationScripts;
+import java.util.List;
+import java.util.SortedMap;
 import javax.sql.DataSource;
 
 /**
@@ -24,7 +27,9 @@ public interface MaintenanceTask {
    *
    * @param direct the unit's database, not through PgBouncer
    * @param schema the schema the unit's migrations manage
-   * @param migrations the unit's migration files (file name → SQL), from its ConfigMaps
+   * @param migrations the unit's checked migration scripts by file name, from its ConfigMaps (empty: none declared)
+   * @param vectorIndexes the unit's {@code spec.vectorIndexes} (OptimizeIndexes rebuilds those deferred to a window)
    */
-  record Target(String unitKey, DataSource direct, String schema, Map<String, String> migrations) {}
+  record Target(String unitKey, DataSource direct, String schema, SortedMap<String, MigrationScripts.Script> migrations,
+      List<VectorIndexSpec> vectorIndexes) {}
 }

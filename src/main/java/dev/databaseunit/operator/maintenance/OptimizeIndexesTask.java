@@ -1,6 +1,9 @@
 package dev.databaseunit.operator.maintenance;
 
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowSpec.Task;
+import dev.databaseunit.operator.api.v1alpha1.VectorIndexSpec;
+import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.vector.WindowRebuilds;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -8,7 +11,9 @@ import java.util.List;
 import javax.sql.DataSource;
 
 /**
- * REINDEX CONCURRENTLY of the schema's invalid indexes and of its bloated B-tree indexes. Bloat is measured with
+ * Rebuilds the unit's HNSW indexes declared with {@code rebuildIn: MaintenanceWindow} whose parameters changed (the
+ * vector capability's build-next-to-it-and-swap, see {@link WindowRebuilds}; rollback swaps the old index back while
+ * it is still there), then REINDEX CONCURRENTLY of the schema's invalid indexes and of its bloated B-tree indexes. Bloat is measured with
  * pgstattuple's {@code pgstatindex} when the unit has that extension; without it only invalid indexes are rebuilt
  * (the summary says so). REINDEX CONCURRENTLY builds the new index beside the old one and swaps them only once the
  * new one is valid, so a failure leaves the old index in place plus an invalid {@code *_ccnew} copy, which the
@@ -26,11 +31,15 @@ public final class OptimizeIndexesTask implements MaintenanceTask {
   }
 
   @Override
-  public String run(Target target) throws SQLException {
+  public String run(Target target) throws SQLException, UnitProblem {
     DataSource ds = target.direct();
     boolean measured = Catalog.extensionInstalled(ds, "pgstattuple");
     List<String> rebuilt = new ArrayList<>();
     try (Connection c = ds.getConnection()) {
+      // First, so an invalid replacement a rebuild left behind is dropped by the plan, not reindexed below.
+      for (VectorIndexSpec spec : WindowRebuilds.deferredTo(target.vectorIndexes())) {
+        WindowRebuilds.rebuild(c, spec).ifPresent(rebuilt::add);
+      }
       for (Catalog.Index index : Catalog.indexes(ds, target.schema())) {
         if (index.name().contains("_ccnew") || !needsRebuild(c, index, measured)) {
           continue;
@@ -63,19 +72,22 @@ public final class OptimizeIndexesTask implements MaintenanceTask {
   }
 
   @Override
-  public String rollback(Target target) throws SQLException {
-    List<String> dropped = new ArrayList<>();
+  public String rollback(Target target) throws SQLException, UnitProblem {
+    List<String> undone = new ArrayList<>();
     DataSource ds = target.direct();
     try (Connection c = ds.getConnection()) {
+      for (VectorIndexSpec spec : WindowRebuilds.deferredTo(target.vectorIndexes())) {
+        WindowRebuilds.swapBack(c, spec).ifPresent(undone::add);
+      }
       for (Catalog.Index index : Catalog.indexes(ds, target.schema())) {
         if (!index.valid() && index.name().contains("_ccnew")) {
           try (var s = c.createStatement()) {
             s.execute("DROP INDEX CONCURRENTLY IF EXISTS " + index.qualifiedName());
           }
-          dropped.add(index.name());
+          undone.add("dropped " + index.name());
         }
       }
     }
-    return dropped.isEmpty() ? "no unfinished rebuild to clean up" : "dropped unfinished rebuilds " + String.join(", ", dropped);
+    return undone.isEmpty() ? "no unfinished rebuild to clean up" : String.join("; ", undone);
   }
 }

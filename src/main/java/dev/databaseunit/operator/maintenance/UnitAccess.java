@@ -12,10 +12,12 @@ import dev.databaseunit.operator.pool.PgBouncerResources;
 import dev.databaseunit.operator.postgres.PostgresTarget;
 import dev.databaseunit.operator.postgres.PostgresTargets;
 import dev.databaseunit.operator.postgres.UnitDataSources;
-import io.fabric8.kubernetes.api.model.ConfigMap;
+import dev.databaseunit.operator.schema.MigrationScripts;
+import dev.databaseunit.operator.schema.UnitMigrations;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.util.Map;
+import java.util.List;
 import java.util.Optional;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import javax.sql.DataSource;
 
@@ -50,30 +52,23 @@ record UnitAccess(PostgresTarget target, DataSource direct, PostgresTarget poole
         : managedConsole(unit, pooler, secrets);
     var throughPooler = new PostgresTarget(console.host(), console.port(), target.database(), target.username(), target.password(),
         target.sslMode(), target.caCertificatePem());
-    String schema = unit.getSpec().migrations() != null && unit.getSpec().migrations().schema() != null
-        ? unit.getSpec().migrations().schema() : "public";
+    String schema = UnitMigrations.schemaOf(unit);
     DataSource direct = dataSources.dataSource(unitKey, target);
     return new UnitAccess(target, direct, throughPooler,
         drainPoints.forConsole(console),
-        new MaintenanceTask.Target(unitKey, direct, schema, migrations(client, unit)));
+        new MaintenanceTask.Target(unitKey, direct, schema, migrations(client, unit),
+            Optional.ofNullable(unit.getSpec().vectorIndexes()).orElse(List.of())));
   }
 
-  /** The migration files of the unit's ConfigMaps, by file name. */
-  private static Map<String, String> migrations(KubernetesClient client, DatabaseUnit unit) throws RunFailure {
-    Map<String, String> files = new TreeMap<>();
-    if (unit.getSpec().migrations() == null || unit.getSpec().migrations().configMaps() == null) {
-      return files;
+  /** The unit's checked migration scripts, read as the schema capability reads them. */
+  private static SortedMap<String, MigrationScripts.Script> migrations(KubernetesClient client, DatabaseUnit unit) throws RunFailure {
+    try {
+      return UnitMigrations.read(unit, (ns, name) -> Optional.ofNullable(client.configMaps().inNamespace(ns).withName(name).get()))
+          .map(UnitMigrations::scripts)
+          .orElse(new TreeMap<>());
+    } catch (UnitProblem p) {
+      throw new RunFailure(EventReason.MaintenancePrecheckFailed, "migrations: " + p.getMessage(), p);
     }
-    for (String name : unit.getSpec().migrations().configMaps()) {
-      ConfigMap map = client.configMaps().inNamespace(unit.getMetadata().getNamespace()).withName(name).get();
-      if (map == null) {
-        throw new RunFailure(EventReason.MaintenancePrecheckFailed, "migrations ConfigMap " + name + " does not exist");
-      }
-      if (map.getData() != null) {
-        files.putAll(map.getData());
-      }
-    }
-    return files;
   }
 
   private static AdminEndpoint externalConsole(String namespace, PoolerSpec.ExternalPooler external,

@@ -2,14 +2,14 @@ package dev.databaseunit.operator.pool;
 
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.PoolerSpec;
+import dev.databaseunit.operator.managed.OwnedObjects;
+import dev.databaseunit.operator.managed.RestrictedPodSecurity;
 import dev.databaseunit.operator.postgres.PostgresTarget;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Service;
@@ -29,7 +29,9 @@ import java.util.Map;
  * password: a ConfigMap with pgbouncer.ini (default_pool_size = the initial size; the loop changes the size live),
  * a Secret with the userlist (the unit's user and the operator's admin user) and the server CA, a Deployment and a
  * Service. All are owned by the unit, so Kubernetes deletes them with it. The Deployment carries a hash of the
- * ini and the Secret, so a change rolls the pods; the loop then re-applies the live size.
+ * ini and the Secret, so a change rolls the pods; the loop then re-applies the live size. The pod meets the
+ * restricted Pod Security Standard: the ini turns off everything PgBouncer would write to disk (no unix socket,
+ * no pidfile, no logfile: logs go to stderr), so a read-only root filesystem needs no writable volume.
  */
 public final class PgBouncerResources {
   public static final int PORT = 6432;
@@ -37,6 +39,10 @@ public final class PgBouncerResources {
   public static final String ADMIN_PASSWORD_KEY = "admin-password";
   private static final String CONFIG_DIR = "/etc/pgbouncer/config";
   private static final String AUTH_DIR = "/etc/pgbouncer/auth";
+  private static final String COMPONENT = "pgbouncer";
+  private static final String DEFAULT_IMAGE = "ghcr.io/cloudnative-pg/pgbouncer:1.24.1";
+  /** The pgbouncer user of the CloudNativePG image; its USER is a name, so the kubelet needs the number to check non-root. */
+  private static final long PGBOUNCER_UID = 998;
 
   public record Desired(ConfigMap config, Secret auth, Deployment deployment, Service service) {
     public List<HasMetadata> all() {
@@ -85,8 +91,9 @@ public final class PgBouncerResources {
     String userlist = PgBouncerIni.userlistLine(target.username(), target.password())
         + PgBouncerIni.userlistLine(ADMIN_USER, adminPassword);
 
-    Map<String, String> labels = Map.of("app.kubernetes.io/name", "pgbouncer", "app.kubernetes.io/instance", name,
-        "app.kubernetes.io/managed-by", "databaseunit-operator");
+    // The Deployment's selector is immutable: these labels stay as they were first released.
+    Map<String, String> labels = Map.of("app.kubernetes.io/name", COMPONENT, "app.kubernetes.io/instance", name,
+        "app.kubernetes.io/managed-by", OwnedObjects.MANAGED_BY);
     var config = new ConfigMapBuilder().withMetadata(meta(unit, name, labels)).addToData("pgbouncer.ini", ini).build();
     var authData = new LinkedHashMap<String, String>();
     authData.put("userlist.txt", userlist);
@@ -108,22 +115,24 @@ public final class PgBouncerResources {
             .withNewSpec()
               .addNewContainer()
                 .withName("pgbouncer")
-                .withImage(managed.image() != null ? managed.image() : "ghcr.io/cloudnative-pg/pgbouncer:1.24.1")
+                .withImage(managed.image() != null ? managed.image() : DEFAULT_IMAGE)
+                // The image's entrypoint script ignores arguments and reads the empty /etc/pgbouncer/pgbouncer.ini.
+                .withCommand("/usr/bin/pgbouncer")
                 .withArgs(CONFIG_DIR + "/pgbouncer.ini")
                 .addNewPort().withName("pgbouncer").withContainerPort(PORT).endPort()
                 .withNewReadinessProbe().withNewTcpSocket().withPort(new IntOrString(PORT)).endTcpSocket()
                   .withPeriodSeconds(5).endReadinessProbe()
-                .withNewSecurityContext().withRunAsNonRoot(true).withAllowPrivilegeEscalation(false)
-                  .withReadOnlyRootFilesystem(true).endSecurityContext()
                 .addNewVolumeMount().withName("config").withMountPath(CONFIG_DIR).withReadOnly(true).endVolumeMount()
                 .addNewVolumeMount().withName("auth").withMountPath(AUTH_DIR).withReadOnly(true).endVolumeMount()
               .endContainer()
               .addNewVolume().withName("config").withNewConfigMap().withName(name).endConfigMap().endVolume()
+              // Owner root, mode 0400 plus group read for the pod's fsGroup: only the pgbouncer user can read it.
               .addNewVolume().withName("auth").withNewSecret().withSecretName(authSecretName(unit))
                 .withDefaultMode(0400).endSecret().endVolume()
             .endSpec()
           .endTemplate()
         .endSpec().build();
+    RestrictedPodSecurity.apply(deployment.getSpec().getTemplate().getSpec(), PGBOUNCER_UID);
     var service = new ServiceBuilder().withMetadata(meta(unit, name, labels))
         .withNewSpec().withSelector(labels)
           .addNewPort().withName("pgbouncer").withPort(PORT).withTargetPort(new IntOrString(PORT)).endPort()
@@ -132,11 +141,9 @@ public final class PgBouncerResources {
   }
 
   private static ObjectMeta meta(DatabaseUnit unit, String name, Map<String, String> labels) {
-    return new ObjectMetaBuilder().withName(name).withNamespace(unit.getMetadata().getNamespace()).withLabels(labels)
-        .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion(unit.getApiVersion()).withKind(unit.getKind())
-            .withName(unit.getMetadata().getName()).withUid(unit.getMetadata().getUid())
-            .withController(true).withBlockOwnerDeletion(true).build())
-        .build();
+    var meta = OwnedObjects.metadata(unit, name, COMPONENT);
+    meta.getLabels().putAll(labels);
+    return meta;
   }
 
   private static String sha256(String text) {

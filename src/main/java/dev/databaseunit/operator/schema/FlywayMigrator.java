@@ -24,26 +24,23 @@ import org.flywaydb.core.internal.sqlscript.FlywaySqlScriptException;
  * configured with {@code executeInTransaction=false} (a {@code <script>.conf} key; needed for
  * {@code CREATE INDEX CONCURRENTLY}) cannot be rolled back: Flyway records it as failed, and the record is
  * cleared once the script changes (anything it did before failing stays, so such a script should hold one
- * statement, and an index it leaves invalid must be dropped by the fixed script).
+ * statement, and an index it leaves invalid must be dropped by the fixed script). With
+ * {@link Transactions#ALL_PENDING} ({@code group}) all pending migrations share one transaction, so a failure
+ * rolls back the ones before it too; Flyway refuses to put a non-transactional script into such a group.
  */
 public final class FlywayMigrator implements SchemaMigrator {
 
   @Override
-  public SchemaState migrate(DataSource dataSource, String schema, SortedMap<String, MigrationScripts.Script> scripts)
-      throws MigrationFailure {
-    Flyway flyway = flyway(dataSource, schema, scripts);
+  public SchemaState migrate(DataSource dataSource, String schema, SortedMap<String, MigrationScripts.Script> scripts,
+      Transactions transactions) throws MigrationFailure {
+    Flyway flyway = flyway(dataSource, schema, scripts, transactions);
     MigrationInfoService before = flyway.info();
     if (clearFailedRecordOfChangedScript(flyway, before)) {
       before = flyway.info();
     }
     if (before.pending().length == 0) {
       // Nothing to apply; still tell the user when an applied script was edited or removed from the ConfigMaps.
-      var validation = flyway.validateWithResult();
-      if (!validation.validationSuccessful) {
-        throw new MigrationFailure(MigrationFailure.Kind.INVALID, firstLine(validation.getAllErrorMessages()),
-            state(flyway.info(), List.of()), null);
-      }
-      return state(before, List.of());
+      return validated(flyway);
     }
     try {
       var result = flyway.migrate();
@@ -55,7 +52,24 @@ public final class FlywayMigrator implements SchemaMigrator {
     }
   }
 
-  private static Flyway flyway(DataSource dataSource, String schema, SortedMap<String, MigrationScripts.Script> scripts) {
+  @Override
+  public SchemaState inspect(DataSource dataSource, String schema, SortedMap<String, MigrationScripts.Script> scripts)
+      throws MigrationFailure {
+    return validated(flyway(dataSource, schema, scripts, Transactions.EACH));
+  }
+
+  /** Validates the applied history against the scripts (pending ones are ignored) and says where the schema is. */
+  private static SchemaState validated(Flyway flyway) throws MigrationFailure {
+    var validation = flyway.validateWithResult();
+    if (!validation.validationSuccessful) {
+      throw new MigrationFailure(MigrationFailure.Kind.INVALID, firstLine(validation.getAllErrorMessages()),
+          state(flyway.info(), List.of()), null);
+    }
+    return state(flyway.info(), List.of());
+  }
+
+  private static Flyway flyway(DataSource dataSource, String schema, SortedMap<String, MigrationScripts.Script> scripts,
+      Transactions transactions) {
     var configuration = Flyway.configure()
         .dataSource(dataSource)
         .schemas(schema)
@@ -63,6 +77,13 @@ public final class FlywayMigrator implements SchemaMigrator {
         .createSchemas(true)
         .resourceProvider(new InMemoryResources(scripts))
         .validateMigrationNaming(true)
+        // Validation checks what was applied; pending migrations are reported as a count, not as an error.
+        .ignoreMigrationPatterns("*:future", "*:pending")
+        .group(transactions == Transactions.ALL_PENDING)
+        // A schema with tables but no history yet (created by hand or another tool): record it as version 0, so
+        // every migration still runs and one that collides with an existing table fails and rolls back.
+        .baselineOnMigrate(true)
+        .baselineVersion("0")
         // An operator must never be able to wipe a schema.
         .cleanDisabled(true)
         .loggers("slf4j");

@@ -1,39 +1,42 @@
 package dev.databaseunit.operator.schema;
 
+import dev.databaseunit.operator.api.v1alpha1.ApplyIn;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus;
-import dev.databaseunit.operator.api.v1alpha1.MigrationsSpec;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
 import dev.databaseunit.operator.databaseunit.UnitContext;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.events.EventRecorder;
-import dev.databaseunit.operator.postgres.SqlIdentifier;
-import io.fabric8.kubernetes.api.model.ConfigMap;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import javax.sql.DataSource;
 import org.flywaydb.core.api.FlywayException;
 
 /**
  * Applies the Flyway migrations from the unit's ConfigMaps ({@code spec.migrations}) to its schema on every
  * reconcile (a no-op when nothing is pending) and reports the applied version and the pending count in
- * {@code status.database}. Runs before the vector indexes, which need the tables the migrations create.
+ * {@code status.database}. With {@code applyIn: MaintenanceWindow} it never migrates: it validates the applied
+ * history and reports what is pending, and the maintenance window's SchemaUpdate task applies it. Runs before the vector indexes, which need the tables the migrations create.
  * Reconciles come often (the pooler asks for one per sample interval), so once the schema matched a given set
  * of scripts on a given database, Flyway is not asked again for {@link #RECHECK} unless the scripts, schema or
  * database change; the recheck catches drift such as someone else migrating or editing the history.
  */
 public final class SchemaMigrations implements UnitCapability {
   static final Duration RECHECK = Duration.ofMinutes(5);
+  /** How soon a unit with migrations waiting for a window looks again (a window may have applied them). */
+  static final Duration PENDING_RECHECK = Duration.ofMinutes(1);
 
   private final SchemaMigrator migrator;
   private final EventRecorder events;
   private final Clock clock;
   private final Map<String, Checked> lastChecked = new ConcurrentHashMap<>();
+  /** The pending state last announced per unit, so waiting for a window is one Event, not one per reconcile. */
+  private final Map<String, SchemaMigrator.SchemaState> announcedWaiting = new ConcurrentHashMap<>();
 
   /** What was last found in agreement, and when. */
   private record Checked(Object inputs, Instant at, SchemaMigrator.SchemaState state) {}
@@ -51,37 +54,30 @@ public final class SchemaMigrations implements UnitCapability {
 
   @Override
   public Outcome reconcile(UnitContext context, DatabaseUnitStatus status) {
-    MigrationsSpec spec = context.unit().getSpec().migrations();
-    if (spec == null || spec.configMaps() == null || spec.configMaps().isEmpty()) {
+    Optional<UnitMigrations> read;
+    try {
+      read = UnitMigrations.read(context.unit(), context.configMaps());
+    } catch (UnitProblem problem) {
+      return Outcome.degraded(status, problem);
+    }
+    if (read.isEmpty()) {
       return Outcome.done(withSchema(status, null, null));
     }
-    String schema = spec.schema() != null ? spec.schema() : "public";
-    if (!SqlIdentifier.isValid(schema)) {
-      return Outcome.degraded(status, new UnitProblem(EventReason.MigrationInvalid,
-          "spec.migrations.schema " + SqlIdentifier.describe(schema) + " is not a valid schema name"));
-    }
-    String namespace = context.unit().getMetadata().getNamespace();
-    Map<String, Map<String, String>> data = new LinkedHashMap<>();
-    for (String name : spec.configMaps()) {
-      Optional<ConfigMap> configMap = context.configMaps().find(namespace, name);
-      if (configMap.isEmpty()) {
-        return Outcome.degraded(status, new UnitProblem(EventReason.ConfigMapNotFound,
-            "ConfigMap " + name + " referenced by spec.migrations.configMaps does not exist"));
-      }
-      data.put(name, configMap.get().getData() != null ? configMap.get().getData() : Map.of());
-    }
-    var collected = MigrationScripts.collect(data);
-    if (collected.problem().isPresent()) {
-      return Outcome.degraded(status, new UnitProblem(EventReason.MigrationInvalid, collected.problem().get()));
-    }
-    var inputs = List.of(collected.scripts(), schema, context.target());
+    UnitMigrations migrations = read.get();
+    String schema = migrations.schema();
+    boolean inWindow = migrations.applyIn() == ApplyIn.MaintenanceWindow;
+    var inputs = List.of(migrations.scripts(), schema, context.target(), migrations.applyIn());
     Checked checked = lastChecked.get(context.unitKey());
     if (checked != null && checked.inputs().equals(inputs) && clock.instant().isBefore(checked.at().plus(RECHECK))) {
       return Outcome.done(withSchema(status, checked.state().version(), checked.state().pending()));
     }
     lastChecked.remove(context.unitKey());
+    DataSource dataSource = context.dataSource().orElseThrow();
     try {
-      var state = migrator.migrate(context.dataSource().orElseThrow(), schema, collected.scripts());
+      if (inWindow) {
+        return awaitingWindow(context, status, inputs, migrator.inspect(dataSource, schema, migrations.scripts()), schema);
+      }
+      var state = migrator.migrate(dataSource, schema, migrations.scripts(), SchemaMigrator.Transactions.EACH);
       lastChecked.put(context.unitKey(), new Checked(inputs, clock.instant(), state));
       if (!state.appliedNow().isEmpty()) {
         events.record(context.unit(), EventRecorder.Type.Normal, EventReason.MigrationsApplied,
@@ -102,9 +98,31 @@ public final class SchemaMigrations implements UnitCapability {
     }
   }
 
+  /**
+   * {@code applyIn: MaintenanceWindow}: pending migrations are the window's SchemaUpdate task's job. They are
+   * reported (status and an Event) without making the unit less Ready: waiting for the window is the normal
+   * state. While some are pending the result is not cached, so the count drops soon after a window applied them.
+   */
+  private Outcome awaitingWindow(UnitContext context, DatabaseUnitStatus status, Object inputs, SchemaMigrator.SchemaState state,
+      String schema) {
+    var reported = withSchema(status, state.version(), state.pending());
+    if (state.pending() == 0) {
+      lastChecked.put(context.unitKey(), new Checked(inputs, clock.instant(), state));
+      return Outcome.done(reported);
+    }
+    if (!state.equals(announcedWaiting.put(context.unitKey(), state))) {
+      events.record(context.unit(), EventRecorder.Type.Normal, EventReason.MigrationsAwaitingWindow,
+          state.pending() + " pending migration(s) for schema " + schema + " (at " + (state.version() != null ? "version "
+              + state.version() : "no applied version") + ") wait for a MaintenanceWindow with the SchemaUpdate task "
+              + "(spec.migrations.applyIn: MaintenanceWindow)");
+    }
+    return Outcome.done(reported).recheckAfter(PENDING_RECHECK);
+  }
+
   @Override
   public void unitDeleted(String unitKey) {
     lastChecked.remove(unitKey);
+    announcedWaiting.remove(unitKey);
   }
 
   private static DatabaseUnitStatus withSchema(DatabaseUnitStatus status, String version, Integer pending) {

@@ -21,7 +21,7 @@ public interface SchemaMigrator {
     private final Kind kind;
     private final SchemaState state;
 
-    MigrationFailure(Kind kind, String message, SchemaState state, Throwable cause) {
+    public MigrationFailure(Kind kind, String message, SchemaState state, Throwable cause) {
       super(message, cause);
       this.kind = kind;
       this.state = state;
@@ -36,11 +36,28 @@ public interface SchemaMigrator {
     }
   }
 
+  /** How pending migrations are grouped into transactions. */
+  enum Transactions {
+    /** Each migration commits on its own: a failure keeps the ones before it (reconcile-time migrations). */
+    EACH,
+    /** All pending migrations in one transaction: a failure leaves the schema where it was (maintenance windows). */
+    ALL_PENDING
+  }
+
   /**
    * Applies what is pending (nothing when the schema is current) and returns where the schema is.
    *
    * @throws MigrationFailure when a migration failed or the applied history does not match the scripts
    */
-  SchemaState migrate(DataSource dataSource, String schema, SortedMap<String, MigrationScripts.Script> scripts)
+  SchemaState migrate(DataSource dataSource, String schema, SortedMap<String, MigrationScripts.Script> scripts,
+      Transactions transactions) throws MigrationFailure;
+
+  /**
+   * Says where the schema is and how much is pending without changing anything: the applied history is validated
+   * against the scripts, pending migrations are not an error.
+   *
+   * @throws MigrationFailure (INVALID) when the applied history does not match the scripts
+   */
+  SchemaState inspect(DataSource dataSource, String schema, SortedMap<String, MigrationScripts.Script> scripts)
       throws MigrationFailure;
 }

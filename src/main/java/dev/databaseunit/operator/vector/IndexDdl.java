@@ -37,13 +37,70 @@ public final class IndexDdl {
    * the retired one and the replacement takes the name, so readers always find a valid index.
    */
   static void swap(Connection connection, VectorTable table, String indexName, boolean currentExists) throws SQLException {
-    connection.setAutoCommit(false);
-    try (Statement s = connection.createStatement()) {
-      s.execute("SET LOCAL lock_timeout = '" + SWAP_LOCK_TIMEOUT + "'");
+    inOneShortTransaction(connection, s -> {
       if (currentExists) {
         s.execute("ALTER INDEX " + table.quotedIndex(indexName) + " RENAME TO " + SqlIdentifier.quote(IndexPlan.retiredName(indexName)));
       }
       s.execute("ALTER INDEX " + table.quotedIndex(IndexPlan.replacementName(indexName)) + " RENAME TO " + SqlIdentifier.quote(indexName));
+    });
+  }
+
+  /**
+   * The statements of one {@link IndexPlan} step for the index {@code name} (none for NOTHING and AWAIT_WINDOW).
+   * The capability runs them as background jobs, a maintenance window's OptimizeIndexes task one after another.
+   */
+  static void apply(IndexPlan.Step step, Connection connection, VectorTable table, String name, HnswParameters desired,
+      boolean currentExists) throws SQLException {
+    switch (step) {
+      case NOTHING, AWAIT_WINDOW -> { }
+      case CREATE -> createConcurrently(connection, table, name, desired);
+      case REPLACE_INVALID -> {
+        dropConcurrently(connection, table, name);
+        createConcurrently(connection, table, name, desired);
+      }
+      case BUILD_REPLACEMENT -> createConcurrently(connection, table, IndexPlan.replacementName(name), desired);
+      case DROP_REPLACEMENT -> dropConcurrently(connection, table, IndexPlan.replacementName(name));
+      case SWAP -> {
+        swap(connection, table, name, currentExists);
+        dropConcurrently(connection, table, IndexPlan.retiredName(name));
+      }
+      case DROP_RETIRED -> dropConcurrently(connection, table, IndexPlan.retiredName(name));
+    }
+  }
+
+  /**
+   * Undoes a swap whose replaced index is still there: the retired index takes the name back and the index that
+   * had replaced it is dropped. Without a retired index there is nothing to swap back; only an unfinished
+   * replacement is dropped.
+   */
+  static void swapBack(Connection connection, VectorTable table, String indexName, boolean currentExists, boolean retiredExists)
+      throws SQLException {
+    if (retiredExists) {
+      inOneShortTransaction(connection, s -> {
+        s.execute("DROP INDEX IF EXISTS " + table.quotedIndex(IndexPlan.replacementName(indexName)));
+        if (currentExists) {
+          s.execute("ALTER INDEX " + table.quotedIndex(indexName) + " RENAME TO " + SqlIdentifier.quote(IndexPlan.replacementName(indexName)));
+        }
+        s.execute("ALTER INDEX " + table.quotedIndex(IndexPlan.retiredName(indexName)) + " RENAME TO " + SqlIdentifier.quote(indexName));
+      });
+    }
+    dropConcurrently(connection, table, IndexPlan.replacementName(indexName));
+  }
+
+  static void analyze(Connection connection, VectorTable table) throws SQLException {
+    execute(connection, "ANALYZE " + table.quoted());
+  }
+
+  private interface Statements {
+    void run(Statement statement) throws SQLException;
+  }
+
+  /** Renames in one transaction that waits at most {@link #SWAP_LOCK_TIMEOUT} for its locks. */
+  private static void inOneShortTransaction(Connection connection, Statements statements) throws SQLException {
+    connection.setAutoCommit(false);
+    try (Statement s = connection.createStatement()) {
+      s.execute("SET LOCAL lock_timeout = '" + SWAP_LOCK_TIMEOUT + "'");
+      statements.run(s);
       connection.commit();
     } catch (SQLException e) {
       connection.rollback();
@@ -51,10 +108,6 @@ public final class IndexDdl {
     } finally {
       connection.setAutoCommit(true);
     }
-  }
-
-  static void analyze(Connection connection, VectorTable table) throws SQLException {
-    execute(connection, "ANALYZE " + table.quoted());
   }
 
   private static void execute(Connection connection, String sql) throws SQLException {

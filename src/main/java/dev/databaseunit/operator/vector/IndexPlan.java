@@ -28,7 +28,9 @@ public final class IndexPlan {
     /** The replacement is valid and matches: rename it into place. */
     SWAP,
     /** The index replaced by an earlier swap is still there: drop it. */
-    DROP_RETIRED
+    DROP_RETIRED,
+    /** rebuildIn: MaintenanceWindow — the serving index stays as it is until a window's OptimizeIndexes task. */
+    AWAIT_WINDOW
   }
 
   /** An HNSW index as found in the catalog. */
@@ -56,6 +58,18 @@ public final class IndexPlan {
       return Step.REPLACE_INVALID;
     }
     return current.get().parameters().equals(desired) ? Step.NOTHING : Step.BUILD_REPLACEMENT;
+  }
+
+  /**
+   * The step a reconcile takes for an index with {@code rebuildIn: MaintenanceWindow}: while a valid index serves,
+   * everything beyond it (a parameter rebuild, a swap, dropping what a window left) is the window's work, so a
+   * reconcile never races the window's task; a missing or invalid index is still built at once.
+   */
+  public static Step decideOutsideWindow(HnswParameters desired, Optional<Observed> current, Optional<Observed> replacement,
+      Optional<Observed> retired) {
+    Step step = decide(desired, current, replacement, retired);
+    boolean serving = current.isPresent() && current.get().valid();
+    return serving && step != Step.NOTHING ? Step.AWAIT_WINDOW : step;
   }
 
   /** The state shown in status for what the catalog shows while no job runs. */

@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.vector;
 
+import dev.databaseunit.operator.api.v1alpha1.ApplyIn;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.VectorIndexStatus;
 import dev.databaseunit.operator.api.v1alpha1.VectorIndexSpec;
@@ -170,31 +171,26 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
       return new Report(base.state(state).build(), Optional.of("vector index " + name + ": a build by another session runs"), JOB_POLL);
     }
 
-    IndexPlan.Step step = IndexPlan.decide(desired, current, replacement, retired);
+    IndexPlan.Step step = spec.rebuildIn() == ApplyIn.MaintenanceWindow
+        ? IndexPlan.decideOutsideWindow(desired, current, replacement, retired)
+        : IndexPlan.decide(desired, current, replacement, retired);
     String quotedName = table.schema() + "." + name;
+    IndexJobs.Work work = c -> IndexDdl.apply(step, c, table, name, desired, current.isPresent());
     IndexJobs.Job started = switch (step) {
-      case NOTHING -> null;
+      case NOTHING, AWAIT_WINDOW -> null;
       case CREATE -> start(context, dataSource, name, VectorIndexState.BUILDING, "building " + describe(desired),
-          EventReason.VectorIndexBuildStarted, c -> IndexDdl.createConcurrently(c, table, name, desired));
+          EventReason.VectorIndexBuildStarted, work);
       case REPLACE_INVALID -> start(context, dataSource, name, VectorIndexState.BUILDING,
-          "replacing the invalid index " + quotedName + " left by an interrupted build", EventReason.VectorIndexInvalidReplaced, c -> {
-            IndexDdl.dropConcurrently(c, table, name);
-            IndexDdl.createConcurrently(c, table, name, desired);
-          });
+          "replacing the invalid index " + quotedName + " left by an interrupted build", EventReason.VectorIndexInvalidReplaced, work);
       case BUILD_REPLACEMENT -> start(context, dataSource, name, VectorIndexState.REBUILDING,
           "building " + IndexPlan.replacementName(name) + " with " + describe(desired) + " next to the serving index",
-          EventReason.VectorIndexRebuildStarted, c -> IndexDdl.createConcurrently(c, table, IndexPlan.replacementName(name), desired));
+          EventReason.VectorIndexRebuildStarted, work);
       case DROP_REPLACEMENT -> start(context, dataSource, name, VectorIndexState.REBUILDING,
-          "dropping the stale replacement " + IndexPlan.replacementName(name), null,
-          c -> IndexDdl.dropConcurrently(c, table, IndexPlan.replacementName(name)));
+          "dropping the stale replacement " + IndexPlan.replacementName(name), null, work);
       case SWAP -> start(context, dataSource, name, VectorIndexState.REBUILDING, "swapping in the rebuilt index",
-          EventReason.VectorIndexSwapped, c -> {
-            IndexDdl.swap(c, table, name, current.isPresent());
-            IndexDdl.dropConcurrently(c, table, IndexPlan.retiredName(name));
-          });
+          EventReason.VectorIndexSwapped, work);
       case DROP_RETIRED -> start(context, dataSource, name, VectorIndexState.REBUILDING,
-          "dropping the replaced index " + IndexPlan.retiredName(name), null,
-          c -> IndexDdl.dropConcurrently(c, table, IndexPlan.retiredName(name)));
+          "dropping the replaced index " + IndexPlan.retiredName(name), null, work);
     };
     if (started != null) {
       return new Report(base.state(started.kind()).build(), Optional.of("vector index " + name + ": " + started.description()), JOB_POLL);

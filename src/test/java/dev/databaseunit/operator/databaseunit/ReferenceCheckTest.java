@@ -76,7 +76,7 @@ class ReferenceCheckTest {
   @Test
   void everyReferencedObjectIsListedInSpecOrder() {
     var tls = new PostgresTls(PostgresTls.Mode.VERIFY_FULL, new SecretKeyRef("db-ca", "ca.crt"));
-    var spec = external(tls, externalPooler(), externalCache(), new MigrationsSpec(List.of("schema-v1", "schema-v2"), "public"));
+    var spec = external(tls, externalPooler(), externalCache(), new MigrationsSpec(List.of("schema-v1", "schema-v2"), "public", null));
     assertThat(ReferenceCheck.referencesOf(spec)).containsExactly(
         new Reference.SecretKeys("db", List.of("username", "password"), "spec.postgres.external.credentials"),
         new Reference.SecretKeys("pgb-admin", List.of("user", "pass"), "spec.pooler.external.adminCredentials"),
@@ -88,7 +88,7 @@ class ReferenceCheckTest {
 
   @Test
   void reportsTheFirstProblemInSpecOrder() {
-    var spec = external(null, externalPooler(), null, new MigrationsSpec(List.of("schema-v1"), "public"));
+    var spec = external(null, externalPooler(), null, new MigrationsSpec(List.of("schema-v1"), "public", null));
     var allSecrets = Map.of("db", Set.of("username", "password"), "pgb-admin", Set.of("user", "pass"));
     assertThat(check(spec, Map.of("db", Set.of("username", "password")), Set.of())).get()
         .extracting(ReferenceCheck.Problem::message)

@@ -13,6 +13,8 @@ import dev.databaseunit.operator.pool.PgBouncerAdmin;
 import dev.databaseunit.operator.pool.PgBouncerAdminClient;
 import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
 import dev.databaseunit.operator.runtime.OperatorSettings;
+import dev.databaseunit.operator.schema.FlywayMigrator;
+import dev.databaseunit.operator.schema.MigrationScripts;
 import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.CapturedLogs;
 import dev.databaseunit.operator.testing.KubeCluster;
@@ -42,7 +44,6 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * Maintenance windows end to end: the operator on a real API server drains a private PgBouncer in front of the shared
@@ -88,6 +89,11 @@ class MaintenanceWindowIT {
       client.resource(configMap("recipes-schema-v3", Map.of("V3__servings.sql",
           "ALTER TABLE recipes ADD COLUMN servings smallint;\nCREATE INDEX recipes_title_idx ON recipes (title);\n"))).create();
       awaitUnitReady();
+      // applyIn: MaintenanceWindow — the unit reports V3 as pending and leaves it to the window.
+      var database = client.resources(DatabaseUnit.class).inNamespace(namespace).withName(UNIT).get().getStatus().database();
+      assertThat(database.schemaVersion()).isEqualTo("2");
+      assertThat(database.pendingMigrations()).isEqualTo(1);
+      assertThat(schemaVersion(db)).isEqualTo("2");
 
       MaintenanceWindowStatus.Run run;
       double p99;
@@ -120,7 +126,7 @@ class MaintenanceWindowIT {
         assertThat(t.endTime()).isNotNull();
         assertThat(t.durationSeconds()).isNotNull().isNotNegative();
       });
-      assertThat(run.tasks().get(0).message()).isEqualTo("migrated from version 2 to 3 (1 migrations)");
+      assertThat(run.tasks().get(0).message()).isEqualTo("applied V3__servings.sql; schema public now at version 3");
       assertThat(run.tasks().get(1).message()).contains("bloated_pkey");
       assertThat(run.tasks().get(3).message()).contains("B-trees pass amcheck");
       assertThat(run.drainSeconds()).isNotNull().isLessThan(20.0);
@@ -467,20 +473,13 @@ class MaintenanceWindowIT {
     try (Connection c = db.connect(); var s = c.createStatement()) {
       s.execute("CREATE EXTENSION IF NOT EXISTS vector"); // the operator does this for a unit; here it runs first
     }
-    new SchemaUpdateTask().run(new MaintenanceTask.Target("test", dataSource(db), "public", chosen));
+    var scripts = MigrationScripts.collect(Map.of("recipes-schema", chosen)).scripts();
+    new SchemaUpdateTask(new FlywayMigrator()).run(new MaintenanceTask.Target("test", db.dataSource(), "public", scripts, List.of()));
   }
 
   static ConfigMap recipeSchema() throws Exception {
     var yaml = Files.readString(Path.of("samples", "recipe-schema.yaml"));
     return io.fabric8.kubernetes.client.utils.Serialization.unmarshal(yaml, ConfigMap.class);
-  }
-
-  static PGSimpleDataSource dataSource(TestDatabase db) {
-    var ds = new PGSimpleDataSource();
-    ds.setUrl(db.jdbcUrl());
-    ds.setUser(db.user());
-    ds.setPassword(db.password());
-    return ds;
   }
 
   private static long createBloatedIndex(TestDatabase db) throws SQLException {
@@ -573,6 +572,7 @@ class MaintenanceWindowIT {
     String migrations = migrationConfigMaps.isEmpty() ? "" : """
           migrations:
             configMaps: [%s]
+            applyIn: MaintenanceWindow
         """.formatted(String.join(", ", migrationConfigMaps));
     String yaml = """
         apiVersion: databaseunit.dev/v1alpha1

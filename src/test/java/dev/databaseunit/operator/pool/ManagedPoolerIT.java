@@ -7,6 +7,7 @@ import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
 import dev.databaseunit.operator.runtime.OperatorSettings;
 import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.RestrictedPods;
 import dev.databaseunit.operator.testing.TestDatabase;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -37,10 +38,12 @@ class ManagedPoolerIT {
   private String namespace;
   private DatabaseUnitOperator operator;
   private PoolerTestUnits units;
+  private String restrictedNamespace;
 
   @BeforeEach
   void start(KubeCluster cluster) {
     client = cluster.newClient();
+    restrictedNamespace = RestrictedPods.restrictedNamespace(cluster, client);
     namespace = cluster.createNamespace(client, "du-managed-pooler");
     units = new PoolerTestUnits(client, namespace);
     operator = DatabaseUnitOperator.create(client, new SimpleMeterRegistry(),
@@ -52,6 +55,7 @@ class ManagedPoolerIT {
   void stop() {
     operator.stop();
     client.namespaces().withName(namespace).delete();
+    client.namespaces().withName(restrictedNamespace).delete();
     client.close();
   }
 
@@ -78,6 +82,9 @@ class ManagedPoolerIT {
     String adminPassword = decode(auth, "admin-password");
     assertThat(adminPassword).hasSizeGreaterThan(20);
     assertThat(service.getSpec().getPorts().getFirst().getPort()).isEqualTo(6432);
+    // the API server's PodSecurity admission accepts the pod the Deployment would create as "restricted"
+    RestrictedPods.assertRestricted(client, restrictedNamespace, "orders-pooler",
+        deployment.getSpec().getTemplate().getSpec());
     await().atMost(TIMEOUT).untilAsserted(() -> assertThat(condition("Progressing").getMessage())
         .contains("waiting for the PgBouncer Deployment orders-pooler to become ready"));
     String hash = deployment.getSpec().getTemplate().getMetadata().getAnnotations().get("databaseunit.dev/config-hash");

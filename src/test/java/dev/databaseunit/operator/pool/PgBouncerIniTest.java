@@ -41,6 +41,15 @@ class PgBouncerIniTest {
     assertThat(desired.auth().getStringData()).containsEntry("userlist.txt",
         "\"app\" \"pw\"\n\"databaseunit_admin\" \"adminpw\"\n").containsEntry("admin-password", "adminpw");
     assertThat(desired.deployment().getSpec().getReplicas()).isEqualTo(2);
+    // the root filesystem is read-only: nothing may be written (no unix socket, pidfile or logfile)
+    assertThat(ini).contains("\nunix_socket_dir = \n").doesNotContain("pidfile", "logfile");
+    var pod = desired.deployment().getSpec().getTemplate().getSpec();
+    assertThat(pod.getSecurityContext().getRunAsUser()).isEqualTo(998L);
+    assertThat(pod.getContainers()).singleElement().satisfies(c -> {
+      assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+      assertThat(c.getCommand()).containsExactly("/usr/bin/pgbouncer");
+      assertThat(c.getArgs()).containsExactly("/etc/pgbouncer/config/pgbouncer.ini");
+    });
     assertThat(desired.all()).allSatisfy(o -> {
       assertThat(o.getMetadata().getOwnerReferences()).singleElement().satisfies(r -> {
         assertThat(r.getUid()).isEqualTo("u-1");

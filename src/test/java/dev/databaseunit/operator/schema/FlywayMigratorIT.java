@@ -13,9 +13,7 @@ import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
-import org.postgresql.ds.PGSimpleDataSource;
 
 /** Flyway from in-memory ConfigMap scripts against the real PostgreSQL: apply, fail, fix, re-run, concurrency. */
 @WithLocalServices
@@ -26,23 +24,23 @@ class FlywayMigratorIT {
 
   @Test
   void appliesInVersionOrderAndARerunAppliesNothing(TestDatabase db) throws Exception {
-    var ds = dataSource(db);
-    var first = migrator.migrate(ds, "app", scripts(Map.of("V2__recipes.sql", V2, "V1__users.sql", V1)));
+    var ds = db.dataSource();
+    var first = migrator.migrate(ds, "app", scripts(Map.of("V2__recipes.sql", V2, "V1__users.sql", V1)), SchemaMigrator.Transactions.EACH);
     assertThat(first).isEqualTo(new SchemaMigrator.SchemaState("2", 0, List.of("V1__users.sql", "V2__recipes.sql")));
     assertThat(tables(db, "app")).contains("users", "recipes", "flyway_schema_history");
 
-    var again = migrator.migrate(ds, "app", scripts(Map.of("V2__recipes.sql", V2, "V1__users.sql", V1)));
+    var again = migrator.migrate(ds, "app", scripts(Map.of("V2__recipes.sql", V2, "V1__users.sql", V1)), SchemaMigrator.Transactions.EACH);
     assertThat(again).isEqualTo(new SchemaMigrator.SchemaState("2", 0, List.of()));
     assertThat(historyRows(db, "app")).containsExactly("1:true", "2:true");
   }
 
   @Test
   void aFailingMigrationLeavesTheLastGoodVersionAndRunsAgainOnceFixed(TestDatabase db) throws Exception {
-    var ds = dataSource(db);
-    migrator.migrate(ds, "public", scripts(Map.of("V1__users.sql", V1)));
+    var ds = db.dataSource();
+    migrator.migrate(ds, "public", scripts(Map.of("V1__users.sql", V1)), SchemaMigrator.Transactions.EACH);
     String broken = "ALTER TABLE users ADD COLUMN name text;\nINSERT INTO no_such_table VALUES (1);";
 
-    assertThatThrownBy(() -> migrator.migrate(ds, "public", scripts(Map.of("V1__users.sql", V1, "V2__broken.sql", broken))))
+    assertThatThrownBy(() -> migrator.migrate(ds, "public", scripts(Map.of("V1__users.sql", V1, "V2__broken.sql", broken)), SchemaMigrator.Transactions.EACH))
         .isInstanceOfSatisfying(SchemaMigrator.MigrationFailure.class, f -> {
           assertThat(f.kind()).isEqualTo(SchemaMigrator.MigrationFailure.Kind.FAILED);
           assertThat(f.getMessage()).startsWith("Migration V2__broken.sql failed at line 2: ERROR: relation \"no_such_table\" does not exist")
@@ -54,16 +52,16 @@ class FlywayMigratorIT {
     assertThat(historyRows(db, "public")).containsExactly("1:true");
 
     String fixed = "ALTER TABLE users ADD COLUMN name text;";
-    var state = migrator.migrate(ds, "public", scripts(Map.of("V1__users.sql", V1, "V2__broken.sql", fixed)));
+    var state = migrator.migrate(ds, "public", scripts(Map.of("V1__users.sql", V1, "V2__broken.sql", fixed)), SchemaMigrator.Transactions.EACH);
     assertThat(state).isEqualTo(new SchemaMigrator.SchemaState("2", 0, List.of("V2__broken.sql")));
     assertThat(columns(db, "users")).containsExactly("id", "email", "name");
   }
 
   @Test
   void anEditedAppliedMigrationIsReportedAndNotReapplied(TestDatabase db) throws Exception {
-    var ds = dataSource(db);
-    migrator.migrate(ds, "public", scripts(Map.of("V1__users.sql", V1)));
-    assertThatThrownBy(() -> migrator.migrate(ds, "public", scripts(Map.of("V1__users.sql", V1 + "\n-- edited"))))
+    var ds = db.dataSource();
+    migrator.migrate(ds, "public", scripts(Map.of("V1__users.sql", V1)), SchemaMigrator.Transactions.EACH);
+    assertThatThrownBy(() -> migrator.migrate(ds, "public", scripts(Map.of("V1__users.sql", V1 + "\n-- edited")), SchemaMigrator.Transactions.EACH))
         .isInstanceOfSatisfying(SchemaMigrator.MigrationFailure.class, f -> {
           assertThat(f.kind()).isEqualTo(SchemaMigrator.MigrationFailure.Kind.INVALID);
           assertThat(f.getMessage()).containsIgnoringCase("checksum");
@@ -89,11 +87,11 @@ class FlywayMigratorIT {
     var start = new CountDownLatch(1);
     List<CompletableFuture<SchemaMigrator.SchemaState>> replicas = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
-      var ds = dataSource(db);
+      var ds = db.dataSource();
       replicas.add(CompletableFuture.supplyAsync(() -> {
         try {
           start.await();
-          return migrator.migrate(ds, "public", slow);
+          return migrator.migrate(ds, "public", slow, SchemaMigrator.Transactions.EACH);
         } catch (Exception e) {
           throw new IllegalStateException(e);
         }
@@ -128,11 +126,11 @@ class FlywayMigratorIT {
    */
   @Test
   void aNonTransactionalScriptRunsAndAFixedOneReplacesItsFailedRecord(TestDatabase db) throws Exception {
-    var ds = dataSource(db);
+    var ds = db.dataSource();
     String conf = "executeInTransaction=false";
     String wrongColumn = "CREATE INDEX CONCURRENTLY users_name_idx ON users (name);";
     var broken = scripts(Map.of("V1__users.sql", V1, "V2__index.sql", wrongColumn, "V2__index.sql.conf", conf));
-    assertThatThrownBy(() -> migrator.migrate(ds, "public", broken))
+    assertThatThrownBy(() -> migrator.migrate(ds, "public", broken, SchemaMigrator.Transactions.EACH))
         .isInstanceOfSatisfying(SchemaMigrator.MigrationFailure.class, f -> {
           assertThat(f.getMessage()).contains("V2__index.sql").contains("column \"name\" does not exist");
           assertThat(f.state().version()).isEqualTo("1");
@@ -140,7 +138,7 @@ class FlywayMigratorIT {
     assertThat(historyRows(db, "public")).containsExactly("1:true", "2:false");
 
     // The same broken script again: reported by validation, not run again, the record kept.
-    assertThatThrownBy(() -> migrator.migrate(ds, "public", broken))
+    assertThatThrownBy(() -> migrator.migrate(ds, "public", broken, SchemaMigrator.Transactions.EACH))
         .isInstanceOfSatisfying(SchemaMigrator.MigrationFailure.class, f -> {
           assertThat(f.kind()).isEqualTo(SchemaMigrator.MigrationFailure.Kind.INVALID);
           assertThat(f.getMessage()).contains("failed migration to version 2");
@@ -149,7 +147,7 @@ class FlywayMigratorIT {
     assertThat(historyRows(db, "public")).containsExactly("1:true", "2:false");
 
     String fixed = "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);";
-    var state = migrator.migrate(ds, "public", scripts(Map.of("V1__users.sql", V1, "V2__index.sql", fixed, "V2__index.sql.conf", conf)));
+    var state = migrator.migrate(ds, "public", scripts(Map.of("V1__users.sql", V1, "V2__index.sql", fixed, "V2__index.sql.conf", conf)), SchemaMigrator.Transactions.EACH);
     assertThat(state).isEqualTo(new SchemaMigrator.SchemaState("2", 0, List.of("V2__index.sql")));
     assertThat(historyRows(db, "public")).containsExactly("1:true", "2:true");
     try (var c = db.connect(); var s = c.createStatement(); var rs = s.executeQuery(
@@ -159,18 +157,59 @@ class FlywayMigratorIT {
     }
   }
 
+  @Test
+  void allPendingInOneTransactionKeepNoneWhenOneFails(TestDatabase db) throws Exception {
+    var ds = db.dataSource();
+    migrator.migrate(ds, "public", scripts(Map.of("V1__users.sql", V1)), SchemaMigrator.Transactions.EACH);
+    var pending = scripts(Map.of("V1__users.sql", V1, "V2__recipes.sql", V2, "V3__broken.sql", "INSERT INTO no_such_table VALUES (1);"));
+
+    assertThatThrownBy(() -> migrator.migrate(ds, "public", pending, SchemaMigrator.Transactions.ALL_PENDING))
+        .isInstanceOfSatisfying(SchemaMigrator.MigrationFailure.class, f -> {
+          assertThat(f.kind()).isEqualTo(SchemaMigrator.MigrationFailure.Kind.FAILED);
+          assertThat(f.getMessage()).contains("V3__broken.sql").contains("no_such_table");
+          assertThat(f.state()).isEqualTo(new SchemaMigrator.SchemaState("1", 2, List.of()));
+        });
+    // V2 was fine on its own but shared V3's transaction: it is gone too.
+    assertThat(tables(db, "public")).doesNotContain("recipes");
+    assertThat(historyRows(db, "public")).containsExactly("1:true");
+
+    // The same failure one migration per transaction keeps V2.
+    assertThatThrownBy(() -> migrator.migrate(ds, "public", pending, SchemaMigrator.Transactions.EACH))
+        .isInstanceOf(SchemaMigrator.MigrationFailure.class);
+    assertThat(historyRows(db, "public")).containsExactly("1:true", "2:true");
+  }
+
+  @Test
+  void aSchemaWithTablesButNoHistoryIsBaselinedAtZeroAndEveryMigrationRuns(TestDatabase db) throws Exception {
+    try (var c = db.connect(); var s = c.createStatement()) {
+      s.execute("CREATE TABLE legacy (id int)");
+    }
+    var state = migrator.migrate(db.dataSource(), "public", scripts(Map.of("V1__users.sql", V1)), SchemaMigrator.Transactions.ALL_PENDING);
+    assertThat(state).isEqualTo(new SchemaMigrator.SchemaState("1", 0, List.of("V1__users.sql")));
+    assertThat(historyRows(db, "public")).containsExactly("0:true", "1:true");
+  }
+
+  @Test
+  void inspectReportsPendingWithoutApplyingAndStillCatchesAnEditedScript(TestDatabase db) throws Exception {
+    var ds = db.dataSource();
+    assertThat(migrator.inspect(ds, "app", scripts(Map.of("V1__users.sql", V1))))
+        .isEqualTo(new SchemaMigrator.SchemaState(null, 1, List.of()));
+    assertThat(tables(db, "app")).isEmpty();
+
+    migrator.migrate(ds, "app", scripts(Map.of("V1__users.sql", V1)), SchemaMigrator.Transactions.EACH);
+    assertThat(migrator.inspect(ds, "app", scripts(Map.of("V1__users.sql", V1, "V2__recipes.sql", V2))))
+        .isEqualTo(new SchemaMigrator.SchemaState("1", 1, List.of()));
+    assertThat(tables(db, "app")).doesNotContain("recipes");
+    assertThatThrownBy(() -> migrator.inspect(ds, "app", scripts(Map.of("V1__users.sql", V1 + "\n-- edited", "V2__recipes.sql", V2))))
+        .isInstanceOfSatisfying(SchemaMigrator.MigrationFailure.class,
+            f -> assertThat(f.kind()).isEqualTo(SchemaMigrator.MigrationFailure.Kind.INVALID));
+    assertThat(historyRows(db, "app")).containsExactly("1:true");
+  }
+
   private static SortedMap<String, MigrationScripts.Script> scripts(Map<String, String> files) {
     var result = MigrationScripts.collect(Map.of("schema", files));
     assertThat(result.problem()).isEmpty();
     return result.scripts();
-  }
-
-  private static DataSource dataSource(TestDatabase db) {
-    var ds = new PGSimpleDataSource();
-    ds.setURL(db.jdbcUrl());
-    ds.setUser(db.user());
-    ds.setPassword(db.password());
-    return ds;
   }
 
   private static List<String> tables(TestDatabase db, String schema) throws SQLException {

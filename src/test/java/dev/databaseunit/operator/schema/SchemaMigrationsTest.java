@@ -5,12 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus;
 import dev.databaseunit.operator.api.v1alpha1.PostgresTls;
+import dev.databaseunit.operator.databaseunit.UnitCapability;
 import dev.databaseunit.operator.databaseunit.UnitContext;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.events.EventRecorder;
 import dev.databaseunit.operator.postgres.PostgresTarget;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Clock;
 import java.time.Duration;
@@ -32,6 +35,10 @@ class SchemaMigrationsTest {
   private final RecordingMigrator migrator = new RecordingMigrator();
   // No Event is written in these tests (the fake applies nothing), so the recorder needs no client.
   private final SchemaMigrations capability = new SchemaMigrations(migrator, new EventRecorder(null, clock), clock);
+  // Window mode records an Event; this client reaches no API server, and a failed Event never fails a reconcile.
+  private final SchemaMigrations windowCapability = new SchemaMigrations(migrator,
+      new EventRecorder(new KubernetesClientBuilder().withConfig(new ConfigBuilder().withMasterUrl("http://127.0.0.1:1")
+          .withRequestRetryBackoffLimit(0).build()).build(), clock), clock);
   private final Map<String, ConfigMap> configMaps = new HashMap<>();
   private final DatabaseUnit unit = unit("[schema]");
 
@@ -107,6 +114,48 @@ class SchemaMigrationsTest {
   }
 
   @Test
+  void reconcileModeMigratesEachInItsOwnTransaction() {
+    configMap("schema", Map.of("V1__init.sql", "CREATE TABLE a (id int);"));
+    migrator.answer = new SchemaMigrator.SchemaState("1", 0, List.of());
+    capability.reconcile(context(), status());
+    assertThat(migrator.kinds).containsExactly("migrate EACH");
+  }
+
+  @Test
+  void inWindowModePendingMigrationsAreReportedNeverAppliedAndLookedAtAgainSoon() {
+    var windowed = unit("[schema]", "MaintenanceWindow");
+    configMap("schema", Map.of("V1__init.sql", "CREATE TABLE a (id int);", "V2__b.sql", "CREATE TABLE b (id int);"));
+    migrator.answer = new SchemaMigrator.SchemaState("1", 1, List.of());
+    var outcome = windowed(windowed);
+    assertThat(outcome.problem()).isEmpty();
+    assertThat(outcome.progressing()).as("waiting for a window is the normal state, the unit stays Ready").isEmpty();
+    assertThat(outcome.recheckAfter()).contains(SchemaMigrations.PENDING_RECHECK);
+    assertThat(outcome.status().database().schemaVersion()).isEqualTo("1");
+    assertThat(outcome.status().database().pendingMigrations()).isEqualTo(1);
+
+    // Not cached while pending: the next reconcile sees what a window applied.
+    migrator.answer = new SchemaMigrator.SchemaState("2", 0, List.of());
+    assertThat(windowed(windowed).status().database().pendingMigrations()).isZero();
+    // Once current it is cached like in Reconcile mode.
+    windowed(windowed);
+    assertThat(migrator.kinds).containsExactly("inspect", "inspect");
+  }
+
+  @Test
+  void inWindowModeAnEditedAppliedScriptStillDegrades() {
+    configMap("schema", Map.of("V1__init.sql", "edited"));
+    migrator.failure = new SchemaMigrator.MigrationFailure(SchemaMigrator.MigrationFailure.Kind.INVALID,
+        "Migration checksum mismatch for migration version 1", new SchemaMigrator.SchemaState("1", 0, List.of()), null);
+    var outcome = windowed(unit("[schema]", "MaintenanceWindow"));
+    assertThat(outcome.problem()).hasValueSatisfying(p -> assertThat(p.reason()).isEqualTo(EventReason.MigrationValidationFailed));
+    assertThat(migrator.kinds).containsExactly("inspect");
+  }
+
+  private UnitCapability.Outcome windowed(DatabaseUnit windowed) {
+    return windowCapability.reconcile(context(windowed), status());
+  }
+
+  @Test
   void withoutMigrationsTheStatusHasNoSchemaVersion() {
     var previous = status().withDatabase(new DatabaseUnitStatus.DatabaseStatus("15.8", Map.of(), "3", 0));
     var outcome = capability.reconcile(context(unit(null)), previous);
@@ -137,7 +186,11 @@ class SchemaMigrationsTest {
   }
 
   private static DatabaseUnit unit(String configMaps) {
-    String migrations = configMaps == null ? "" : "  migrations: {configMaps: " + configMaps + ", schema: app}\n";
+    return unit(configMaps, "Reconcile");
+  }
+
+  private static DatabaseUnit unit(String configMaps, String applyIn) {
+    String migrations = configMaps == null ? "" : "  migrations: {configMaps: " + configMaps + ", schema: app, applyIn: " + applyIn + "}\n";
     return Serialization.unmarshal("""
         apiVersion: databaseunit.dev/v1alpha1
         kind: DatabaseUnit
@@ -150,13 +203,25 @@ class SchemaMigrationsTest {
 
   private static final class RecordingMigrator implements SchemaMigrator {
     final List<SortedMap<String, MigrationScripts.Script>> calls = new ArrayList<>();
+    final List<String> kinds = new ArrayList<>();
     SchemaState answer;
     MigrationFailure failure;
 
     @Override
-    public SchemaState migrate(DataSource dataSource, String schema, SortedMap<String, MigrationScripts.Script> scripts)
+    public SchemaState migrate(DataSource dataSource, String schema, SortedMap<String, MigrationScripts.Script> scripts,
+        Transactions transactions) throws MigrationFailure {
+      return call("migrate " + transactions, scripts);
+    }
+
+    @Override
+    public SchemaState inspect(DataSource dataSource, String schema, SortedMap<String, MigrationScripts.Script> scripts)
         throws MigrationFailure {
+      return call("inspect", scripts);
+    }
+
+    private SchemaState call(String kind, SortedMap<String, MigrationScripts.Script> scripts) throws MigrationFailure {
       calls.add(scripts);
+      kinds.add(kind);
       if (failure != null) {
         throw failure;
       }

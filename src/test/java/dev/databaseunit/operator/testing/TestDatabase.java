@@ -5,6 +5,8 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
+import javax.sql.DataSource;
+import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * A fresh database on the local PostgreSQL (with pgvector available), dropped when the test ends. It is
@@ -67,6 +69,15 @@ public final class TestDatabase implements AutoCloseable {
 
   public Connection connect() throws SQLException {
     return DriverManager.getConnection(jdbcUrl(), user(), password());
+  }
+
+  /** A DataSource without a pool, for code under test that takes one (a new connection per getConnection). */
+  public DataSource dataSource() {
+    var ds = new PGSimpleDataSource();
+    ds.setUrl(jdbcUrl());
+    ds.setUser(user());
+    ds.setPassword(password());
+    return ds;
   }
 
   public Connection connectViaPgBouncer() throws SQLException {

@@ -28,6 +28,21 @@ class IndexPlanTest {
   }
 
   @Test
+  void withRebuildInAWindowAReconcileOnlyMakesSureAValidIndexServes() {
+    var none = Optional.<Observed>empty();
+    // Whatever else the plan would do while a valid index serves waits for the window.
+    assertThat(IndexPlan.decideOutsideWindow(DESIRED, valid(OTHER_M), none, none)).isEqualTo(Step.AWAIT_WINDOW);
+    assertThat(IndexPlan.decideOutsideWindow(DESIRED, valid(OTHER_M), valid(DESIRED), none)).isEqualTo(Step.AWAIT_WINDOW);
+    assertThat(IndexPlan.decideOutsideWindow(DESIRED, valid(OTHER_M), invalid(DESIRED), none)).isEqualTo(Step.AWAIT_WINDOW);
+    assertThat(IndexPlan.decideOutsideWindow(DESIRED, valid(DESIRED), none, valid(OTHER_M))).isEqualTo(Step.AWAIT_WINDOW);
+    assertThat(IndexPlan.decideOutsideWindow(DESIRED, valid(DESIRED), none, none)).isEqualTo(Step.NOTHING);
+    // Without a valid index there is nothing to wait with.
+    assertThat(IndexPlan.decideOutsideWindow(DESIRED, none, none, none)).isEqualTo(Step.CREATE);
+    assertThat(IndexPlan.decideOutsideWindow(DESIRED, invalid(OTHER_M), none, none)).isEqualTo(Step.REPLACE_INVALID);
+    assertThat(IndexPlan.decideOutsideWindow(DESIRED, none, valid(DESIRED), none)).isEqualTo(Step.SWAP);
+  }
+
+  @Test
   void freshTableIsCreatedAndAMatchingIndexIsLeftAlone() {
     assertThat(decide(Optional.empty(), Optional.empty(), Optional.empty())).isEqualTo(Step.CREATE);
     assertThat(decide(valid(DESIRED), Optional.empty(), Optional.empty())).isEqualTo(Step.NOTHING);

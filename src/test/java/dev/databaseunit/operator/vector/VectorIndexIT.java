@@ -3,10 +3,13 @@ package dev.databaseunit.operator.vector;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.databaseunit.operator.api.v1alpha1.ApplyIn;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitSpec;
 import dev.databaseunit.operator.api.v1alpha1.VectorIndexSpec;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.VectorIndexStatus;
+import dev.databaseunit.operator.maintenance.MaintenanceTask;
+import dev.databaseunit.operator.maintenance.OptimizeIndexesTask;
 import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
 import dev.databaseunit.operator.runtime.OperatorSettings;
 import dev.databaseunit.operator.status.Conditions;
@@ -30,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -130,6 +134,47 @@ class VectorIndexIT {
     await().atMost(TIMEOUT).untilAsserted(() -> assertThat(eventReasons("recipes"))
         .contains("VectorIndexBuildStarted", "VectorIndexRebuildStarted", "VectorIndexSwapped"));
     await().atMost(TIMEOUT).untilAsserted(() -> assertThat(condition("recipes", "Ready").getStatus()).isEqualTo("True"));
+  }
+
+  /**
+   * rebuildIn: MaintenanceWindow — the capability leaves a parameter change to the window; the window's
+   * OptimizeIndexes task builds and swaps with the capability's own steps, and its rollback swaps the old index back.
+   */
+  @Test
+  void aParameterChangeDeferredToAWindowIsRebuiltByTheWindowTaskAndSwappedBackOnRollback(TestDatabase db) throws Exception {
+    fillRecipes(db, 500);
+    createUnit(db, "recipes", "m: 8, efConstruction: 32, rebuildIn: MaintenanceWindow");
+    awaitIndex("recipes", s -> "Ready".equals(s.state()) && Integer.valueOf(8).equals(s.m()));
+    var built = servingIndex(db).orElseThrow();
+
+    editIndex("recipes", 12, 48, 40, ApplyIn.MaintenanceWindow);
+    long generation = get("recipes").getMetadata().getGeneration();
+    await().atMost(TIMEOUT).until(() -> {
+      Condition ready = condition("recipes", "Ready");
+      return ready != null && "True".equals(ready.getStatus()) && Long.valueOf(generation).equals(ready.getObservedGeneration());
+    });
+    assertThat(indexStatus("recipes")).extracting(VectorIndexStatus::state, VectorIndexStatus::m).containsExactly("Ready", 8);
+    assertThat(servingIndex(db).orElseThrow().oid()).isEqualTo(built.oid());
+    assertThat(indexNamed(db, INDEX + "_new")).isEmpty();
+
+    var task = new OptimizeIndexesTask();
+    var target = new MaintenanceTask.Target(namespace + "/recipes", db.dataSource(), "public", new TreeMap<>(),
+        get("recipes").getSpec().vectorIndexes());
+    assertThat(task.run(target)).contains("rebuilt " + INDEX + " (HNSW m=12 ef_construction=48: build replacement, swap)");
+    var rebuilt = servingIndex(db).orElseThrow();
+    assertThat(rebuilt.reloptions()).isEqualTo("{m=12,ef_construction=48}");
+    assertThat(indexNamed(db, INDEX + "_old")).isEmpty();
+    assertThat(task.run(target)).doesNotContain(INDEX);
+
+    // A swap whose replaced index is still there (its drop did not happen) is undone by the rollback.
+    try (Connection c = db.connect(); Statement s = c.createStatement()) {
+      s.execute("CREATE INDEX " + INDEX + "_old ON recipe_embeddings USING hnsw (embedding vector_cosine_ops) WITH (m = 8, ef_construction = 32)");
+    }
+    assertThat(task.rollback(target)).contains(INDEX + ": swapped the previous index back");
+    assertThat(servingIndex(db).orElseThrow().reloptions()).isEqualTo("{m=8,ef_construction=32}");
+    assertThat(indexNamed(db, INDEX + "_old")).isEmpty();
+    assertThat(indexNamed(db, INDEX + "_new")).isEmpty();
+    assertThat(task.rollback(target)).isEqualTo("no unfinished rebuild to clean up");
   }
 
   @Test
@@ -301,8 +346,12 @@ class VectorIndexIT {
   }
 
   private void editIndex(String name, int m, int efConstruction, int efSearch) {
+    editIndex(name, m, efConstruction, efSearch, null);
+  }
+
+  private void editIndex(String name, int m, int efConstruction, int efSearch, ApplyIn rebuildIn) {
     var edited = new VectorIndexSpec(INDEX, "recipe_embeddings", "embedding", RecipeData.DIMENSIONS, VectorIndexSpec.Opclass.COSINE,
-        m, efConstruction, efSearch, null);
+        m, efConstruction, efSearch, null, rebuildIn);
     client.resources(DatabaseUnit.class).inNamespace(namespace).withName(name).edit(u -> {
       var spec = u.getSpec();
       u.setSpec(new DatabaseUnitSpec(spec.postgres(), spec.extensions(), spec.migrations(), List.of(edited), spec.pooler(),

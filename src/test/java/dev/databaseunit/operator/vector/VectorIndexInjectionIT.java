@@ -23,7 +23,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
-import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * Names crafted to break out of an identifier, given straight to the capability (the CRD pattern already refuses
@@ -50,15 +49,12 @@ class VectorIndexInjectionIT {
       s.execute("CREATE TABLE docs (id int PRIMARY KEY, embedding vector(3))");
       s.execute("CREATE TABLE victim (id int)");
     }
-    var dataSource = new PGSimpleDataSource();
-    dataSource.setUrl(db.jdbcUrl());
-    dataSource.setUser(db.user());
-    dataSource.setPassword(db.password());
+    var dataSource = db.dataSource();
     try (var client = cluster.newClient();
         var capability = new VectorIndexCapability(new EventRecorder(client, Clock.systemUTC()), new SimpleMeterRegistry(),
             Clock.systemUTC(), Duration.ofHours(1))) {
       for (String[] injection : INJECTIONS) {
-        var spec = new VectorIndexSpec(injection[0], injection[1], injection[2], 3, VectorIndexSpec.Opclass.COSINE, 16, 64, 40, null);
+        var spec = new VectorIndexSpec(injection[0], injection[1], injection[2], 3, VectorIndexSpec.Opclass.COSINE, 16, 64, 40, null, null);
         var unit = new DatabaseUnit();
         unit.setMetadata(new ObjectMetaBuilder().withName("injected").withNamespace("default").build());
         unit.setSpec(new DatabaseUnitSpec(null, null, null, List.of(spec), null, null, null, null));

@@ -11,4 +11,10 @@ public record MigrationsSpec(
         @JsonPropertyDescription("ConfigMaps whose keys are Flyway migration files (V1__init.sql, ...), applied in version order.")
         List<@Pattern(ApiPatterns.K8S_NAME) @Size(max = 253) String> configMaps,
     @Default("public") @Pattern(ApiPatterns.SQL_IDENTIFIER) @Size(max = 63) @JsonPropertyDescription("Schema the migrations manage.")
-        String schema) {}
+        String schema,
+    @Default("Reconcile")
+        @JsonPropertyDescription("When pending migrations are applied. Reconcile (default): as soon as the operator sees them, "
+            + "each migration in its own transaction. MaintenanceWindow: only by the SchemaUpdate task of a MaintenanceWindow "
+            + "selecting this unit, all pending migrations in one transaction while PgBouncer holds the clients; between windows "
+            + "the operator only validates the applied history and reports status.database.schemaVersion and pendingMigrations.")
+        ApplyIn applyIn) {}

@@ -28,7 +28,14 @@ public record VectorIndexSpec(
     @Default("40") @Min(1) @Max(1000) @JsonPropertyDescription("hnsw.ef_search set for the application's sessions.")
         Integer efSearch,
     @Default("0 0 4 * * ?") @Pattern(ApiPatterns.QUARTZ_CRON) @Size(max = 128)
-        @JsonPropertyDescription("Quartz cron for ANALYZE of the table (default daily 04:00).") String analyzeSchedule) {
+        @JsonPropertyDescription("Quartz cron for ANALYZE of the table (default daily 04:00).") String analyzeSchedule,
+    @Default("Reconcile")
+        @JsonPropertyDescription("When a parameter change (m, efConstruction, opclass, column) rebuilds the index. Reconcile "
+            + "(default): at once, a replacement is built concurrently next to the serving index and swapped in. "
+            + "MaintenanceWindow: only by the OptimizeIndexes task of a MaintenanceWindow selecting this unit (the same "
+            + "build and swap, rolled back by swapping the old index back); until then the old index keeps serving and "
+            + "status shows its parameters. A missing or invalid index is built at once in both modes.")
+        ApplyIn rebuildIn) {
 
   public enum Opclass {
     @JsonProperty("cosine") COSINE,
