@@ -382,10 +382,20 @@ class MaintenanceWindowIT {
           encryption: {keyEncryptionKey: {name: kek, key: key}}
         """.formatted(namespace), BackupPolicy.class)).create();
     String anHourAgo = java.time.Instant.now().minus(Duration.ofHours(1)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
-    client.resources(BackupPolicy.class).inNamespace(namespace).withName("nightly").editStatus(p -> {
-      p.setStatus(new BackupPolicyStatus(1L, List.of(), null, null, null,
-          new BackupPolicyStatus.BackupRecord("b1", null, anHourAgo, anHourAgo, 1L, null, null, null), 1, null));
-      return p;
+    // The BackupPolicy reconciler writes this status too: retry the edit until it wins a write without a conflict.
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      try {
+        client.resources(BackupPolicy.class).inNamespace(namespace).withName("nightly").editStatus(p -> {
+          var s = p.getStatus();
+          p.setStatus(new BackupPolicyStatus(1L, s != null ? s.conditions() : List.of(), null, null, null,
+              new BackupPolicyStatus.BackupRecord("b1", null, anHourAgo, anHourAgo, 1L, null, null, null), 1, null));
+          return p;
+        });
+      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        assertThat(e.getCode()).as("only a write conflict is retried").isEqualTo(409);
+      }
+      assertThat(client.resources(BackupPolicy.class).inNamespace(namespace).withName("nightly").get().getStatus().lastBackup())
+          .isNotNull();
     });
     client.resources(MaintenanceWindow.class).inNamespace(namespace).withName("weekly").edit(w -> {
       var spec = w.getSpec();
