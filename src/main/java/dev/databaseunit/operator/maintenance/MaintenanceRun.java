@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.maintenance;
 
+import dev.databaseunit.operator.api.v1alpha1.ApiDurations;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicy;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindow;
@@ -92,7 +93,7 @@ final class MaintenanceRun {
       moveTo(RunPhase.Draining);
       pauseSent = true;
       var drained = new Drainer(access.drainPoint()).drain(access.target().database(), access.direct(),
-          SpecDurations.parse(spec().drainTimeout()), spec().onDrainTimeout());
+          ApiDurations.parse(spec().drainTimeout()), spec().onDrainTimeout());
       pause = drained.pause();
       run = run.withDrain(drained.seconds(), drained.forceClosed());
       services.metrics().drained(namespace(), run.unit(), drained.seconds(), drained.forceClosed());
@@ -146,7 +147,7 @@ final class MaintenanceRun {
     }
     if (prechecks == null || !Boolean.FALSE.equals(prechecks.requireBackup())) {
       String within = prechecks != null && prechecks.requireBackupWithin() != null ? prechecks.requireBackupWithin() : "24h";
-      Duration maxAge = SpecDurations.parse(within);
+      Duration maxAge = ApiDurations.parse(within);
       Instant newest = newestBackup().orElseThrow(() -> new RunFailure(EventReason.MaintenancePrecheckFailed,
           "no BackupPolicy of unit " + run.unit() + " reports a successful backup; maintenance needs one younger than "
               + within + " (set spec.prechecks.requireBackup: false to run without)"));

@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.maintenance;
 
+import dev.databaseunit.operator.api.v1alpha1.ApiDurations;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindow;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowSpec;
@@ -83,7 +84,7 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
     Duration length;
     Optional<WindowSchedule> schedule = Optional.empty();
     try {
-      length = SpecDurations.parse(spec.duration());
+      length = ApiDurations.parse(spec.duration());
       if (spec.schedule() != null) {
         schedule = Optional.of(WindowSchedule.parse(spec.schedule(), spec.timeZone(), length, now));
       }
