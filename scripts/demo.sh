@@ -12,4 +12,9 @@ bash scripts/start-services.sh
 as_service_user psql -h "$SERVICE_DIR" -p "$PG_PORT" -U "$PG_SUPERUSER" -d postgres -tAc \
   "SELECT 1 FROM pg_database WHERE datname = 'recipes'" | grep -q 1 \
   || as_service_user psql -h "$SERVICE_DIR" -p "$PG_PORT" -U "$PG_SUPERUSER" -d postgres -qc "CREATE DATABASE recipes"
+# The samples' buckets (backups, their cross-region copy, GDPR exports): a bucket of s3proxy's filesystem
+# backend is a directory. On a real cluster the buckets exist already; the operator never creates them.
+for bucket in recipes-backups recipes-backups-dr recipes-gdpr-exports; do
+  mkdir -p "$SERVICE_DIR/s3/$bucket"
+done
 ./mvnw -q -B -ntp test-compile exec:java -Dexec.args="$*"
