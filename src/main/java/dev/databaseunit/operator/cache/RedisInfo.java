@@ -42,7 +42,10 @@ public record RedisInfo(String runId, long hits, long misses, long evictedKeys, 
     }
     long deltaHits = hits - earlier.hits();
     long lookups = deltaHits + misses - earlier.misses();
-    return lookups == 0 ? hitRatio() : (double) deltaHits / lookups;
+    if (lookups == 0) {
+      return hitRatio(); // not in a ternary: its double arm would unbox a null lifetime ratio
+    }
+    return (double) deltaHits / lookups;
   }
 
   private static long number(Map<String, String> fields, String name) {

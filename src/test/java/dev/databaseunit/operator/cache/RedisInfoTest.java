@@ -35,6 +35,7 @@ class RedisInfoTest {
     var parsed = RedisInfo.parse("# Server\nrun_id:abc\n");
 
     assertThat(parsed.hitRatio()).isNull();
+    assertThat(parsed.hitRatioSince(parsed)).as("a fresh server sampled twice").isNull();
     assertThat(parsed.evictedKeys()).isZero();
     assertThat(parsed.runId()).isEqualTo("abc");
   }
