@@ -537,7 +537,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
         spec.secondaryStorage() != null ? credentials(lookup, namespace, spec.secondaryStorage()) : null);
   }
 
-  private static KeyEncryptionKey kek(PostgresTargets.SecretLookup lookup, String namespace, SecretKeyRef ref) throws UnitProblem {
+  static KeyEncryptionKey kek(PostgresTargets.SecretLookup lookup, String namespace, SecretKeyRef ref) throws UnitProblem {
     try {
       return KeyEncryptionKey.fromBase64(PostgresTargets.value(lookup, namespace, ref));
     } catch (IllegalArgumentException e) {
@@ -546,7 +546,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
     }
   }
 
-  private static AwsBasicCredentials credentials(PostgresTargets.SecretLookup lookup, String namespace,
+  static AwsBasicCredentials credentials(PostgresTargets.SecretLookup lookup, String namespace,
       BackupPolicySpec.ObjectStorage storage) throws UnitProblem {
     var ref = storage.credentials();
     if (ref == null) {

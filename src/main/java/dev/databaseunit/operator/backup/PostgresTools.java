@@ -70,8 +70,24 @@ public final class PostgresTools {
    * owned by the operator's role, and the roles of the source need not exist where it is restored.
    */
   public Running restore(PostgresTarget target) throws IOException {
-    return start(target, List.of("pg_restore", "--format=custom", "--no-password", "--exit-on-error", "--no-owner",
-        "--no-acl", "--dbname=" + target.database()), ProcessBuilder.Redirect.DISCARD);
+    return restore(target, List.of());
+  }
+
+  /** {@link #restore} in one transaction: a failed or cut-off restore leaves the target as it was. */
+  public Running restoreInOneTransaction(PostgresTarget target) throws IOException {
+    return restore(target, List.of("--single-transaction"));
+  }
+
+  /** {@link #restore} of only the named tables (definition and data) of the archive. */
+  public Running restoreTables(PostgresTarget target, List<String> tables) throws IOException {
+    return restore(target, tables.stream().map(t -> "--table=" + t).toList());
+  }
+
+  private Running restore(PostgresTarget target, List<String> options) throws IOException {
+    List<String> command = new ArrayList<>(List.of("pg_restore", "--format=custom", "--no-password", "--exit-on-error",
+        "--no-owner", "--no-acl", "--dbname=" + target.database()));
+    command.addAll(options);
+    return start(target, command, ProcessBuilder.Redirect.DISCARD);
   }
 
   private Running start(PostgresTarget target, List<String> command, ProcessBuilder.Redirect stdout) throws IOException {

@@ -126,7 +126,8 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
     if (databaseProvided) {
       var beforeDatabase = new UnitContext(unit, unitKey, Optional.empty(), Optional.empty(), secretLookup, configMapLookup);
       for (UnitCapability capability : capabilities) {
-        if (capability.providesDatabase()) {
+        // A provider waits for the ones before it (a bootstrap needs the managed instance up).
+        if (capability.providesDatabase() && databaseProvided) {
           var outcome = runCapability(capability, beforeDatabase, progress.status);
           progress.add(outcome);
           databaseProvided &= outcome.problem().isEmpty() && outcome.progressing().isEmpty();
@@ -289,6 +290,6 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
   }
 
   private static DatabaseUnitStatus emptyStatus() {
-    return new DatabaseUnitStatus(null, List.of(), null, null, null, null, null);
+    return new DatabaseUnitStatus(null, List.of(), null, null, null, null, null, null);
   }
 }

@@ -191,5 +191,26 @@ public enum EventReason {
   /** The request failed and was rolled back; it is retried. */
   GdprRequestRetrying,
 
+  // ----- Bootstrap from a backup -----
+
+  /** The restore of spec.bootstrap's backup into the unit's empty database started. */
+  BootstrapStarted,
+  /** The backup was restored (one transaction); erasures made after it are being applied again. */
+  BootstrapRestored,
+  /** The backup was restored and the erasure ledger re-applied: the unit may become Ready. */
+  BootstrapCompleted,
+  /** The unit's database already holds tables: a bootstrap never overwrites data, nothing was touched. */
+  BootstrapRefused,
+  /** spec.bootstrap names a BackupPolicy that does not exist, or whose keys or credentials are unusable. */
+  BootstrapPolicyInvalid,
+  /** The named backup does not exist, or the policy has no good backup at all. */
+  BootstrapBackupNotFound,
+  /** The backup failed verification (sha256, AES-GCM, key): nothing was restored. */
+  BootstrapBackupInvalid,
+  /** The restore failed (database, pg_restore, object storage) and was rolled back; it is retried. */
+  BootstrapRestoreFailed,
+  /** The restored data is there but erasures could not be re-applied yet; the unit stays not Ready, retried. */
+  BootstrapErasuresFailed,
+
   // ----- end -----
 }

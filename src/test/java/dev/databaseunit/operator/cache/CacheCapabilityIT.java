@@ -368,7 +368,7 @@ class CacheCapabilityIT {
     var cache = new dev.databaseunit.operator.api.v1alpha1.CacheSpec(c.external(), c.managed(), c.maxMemory(), c.evictionPolicy(),
         c.keyPrefix(), c.policies(), new dev.databaseunit.operator.api.v1alpha1.CacheSpec.Invalidation(dataType, generation));
     unit.setSpec(new dev.databaseunit.operator.api.v1alpha1.DatabaseUnitSpec(spec.postgres(), spec.extensions(), spec.migrations(),
-        spec.vectorIndexes(), spec.pooler(), cache, spec.gdpr(), spec.monitoring()));
+        spec.vectorIndexes(), spec.pooler(), cache, spec.gdpr(), spec.monitoring(), spec.bootstrap()));
     return unit;
   }
 

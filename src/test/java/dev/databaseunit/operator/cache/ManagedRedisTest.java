@@ -15,7 +15,7 @@ class ManagedRedisTest {
     var unit = new DatabaseUnit();
     unit.setMetadata(new ObjectMetaBuilder().withName("recipes").withNamespace("shop").withUid("u-1").build());
     unit.setSpec(new DatabaseUnitSpec(null, null, null, null, null,
-        new CacheSpec(null, managed, "128mb", CacheSpec.EvictionPolicy.VOLATILE_LFU, null, null, null), null, null));
+        new CacheSpec(null, managed, "128mb", CacheSpec.EvictionPolicy.VOLATILE_LFU, null, null, null), null, null, null));
     return unit;
   }
 

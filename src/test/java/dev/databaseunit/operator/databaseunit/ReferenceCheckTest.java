@@ -24,7 +24,7 @@ class ReferenceCheckTest {
 
   private static DatabaseUnitSpec external(PostgresTls tls, PoolerSpec pooler, CacheSpec cache, MigrationsSpec migrations) {
     var postgres = new PostgresSpec(new ExternalPostgres("db.example", 5432, "app", DB, tls), null);
-    return new DatabaseUnitSpec(postgres, List.of("vector"), migrations, null, pooler, cache, null, null);
+    return new DatabaseUnitSpec(postgres, List.of("vector"), migrations, null, pooler, cache, null, null, null);
   }
 
   private static PoolerSpec externalPooler() {
@@ -69,7 +69,7 @@ class ReferenceCheckTest {
   @Test
   void managedPostgresReferencesNothing() {
     var spec = new DatabaseUnitSpec(new PostgresSpec(null, new ManagedPostgres("app", "img", "10Gi", null)),
-        null, null, null, null, null, null, null);
+        null, null, null, null, null, null, null, null);
     assertThat(ReferenceCheck.referencesOf(spec)).isEmpty();
   }
 

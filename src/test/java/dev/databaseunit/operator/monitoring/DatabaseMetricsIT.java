@@ -38,7 +38,7 @@ class DatabaseMetricsIT {
       unit.setMetadata(new ObjectMetaBuilder().withNamespace("apps").withName("shop").build());
       capability.reconcile(new UnitContext(unit, "apps/shop", Optional.empty(), Optional.of(ds), (ns, n) -> Optional.empty(),
           (ns, n) -> Optional.empty()),
-          new DatabaseUnitStatus(null, List.of(), null, null, null, null, null));
+          new DatabaseUnitStatus(null, List.of(), null, null, null, null, null, null));
 
       var slow = CompletableFuture.runAsync(() -> {
         try (var c = db.connect()) {

@@ -182,7 +182,7 @@ class SchemaMigrationsTest {
 
   private static DatabaseUnitStatus status() {
     return new DatabaseUnitStatus(null, List.of(), new DatabaseUnitStatus.DatabaseStatus("15.8", Map.of("vector", "0.8.0"), null, null),
-        null, null, null, null);
+        null, null, null, null, null);
   }
 
   private static DatabaseUnit unit(String configMaps) {

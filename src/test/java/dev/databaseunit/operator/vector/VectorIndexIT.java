@@ -357,7 +357,7 @@ class VectorIndexIT {
     client.resources(DatabaseUnit.class).inNamespace(namespace).withName(name).edit(u -> {
       var spec = u.getSpec();
       u.setSpec(new DatabaseUnitSpec(spec.postgres(), spec.extensions(), spec.migrations(), List.of(edited), spec.pooler(),
-          spec.cache(), spec.gdpr(), spec.monitoring()));
+          spec.cache(), spec.gdpr(), spec.monitoring(), spec.bootstrap()));
       return u;
     });
   }

@@ -57,11 +57,11 @@ class VectorIndexInjectionIT {
         var spec = new VectorIndexSpec(injection[0], injection[1], injection[2], 3, VectorIndexSpec.Opclass.COSINE, 16, 64, 40, null, null);
         var unit = new DatabaseUnit();
         unit.setMetadata(new ObjectMetaBuilder().withName("injected").withNamespace("default").build());
-        unit.setSpec(new DatabaseUnitSpec(null, null, null, List.of(spec), null, null, null, null));
+        unit.setSpec(new DatabaseUnitSpec(null, null, null, List.of(spec), null, null, null, null, null));
         var context = new UnitContext(unit, "default/injected", Optional.empty(), Optional.of(dataSource), (ns, name) -> Optional.empty(),
             (ns, name) -> Optional.empty());
 
-        var outcome = capability.reconcile(context, new DatabaseUnitStatus(null, List.of(), null, null, null, null, null));
+        var outcome = capability.reconcile(context, new DatabaseUnitStatus(null, List.of(), null, null, null, null, null, null));
 
         assertThat(outcome.problem()).as(String.join(" | ", injection)).get()
             .extracting(p -> p.reason().name()).isEqualTo("VectorInvalidIdentifier");

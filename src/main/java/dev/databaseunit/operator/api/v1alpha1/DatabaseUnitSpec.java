@@ -21,4 +21,6 @@ public record DatabaseUnitSpec(
     @JsonPropertyDescription("The PgBouncer pooler in front of the database, sized adaptively.") PoolerSpec pooler,
     @JsonPropertyDescription("The Redis cache and its per-data-type policies.") CacheSpec cache,
     @JsonPropertyDescription("Data subject tables for GdprRequests, in deletion order.") GdprSpec gdpr,
-    @Default("{}") @JsonPropertyDescription("Metrics, alert rules and dashboards.") MonitoringSpec monitoring) {}
+    @Default("{}") @JsonPropertyDescription("Metrics, alert rules and dashboards.") MonitoringSpec monitoring,
+    @JsonPropertyDescription("Fill the (empty) database from a backup before anything else runs on it.")
+        BootstrapSpec bootstrap) {}

@@ -17,31 +17,53 @@ public record DatabaseUnitStatus(
     @JsonPropertyDescription("The adaptive pool as last sampled.") PoolerStatus pooler,
     @JsonPropertyDescription("Cache statistics and invalidation.") CacheStatus cache,
     @JsonPropertyDescription("Secret the application connects with (through the pooler when there is one).")
-        String connectionSecret) {
+        String connectionSecret,
+    @JsonPropertyDescription("Progress of spec.bootstrap: which backup, which phase, how many erasures were re-applied.")
+        BootstrapStatus bootstrap) {
 
   public DatabaseUnitStatus withConditions(Long generation, List<Condition> newConditions) {
-    return new DatabaseUnitStatus(generation, newConditions, database, vectorIndexes, pooler, cache, connectionSecret);
+    return new DatabaseUnitStatus(generation, newConditions, database, vectorIndexes, pooler, cache, connectionSecret, bootstrap);
   }
 
   public DatabaseUnitStatus withDatabase(DatabaseStatus newDatabase) {
-    return new DatabaseUnitStatus(observedGeneration, conditions, newDatabase, vectorIndexes, pooler, cache, connectionSecret);
+    return new DatabaseUnitStatus(observedGeneration, conditions, newDatabase, vectorIndexes, pooler, cache, connectionSecret, bootstrap);
   }
 
   public DatabaseUnitStatus withVectorIndexes(List<VectorIndexStatus> newVectorIndexes) {
-    return new DatabaseUnitStatus(observedGeneration, conditions, database, newVectorIndexes, pooler, cache, connectionSecret);
+    return new DatabaseUnitStatus(observedGeneration, conditions, database, newVectorIndexes, pooler, cache, connectionSecret, bootstrap);
   }
 
   public DatabaseUnitStatus withPooler(PoolerStatus newPooler) {
-    return new DatabaseUnitStatus(observedGeneration, conditions, database, vectorIndexes, newPooler, cache, connectionSecret);
+    return new DatabaseUnitStatus(observedGeneration, conditions, database, vectorIndexes, newPooler, cache, connectionSecret, bootstrap);
   }
 
   public DatabaseUnitStatus withCache(CacheStatus newCache) {
-    return new DatabaseUnitStatus(observedGeneration, conditions, database, vectorIndexes, pooler, newCache, connectionSecret);
+    return new DatabaseUnitStatus(observedGeneration, conditions, database, vectorIndexes, pooler, newCache, connectionSecret, bootstrap);
   }
 
   public DatabaseUnitStatus withConnectionSecret(String newConnectionSecret) {
-    return new DatabaseUnitStatus(observedGeneration, conditions, database, vectorIndexes, pooler, cache, newConnectionSecret);
+    return new DatabaseUnitStatus(observedGeneration, conditions, database, vectorIndexes, pooler, cache, newConnectionSecret, bootstrap);
   }
+
+  public DatabaseUnitStatus withBootstrap(BootstrapStatus newBootstrap) {
+    return new DatabaseUnitStatus(observedGeneration, conditions, database, vectorIndexes, pooler, cache, connectionSecret,
+        newBootstrap);
+  }
+
+  /**
+   * @param phase Restoring (pg_restore in one transaction), ReapplyingErasures (the database holds the backup;
+   *     erasures made after it are being applied again), Completed (never redone), Failed (nothing restored: the
+   *     database is as it was, the attempt is retried)
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record BootstrapStatus(
+      @JsonPropertyDescription("Id of the backup being (or that was) restored.") String backupId,
+      @JsonPropertyDescription("Restoring, ReapplyingErasures, Completed or Failed.") String phase,
+      @JsonPropertyDescription("When the bootstrap started, RFC 3339.") String startTime,
+      @JsonPropertyDescription("When the bootstrap completed, RFC 3339.") String completionTime,
+      @JsonPropertyDescription("Subjects erased after the backup was taken whose rows were found and erased again.")
+          Integer erasuresReapplied,
+      @JsonPropertyDescription("What happened last, or why the bootstrap is stuck.") String message) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record DatabaseStatus(
