@@ -75,7 +75,7 @@ public final class BootstrapWork implements AutoCloseable {
       var catalog = new BackupCatalog(store, source.storage().prefix());
       BackupManifest manifest = find(catalog.list(), backupId);
       try (var restore = tools.restoreInOneTransaction(target)) {
-        restoreArchive(restore, store, manifest, source.keys());
+        restoreArchive(restore, store, manifest, source.keys(), false);
       }
       return new Restored(manifest);
     } catch (ChunkedGcm.TamperedException | BackupReader.WrongKeyException e) {
@@ -91,13 +91,17 @@ public final class BootstrapWork implements AutoCloseable {
     }
   }
 
-  /** Verifies, decrypts and streams a stored backup into a started pg_restore, which {@link #close} can kill. */
+  /**
+   * Verifies, decrypts and streams a stored backup into a started pg_restore, which {@link #close} can kill.
+   *
+   * @param selective pg_restore restores only some tables: it may finish (successfully) before the archive ends
+   */
   private void restoreArchive(PostgresTools.Running restore, ObjectStore store, BackupManifest manifest,
-      List<KeyEncryptionKey> keys) throws IOException, InterruptedException {
+      List<KeyEncryptionKey> keys, boolean selective) throws IOException, InterruptedException {
     running.add(restore.process());
     try (InputStream stored = store.open(manifest.objectKey());
         InputStream archive = BackupReader.decrypted(manifest, stored, keyFor(manifest, keys))) {
-      feed(restore, archive);
+      feed(restore, archive, selective);
     } finally {
       running.remove(restore.process());
     }
@@ -116,15 +120,19 @@ public final class BootstrapWork implements AutoCloseable {
    * Streams the archive into pg_restore. A verification failure stops the stream before pg_restore sees the end
    * of the archive, so its transaction never commits.
    */
-  static void feed(PostgresTools.Running restore, InputStream archive) throws IOException, InterruptedException {
+  static void feed(PostgresTools.Running restore, InputStream archive, boolean selective)
+      throws IOException, InterruptedException {
     try (OutputStream toRestore = restore.process().getOutputStream()) {
       archive.transferTo(toRestore);
     } catch (ChunkedGcm.TamperedException | BackupReader.WrongKeyException e) {
       throw e;
     } catch (IOException e) {
-      // A broken pipe means pg_restore stopped: its own error says why.
+      // A broken pipe means pg_restore stopped: its own error says why, or (selective) it has all it wanted.
       restore.awaitSuccess();
-      throw e;
+      if (!selective) {
+        throw e;
+      }
+      return;
     }
     restore.awaitSuccess();
   }
@@ -188,7 +196,7 @@ public final class BootstrapWork implements AutoCloseable {
       admin(target, "CREATE DATABASE " + scratch);
       try {
         try (var restore = tools.restoreTables(scratchTarget, LEDGER_TABLES)) {
-          restoreArchive(restore, store, manifest, source.keys());
+          restoreArchive(restore, store, manifest, source.keys(), true);
         }
         try (Connection c = tools.connect(scratchTarget)) {
           return ErasureLedger.read(c, plan);
