@@ -18,10 +18,12 @@ import dev.databaseunit.operator.postgres.PostgresTarget;
 import dev.databaseunit.operator.postgres.PostgresTargets;
 import dev.databaseunit.operator.postgres.UnitDataSources;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -51,10 +53,11 @@ public final class BootstrapCapability implements UnitCapability {
   private final PostgresTools tools;
   private final BootstrapWork work;
   private final ExecutorService executor;
+  private final MeterRegistry registry;
   private final Map<String, Job> jobs = new ConcurrentHashMap<>();
 
   public BootstrapCapability(KubernetesClient client, EventRecorder events, Clock clock, UnitDataSources dataSources,
-      PostgresTools tools, BootstrapWork work, ExecutorService executor) {
+      PostgresTools tools, BootstrapWork work, ExecutorService executor, MeterRegistry registry) {
     this.client = client;
     this.events = events;
     this.clock = clock;
@@ -62,6 +65,7 @@ public final class BootstrapCapability implements UnitCapability {
     this.tools = tools;
     this.work = work;
     this.executor = executor;
+    this.registry = registry;
   }
 
   @Override
@@ -138,7 +142,7 @@ public final class BootstrapCapability implements UnitCapability {
         + "without tables and nothing was touched. Point the unit at an empty database, or remove spec.bootstrap.");
     var failed = new BootstrapStatus(current != null ? current.backupId() : null, BootstrapSteps.FAILED,
         current != null ? current.startTime() : null, null, null, problem.getMessage());
-    return transition(context, status, current, failed, EventRecorder.Type.Warning, problem.reason(), Outcome.degraded(
+    return transition(context, current, failed, EventRecorder.Type.Warning, problem.reason(), Outcome.degraded(
         status.withBootstrap(failed), problem));
   }
 
@@ -150,7 +154,7 @@ public final class BootstrapCapability implements UnitCapability {
       manifest = work.choose(source(context, from.backupPolicy()), from.backupId());
     } catch (UnitProblem p) {
       var failed = new BootstrapStatus(from.backupId(), BootstrapSteps.FAILED, null, null, null, p.getMessage());
-      return transition(context, status, status.bootstrap(), failed, EventRecorder.Type.Warning, p.reason(),
+      return transition(context, status.bootstrap(), failed, EventRecorder.Type.Warning, p.reason(),
           Outcome.degraded(status.withBootstrap(failed), p));
     }
     var restoring = new BootstrapStatus(manifest.backupId(), BootstrapSteps.RESTORING, clock.instant().toString(), null, null,
@@ -232,22 +236,26 @@ public final class BootstrapCapability implements UnitCapability {
       case BootstrapWork.Restored restored -> {
         var next = new BootstrapStatus(current.backupId(), BootstrapSteps.REAPPLYING, current.startTime(), null, null,
             "Backup " + current.backupId() + " restored; re-applying erasures made after " + restored.manifest().endTime());
-        yield transition(context, status, current, next, EventRecorder.Type.Normal, EventReason.BootstrapRestored,
+        yield transition(context, current, next, EventRecorder.Type.Normal, EventReason.BootstrapRestored,
             Outcome.progressing(status.withBootstrap(next), progressMessage(next), Duration.ofMillis(500)));
       }
       case BootstrapWork.Reapplied reapplied -> {
+        Instant now = clock.instant();
+        // Recovery time as an operator sees it: from choosing the backup to a unit that may be handed back.
+        registry.timer("databaseunit.bootstrap.duration", "namespace", context.unit().getMetadata().getNamespace(),
+            "unit", context.unit().getMetadata().getName()).record(Duration.between(Instant.parse(current.startTime()), now));
         var next = new BootstrapStatus(current.backupId(), BootstrapSteps.COMPLETED, current.startTime(),
-            clock.instant().toString(), reapplied.subjects(), "Backup " + current.backupId() + " restored; "
+            now.toString(), reapplied.subjects(), "Backup " + current.backupId() + " restored; "
                 + reapplied.ledgerEntries() + " erasure ledger entries of a newer backup and " + reapplied.requests()
                 + " completed Erase requests re-applied, " + reapplied.subjects() + " subjects erased again");
-        yield transition(context, status, current, next, EventRecorder.Type.Normal, EventReason.BootstrapCompleted,
+        yield transition(context, current, next, EventRecorder.Type.Normal, EventReason.BootstrapCompleted,
             Outcome.done(status.withBootstrap(next)));
       }
       case UnitProblem p -> {
         // A failed restore rolled back (Failed: start over); a failed re-application keeps its phase and is retried.
         String phase = BootstrapSteps.RESTORING.equals(job.phase()) ? BootstrapSteps.FAILED : job.phase();
         var next = new BootstrapStatus(current.backupId(), phase, current.startTime(), null, null, p.getMessage());
-        yield transition(context, status, current, next, EventRecorder.Type.Warning, p.reason(),
+        yield transition(context, current, next, EventRecorder.Type.Warning, p.reason(),
             Outcome.degraded(status.withBootstrap(next), p));
       }
       default -> throw new IllegalStateException("unexpected bootstrap result " + result);
@@ -255,8 +263,8 @@ public final class BootstrapCapability implements UnitCapability {
   }
 
   /** An Event for each change of phase or message, so a retry of the same failure does not repeat it. */
-  private Outcome transition(UnitContext context, DatabaseUnitStatus status, BootstrapStatus current, BootstrapStatus next,
-      EventRecorder.Type type, EventReason reason, Outcome outcome) {
+  private Outcome transition(UnitContext context, BootstrapStatus current, BootstrapStatus next, EventRecorder.Type type,
+      EventReason reason, Outcome outcome) {
     if (current == null || !next.phase().equals(current.phase()) || !next.message().equals(current.message())) {
       events.record(context.unit(), type, reason, next.message());
     }

@@ -79,7 +79,7 @@ public final class DatabaseUnitOperator {
     var bootstrapSteps = result.closeOnStop(new dev.databaseunit.operator.backup.BootstrapWork(bootstrapTools,
         dev.databaseunit.operator.backup.S3ObjectStore::connect, new GdprService(clock, SubjectEraser.DeletionListener.NONE)));
     capabilities.add(new dev.databaseunit.operator.backup.BootstrapCapability(client, events, clock, dataSources,
-        bootstrapTools, bootstrapSteps, bootstrapWork));
+        bootstrapTools, bootstrapSteps, bootstrapWork, registry));
 
     // ----- schema migrations -----
     capabilities.add(new SchemaMigrations(new FlywayMigrator(), events, clock));

@@ -141,6 +141,7 @@ class BootstrapIT {
             + bobRequestUid + "' AND outcome = 'erased'")).as("the re-applied erasure is audited").isEqualTo(1);
       }
       assertThat(scratchDatabases()).isZero();
+      assertThat(registry.get("databaseunit.bootstrap.duration").tag("unit", "restored").timer().count()).isEqualTo(1);
       assertThat(eventReasons("restored")).contains("BootstrapStarted", "BootstrapRestored", "BootstrapCompleted")
           .doesNotContain("BootstrapRefused");
 
