@@ -206,7 +206,7 @@ class BootstrapIT {
   }
 
   @Test
-  void anOperatorStoppedAfterTheRestoreCommittedResumesWithTheErasuresInsteadOfRefusing(TestDatabase target)
+  void anOperatorStoppedMidBootstrapResumesFromTheRecordedPhase(TestDatabase target, TestDatabase interruptedTarget)
       throws Exception {
     BackupManifest restored = backup();
     eraseDirectly(alice);
@@ -216,14 +216,17 @@ class BootstrapIT {
       expected = contents(c);
     }
 
-    // The operator committed the restore, then stopped before it could record it: status still says Restoring.
+    // "restored": the operator committed the restore, then stopped before it could record it (status says Restoring).
+    // "interrupted": it stopped mid-restore, so the single transaction rolled back and the database is empty.
     operator.stop();
-    client.resource(unit("restored", target, restored.backupId())).create();
-    client.resources(DatabaseUnit.class).inNamespace(namespace).withName("restored").editStatus(u -> {
-      u.setStatus(new DatabaseUnitStatus(null, List.of(), null, null, null, null, null,
-          new BootstrapStatus(restored.backupId(), "Restoring", Instant.now().toString(), null, null, "Restoring")));
-      return u;
-    });
+    for (var unit : List.of(unit("restored", target, restored.backupId()), unit("interrupted", interruptedTarget, null))) {
+      client.resource(unit).create();
+      client.resources(DatabaseUnit.class).inNamespace(namespace).withName(unit.getMetadata().getName()).editStatus(u -> {
+        u.setStatus(new DatabaseUnitStatus(null, List.of(), null, null, null, null, null,
+            new BootstrapStatus(restored.backupId(), "Restoring", Instant.now().toString(), null, null, "Restoring")));
+        return u;
+      });
+    }
     var work = new BootstrapWork(tools, S3ObjectStore::connect, gdpr);
     var storage = client.resources(BackupPolicy.class).inNamespace(namespace).withName(POLICY).get().getSpec().storage();
     work.restore(new BootstrapWork.Source(storage, AwsBasicCredentials.create(bucket.accessKey(), bucket.secretKey()),
@@ -242,6 +245,16 @@ class BootstrapIT {
       assertThat(RecipeFixture.userCounts(c, alice).values()).allMatch(n -> n == 0);
     }
     assertThat(eventReasons("restored")).contains("BootstrapCompleted").doesNotContain("BootstrapRefused", "BootstrapStarted");
+
+    var interrupted = await().atMost(TIMEOUT).until(() -> unitStatus("interrupted"),
+        s -> s != null && s.bootstrap() != null && "Completed".equals(s.bootstrap().phase()) && isReady(s));
+    assertThat(interrupted.bootstrap().backupId()).as("the recorded backup, not the newest").isEqualTo(restored.backupId());
+    assertThat(interrupted.bootstrap().erasuresReapplied()).as("alice, erased after the recorded backup").isEqualTo(1);
+    try (var c = interruptedTarget.connect()) {
+      assertThat(contents(c)).isEqualTo(expected);
+    }
+    assertThat(eventReasons("interrupted")).contains("BootstrapRestored", "BootstrapCompleted")
+        .doesNotContain("BootstrapRefused", "BootstrapStarted");
   }
 
   private BackupManifest backup() throws Exception {
