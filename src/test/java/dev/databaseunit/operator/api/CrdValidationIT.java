@@ -95,6 +95,39 @@ class CrdValidationIT {
     assertThat(spec(request.get())).containsEntry("subjectId", "42");
   }
 
+  @Test
+  void aUnitsBootstrapSourceIsImmutableButMayBeRemoved(KubeCluster cluster) {
+    String namespace = cluster.createNamespace(client, "crd-bootstrap");
+    var unit = client.resource(parse("""
+        apiVersion: databaseunit.dev/v1alpha1
+        kind: DatabaseUnit
+        metadata: {name: restored}
+        spec:
+          postgres:
+            external: {host: db.example.com, database: app, credentials: {secretName: app-db}}
+          bootstrap:
+            fromBackup: {backupPolicy: recipes-backups, backupId: daily-20261125T030000Z-1a2b}
+        """).getFirst()).inNamespace(namespace);
+    unit.create();
+
+    assertRejected("backupId change", () -> unit.edit(u -> {
+      bootstrapSource(u).put("backupId", "daily-20261126T030000Z-3c4d");
+      return u;
+    }), "spec.bootstrap", "bootstrap is immutable");
+    assertThat(bootstrapSource(unit.get())).containsEntry("backupId", "daily-20261125T030000Z-1a2b");
+
+    unit.edit(u -> {
+      spec(u).remove("bootstrap");
+      return u;
+    });
+    assertThat(spec(unit.get())).doesNotContainKey("bootstrap");
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> bootstrapSource(GenericKubernetesResource unit) {
+    return (Map<String, Object>) ((Map<String, Object>) spec(unit).get("bootstrap")).get("fromBackup");
+  }
+
   /** Runs a write the API server must refuse as invalid (422) with {@code expect} reported at {@code field}. */
   private static void assertRejected(String what, ThrowingCallable write, String field, String expect) {
     var error = catchThrowableOfType(KubernetesClientException.class, write);
