@@ -70,16 +70,17 @@ public final class DatabaseUnitOperator {
     capabilities.add(new dev.databaseunit.operator.managed.ManagedPostgresCapability(client, clock));
 
     // ----- bootstrap from a backup (after the instance is up, before anything else touches the database) -----
-    var bootstrapWork = Executors.newFixedThreadPool(1, Thread.ofPlatform().name("bootstrap-", 0).daemon().factory());
+    var bootstrapExecutor = Executors.newFixedThreadPool(1, Thread.ofPlatform().name("bootstrap-", 0).daemon().factory());
     result.closeOnStop(() -> {
-      bootstrapWork.shutdownNow();
-      bootstrapWork.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+      bootstrapExecutor.shutdownNow();
+      bootstrapExecutor.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
     });
     var bootstrapTools = new dev.databaseunit.operator.backup.PostgresTools(dataSources.caFiles(), null);
-    var bootstrapSteps = result.closeOnStop(new dev.databaseunit.operator.backup.BootstrapWork(bootstrapTools,
+    // Closed before the executor: it kills running pg_restore processes, which ends their threads.
+    var bootstrapWork = result.closeOnStop(new dev.databaseunit.operator.backup.BootstrapWork(bootstrapTools,
         dev.databaseunit.operator.backup.S3ObjectStore::connect, new GdprService(clock, SubjectEraser.DeletionListener.NONE)));
     capabilities.add(new dev.databaseunit.operator.backup.BootstrapCapability(client, events, clock, dataSources,
-        bootstrapTools, bootstrapSteps, bootstrapWork, registry));
+        bootstrapTools, bootstrapWork, bootstrapExecutor, registry));
 
     // ----- schema migrations -----
     capabilities.add(new SchemaMigrations(new FlywayMigrator(), events, clock));
