@@ -388,7 +388,7 @@ class MaintenanceWindowIT {
         client.resources(BackupPolicy.class).inNamespace(namespace).withName("nightly").editStatus(p -> {
           var s = p.getStatus();
           p.setStatus(new BackupPolicyStatus(1L, s != null ? s.conditions() : List.of(), null, null, null,
-              new BackupPolicyStatus.BackupRecord("b1", null, anHourAgo, anHourAgo, 1L, null, null, null), 1, null));
+              new BackupPolicyStatus.BackupRecord("b1", null, anHourAgo, anHourAgo, 1L, null, null, null), 1, null, null, null));
           return p;
         });
       } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
