@@ -123,14 +123,16 @@ final class MaintenanceRun {
     } catch (RunFailure f) {
       failure = f;
     } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
       if (phase == RunPhase.Prechecks && run.backupRequest() != null) {
-        // Nothing is paused yet: the run stays in status, waiting for its backup, for the next operator to continue.
+        // Nothing is paused yet: the run stays in status, waiting for its backup, for the next operator to continue
+        // (released first: an interrupted thread cannot reach the API server).
         log.info("Run {} of {} stops waiting for backup request {}; the next operator continues it", run.id(), run.unit(),
             run.backupRequest().token());
         releaseLease();
+        Thread.currentThread().interrupt();
         return;
       }
+      Thread.currentThread().interrupt();
       failure = new RunFailure(EventReason.MaintenanceFailed, "interrupted: the operator is stopping");
     } catch (Exception e) {
       log.warn("Maintenance run {} of {} failed", run.id(), run.unit(), e);
