@@ -171,6 +171,149 @@ class BackupPolicyReconcilerIT {
     }
   }
 
+  /**
+   * On-demand work by annotation token on a suspended policy (no scheduled work runs): each token runs once, whatever
+   * reconciles, annotation edits and operator restarts follow; a new token runs again; a tier without schedule is rejected.
+   */
+  @Test
+  void onDemandBackupsAndRestoreTestsRunOncePerToken() throws Exception {
+    client.resource(policy("on-demand", bucket.endpoint(), "enabled: false", "suspend: true")).create();
+    await().atMost(TIMEOUT).until(() -> status("on-demand"), s -> s != null && s.tiers() != null && !s.tiers().isEmpty());
+    var catalog = new BackupCatalog(BackupPipelineIT.store(bucket.endpoint(), bucket), "recipes/");
+    assertThat(catalog.list()).as("suspended: the due fire is not run").isEmpty();
+
+    annotate("on-demand", Map.of(OnDemand.BACKUP_NOW, "req-1", OnDemand.BACKUP_TIER, "daily"));
+    var backup = await().atMost(TIMEOUT).until(() -> status("on-demand"), s -> s.lastOnDemandBackup() != null && s.inProgress() == null)
+        .lastOnDemandBackup();
+    assertThat(backup.token()).isEqualTo("req-1");
+    assertThat(backup.outcome()).as(backup.toString()).isEqualTo("Succeeded");
+    assertThat(backup.backupId()).isEqualTo(status("on-demand").lastBackup().id()).startsWith("daily-");
+    assertThat(catalog.list()).extracting(BackupManifest::backupId).containsExactly(backup.backupId());
+    assertThat(status("on-demand").tiers().getFirst().lastSuccessTime()).isNotNull();
+
+    annotate("on-demand", Map.of(OnDemand.RESTORE_TEST_NOW, "check-1"));
+    var tested = await().atMost(TIMEOUT).until(() -> status("on-demand"), s -> s.lastOnDemandRestoreTest() != null && s.inProgress() == null);
+    assertThat(tested.lastOnDemandRestoreTest().token()).isEqualTo("check-1");
+    assertThat(tested.lastOnDemandRestoreTest().outcome()).as(tested.lastRestoreTest().toString()).isEqualTo("Passed");
+    assertThat(tested.lastRestoreTest().backupId()).isEqualTo(backup.backupId());
+    assertThat(tested.restoreTestSchedule().lastFireTime()).as("an on-demand test is not a scheduled fire").isNull();
+    assertThat(eventReasons("on-demand")).contains("BackupOnDemandStarted", "BackupSucceeded", "RestoreTestOnDemandStarted",
+        "RestoreTestPassed");
+
+    // Unchanged tokens are never run again: not on a spec change, another annotation, nor an operator restart.
+    touch("on-demand");
+    annotate("on-demand", Map.of("example.com/note", "unrelated"));
+    operator.stop();
+    startOperator();
+    await().pollDelay(Duration.ofSeconds(4)).atMost(TIMEOUT).until(() -> status("on-demand").inProgress() == null);
+    assertThat(catalog.list()).hasSize(1);
+    assertThat(status("on-demand").lastOnDemandBackup()).isEqualTo(backup);
+    assertThat(status("on-demand").lastOnDemandRestoreTest()).isEqualTo(tested.lastOnDemandRestoreTest());
+
+    annotate("on-demand", Map.of(OnDemand.BACKUP_NOW, "req-2", OnDemand.BACKUP_TIER, ""));
+    await().atMost(TIMEOUT).until(() -> status("on-demand"), s -> s.lastOnDemandBackup().token().equals("req-2") && s.inProgress() == null);
+    assertThat(catalog.list()).hasSize(2);
+
+    annotate("on-demand", Map.of(OnDemand.BACKUP_NOW, "req-3", OnDemand.BACKUP_TIER, "monthly"));
+    var rejected = await().atMost(TIMEOUT).until(() -> status("on-demand").lastOnDemandBackup(), r -> r.token().equals("req-3"));
+    assertThat(rejected.outcome()).isEqualTo("Rejected");
+    assertThat(rejected.message()).contains("'monthly'");
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(eventReasons("on-demand")).contains("OnDemandRequestRejected"));
+    assertThat(catalog.list()).hasSize(2);
+  }
+
+  /** An on-demand backup cut off by an operator stop is cleaned up and runs again for the same, still unhandled, token. */
+  @Test
+  void anOnDemandBackupInterruptedByARestartRunsAgain() throws Exception {
+    URI s3 = URI.create(bucket.endpoint());
+    try (var relay = new TcpRelay(s3.getHost(), s3.getPort(), 128 * 1024)) {
+      client.resource(policy("interrupted-on-demand", "http://127.0.0.1:" + relay.port(), "enabled: false", "suspend: true")).create();
+      await().atMost(TIMEOUT).until(() -> status("interrupted-on-demand"), s -> s != null && s.tiers() != null && !s.tiers().isEmpty());
+      annotate("interrupted-on-demand", Map.of(OnDemand.BACKUP_NOW, "before-upgrade"));
+      await().atMost(TIMEOUT).until(() -> relay.relayedUpstream() > 64 * 1024);
+      operator.stop();
+      var underway = status("interrupted-on-demand").inProgress();
+      assertThat(underway.onDemandToken()).isEqualTo("before-upgrade");
+      assertThat(status("interrupted-on-demand").lastOnDemandBackup()).isNull();
+
+      relay.setBytesPerSecond(0);
+      startOperator();
+      var done = await().atMost(TIMEOUT).until(() -> status("interrupted-on-demand"),
+          s -> s.lastOnDemandBackup() != null && s.inProgress() == null).lastOnDemandBackup();
+      assertThat(done.token()).isEqualTo("before-upgrade");
+      assertThat(done.outcome()).isEqualTo("Succeeded");
+      assertThat(done.backupId()).isNotEqualTo(underway.id());
+      var catalog = new BackupCatalog(BackupPipelineIT.store(bucket.endpoint(), bucket), "recipes/");
+      assertThat(catalog.list()).extracting(BackupManifest::backupId).containsExactly(done.backupId());
+      assertThat(eventReasons("interrupted-on-demand")).contains("BackupInterrupted", "BackupSucceeded");
+    }
+  }
+
+  /**
+   * Restore tests into a scratch instance: another role reached under another host name (localhost, verify-full TLS
+   * with the CA from a Secret) on the local server. The scratch database is created, checked and dropped there, and
+   * dropped too when the restore fails (a role without the right to create the dump's extensions).
+   */
+  @Test
+  void restoreTestsRunOnTheScratchInstanceAndLeaveNoScratchDatabase() throws Exception {
+    String role = "du_scratch_" + java.util.HexFormat.of().formatHex(java.security.SecureRandom.getSeed(4));
+    String password = BackupPipelineIT.randomKey();
+    try (var c = db.connect(); var st = c.createStatement()) {
+      st.execute("CREATE ROLE " + role + " LOGIN SUPERUSER PASSWORD '" + password + "'");
+    }
+    try (var logs = new CapturedLogs()) {
+      client.resource(secret("scratch-pg", Map.of("username", role, "password", password))).create();
+      client.resource(secret("scratch-ca", Map.of("ca.crt", java.nio.file.Files.readString(db.caFile())))).create();
+      client.resource(policy("scratch", bucket.endpoint(), "enabled: false, scratchInstance: {host: localhost, port: " + db.port()
+          + ", database: postgres, credentials: {secretName: scratch-pg}, tls: {mode: verify-full, caSecret: {name: scratch-ca, key: ca.crt}}}",
+          "suspend: true")).create();
+      annotate("scratch", Map.of(OnDemand.BACKUP_NOW, "b1", OnDemand.RESTORE_TEST_NOW, "t1"));
+      var passed = await().atMost(TIMEOUT).until(() -> status("scratch"),
+          s -> s.lastOnDemandRestoreTest() != null && s.inProgress() == null);
+      assertThat(passed.lastOnDemandBackup().outcome()).as("the backup goes first").isEqualTo("Succeeded");
+      assertThat(passed.lastRestoreTest().outcome()).as(passed.lastRestoreTest().toString()).isEqualTo("Passed");
+      assertThat(passed.lastRestoreTest().checks().getFirst().detail()).contains(role + "@localhost:" + db.port() + "/du_restore_test_")
+          .contains("sslmode=verify-full");
+      assertThat(databasesOwnedBy(role)).isZero();
+
+      try (var c = db.connect(); var st = c.createStatement()) {
+        st.execute("ALTER ROLE " + role + " NOSUPERUSER CREATEDB");
+      }
+      annotate("scratch", Map.of(OnDemand.RESTORE_TEST_NOW, "t2"));
+      var failed = await().atMost(TIMEOUT).until(() -> status("scratch"),
+          s -> "t2".equals(s.lastOnDemandRestoreTest().token()) && s.inProgress() == null);
+      assertThat(failed.lastOnDemandRestoreTest().outcome()).isEqualTo("Failed");
+      var validation = failed.lastRestoreTest().checks().getFirst();
+      assertThat(validation.passed()).isFalse();
+      assertThat(validation.detail()).contains("permission denied to create extension");
+      assertThat(condition(failed, Conditions.DEGRADED).getReason()).isEqualTo("RestoreTestFailed");
+      assertThat(databasesOwnedBy(role)).as("the scratch copy is dropped after a failed restore").isZero();
+      assertThat(String.join("\n", logs.lines()) + client.getKubernetesSerialization().asJson(failed)).doesNotContain(password);
+    } finally {
+      try (var c = db.connect(); var st = c.createStatement()) {
+        st.execute("DROP ROLE IF EXISTS " + role);
+      }
+    }
+  }
+
+  private int databasesOwnedBy(String role) throws Exception {
+    try (var c = db.connect();
+        var st = c.prepareStatement("SELECT count(*) FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba WHERE r.rolname = ?")) {
+      st.setString(1, role);
+      try (var rs = st.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    }
+  }
+
+  /** As kubectl annotate does: a merge patch, no conflict with the operator's own writes. */
+  private void annotate(String name, Map<String, String> annotations) {
+    client.resources(BackupPolicy.class).inNamespace(namespace).withName(name)
+        .patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+            client.getKubernetesSerialization().asJson(Map.of("metadata", Map.of("annotations", annotations))));
+  }
+
   private DatabaseUnit unit() {
     return client.getKubernetesSerialization().unmarshal("""
         apiVersion: databaseunit.dev/v1alpha1
@@ -188,6 +331,10 @@ class BackupPolicyReconcilerIT {
   }
 
   private BackupPolicy policy(String name, String endpoint, String restoreTest) {
+    return policy(name, endpoint, restoreTest, "");
+  }
+
+  private BackupPolicy policy(String name, String endpoint, String restoreTest, String moreSpec) {
     return client.getKubernetesSerialization().unmarshal("""
         apiVersion: databaseunit.dev/v1alpha1
         kind: BackupPolicy
@@ -204,7 +351,8 @@ class BackupPolicyReconcilerIT {
           encryption:
             keyEncryptionKey: {name: recipes-kek, key: kek}
           restoreTest: {%s, rto: 4h, rpo: 24h}
-        """.formatted(name, namespace, bucket.name(), endpoint, restoreTest), BackupPolicy.class);
+          %s
+        """.formatted(name, namespace, bucket.name(), endpoint, restoreTest, moreSpec), BackupPolicy.class);
   }
 
   private io.fabric8.kubernetes.api.model.Secret secret(String name, Map<String, String> data) {
