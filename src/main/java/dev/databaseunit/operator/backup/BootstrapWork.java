@@ -11,7 +11,6 @@ import dev.databaseunit.operator.postgres.DatabaseFailures;
 import dev.databaseunit.operator.postgres.PostgresTarget;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -101,7 +100,7 @@ public final class BootstrapWork implements AutoCloseable {
     running.add(restore.process());
     try (InputStream stored = store.open(manifest.objectKey());
         InputStream archive = BackupReader.decrypted(manifest, stored, keyFor(manifest, keys))) {
-      feed(restore, archive, selective);
+      restore.feed(archive, selective);
     } finally {
       running.remove(restore.process());
     }
@@ -114,27 +113,6 @@ public final class BootstrapWork implements AutoCloseable {
   @Override
   public void close() {
     running.forEach(Process::destroyForcibly);
-  }
-
-  /**
-   * Streams the archive into pg_restore. A verification failure stops the stream before pg_restore sees the end
-   * of the archive, so its transaction never commits.
-   */
-  static void feed(PostgresTools.Running restore, InputStream archive, boolean selective)
-      throws IOException, InterruptedException {
-    try (OutputStream toRestore = restore.process().getOutputStream()) {
-      archive.transferTo(toRestore);
-    } catch (ChunkedGcm.TamperedException | BackupReader.WrongKeyException e) {
-      throw e;
-    } catch (IOException e) {
-      // A broken pipe means pg_restore stopped: its own error says why, or (selective) it has all it wanted.
-      restore.awaitSuccess();
-      if (!selective) {
-        throw e;
-      }
-      return;
-    }
-    restore.awaitSuccess();
   }
 
   /**

@@ -4,6 +4,8 @@ import dev.databaseunit.operator.postgres.CaCertificates;
 import dev.databaseunit.operator.postgres.DatabaseFailures;
 import dev.databaseunit.operator.postgres.PostgresTarget;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,6 +38,28 @@ public final class PostgresTools {
       if (code != 0) {
         throw new IOException(program + " failed (exit " + code + ") on " + target + ": " + errorText());
       }
+    }
+
+    /**
+     * Streams a verified, decrypted archive into this pg_restore and waits for it. A verification failure stops the
+     * stream before pg_restore sees the end of the archive, so a single-transaction restore never commits.
+     *
+     * @param selective pg_restore restores only some tables and may finish (successfully) before the archive ends
+     */
+    public void feed(InputStream archive, boolean selective) throws IOException, InterruptedException {
+      try (OutputStream toRestore = process.getOutputStream()) {
+        archive.transferTo(toRestore);
+      } catch (ChunkedGcm.TamperedException | BackupReader.WrongKeyException e) {
+        throw e;
+      } catch (IOException e) {
+        // A broken pipe means pg_restore stopped: its own error says why, or (selective) it has all it wanted.
+        awaitSuccess();
+        if (!selective) {
+          throw e;
+        }
+        return;
+      }
+      awaitSuccess();
     }
 
     public String errorText() {

@@ -5,7 +5,6 @@ import dev.databaseunit.operator.postgres.DatabaseFailures;
 import dev.databaseunit.operator.postgres.PostgresTarget;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -91,16 +90,7 @@ public final class RestoreTester {
     try (var restore = tools.restore(scratch);
         InputStream stored = catalog.store().open(manifest.objectKey());
         InputStream archive = BackupReader.decrypted(manifest, stored, kek)) {
-      try (OutputStream toRestore = restore.process().getOutputStream()) {
-        archive.transferTo(toRestore);
-      } catch (ChunkedGcm.TamperedException | BackupReader.WrongKeyException e) {
-        throw e;
-      } catch (IOException e) {
-        // A broken pipe means pg_restore stopped: its own error says why.
-        restore.awaitSuccess();
-        throw e;
-      }
-      restore.awaitSuccess();
+      restore.feed(archive, false);
     }
   }
 
