@@ -7,17 +7,14 @@ import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.CacheStatus;
 import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
 import dev.databaseunit.operator.runtime.OperatorSettings;
-import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.CapturedLogs;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.PrivateRedis;
 import dev.databaseunit.operator.testing.RestrictedPods;
 import dev.databaseunit.operator.testing.TestDatabase;
+import dev.databaseunit.operator.testing.UnitFixtures;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -52,6 +49,7 @@ class CacheCapabilityIT {
   private KubernetesClient client;
   private String namespace;
   private DatabaseUnitOperator operator;
+  private UnitFixtures units;
   private SimpleMeterRegistry registry;
   private final List<AutoCloseable> closeAfter = new ArrayList<>();
 
@@ -59,6 +57,7 @@ class CacheCapabilityIT {
   void startOperator(KubeCluster cluster) {
     client = cluster.newClient();
     namespace = cluster.createNamespace(client, "du-cache");
+    units = new UnitFixtures(client, namespace, TIMEOUT);
     registry = new SimpleMeterRegistry();
     operator = DatabaseUnitOperator.create(client, registry, new OperatorSettings(Set.of(namespace), false, namespace, 0, false),
         Clock.systemUTC());
@@ -126,7 +125,7 @@ class CacheCapabilityIT {
 
       // Lag and statistics in status and metrics.
       await().atMost(TIMEOUT).untilAsserted(() -> {
-        CacheStatus cache = get("recipes").getStatus().cache();
+        CacheStatus cache = units.get("recipes").getStatus().cache();
         assertThat(cache.invalidationLagMillis()).isNotNull().isBetween(0.0, (double) INVALIDATION_BOUND.toMillis());
         assertThat(cache.maxMemoryBytes()).isEqualTo(64L << 20);
         assertThat(cache.usedMemoryBytes()).isPositive();
@@ -139,7 +138,7 @@ class CacheCapabilityIT {
         assertThat(gauge("databaseunit.cache.memory.max.bytes")).isEqualTo(64.0 * (1 << 20));
         assertThat(gauge("databaseunit.cache.invalidation.lag.seconds")).isBetween(0.0, 1.0);
       });
-      System.out.printf("status.cache after the updates: %s%n", get("recipes").getStatus().cache());
+      System.out.printf("status.cache after the updates: %s%n", units.get("recipes").getStatus().cache());
 
       // Redis restarts with its defaults: the operator notices the new run_id and applies the policy again.
       String runIdBefore = RedisInfo.parse(commands.info("server")).runId();
@@ -149,7 +148,7 @@ class CacheCapabilityIT {
       assertThat(restarted.configGet("maxmemory")).containsEntry("maxmemory", "0");
       await().atMost(TIMEOUT).untilAsserted(() -> assertThat(restarted.configGet("maxmemory", "maxmemory-policy"))
           .containsEntry("maxmemory", Long.toString(64L << 20)).containsEntry("maxmemory-policy", "allkeys-lfu"));
-      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(eventReasons("recipes")).contains("CacheConfigReapplied"));
+      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(units.eventReasons("recipes")).contains("CacheConfigReapplied"));
 
       // TRUNCATE (no row triggers fire) flushes the whole type, here both event-driven types through CASCADE.
       restarted.setex("recipes:user_profiles:1", 3600, "a");
@@ -225,11 +224,11 @@ class CacheCapabilityIT {
       await().atMost(TIMEOUT).untilAsserted(() -> assertThat(commands.ttl("manual:recipes:1")).isBetween(1700L, 1800L));
       assertThat(commands.ttl("manual:recipes:2")).isLessThanOrEqualTo(60L);
       assertThat(commands.ttl("other-unit:recipes:1")).isEqualTo(-1L);
-      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(eventReasons("manual")).contains("CacheKeysWithoutTtl"));
+      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(units.eventReasons("manual")).contains("CacheKeysWithoutTtl"));
 
       client.resources(DatabaseUnit.class).inNamespace(namespace).withName("manual").edit(u -> withInvalidate(u, "search_results", 1));
       await().atMost(TIMEOUT).untilAsserted(() -> {
-        var last = get("manual").getStatus().cache().lastInvalidation();
+        var last = units.get("manual").getStatus().cache().lastInvalidation();
         assertThat(last).isNotNull();
         assertThat(last.dataType()).isEqualTo("search_results");
         assertThat(last.generation()).isEqualTo(1L);
@@ -250,7 +249,7 @@ class CacheCapabilityIT {
       assertThat(commands.exists("manual:search_results:fresh")).isEqualTo(1L);
       client.resources(DatabaseUnit.class).inNamespace(namespace).withName("manual").edit(u -> withInvalidate(u, "search_results", 2));
       await().atMost(TIMEOUT).until(() -> commands.exists("manual:search_results:fresh") == 0);
-      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(get("manual").getStatus().cache().lastInvalidation().generation()).isEqualTo(2L));
+      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(units.get("manual").getStatus().cache().lastInvalidation().generation()).isEqualTo(2L));
     }
   }
 
@@ -281,8 +280,7 @@ class CacheCapabilityIT {
   void talksTlsToRedisWithTheCaFromASecret(TestDatabase db) throws Exception {
     try (var logs = new CapturedLogs(); var redis = PrivateRedis.start(true)) {
       long userId = seedSchemaWithUser(db);
-      client.resource(new SecretBuilder().withNewMetadata().withName("redis-ca").withNamespace(namespace).endMetadata()
-          .withStringData(Map.of("ca.crt", redis.caCertificatePem())).build()).create();
+      client.resource(units.secret("redis-ca", Map.of("ca.crt", redis.caCertificatePem()))).create();
       createUnit("secure", db, redis, true);
       awaitReady("secure");
 
@@ -310,7 +308,7 @@ class CacheCapabilityIT {
     try (var logs = new CapturedLogs(); var redis = PrivateRedis.start(false)) {
       seedSchemaWithUser(db);
       createUnit("badpass", db, redis, false, wrong);
-      var degraded = awaitCondition("badpass", "Degraded", "True");
+      var degraded = units.awaitCondition("badpass", "Degraded", "True");
       assertThat(degraded.getReason()).isEqualTo("CacheAuthenticationFailed");
       assertThat(degraded.getMessage()).contains("127.0.0.1:" + redis.port());
       // The policy is published even while Redis cannot be used.
@@ -322,23 +320,15 @@ class CacheCapabilityIT {
   @Test
   void aManagedRedisIsAStatefulSetServiceAndSecretOwnedByTheUnit(TestDatabase db, KubeCluster cluster) throws Exception {
     seedSchemaWithUser(db);
-    client.resource(secret("managed-db", Map.of("username", db.user(), "password", db.password()))).create();
-    String yaml = """
-        apiVersion: databaseunit.dev/v1alpha1
-        kind: DatabaseUnit
-        metadata:
-          name: managed
-          namespace: %s
-        spec:
-          postgres:
-            external: {host: %s, port: %d, database: %s, credentials: {secretName: managed-db}, tls: {mode: disable}}
+    client.resource(units.credentialsSecret("managed-db", db)).create();
+    String yaml = units.unitYaml("managed", "managed-db", db) + """
           cache:
             managed: {storageSize: 2Gi}
-        """.formatted(namespace, db.host(), db.port(), db.name());
-    client.resource(client.getKubernetesSerialization().unmarshal(yaml, DatabaseUnit.class)).create();
+        """;
+    client.resource(units.unit(yaml)).create();
 
     // The test API server runs no pods, so the Redis never comes up: the unit says so, naming the Service.
-    var degraded = awaitCondition("managed", "Degraded", "True");
+    var degraded = units.awaitCondition("managed", "Degraded", "True");
     assertThat(degraded.getReason()).isEqualTo("CacheUnreachable");
     assertThat(degraded.getMessage()).contains("managed-redis." + namespace + ".svc:6379");
     var sts = client.apps().statefulSets().inNamespace(namespace).withName("managed-redis").get();
@@ -440,24 +430,9 @@ class CacheCapabilityIT {
   }
 
   private void createUnit(String name, TestDatabase db, PrivateRedis redis, boolean tls, String redisPassword) {
-    client.resource(secret(name + "-db", Map.of("username", db.user(), "password", db.password()))).create();
-    client.resource(secret(name + "-redis", Map.of("username", "default", "password", redisPassword))).create();
-    String yaml = """
-        apiVersion: databaseunit.dev/v1alpha1
-        kind: DatabaseUnit
-        metadata:
-          name: %s
-          namespace: %s
-        spec:
-          postgres:
-            external:
-              host: %s
-              port: %d
-              database: %s
-              credentials:
-                secretName: %s-db
-              tls:
-                mode: disable
+    client.resource(units.credentialsSecret(name + "-db", db)).create();
+    client.resource(units.secret(name + "-redis", Map.of("username", "default", "password", redisPassword))).create();
+    String yaml = units.unitYaml(name, name + "-db", db) + """
           cache:
             external:
               host: %s
@@ -468,49 +443,25 @@ class CacheCapabilityIT {
         %s
             maxMemory: 64mb
             evictionPolicy: allkeys-lfu
-        """.formatted(name, namespace, db.host(), db.port(), db.name(), name, redis.host(), redis.port(), name, tls,
+        """.formatted(redis.host(), redis.port(), name, tls,
         tls ? "      caSecret: {name: redis-ca, key: ca.crt}" : "");
-    client.resource(client.getKubernetesSerialization().unmarshal(yaml, DatabaseUnit.class)).create();
+    client.resource(units.unit(yaml)).create();
   }
 
   private void assertNoSecret(CapturedLogs logs, String unit, String secret) {
-    String status = client.getKubernetesSerialization().asJson(get(unit).getStatus());
-    String events = client.getKubernetesSerialization().asJson(events(unit));
+    String status = client.getKubernetesSerialization().asJson(units.get(unit).getStatus());
+    String events = client.getKubernetesSerialization().asJson(units.events(unit));
     assertThat(status).doesNotContain(secret);
     assertThat(events).doesNotContain(secret);
     assertThat(logs.lines()).isNotEmpty().noneMatch(line -> line.contains(secret));
-  }
-
-  private io.fabric8.kubernetes.api.model.Secret secret(String name, Map<String, String> data) {
-    return new SecretBuilder().withNewMetadata().withName(name).withNamespace(namespace).endMetadata().withStringData(data).build();
   }
 
   private double gauge(String name) {
     return registry.get(name).gauge().value();
   }
 
-  private DatabaseUnit get(String name) {
-    return client.resources(DatabaseUnit.class).inNamespace(namespace).withName(name).get();
-  }
-
   private void awaitReady(String name) {
-    var ready = awaitCondition(name, "Ready", "True");
+    var ready = units.awaitCondition(name, "Ready", "True");
     assertThat(ready.getReason()).isEqualTo("Reconciled");
-  }
-
-  private Condition awaitCondition(String name, String type, String status) {
-    return await().atMost(TIMEOUT).until(() -> {
-      var unit = get(name);
-      return unit == null || unit.getStatus() == null ? null : Conditions.find(unit.getStatus().conditions(), type);
-    }, c -> c != null && status.equals(c.getStatus()));
-  }
-
-  private List<String> eventReasons(String name) {
-    return events(name).stream().map(Event::getReason).toList();
-  }
-
-  private List<Event> events(String name) {
-    return client.v1().events().inNamespace(namespace).list().getItems().stream()
-        .filter(e -> name.equals(e.getInvolvedObject().getName())).toList();
   }
 }

@@ -20,10 +20,9 @@ import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.TestBucket;
 import dev.databaseunit.operator.testing.TestDatabase;
 import dev.databaseunit.operator.testing.PrivateRedis;
+import dev.databaseunit.operator.testing.UnitFixtures;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.lettuce.core.RedisClient;
@@ -55,6 +54,7 @@ class GdprRequestReconcilerIT {
 
   private KubernetesClient client;
   private String namespace;
+  private UnitFixtures units;
   private TestDatabase db;
   private long alice;
   private long bob;
@@ -67,14 +67,14 @@ class GdprRequestReconcilerIT {
   void setUp(KubeCluster cluster, TestDatabase database) throws Exception {
     client = cluster.newClient();
     namespace = cluster.createNamespace(client, "gdpr");
+    units = new UnitFixtures(client, namespace, TIMEOUT);
     db = database;
     try (Connection c = db.connect()) {
       RecipeFixture.createSchema(c);
       alice = RecipeFixture.addUser(c, "alice@example.com", 4, 3, true);
       bob = RecipeFixture.addUser(c, "bob@example.com", 2, 2, true);
     }
-    client.resource(new SecretBuilder().withNewMetadata().withName("db").withNamespace(namespace).endMetadata()
-        .withStringData(Map.of("username", db.user(), "password", db.password())).build()).create();
+    client.resource(units.credentialsSecret("db", db)).create();
   }
 
   @AfterEach
@@ -115,8 +115,7 @@ class GdprRequestReconcilerIT {
 
   @Test
   void exportsAsJsonAndCsvRecordTheirDigestAndAreDeletedAtExpiry(TestBucket bucket) throws Exception {
-    client.resource(new SecretBuilder().withNewMetadata().withName("s3").withNamespace(namespace).endMetadata()
-        .withStringData(Map.of("accessKeyId", bucket.accessKey(), "secretAccessKey", bucket.secretKey())).build()).create();
+    client.resource(units.secret("s3", Map.of("accessKeyId", bucket.accessKey(), "secretAccessKey", bucket.secretKey()))).create();
     try (var logs = new CapturedLogs()) {
       createUnit(unitYaml("recipes", db.port(), """
             exportStorage: {bucket: %s, prefix: gdpr/, endpoint: %s, credentials: {secretName: s3}}
@@ -145,7 +144,7 @@ class GdprRequestReconcilerIT {
       String csvKey = "gdpr/" + namespace + "/export-bob-" + csv.getMetadata().getUid() + ".zip";
       var files = GdprServiceIT.unzip(bucket.client().getObjectAsBytes(b -> b.bucket(bucket.name()).key(csvKey)).asByteArray());
       assertThat(files).containsKeys("users.csv", "recipes.csv", "consents.csv", "recipe_embeddings.csv");
-      assertThat(eventReasons("export-alice")).contains("ExportCompleted");
+      assertThat(units.eventReasons("export-alice")).contains("ExportCompleted");
 
       // Eight days later the export is gone. The reconcile scheduled for the expiry is 7 real days away, so a
       // restarted operator (which reconciles every request on start) stands in for it.
@@ -155,13 +154,13 @@ class GdprRequestReconcilerIT {
       await().atMost(TIMEOUT).until(() -> Boolean.TRUE.equals(get("export-alice").getStatus().export().expired()));
       assertThatThrownBy(() -> bucket.client().headObject(b -> b.bucket(bucket.name()).key(key)))
           .isInstanceOf(software.amazon.awssdk.services.s3.model.S3Exception.class);
-      assertThat(eventReasons("export-alice")).contains("ExportExpired");
+      assertThat(units.eventReasons("export-alice")).contains("ExportExpired");
       assertThat(bucket.client().getObjectAsBytes(b -> b.bucket(bucket.name()).key(csvKey)).asByteArray())
           .as("an export with a longer TTL stays").isNotEmpty();
       assertThat(get("export-bob").getStatus().export().expired()).isFalse();
 
       String everything = client.getKubernetesSerialization().asJson(get("export-alice").getStatus())
-          + client.getKubernetesSerialization().asJson(events("export-alice"));
+          + client.getKubernetesSerialization().asJson(units.events("export-alice"));
       assertThat(everything).doesNotContain(db.password()).doesNotContain(bucket.secretKey()).doesNotContain("alice@example.com");
       assertThat(logs.lines()).noneMatch(l -> l.contains(db.password()) || l.contains(bucket.secretKey()));
     }
@@ -177,8 +176,7 @@ class GdprRequestReconcilerIT {
 
   private void erasureDryRunAndUnknownSubject(PrivateRedis redis) throws Exception {
     String prefix = "shop";
-    client.resource(new SecretBuilder().withNewMetadata().withName("redis").withNamespace(namespace).endMetadata()
-        .withStringData(Map.of("username", "default", "password", redis.password())).build()).create();
+    client.resource(units.secret("redis", Map.of("username", "default", "password", redis.password()))).create();
     createUnit(unitYaml("recipes", db.port(), "", """
           cache:
             external: {host: %s, port: %d, credentials: {secretName: redis}}
@@ -227,7 +225,7 @@ class GdprRequestReconcilerIT {
       assertThat(auditActions(c, erased.getMetadata().getUid()))
           .containsExactly("data_deletion_requested", "data_deletion_started", "data_deletion_completed");
     }
-    assertThat(eventReasons("erase-alice")).contains("ErasureCompleted");
+    assertThat(units.eventReasons("erase-alice")).contains("ErasureCompleted");
 
     createRequest("erase-nobody", "Erase", "424242", null, null);
     var nobody = awaitPhase("erase-nobody", GdprRequestReconciler.COMPLETED);
@@ -283,7 +281,7 @@ class GdprRequestReconcilerIT {
         + "(user_sessions_user_id_fkey): list user_sessions before users");
     var missingColumn = awaitCondition("erase-missing-column", "Degraded", "True");
     assertThat(missingColumn.getMessage()).isEqualTo("column consents.subject does not exist");
-    assertThat(eventReasons("erase-missing-column")).contains("SubjectPlanInvalid");
+    assertThat(units.eventReasons("erase-missing-column")).contains("SubjectPlanInvalid");
     try (Connection c = db.connect()) {
       assertThat(RecipeFixture.tableCounts(c)).isEqualTo(before);
     }
@@ -417,20 +415,7 @@ class GdprRequestReconcilerIT {
   // ----- helpers -----
 
   private String unitYaml(String name, int port, String gdprExtra, String cache) {
-    return """
-        apiVersion: databaseunit.dev/v1alpha1
-        kind: DatabaseUnit
-        metadata:
-          name: %s
-          namespace: %s
-        spec:
-          postgres:
-            external:
-              host: %s
-              port: %d
-              database: %s
-              credentials: {secretName: db}
-              tls: {mode: disable}
+    return units.unitYaml(name, "db", db.host(), port, db.name(), "mode: disable") + """
           gdpr:
             subjectTables:
               - {table: user_sessions, subjectColumn: user_id}
@@ -443,12 +428,12 @@ class GdprRequestReconcilerIT {
               - {table: user_taste_profiles, subjectColumn: user_id}
               - {table: consents, subjectColumn: user_id}
               - {table: users, subjectColumn: id}
-        %s%s""".formatted(name, namespace, db.host(), port, db.name(), gdprExtra.isEmpty() ? "" : gdprExtra.stripTrailing().indent(2),
+        %s%s""".formatted(gdprExtra.isEmpty() ? "" : gdprExtra.stripTrailing().indent(2),
         cache == null ? "" : cache.stripTrailing().indent(0));
   }
 
   private void createUnit(String yaml) {
-    client.resource(client.getKubernetesSerialization().unmarshal(yaml, DatabaseUnit.class)).create();
+    client.resource(units.unit(yaml)).create();
   }
 
   private void createRequest(String name, String type, String subjectId, String format, String extra) {
@@ -492,15 +477,6 @@ class GdprRequestReconcilerIT {
 
   private Condition awaitCondition(String name, String type, String status) {
     return await().atMost(TIMEOUT).until(() -> condition(get(name), type), c -> c != null && status.equals(c.getStatus()));
-  }
-
-  private List<Event> events(String name) {
-    return client.v1().events().inNamespace(namespace).list().getItems().stream()
-        .filter(e -> name.equals(e.getInvolvedObject().getName())).toList();
-  }
-
-  private List<String> eventReasons(String name) {
-    return events(name).stream().map(Event::getReason).toList();
   }
 
   /** A clock the test moves forward, so expiry is tested without waiting. */

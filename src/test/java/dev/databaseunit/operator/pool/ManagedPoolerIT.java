@@ -9,6 +9,7 @@ import dev.databaseunit.operator.runtime.OperatorSettings;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.RestrictedPods;
 import dev.databaseunit.operator.testing.TestDatabase;
+import dev.databaseunit.operator.testing.UnitFixtures;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -45,7 +46,7 @@ class ManagedPoolerIT {
     client = cluster.newClient();
     restrictedNamespace = RestrictedPods.restrictedNamespace(cluster, client);
     namespace = cluster.createNamespace(client, "du-managed-pooler");
-    units = new PoolerTestUnits(client, namespace);
+    units = new PoolerTestUnits(new UnitFixtures(client, namespace, TIMEOUT));
     operator = DatabaseUnitOperator.create(client, new SimpleMeterRegistry(),
         new OperatorSettings(Set.of(namespace), false, namespace, 0, false), Clock.systemUTC());
     operator.start();

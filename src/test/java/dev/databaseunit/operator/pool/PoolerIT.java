@@ -9,6 +9,7 @@ import dev.databaseunit.operator.testing.CapturedLogs;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.PrivatePgBouncer;
 import dev.databaseunit.operator.testing.TestDatabase;
+import dev.databaseunit.operator.testing.UnitFixtures;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
@@ -45,7 +46,7 @@ class PoolerIT {
   void start(KubeCluster cluster) {
     client = cluster.newClient();
     namespace = cluster.createNamespace(client, "du-pooler");
-    units = new PoolerTestUnits(client, namespace);
+    units = new PoolerTestUnits(new UnitFixtures(client, namespace, TIMEOUT));
     bouncer = PrivatePgBouncer.start(10, 300);
     startOperator();
   }
@@ -184,7 +185,7 @@ class PoolerIT {
   }
 
   private Condition awaitCondition(String type, String status) {
-    return units.awaitCondition(type, status, TIMEOUT);
+    return units.awaitCondition(type, status);
   }
 
   private List<Event> events() {

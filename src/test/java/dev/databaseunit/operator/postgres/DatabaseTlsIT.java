@@ -107,18 +107,6 @@ class DatabaseTlsIT {
 
   private String unit(String name, String host, TestDatabase db, String mode, String caSecret) {
     String ca = caSecret == null ? "" : ", caSecret: {name: " + caSecret + ", key: ca.crt}";
-    return """
-        apiVersion: databaseunit.dev/v1alpha1
-        kind: DatabaseUnit
-        metadata: {name: %s}
-        spec:
-          postgres:
-            external:
-              host: %s
-              port: %d
-              database: %s
-              credentials: {secretName: db}
-              tls: {mode: %s%s}
-        """.formatted(name, host, db.port(), db.name(), mode, ca);
+    return operator.units().unitYaml(name, "db", host, db.port(), db.name(), "mode: " + mode + ca);
   }
 }

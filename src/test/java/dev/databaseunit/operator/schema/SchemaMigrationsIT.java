@@ -126,20 +126,8 @@ class SchemaMigrationsIT {
   }
 
   private String unit(String name, TestDatabase db, String extensions, String migrationsConfigMap) {
-    String migrations = migrationsConfigMap == null ? "" : "\n  migrations:\n    configMaps: [" + migrationsConfigMap + "]";
-    return """
-        apiVersion: databaseunit.dev/v1alpha1
-        kind: DatabaseUnit
-        metadata: {name: %s}
-        spec:
-          postgres:
-            external:
-              host: %s
-              port: %d
-              database: %s
-              credentials: {secretName: db}
-              tls: {mode: disable}
-          extensions: %s""".formatted(name, db.host(), db.port(), db.name(), extensions) + migrations + "\n";
+    String migrations = migrationsConfigMap == null ? "" : "  migrations:\n    configMaps: [" + migrationsConfigMap + "]\n";
+    return operator.units().unitYaml(name, "db", db) + "  extensions: " + extensions + "\n" + migrations;
   }
 
   private static List<String> columns(TestDatabase db, String table) throws SQLException {

@@ -1,16 +1,12 @@
 package dev.databaseunit.operator.testing;
 
-import static org.awaitility.Awaitility.await;
-
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
 import dev.databaseunit.operator.runtime.OperatorSettings;
-import dev.databaseunit.operator.status.Conditions;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.ByteArrayInputStream;
@@ -67,32 +63,29 @@ public final class OperatorInNamespace implements AutoCloseable {
     return objects;
   }
 
+  /** The unit YAML, Secrets, conditions and Events of this namespace. */
+  public UnitFixtures units() {
+    return new UnitFixtures(client, namespace, TIMEOUT);
+  }
+
   public Secret secret(String name, Map<String, String> data) {
-    return client.resource(new SecretBuilder().withNewMetadata().withName(name).withNamespace(namespace).endMetadata()
-        .withStringData(data).build()).serverSideApply();
+    return client.resource(units().secret(name, data)).serverSideApply();
   }
 
   public DatabaseUnit unit(String name) {
-    return client.resources(DatabaseUnit.class).inNamespace(namespace).withName(name).get();
+    return units().get(name);
   }
 
-  public static Condition condition(DatabaseUnit unit, String type) {
-    return unit == null || unit.getStatus() == null ? null : Conditions.find(unit.getStatus().conditions(), type);
-  }
-
-  /** Waits until the unit's condition has the status (and, when given, the reason), and returns it. */
   public Condition awaitCondition(String unit, String type, String status, String reason) {
-    return await().atMost(TIMEOUT).until(() -> condition(unit(unit), type),
-        c -> c != null && status.equals(c.getStatus()) && (reason == null || reason.equals(c.getReason())));
+    return units().awaitCondition(unit, type, status, reason);
   }
 
   public List<Event> events(String involvedName) {
-    return client.v1().events().inNamespace(namespace).list().getItems().stream()
-        .filter(e -> involvedName.equals(e.getInvolvedObject().getName())).toList();
+    return units().events(involvedName);
   }
 
   public List<String> eventReasons(String involvedName) {
-    return events(involvedName).stream().map(Event::getReason).toList();
+    return units().eventReasons(involvedName);
   }
 
   /** Idempotent, so a test may stop the operator early (to release its connections) and the fixture again. */

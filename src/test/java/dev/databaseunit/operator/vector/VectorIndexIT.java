@@ -12,13 +12,11 @@ import dev.databaseunit.operator.maintenance.MaintenanceTask;
 import dev.databaseunit.operator.maintenance.OptimizeIndexesTask;
 import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
 import dev.databaseunit.operator.runtime.OperatorSettings;
-import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.TestDatabase;
+import dev.databaseunit.operator.testing.UnitFixtures;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
@@ -28,7 +26,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -52,11 +49,13 @@ class VectorIndexIT {
   private String namespace;
   private SimpleMeterRegistry registry;
   private DatabaseUnitOperator operator;
+  private UnitFixtures units;
 
   @BeforeEach
   void startOperator(KubeCluster cluster) {
     client = cluster.newClient();
     namespace = cluster.createNamespace(client, "du-vector");
+    units = new UnitFixtures(client, namespace, TIMEOUT);
     registry = new SimpleMeterRegistry();
     operator = DatabaseUnitOperator.create(client, registry, new OperatorSettings(Set.of(namespace), false, namespace, 0, false),
         Clock.systemUTC());
@@ -105,7 +104,7 @@ class VectorIndexIT {
 
       var rebuilding = awaitIndex("recipes", s -> "Rebuilding".equals(s.state()));
       assertThat(rebuilding.m()).as("the status shows the index that serves").isEqualTo(8);
-      assertThat(condition("recipes", "Progressing").getStatus()).isEqualTo("True");
+      assertThat(units.condition("recipes", "Progressing").getStatus()).isEqualTo("True");
       await().atMost(TIMEOUT).until(() -> indexNamed(db, INDEX + "_new").isPresent());
       assertThat(indexNamed(db, INDEX + "_new").orElseThrow().valid()).isFalse();
       assertThat(servingIndex(db).orElseThrow().oid()).isEqualTo(built.oid());
@@ -133,9 +132,9 @@ class VectorIndexIT {
       assertThat(indexNamed(db, INDEX + "_new")).isEmpty();
     });
     assertThat(efSearchOfANewSession(db)).isEqualTo("80");
-    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(eventReasons("recipes"))
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(units.eventReasons("recipes"))
         .contains("VectorIndexBuildStarted", "VectorIndexRebuildStarted", "VectorIndexSwapped"));
-    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(condition("recipes", "Ready").getStatus()).isEqualTo("True"));
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(units.condition("recipes", "Ready").getStatus()).isEqualTo("True"));
   }
 
   /**
@@ -150,9 +149,9 @@ class VectorIndexIT {
     var built = servingIndex(db).orElseThrow();
 
     editIndex("recipes", 12, 48, 40, ApplyIn.MaintenanceWindow);
-    long generation = get("recipes").getMetadata().getGeneration();
+    long generation = units.get("recipes").getMetadata().getGeneration();
     await().atMost(TIMEOUT).until(() -> {
-      Condition ready = condition("recipes", "Ready");
+      Condition ready = units.condition("recipes", "Ready");
       return ready != null && "True".equals(ready.getStatus()) && Long.valueOf(generation).equals(ready.getObservedGeneration());
     });
     assertThat(indexStatus("recipes")).extracting(VectorIndexStatus::state, VectorIndexStatus::m).containsExactly("Ready", 8);
@@ -161,7 +160,7 @@ class VectorIndexIT {
 
     var task = new OptimizeIndexesTask();
     var target = new MaintenanceTask.Target(namespace + "/recipes", db.dataSource(), "public", new TreeMap<>(),
-        get("recipes").getSpec().vectorIndexes());
+        units.get("recipes").getSpec().vectorIndexes());
     assertThat(task.run(target)).contains("rebuilt " + INDEX + " (HNSW m=12 ef_construction=48: build replacement, swap)");
     var rebuilt = servingIndex(db).orElseThrow();
     assertThat(rebuilt.reloptions()).isEqualTo("{m=12,ef_construction=48}");
@@ -217,7 +216,7 @@ class VectorIndexIT {
     assertThat(replaced.valid()).isTrue();
     assertThat(replaced.oid()).isNotEqualTo(invalidOid);
     assertThat(replaced.reloptions()).isEqualTo("{m=16,ef_construction=64}");
-    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(eventReasons("recovering")).contains("VectorIndexInvalidReplaced"));
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(units.eventReasons("recovering")).contains("VectorIndexInvalidReplaced"));
   }
 
   @Test
@@ -235,7 +234,7 @@ class VectorIndexIT {
 
       // The operator goes away in the middle of the build; the server keeps building for the closed session.
       restartOperator();
-      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(condition("restarted", "Progressing").getMessage())
+      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(units.condition("restarted", "Progressing").getMessage())
           .contains("a build by another session runs"));
       writer.commit();
     }
@@ -269,7 +268,7 @@ class VectorIndexIT {
       s.execute("CREATE EXTENSION IF NOT EXISTS vector");
       s.execute("CREATE TABLE docs (id int PRIMARY KEY, body text, embedding vector(3), loose vector)");
     }
-    client.resource(secret(db)).create();
+    client.resource(units.credentialsSecret("db-credentials", db)).create();
     Map<String, String[]> cases = Map.of(
         "no-table", new String[] {"table: missing_docs, column: embedding, dimensions: 3", "VectorTableNotFound",
             "table missing_docs does not exist"},
@@ -283,7 +282,7 @@ class VectorIndexIT {
             "VectorScheduleInvalid", "not a valid Quartz cron"});
     cases.forEach((name, c) -> client.resource(unit(name, db, "{name: docs_hnsw, " + c[0] + "}")).create());
     cases.forEach((name, c) -> {
-      Condition degraded = await().atMost(TIMEOUT).until(() -> condition(name, "Degraded"), d -> d != null && "True".equals(d.getStatus()));
+      Condition degraded = units.awaitCondition(name, "Degraded", "True");
       assertThat(degraded.getReason()).as(name).isEqualTo(c[1]);
       assertThat(degraded.getMessage()).as(name).contains(c[2]);
     });
@@ -343,7 +342,7 @@ class VectorIndexIT {
   }
 
   private void createUnit(TestDatabase db, String name, String parameters) {
-    client.resource(secret(db)).createOr(existing -> existing.update());
+    client.resource(units.credentialsSecret("db-credentials", db)).createOr(existing -> existing.update());
     client.resource(unit(name, db, indexEntry(parameters))).create();
   }
 
@@ -367,39 +366,11 @@ class VectorIndexIT {
   }
 
   private DatabaseUnit unit(String name, TestDatabase db, String indexEntry) {
-    String yaml = """
-        apiVersion: databaseunit.dev/v1alpha1
-        kind: DatabaseUnit
-        metadata:
-          name: %s
-          namespace: %s
-        spec:
-          postgres:
-            external:
-              host: %s
-              port: %d
-              database: %s
-              credentials:
-                secretName: db-credentials
-              tls:
-                mode: disable
-          vectorIndexes:
-            - %s
-        """.formatted(name, namespace, db.host(), db.port(), db.name(), indexEntry);
-    return client.getKubernetesSerialization().unmarshal(yaml, DatabaseUnit.class);
-  }
-
-  private io.fabric8.kubernetes.api.model.Secret secret(TestDatabase db) {
-    return new SecretBuilder().withNewMetadata().withName("db-credentials").withNamespace(namespace).endMetadata()
-        .withStringData(Map.of("username", db.user(), "password", db.password())).build();
-  }
-
-  private DatabaseUnit get(String name) {
-    return client.resources(DatabaseUnit.class).inNamespace(namespace).withName(name).get();
+    return units.unit(units.unitYaml(name, "db-credentials", db) + "  vectorIndexes:\n    - " + indexEntry + "\n");
   }
 
   private VectorIndexStatus indexStatus(String unit) {
-    var u = get(unit);
+    var u = units.get(unit);
     if (u == null || u.getStatus() == null || u.getStatus().vectorIndexes() == null) {
       return new VectorIndexStatus(INDEX, null, null, null, null, null, null, null, null, null, null, null, null);
     }
@@ -408,20 +379,5 @@ class VectorIndexIT {
 
   private VectorIndexStatus awaitIndex(String unit, java.util.function.Predicate<VectorIndexStatus> condition) {
     return await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(200)).until(() -> indexStatus(unit), condition);
-  }
-
-  private Condition condition(String name, String type) {
-    var u = get(name);
-    return u == null || u.getStatus() == null ? null : Conditions.find(u.getStatus().conditions(), type);
-  }
-
-  private List<String> eventReasons(String name) {
-    List<String> reasons = new ArrayList<>();
-    for (Event e : client.v1().events().inNamespace(namespace).list().getItems()) {
-      if (name.equals(e.getInvolvedObject().getName())) {
-        reasons.add(e.getReason());
-      }
-    }
-    return reasons;
   }
 }
