@@ -5,10 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.CacheStatus;
-import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
-import dev.databaseunit.operator.runtime.OperatorSettings;
 import dev.databaseunit.operator.testing.CapturedLogs;
 import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.PrivateRedis;
 import dev.databaseunit.operator.testing.RestrictedPods;
 import dev.databaseunit.operator.testing.TestDatabase;
@@ -26,12 +25,10 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,32 +43,29 @@ class CacheCapabilityIT {
   /** Bound on row change → key gone that the tests hold the listener to (measured values are printed). */
   private static final Duration INVALIDATION_BOUND = Duration.ofSeconds(1);
 
+  private OperatorInNamespace running;
   private KubernetesClient client;
   private String namespace;
-  private DatabaseUnitOperator operator;
   private UnitFixtures units;
   private SimpleMeterRegistry registry;
   private final List<AutoCloseable> closeAfter = new ArrayList<>();
 
   @BeforeEach
   void startOperator(KubeCluster cluster) {
-    client = cluster.newClient();
-    namespace = cluster.createNamespace(client, "du-cache");
-    units = new UnitFixtures(client, namespace, TIMEOUT);
     registry = new SimpleMeterRegistry();
-    operator = DatabaseUnitOperator.create(client, registry, new OperatorSettings(Set.of(namespace), false, namespace, 0, false),
-        Clock.systemUTC());
-    operator.start();
+    running = OperatorInNamespace.start(cluster, "du-cache", registry);
+    client = running.client();
+    namespace = running.namespace();
+    units = running.units(TIMEOUT);
   }
 
   @AfterEach
   void stopOperator() throws Exception {
-    operator.stop();
+    running.stopOperator();
     for (AutoCloseable c : closeAfter.reversed()) {
       c.close();
     }
-    client.namespaces().withName(namespace).delete();
-    client.close();
+    running.close();
   }
 
   @Test

@@ -4,10 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
-import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
-import dev.databaseunit.operator.runtime.OperatorSettings;
 import dev.databaseunit.operator.testing.CapturedLogs;
 import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.TestDatabase;
 import dev.databaseunit.operator.testing.UnitFixtures;
 import dev.databaseunit.operator.testing.WithLocalServices;
@@ -17,7 +16,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,28 +26,25 @@ class DatabaseUnitReconcilerIT {
   private static final String PASSWORD = "s3cr3t-Never-Logged-7f1c";
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private OperatorInNamespace running;
   private KubernetesClient client;
   private String namespace;
-  private DatabaseUnitOperator operator;
   private UnitFixtures units;
-  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
   @BeforeEach
   void startOperator(KubeCluster cluster) {
-    client = cluster.newClient();
-    namespace = cluster.createNamespace(client, "du-reconciler");
-    units = new UnitFixtures(client, namespace, TIMEOUT);
     // Leader election on, with the Lease in the test namespace: the path a real deployment takes.
-    var settings = new OperatorSettings(Set.of(namespace), true, namespace, 0, false);
-    operator = DatabaseUnitOperator.create(client, registry, settings, Clock.systemUTC());
-    operator.start();
+    running = OperatorInNamespace.prepare(cluster, "du-reconciler", Clock.systemUTC(), true);
+    running.startOperator(registry);
+    client = running.client();
+    namespace = running.namespace();
+    units = running.units(TIMEOUT);
   }
 
   @AfterEach
   void stopOperator() {
-    operator.stop();
-    client.namespaces().withName(namespace).delete();
-    client.close();
+    running.close();
   }
 
   @Test

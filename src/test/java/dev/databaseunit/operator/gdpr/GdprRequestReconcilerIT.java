@@ -12,14 +12,13 @@ import dev.databaseunit.operator.api.v1alpha1.GdprRequestStatus;
 import dev.databaseunit.operator.events.EventRecorder;
 import dev.databaseunit.operator.postgres.CaCertificates;
 import dev.databaseunit.operator.postgres.UnitDataSources;
-import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
-import dev.databaseunit.operator.runtime.OperatorSettings;
 import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.CapturedLogs;
 import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.OperatorInNamespace;
+import dev.databaseunit.operator.testing.PrivateRedis;
 import dev.databaseunit.operator.testing.TestBucket;
 import dev.databaseunit.operator.testing.TestDatabase;
-import dev.databaseunit.operator.testing.PrivateRedis;
 import dev.databaseunit.operator.testing.UnitFixtures;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.Condition;
@@ -52,6 +51,7 @@ class GdprRequestReconcilerIT {
   /** Lettuce's event loops, shared by the reconcilers this class starts (they live as long as the test JVM). */
   private static final ClientResources REDIS = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
 
+  private OperatorInNamespace running;
   private KubernetesClient client;
   private String namespace;
   private UnitFixtures units;
@@ -59,15 +59,15 @@ class GdprRequestReconcilerIT {
   private long alice;
   private long bob;
   private final MutableClock clock = new MutableClock(Instant.parse("2026-11-25T12:00:00Z"));
-  private DatabaseUnitOperator operator;
   private Operator customOperator;
   private UnitDataSources customDataSources;
 
   @BeforeEach
   void setUp(KubeCluster cluster, TestDatabase database) throws Exception {
-    client = cluster.newClient();
-    namespace = cluster.createNamespace(client, "gdpr");
-    units = new UnitFixtures(client, namespace, TIMEOUT);
+    running = OperatorInNamespace.prepare(cluster, "gdpr", clock, false);
+    client = running.client();
+    namespace = running.namespace();
+    units = running.units(TIMEOUT);
     db = database;
     try (Connection c = db.connect()) {
       RecipeFixture.createSchema(c);
@@ -79,21 +79,16 @@ class GdprRequestReconcilerIT {
 
   @AfterEach
   void tearDown() {
-    if (operator != null) {
-      operator.stop();
-    }
+    running.stopOperator();
     if (customOperator != null) {
       customOperator.stop();
       customDataSources.close();
     }
-    client.namespaces().withName(namespace).delete();
-    client.close();
+    running.close();
   }
 
   private void startOperator() {
-    operator = DatabaseUnitOperator.create(client, new SimpleMeterRegistry(),
-        new OperatorSettings(Set.of(namespace), false, namespace, 0, false), clock);
-    operator.start();
+    running.startOperator(new SimpleMeterRegistry());
   }
 
   /** Only the GDPR reconciler, with a service of the test's choosing (fault injection). */
@@ -149,8 +144,7 @@ class GdprRequestReconcilerIT {
       // Eight days later the export is gone. The reconcile scheduled for the expiry is 7 real days away, so a
       // restarted operator (which reconciles every request on start) stands in for it.
       clock.advance(Duration.ofDays(8));
-      operator.stop();
-      startOperator();
+      running.restartOperator(new SimpleMeterRegistry());
       await().atMost(TIMEOUT).until(() -> Boolean.TRUE.equals(get("export-alice").getStatus().export().expired()));
       assertThatThrownBy(() -> bucket.client().headObject(b -> b.bucket(bucket.name()).key(key)))
           .isInstanceOf(software.amazon.awssdk.services.s3.model.S3Exception.class);
@@ -390,8 +384,7 @@ class GdprRequestReconcilerIT {
     for (int restart = 0; restart < 8; restart++) {
       startOperator();
       Thread.sleep(100 + random.nextInt(900));
-      operator.stop();
-      operator = null;
+      running.stopOperator();
     }
     startOperator();
     for (int i = 0; i < subjects.size(); i++) {

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
@@ -20,29 +21,69 @@ import java.util.Set;
 /**
  * The operator running in this JVM against the test API server, watching one fresh namespace, with the small
  * vocabulary DatabaseUnit tests share: apply YAML, create a Secret, read a unit, wait for a condition, list
- * the Events of an object. Closing it stops the operator and deletes the namespace.
+ * the Events of an object. A test may stop and start the operator again on the same namespace (a restart).
+ * Closing it stops the operator and deletes the namespace.
  */
 public final class OperatorInNamespace implements AutoCloseable {
   public static final Duration TIMEOUT = Duration.ofSeconds(60);
 
   private final KubernetesClient client;
   private final String namespace;
-  private final DatabaseUnitOperator operator;
+  private final Clock clock;
+  private final boolean leaderElection;
+  private DatabaseUnitOperator operator;
   private boolean closed;
 
-  private OperatorInNamespace(KubernetesClient client, String namespace, DatabaseUnitOperator operator) {
+  private OperatorInNamespace(KubernetesClient client, String namespace, Clock clock, boolean leaderElection) {
     this.client = client;
     this.namespace = namespace;
-    this.operator = operator;
+    this.clock = clock;
+    this.leaderElection = leaderElection;
+  }
+
+  /**
+   * A fresh namespace with a client of its own; the operator starts with {@link #startOperator}.
+   *
+   * @param leaderElection with the Lease in the test namespace, the path a real deployment takes
+   */
+  public static OperatorInNamespace prepare(KubeCluster cluster, String namespacePrefix, Clock clock, boolean leaderElection) {
+    var client = cluster.newClient();
+    return new OperatorInNamespace(client, cluster.createNamespace(client, namespacePrefix), clock, leaderElection);
   }
 
   public static OperatorInNamespace start(KubeCluster cluster, String namespacePrefix) {
-    var client = cluster.newClient();
-    String namespace = cluster.createNamespace(client, namespacePrefix);
-    var operator = DatabaseUnitOperator.create(client, new SimpleMeterRegistry(),
-        new OperatorSettings(Set.of(namespace), false, namespace, 0, false), Clock.systemUTC());
+    return start(cluster, namespacePrefix, new SimpleMeterRegistry());
+  }
+
+  /** A fresh namespace with the operator (system clock, no leader election) running on it, reporting to the registry. */
+  public static OperatorInNamespace start(KubeCluster cluster, String namespacePrefix, MeterRegistry registry) {
+    var running = prepare(cluster, namespacePrefix, Clock.systemUTC(), false);
+    running.startOperator(registry);
+    return running;
+  }
+
+  /** Starts an operator on the namespace: the first one, or a new one after {@link #stopOperator}. */
+  public synchronized void startOperator(MeterRegistry registry) {
+    if (operator != null) {
+      throw new IllegalStateException("the operator is already running in " + namespace);
+    }
+    var settings = new OperatorSettings(Set.of(namespace), leaderElection, namespace, 0, false);
+    operator = DatabaseUnitOperator.create(client, registry, settings, clock);
     operator.start();
-    return new OperatorInNamespace(client, namespace, operator);
+  }
+
+  /** Stops the operator and keeps the namespace and what is in it. Does nothing when none runs. */
+  public synchronized void stopOperator() {
+    if (operator != null) {
+      operator.stop();
+      operator = null;
+    }
+  }
+
+  /** Stops the running operator and starts a new one, reporting to a new registry as a new process would. */
+  public void restartOperator(MeterRegistry registry) {
+    stopOperator();
+    startOperator(registry);
   }
 
   public KubernetesClient client() {
@@ -65,7 +106,12 @@ public final class OperatorInNamespace implements AutoCloseable {
 
   /** The unit YAML, Secrets, conditions and Events of this namespace. */
   public UnitFixtures units() {
-    return new UnitFixtures(client, namespace, TIMEOUT);
+    return units(TIMEOUT);
+  }
+
+  /** The same, waiting at most {@code timeout} for a condition. */
+  public UnitFixtures units(Duration timeout) {
+    return new UnitFixtures(client, namespace, timeout);
   }
 
   public Secret secret(String name, Map<String, String> data) {
@@ -95,7 +141,7 @@ public final class OperatorInNamespace implements AutoCloseable {
       return;
     }
     closed = true;
-    operator.stop();
+    stopOperator();
     client.namespaces().withName(namespace).delete();
     client.close();
   }

@@ -6,13 +6,12 @@ import static org.awaitility.Awaitility.await;
 import dev.databaseunit.operator.api.v1alpha1.ApplyIn;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitSpec;
-import dev.databaseunit.operator.api.v1alpha1.VectorIndexSpec;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.VectorIndexStatus;
+import dev.databaseunit.operator.api.v1alpha1.VectorIndexSpec;
 import dev.databaseunit.operator.maintenance.MaintenanceTask;
 import dev.databaseunit.operator.maintenance.OptimizeIndexesTask;
-import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
-import dev.databaseunit.operator.runtime.OperatorSettings;
 import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.TestDatabase;
 import dev.databaseunit.operator.testing.UnitFixtures;
 import dev.databaseunit.operator.testing.WithLocalServices;
@@ -24,12 +23,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
@@ -45,28 +42,24 @@ class VectorIndexIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(90);
   private static final String INDEX = "recipe_embedding_hnsw";
 
+  private OperatorInNamespace running;
   private KubernetesClient client;
   private String namespace;
   private SimpleMeterRegistry registry;
-  private DatabaseUnitOperator operator;
   private UnitFixtures units;
 
   @BeforeEach
   void startOperator(KubeCluster cluster) {
-    client = cluster.newClient();
-    namespace = cluster.createNamespace(client, "du-vector");
-    units = new UnitFixtures(client, namespace, TIMEOUT);
     registry = new SimpleMeterRegistry();
-    operator = DatabaseUnitOperator.create(client, registry, new OperatorSettings(Set.of(namespace), false, namespace, 0, false),
-        Clock.systemUTC());
-    operator.start();
+    running = OperatorInNamespace.start(cluster, "du-vector", registry);
+    client = running.client();
+    namespace = running.namespace();
+    units = running.units(TIMEOUT);
   }
 
   @AfterEach
   void stopOperator() {
-    operator.stop();
-    client.namespaces().withName(namespace).delete();
-    client.close();
+    running.close();
   }
 
   @Test
@@ -255,11 +248,8 @@ class VectorIndexIT {
   }
 
   private void restartOperator() {
-    operator.stop();
     registry = new SimpleMeterRegistry();
-    operator = DatabaseUnitOperator.create(client, registry, new OperatorSettings(Set.of(namespace), false, namespace, 0, false),
-        Clock.systemUTC());
-    operator.start();
+    running.restartOperator(registry);
   }
 
   @Test
