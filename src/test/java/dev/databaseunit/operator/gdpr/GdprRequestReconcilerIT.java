@@ -15,6 +15,7 @@ import dev.databaseunit.operator.postgres.UnitDataSources;
 import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.CapturedLogs;
 import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.MutableClock;
 import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.PrivateRedis;
 import dev.databaseunit.operator.testing.TestBucket;
@@ -30,11 +31,8 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -470,33 +468,5 @@ class GdprRequestReconcilerIT {
 
   private Condition awaitCondition(String name, String type, String status) {
     return await().atMost(TIMEOUT).until(() -> condition(get(name), type), c -> c != null && status.equals(c.getStatus()));
-  }
-
-  /** A clock the test moves forward, so expiry is tested without waiting. */
-  static final class MutableClock extends Clock {
-    private volatile Instant now;
-
-    MutableClock(Instant start) {
-      this.now = start;
-    }
-
-    void advance(Duration by) {
-      now = now.plus(by);
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
   }
 }
