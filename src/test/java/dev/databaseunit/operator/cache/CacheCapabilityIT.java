@@ -47,12 +47,11 @@ class CacheCapabilityIT {
   private KubernetesClient client;
   private String namespace;
   private UnitFixtures units;
-  private SimpleMeterRegistry registry;
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private final List<AutoCloseable> closeAfter = new ArrayList<>();
 
   @BeforeEach
   void startOperator(KubeCluster cluster) {
-    registry = new SimpleMeterRegistry();
     running = OperatorInNamespace.start(cluster, "du-cache", registry);
     client = running.client();
     namespace = running.namespace();
@@ -107,7 +106,7 @@ class CacheCapabilityIT {
       assertThat(lags[lags.length - 1]).isLessThan(INVALIDATION_BOUND.toMillis());
 
       // An UPDATE of the key column removes both the old and the new key; a DELETE removes its key.
-      long otherUser = queryLong(db, "INSERT INTO users (email) VALUES ('second@example.com') RETURNING id");
+      long otherUser = db.queryLong("INSERT INTO users (email) VALUES ('second@example.com') RETURNING id");
       commands.setex("recipes:taste_profiles:" + userId, 3600, "t");
       commands.setex("recipes:taste_profiles:" + otherUser, 3600, "t");
       execute(db, "UPDATE user_taste_profiles SET user_id = " + otherUser + " WHERE user_id = " + userId);
@@ -254,15 +253,15 @@ class CacheCapabilityIT {
       createUnit("leaving", db, redis, false);
       awaitReady("leaving");
       String triggers = "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'du\\_cache\\_%'";
-      assertThat(queryLong(db, triggers)).as("row, statement and truncate trigger per event-driven type").isEqualTo(6L);
-      await().atMost(TIMEOUT).until(() -> queryLong(db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"
+      assertThat(db.queryLong(triggers)).as("row, statement and truncate trigger per event-driven type").isEqualTo(6L);
+      await().atMost(TIMEOUT).until(() -> db.queryLong("SELECT count(*) FROM pg_stat_activity WHERE application_name = '"
           + InvalidationListener.APPLICATION_NAME + "'") == 1);
 
       client.resources(DatabaseUnit.class).inNamespace(namespace).withName("leaving").delete();
       await().atMost(TIMEOUT).untilAsserted(() -> {
-        assertThat(queryLong(db, triggers)).isZero();
-        assertThat(queryLong(db, "SELECT count(*) FROM pg_namespace WHERE nspname = 'databaseunit_cache'")).isZero();
-        assertThat(queryLong(db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"
+        assertThat(db.queryLong(triggers)).isZero();
+        assertThat(db.queryLong("SELECT count(*) FROM pg_namespace WHERE nspname = 'databaseunit_cache'")).isZero();
+        assertThat(db.queryLong("SELECT count(*) FROM pg_stat_activity WHERE application_name = '"
             + InvalidationListener.APPLICATION_NAME + "'")).isZero();
       });
       // Application writes go on without the triggers.
@@ -371,13 +370,6 @@ class CacheCapabilityIT {
         s.execute("INSERT INTO user_taste_profiles (user_id) VALUES (" + id + ")");
         return id;
       }
-    }
-  }
-
-  private static long queryLong(TestDatabase db, String sql) throws SQLException {
-    try (Connection c = db.connect(); var s = c.createStatement(); var rs = s.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
     }
   }
 

@@ -16,7 +16,6 @@ import dev.databaseunit.operator.testing.TestDatabase;
 import dev.databaseunit.operator.testing.UnitFixtures;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -43,8 +42,6 @@ class VectorIndexIT {
   private static final String INDEX = "recipe_embedding_hnsw";
 
   private OperatorInNamespace running;
-  private KubernetesClient client;
-  private String namespace;
   private SimpleMeterRegistry registry;
   private UnitFixtures units;
 
@@ -52,8 +49,6 @@ class VectorIndexIT {
   void startOperator(KubeCluster cluster) {
     registry = new SimpleMeterRegistry();
     running = OperatorInNamespace.start(cluster, "du-vector", registry);
-    client = running.client();
-    namespace = running.namespace();
     units = running.units(TIMEOUT);
   }
 
@@ -80,9 +75,9 @@ class VectorIndexIT {
     var built = servingIndex(db).orElseThrow();
     assertThat(built.valid()).isTrue();
     assertThat(built.reloptions()).isEqualTo("{m=8,ef_construction=32}");
-    assertThat(queryLong(db, "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'recipe_embeddings'")).isPositive();
+    assertThat(db.queryLong("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'recipe_embeddings'")).isPositive();
     assertThat(efSearchOfANewSession(db)).isEqualTo("100");
-    var tags = new String[] {"namespace", namespace, "unit", "recipes", "index", INDEX};
+    var tags = new String[] {"namespace", units.namespace(), "unit", "recipes", "index", INDEX};
     assertThat(registry.get("databaseunit.vector.recall").tags(tags).gauge().value()).isEqualTo(ready.recallAtK());
     assertThat(registry.get("databaseunit.vector.search").tags(tags).timer().count()).isGreaterThanOrEqualTo(10);
     assertThat(registry.get("databaseunit.vector.index.efficiency").tags(tags).gauge()).isNotNull();
@@ -152,7 +147,7 @@ class VectorIndexIT {
     assertThat(indexNamed(db, INDEX + "_new")).isEmpty();
 
     var task = new OptimizeIndexesTask();
-    var target = new MaintenanceTask.Target(namespace + "/recipes", db.dataSource(), "public", new TreeMap<>(),
+    var target = new MaintenanceTask.Target(units.namespace() + "/recipes", db.dataSource(), "public", new TreeMap<>(),
         units.get("recipes").getSpec().vectorIndexes());
     assertThat(task.run(target)).contains("rebuilt " + INDEX + " (HNSW m=12 ef_construction=48: build replacement, swap)");
     var rebuilt = servingIndex(db).orElseThrow();
@@ -192,8 +187,8 @@ class VectorIndexIT {
           throw new IllegalStateException(e);
         }
       });
-      await().atMost(TIMEOUT).until(() -> queryLong(db, "SELECT count(*) FROM pg_stat_progress_create_index WHERE pid = " + builderPid) == 1);
-      assertThat(queryLong(db, "SELECT count(*) FROM pg_cancel_backend(" + builderPid + ") ok WHERE ok")).isEqualTo(1);
+      await().atMost(TIMEOUT).until(() -> db.queryLong("SELECT count(*) FROM pg_stat_progress_create_index WHERE pid = " + builderPid) == 1);
+      assertThat(db.queryLong("SELECT count(*) FROM pg_cancel_backend(" + builderPid + ") ok WHERE ok")).isEqualTo(1);
       await().atMost(TIMEOUT).until(build::isDone);
       assertThat(build).isCompletedExceptionally();
       writer.commit();
@@ -234,7 +229,7 @@ class VectorIndexIT {
     var ready = awaitIndex("restarted", s -> "Ready".equals(s.state()) && s.recallAtK() != null);
     assertThat(servingIndex(db).orElseThrow()).as("the build was finished, not started again")
         .extracting(CatalogIndex::oid, CatalogIndex::valid).containsExactly(buildingOid, true);
-    long analyses = queryLong(db, "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'recipe_embeddings'");
+    long analyses = db.queryLong("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'recipe_embeddings'");
 
     restartOperator();
     await().during(Duration.ofSeconds(6)).atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
@@ -243,7 +238,7 @@ class VectorIndexIT {
       assertThat(status.lastAnalyzeTime()).isEqualTo(ready.lastAnalyzeTime());
       assertThat(status.lastProbeTime()).isEqualTo(ready.lastProbeTime());
     });
-    assertThat(queryLong(db, "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'recipe_embeddings'")).isEqualTo(analyses);
+    assertThat(db.queryLong("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'recipe_embeddings'")).isEqualTo(analyses);
     assertThat(servingIndex(db).orElseThrow().oid()).isEqualTo(buildingOid);
   }
 
@@ -258,7 +253,7 @@ class VectorIndexIT {
       s.execute("CREATE EXTENSION IF NOT EXISTS vector");
       s.execute("CREATE TABLE docs (id int PRIMARY KEY, body text, embedding vector(3), loose vector)");
     }
-    client.resource(units.credentialsSecret("db-credentials", db)).create();
+    units.client().resource(units.credentialsSecret("db-credentials", db)).create();
     Map<String, String[]> cases = Map.of(
         "no-table", new String[] {"table: missing_docs, column: embedding, dimensions: 3", "VectorTableNotFound",
             "table missing_docs does not exist"},
@@ -270,13 +265,13 @@ class VectorIndexIT {
             "is vector without dimensions"},
         "bad-cron", new String[] {"table: docs, column: embedding, dimensions: 3, analyzeSchedule: '0 0 4 * * * *'",
             "VectorScheduleInvalid", "not a valid Quartz cron"});
-    cases.forEach((name, c) -> client.resource(unit(name, db, "{name: docs_hnsw, " + c[0] + "}")).create());
+    cases.forEach((name, c) -> units.client().resource(unit(name, db, "{name: docs_hnsw, " + c[0] + "}")).create());
     cases.forEach((name, c) -> {
       Condition degraded = units.awaitCondition(name, "Degraded", "True");
       assertThat(degraded.getReason()).as(name).isEqualTo(c[1]);
       assertThat(degraded.getMessage()).as(name).contains(c[2]);
     });
-    assertThat(queryLong(db, "SELECT count(*) FROM pg_indexes WHERE tablename = 'docs' AND indexname <> 'docs_pkey'")).isZero();
+    assertThat(db.queryLong("SELECT count(*) FROM pg_indexes WHERE tablename = 'docs' AND indexname <> 'docs_pkey'")).isZero();
   }
 
   // ----- helpers -----
@@ -305,13 +300,6 @@ class VectorIndexIT {
     }
   }
 
-  private static long queryLong(TestDatabase db, String sql) throws SQLException {
-    try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
-  }
-
   /** What a session opened now gets, without setting anything itself. */
   private static String efSearchOfANewSession(TestDatabase db) throws SQLException {
     try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW hnsw.ef_search")) {
@@ -332,8 +320,8 @@ class VectorIndexIT {
   }
 
   private void createUnit(TestDatabase db, String name, String parameters) {
-    client.resource(units.credentialsSecret("db-credentials", db)).createOr(existing -> existing.update());
-    client.resource(unit(name, db, indexEntry(parameters))).create();
+    units.client().resource(units.credentialsSecret("db-credentials", db)).createOr(existing -> existing.update());
+    units.client().resource(unit(name, db, indexEntry(parameters))).create();
   }
 
   private void editIndex(String name, int m, int efConstruction, int efSearch) {
@@ -343,7 +331,7 @@ class VectorIndexIT {
   private void editIndex(String name, int m, int efConstruction, int efSearch, ApplyIn rebuildIn) {
     var edited = new VectorIndexSpec(INDEX, "recipe_embeddings", "embedding", RecipeData.DIMENSIONS, VectorIndexSpec.Opclass.COSINE,
         m, efConstruction, efSearch, null, rebuildIn);
-    client.resources(DatabaseUnit.class).inNamespace(namespace).withName(name).edit(u -> {
+    units.client().resources(DatabaseUnit.class).inNamespace(units.namespace()).withName(name).edit(u -> {
       var spec = u.getSpec();
       u.setSpec(new DatabaseUnitSpec(spec.postgres(), spec.extensions(), spec.migrations(), List.of(edited), spec.pooler(),
           spec.cache(), spec.gdpr(), spec.monitoring()));
