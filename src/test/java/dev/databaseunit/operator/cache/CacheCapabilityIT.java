@@ -48,7 +48,6 @@ class CacheCapabilityIT {
   private String namespace;
   private UnitFixtures units;
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-  private final List<AutoCloseable> closeAfter = new ArrayList<>();
 
   @BeforeEach
   void startOperator(KubeCluster cluster) {
@@ -59,11 +58,7 @@ class CacheCapabilityIT {
   }
 
   @AfterEach
-  void stopOperator() throws Exception {
-    running.stopOperator();
-    for (AutoCloseable c : closeAfter.reversed()) {
-      c.close();
-    }
+  void stopOperator() {
     running.close();
   }
 
@@ -279,12 +274,12 @@ class CacheCapabilityIT {
 
       var ca = Files.createTempFile("redis-ca", ".pem");
       Files.writeString(ca, redis.caCertificatePem());
-      closeAfter.add(() -> Files.deleteIfExists(ca));
+      running.closeAfterOperator(() -> Files.deleteIfExists(ca));
       var tlsClient = RedisClient.create(RedisURI.builder().withHost(redis.host()).withPort(redis.port()).withSsl(true)
           .withAuthentication("default", redis.password().toCharArray()).build());
       tlsClient.setOptions(io.lettuce.core.ClientOptions.builder()
           .sslOptions(io.lettuce.core.SslOptions.builder().trustManager(ca.toFile()).build()).build());
-      closeAfter.add(tlsClient::shutdown);
+      running.closeAfterOperator(tlsClient::shutdown);
       var commands = tlsClient.connect().sync();
       assertThat(commands.configGet("maxmemory")).containsEntry("maxmemory", Long.toString(64L << 20));
       String key = "secure:user_profiles:" + userId;
@@ -407,7 +402,7 @@ class CacheCapabilityIT {
     var redisClient = RedisClient.create(RedisURI.builder().withHost(redis.host()).withPort(redis.port())
         .withAuthentication("default", redis.password().toCharArray()).build());
     StatefulRedisConnection<String, String> connection = redisClient.connect();
-    closeAfter.add(redisClient::shutdown);
+    running.closeAfterOperator(redisClient::shutdown);
     return connection.sync();
   }
 

@@ -61,8 +61,8 @@ class MaintenanceWindowIT {
 
   @BeforeEach
   void start(KubeCluster cluster) {
-    bouncer = PrivatePgBouncer.start(10, 300);
     running = OperatorInNamespace.start(cluster, "du-maintenance", registry);
+    bouncer = running.closeAfterOperator(PrivatePgBouncer.start(10, 300));
     client = running.client();
     namespace = running.namespace();
     units = running.units(TIMEOUT);
@@ -70,8 +70,6 @@ class MaintenanceWindowIT {
 
   @AfterEach
   void stop() {
-    running.stopOperator();
-    bouncer.close();
     running.close();
   }
 

@@ -45,7 +45,7 @@ class PoolerIT {
     client = running.client();
     namespace = running.namespace();
     units = new PoolerTestUnits(running.units(TIMEOUT));
-    bouncer = PrivatePgBouncer.start(10, 300);
+    bouncer = running.closeAfterOperator(PrivatePgBouncer.start(10, 300));
     startOperator();
   }
 
@@ -56,8 +56,6 @@ class PoolerIT {
 
   @AfterEach
   void stop() {
-    running.stopOperator();
-    bouncer.close();
     running.close();
   }
 

@@ -14,6 +14,7 @@ import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -32,6 +33,7 @@ public final class OperatorInNamespace implements AutoCloseable {
   private final Clock clock;
   private final boolean leaderElection;
   private DatabaseUnitOperator operator;
+  private final List<AutoCloseable> closeAfterOperator = new ArrayList<>();
   private boolean closed;
 
   private OperatorInNamespace(KubernetesClient client, String namespace, Clock clock, boolean leaderElection) {
@@ -78,6 +80,15 @@ public final class OperatorInNamespace implements AutoCloseable {
       operator.stop();
       operator = null;
     }
+  }
+
+  /**
+   * Has {@link #close()} close the resource (a private server, a client) after the operator stops, so the operator
+   * never sees it go away, and before the namespace is deleted. Resources close in the reverse order of adding.
+   */
+  public <T extends AutoCloseable> T closeAfterOperator(T resource) {
+    closeAfterOperator.add(resource);
+    return resource;
   }
 
   /** Stops the running operator and starts a new one, reporting to a new registry as a new process would. */
@@ -142,7 +153,15 @@ public final class OperatorInNamespace implements AutoCloseable {
     }
     closed = true;
     stopOperator();
-    client.namespaces().withName(namespace).delete();
-    client.close();
+    try {
+      for (AutoCloseable resource : closeAfterOperator.reversed()) {
+        resource.close();
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException("closing a test resource failed", e);
+    } finally {
+      client.namespaces().withName(namespace).delete();
+      client.close();
+    }
   }
 }
