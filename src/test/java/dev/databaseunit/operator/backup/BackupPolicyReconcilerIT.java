@@ -6,19 +6,17 @@ import static org.awaitility.Awaitility.await;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicy;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicyStatus;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
-import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
-import dev.databaseunit.operator.runtime.OperatorSettings;
 import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.CapturedLogs;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.MutableClock;
+import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.TcpRelay;
 import dev.databaseunit.operator.testing.TestBucket;
 import dev.databaseunit.operator.testing.TestDatabase;
+import dev.databaseunit.operator.testing.UnitFixtures;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
@@ -26,7 +24,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,10 +39,10 @@ class BackupPolicyReconcilerIT {
   private final MutableClock clock = new MutableClock(FIRE.plusSeconds(30));
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private final String kek = BackupPipelineIT.randomKey();
+  private OperatorInNamespace running;
   private KubernetesClient client;
   private String namespace;
-  private DatabaseUnitOperator operator;
-  private OperatorSettings settings;
+  private UnitFixtures units;
   private TestDatabase db;
   private TestBucket bucket;
 
@@ -56,26 +53,24 @@ class BackupPolicyReconcilerIT {
     try (var c = db.connect()) {
       RecipeData.load(c, 20, 5);
     }
-    client = cluster.newClient();
-    namespace = cluster.createNamespace(client, "du-backup");
-    settings = new OperatorSettings(Set.of(namespace), false, namespace, 0, false);
-    client.resource(secret("recipes-db", Map.of("username", db.user(), "password", db.password()))).create();
-    client.resource(secret("recipes-s3", Map.of("accessKeyId", bucket.accessKey(), "secretAccessKey", bucket.secretKey()))).create();
-    client.resource(secret("recipes-kek", Map.of("kek", kek))).create();
+    running = OperatorInNamespace.prepare(cluster, "du-backup", clock, false);
+    client = running.client();
+    namespace = running.namespace();
+    units = running.units(TIMEOUT);
+    client.resource(units.credentialsSecret("recipes-db", db)).create();
+    client.resource(units.secret("recipes-s3", Map.of("accessKeyId", bucket.accessKey(), "secretAccessKey", bucket.secretKey()))).create();
+    client.resource(units.secret("recipes-kek", Map.of("kek", kek))).create();
     client.resource(unit()).create();
-    startOperator();
+    running.startOperator(registry);
   }
 
   private void startOperator() {
-    operator = DatabaseUnitOperator.create(client, registry, settings, clock);
-    operator.start();
+    running.startOperator(registry);
   }
 
   @AfterEach
   void stop() {
-    operator.stop();
-    client.namespaces().withName(namespace).delete();
-    client.close();
+    running.close();
   }
 
   @Test
@@ -100,7 +95,7 @@ class BackupPolicyReconcilerIT {
       assertThat(report.checks()).hasSize(3).allMatch(BackupPolicyStatus.CheckResult::passed);
       assertThat(status.restoreTestSchedule().lastFireTime()).isEqualTo(FIRE.toString());
       assertThat(condition(status, "Ready").getStatus()).isEqualTo("True");
-      assertThat(eventReasons("recipes-backups")).contains("BackupSucceeded", "RestoreTestPassed");
+      assertThat(units.eventReasons("recipes-backups")).contains("BackupSucceeded", "RestoreTestPassed");
       assertThat(registry.get("databaseunit.restore.test.passed").tag("policy", "recipes-backups").gauge().value()).isEqualTo(1.0);
       assertThat(registry.get("databaseunit.backup.duration").tag("tier", "daily").timer().count()).isEqualTo(1);
 
@@ -109,7 +104,7 @@ class BackupPolicyReconcilerIT {
       assertThat(manifests).extracting(BackupManifest::backupId).containsExactly(status.lastBackup().id());
       assertThat(manifests.getFirst().tables()).anyMatch(t -> t.name().equals("recipe_embeddings") && t.rows() == 100);
 
-      String everything = client.getKubernetesSerialization().asJson(status) + client.getKubernetesSerialization().asJson(events("recipes-backups"))
+      String everything = client.getKubernetesSerialization().asJson(status) + client.getKubernetesSerialization().asJson(units.events("recipes-backups"))
           + new String(manifests.getFirst().toJson(), java.nio.charset.StandardCharsets.UTF_8) + String.join("\n", logs.lines());
       assertThat(everything).doesNotContain(db.password(), kek, bucket.secretKey());
 
@@ -133,7 +128,7 @@ class BackupPolicyReconcilerIT {
     assertThat(degraded.getMessage()).contains("127.0.0.1:1");
     assertThat(status("unreachable").lastBackup()).isNull();
     assertThat(status("unreachable").tiers().getFirst().lastFireTime()).as("the fire stays due for a retry").isNull();
-    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(eventReasons("unreachable")).contains("BackupFailed"));
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(units.eventReasons("unreachable")).contains("BackupFailed"));
     assertThat(new BackupCatalog(BackupPipelineIT.store(bucket.endpoint(), bucket), "recipes/").list()).isEmpty();
 
     // Once the window has passed, the fire is recorded as missed rather than retried for ever.
@@ -155,19 +150,19 @@ class BackupPolicyReconcilerIT {
       assertThat(underway).isNotNull();
       assertThat(underway.kind()).isEqualTo("Backup");
 
-      operator.stop();
+      running.stopOperator();
       var catalog = new BackupCatalog(BackupPipelineIT.store(bucket.endpoint(), bucket), "recipes/");
       assertThat(catalog.list()).isEmpty();
       assertThat(status("interrupted").inProgress().id()).isEqualTo(underway.id());
 
       relay.setBytesPerSecond(0);
-      startOperator();
+      running.startOperator(registry);
       var status = await().atMost(TIMEOUT).until(() -> status("interrupted"), s -> s.lastBackup() != null && s.inProgress() == null);
       assertThat(status.lastBackup().id()).isNotEqualTo(underway.id());
       assertThat(status.tiers().getFirst().lastFireTime()).isEqualTo(FIRE.toString());
       assertThat(catalog.list()).extracting(BackupManifest::backupId).containsExactly(status.lastBackup().id());
       assertThat(catalog.store().list("recipes/" + underway.id())).isEmpty();
-      assertThat(eventReasons("interrupted")).contains("BackupInterrupted", "BackupSucceeded");
+      assertThat(units.eventReasons("interrupted")).contains("BackupInterrupted", "BackupSucceeded");
     }
   }
 
@@ -197,14 +192,14 @@ class BackupPolicyReconcilerIT {
     assertThat(tested.lastOnDemandRestoreTest().outcome()).as(tested.lastRestoreTest().toString()).isEqualTo("Passed");
     assertThat(tested.lastRestoreTest().backupId()).isEqualTo(backup.backupId());
     assertThat(tested.restoreTestSchedule().lastFireTime()).as("an on-demand test is not a scheduled fire").isNull();
-    assertThat(eventReasons("on-demand")).contains("BackupOnDemandStarted", "BackupSucceeded", "RestoreTestOnDemandStarted",
+    assertThat(units.eventReasons("on-demand")).contains("BackupOnDemandStarted", "BackupSucceeded", "RestoreTestOnDemandStarted",
         "RestoreTestPassed");
 
     // Unchanged tokens are never run again: not on a spec change, another annotation, nor an operator restart.
     touch("on-demand");
     annotate("on-demand", Map.of("example.com/note", "unrelated"));
-    operator.stop();
-    startOperator();
+    running.stopOperator();
+    running.startOperator(registry);
     await().pollDelay(Duration.ofSeconds(4)).atMost(TIMEOUT).until(() -> status("on-demand").inProgress() == null);
     assertThat(catalog.list()).hasSize(1);
     assertThat(status("on-demand").lastOnDemandBackup()).isEqualTo(backup);
@@ -218,7 +213,7 @@ class BackupPolicyReconcilerIT {
     var rejected = await().atMost(TIMEOUT).until(() -> status("on-demand").lastOnDemandBackup(), r -> r.token().equals("req-3"));
     assertThat(rejected.outcome()).isEqualTo("Rejected");
     assertThat(rejected.message()).contains("'monthly'");
-    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(eventReasons("on-demand")).contains("OnDemandRequestRejected"));
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(units.eventReasons("on-demand")).contains("OnDemandRequestRejected"));
     assertThat(catalog.list()).hasSize(2);
   }
 
@@ -231,13 +226,13 @@ class BackupPolicyReconcilerIT {
       await().atMost(TIMEOUT).until(() -> status("interrupted-on-demand"), s -> s != null && s.tiers() != null && !s.tiers().isEmpty());
       annotate("interrupted-on-demand", Map.of(OnDemand.BACKUP_NOW, "before-upgrade"));
       await().atMost(TIMEOUT).until(() -> relay.relayedUpstream() > 64 * 1024);
-      operator.stop();
+      running.stopOperator();
       var underway = status("interrupted-on-demand").inProgress();
       assertThat(underway.onDemandToken()).isEqualTo("before-upgrade");
       assertThat(status("interrupted-on-demand").lastOnDemandBackup()).isNull();
 
       relay.setBytesPerSecond(0);
-      startOperator();
+      running.startOperator(registry);
       var done = await().atMost(TIMEOUT).until(() -> status("interrupted-on-demand"),
           s -> s.lastOnDemandBackup() != null && s.inProgress() == null).lastOnDemandBackup();
       assertThat(done.token()).isEqualTo("before-upgrade");
@@ -245,7 +240,7 @@ class BackupPolicyReconcilerIT {
       assertThat(done.backupId()).isNotEqualTo(underway.id());
       var catalog = new BackupCatalog(BackupPipelineIT.store(bucket.endpoint(), bucket), "recipes/");
       assertThat(catalog.list()).extracting(BackupManifest::backupId).containsExactly(done.backupId());
-      assertThat(eventReasons("interrupted-on-demand")).contains("BackupInterrupted", "BackupSucceeded");
+      assertThat(units.eventReasons("interrupted-on-demand")).contains("BackupInterrupted", "BackupSucceeded");
     }
   }
 
@@ -262,8 +257,8 @@ class BackupPolicyReconcilerIT {
       st.execute("CREATE ROLE " + role + " LOGIN SUPERUSER PASSWORD '" + password + "'");
     }
     try (var logs = new CapturedLogs()) {
-      client.resource(secret("scratch-pg", Map.of("username", role, "password", password))).create();
-      client.resource(secret("scratch-ca", Map.of("ca.crt", java.nio.file.Files.readString(db.caFile())))).create();
+      client.resource(units.secret("scratch-pg", Map.of("username", role, "password", password))).create();
+      client.resource(units.secret("scratch-ca", Map.of("ca.crt", java.nio.file.Files.readString(db.caFile())))).create();
       client.resource(policy("scratch", bucket.endpoint(), "enabled: false, scratchInstance: {host: localhost, port: " + db.port()
           + ", database: postgres, credentials: {secretName: scratch-pg}, tls: {mode: verify-full, caSecret: {name: scratch-ca, key: ca.crt}}}",
           "suspend: true")).create();
@@ -315,19 +310,7 @@ class BackupPolicyReconcilerIT {
   }
 
   private DatabaseUnit unit() {
-    return client.getKubernetesSerialization().unmarshal("""
-        apiVersion: databaseunit.dev/v1alpha1
-        kind: DatabaseUnit
-        metadata: {name: recipes, namespace: %s}
-        spec:
-          postgres:
-            external:
-              host: %s
-              port: %d
-              database: %s
-              credentials: {secretName: recipes-db}
-              tls: {mode: disable}
-        """.formatted(namespace, db.host(), db.port(), db.name()), DatabaseUnit.class);
+    return units.unit(units.unitYaml("recipes", "recipes-db", db));
   }
 
   private BackupPolicy policy(String name, String endpoint, String restoreTest) {
@@ -355,10 +338,6 @@ class BackupPolicyReconcilerIT {
         """.formatted(name, namespace, bucket.name(), endpoint, restoreTest, moreSpec), BackupPolicy.class);
   }
 
-  private io.fabric8.kubernetes.api.model.Secret secret(String name, Map<String, String> data) {
-    return new SecretBuilder().withNewMetadata().withName(name).withNamespace(namespace).endMetadata().withStringData(data).build();
-  }
-
   private BackupPolicyStatus status(String name) {
     var policy = client.resources(BackupPolicy.class).inNamespace(namespace).withName(name).get();
     return policy == null ? null : policy.getStatus();
@@ -382,14 +361,5 @@ class BackupPolicyReconcilerIT {
 
   private static Condition condition(BackupPolicyStatus status, String type) {
     return status == null ? null : Conditions.find(status.conditions(), type);
-  }
-
-  private List<Event> events(String name) {
-    return client.v1().events().inNamespace(namespace).list().getItems().stream()
-        .filter(e -> name.equals(e.getInvolvedObject().getName())).toList();
-  }
-
-  private List<String> eventReasons(String name) {
-    return events(name).stream().map(Event::getReason).toList();
   }
 }

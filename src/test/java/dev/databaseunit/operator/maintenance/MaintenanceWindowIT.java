@@ -12,23 +12,22 @@ import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus.TaskResult
 import dev.databaseunit.operator.backup.OnDemand;
 import dev.databaseunit.operator.pool.PgBouncerAdmin;
 import dev.databaseunit.operator.pool.PgBouncerAdminClient;
-import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
-import dev.databaseunit.operator.runtime.OperatorSettings;
 import dev.databaseunit.operator.schema.FlywayMigrator;
 import dev.databaseunit.operator.schema.MigrationScripts;
 import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.CapturedLogs;
 import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.PrivatePgBouncer;
 import dev.databaseunit.operator.testing.TcpRelay;
 import dev.databaseunit.operator.testing.TestBucket;
 import dev.databaseunit.operator.testing.TestDatabase;
+import dev.databaseunit.operator.testing.UnitFixtures;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -38,12 +37,10 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -60,33 +57,25 @@ class MaintenanceWindowIT {
   static final Duration TIMEOUT = Duration.ofSeconds(90);
   static final String UNIT = "recipes";
 
+  private OperatorInNamespace running;
   private KubernetesClient client;
   private String namespace;
-  private DatabaseUnitOperator operator;
-  private PrometheusMeterRegistry registry;
+  private UnitFixtures units;
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private PrivatePgBouncer bouncer;
 
   @BeforeEach
   void start(KubeCluster cluster) {
-    client = cluster.newClient();
-    namespace = cluster.createNamespace(client, "du-maintenance");
-    bouncer = PrivatePgBouncer.start(10, 300);
-    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    startOperator();
-  }
-
-  private void startOperator() {
-    operator = DatabaseUnitOperator.create(client, registry, new OperatorSettings(Set.of(namespace), false, namespace, 0, false),
-        Clock.systemUTC());
-    operator.start();
+    running = OperatorInNamespace.start(cluster, "du-maintenance", registry);
+    bouncer = running.closeAfterOperator(PrivatePgBouncer.start(10, 300));
+    client = running.client();
+    namespace = running.namespace();
+    units = running.units(TIMEOUT);
   }
 
   @AfterEach
   void stop() {
-    operator.stop();
-    bouncer.close();
-    client.namespaces().withName(namespace).delete();
-    client.close();
+    running.close();
   }
 
   @Test
@@ -261,7 +250,7 @@ class MaintenanceWindowIT {
 
   @Test
   void anOperatorKilledWhileTheDatabaseIsPausedIsResumedByTheNextOne(TestDatabase db, KubeCluster cluster) throws Exception {
-    operator.stop(); // the crashing operator runs in its own JVM
+    running.stopOperator(); // the crashing operator runs in its own JVM
     migrateTo(db, "V1__recipe_app.sql", "V2__consents.sql");
     createUnit(db, List.of("recipes-schema", "recipes-schema-slow"));
     // A migration slow enough to kill the operator while it runs, i.e. while PgBouncer holds the clients.
@@ -287,9 +276,7 @@ class MaintenanceWindowIT {
       assertThat(paused(db)).isTrue();
       assertThat(window().getStatus().currentRun()).isNotNull();
       long killedAt = System.nanoTime();
-      operator = DatabaseUnitOperator.create(client, registry, new OperatorSettings(Set.of(namespace), false, namespace, 0, false),
-          Clock.systemUTC());
-      operator.start();
+      running.startOperator(registry);
       // The dead holder's lease (5 s) expires, then one reconcile resumes PgBouncer.
       await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> !paused(db));
       double resumedAfter = (System.nanoTime() - killedAt) / 1e9;
@@ -450,11 +437,11 @@ class MaintenanceWindowIT {
       assertThat(window().getStatus().phase()).isEqualTo("Prechecks");
       assertThat(paused(db)).isFalse();
 
-      operator.stop();
+      running.stopOperator();
       assertThat(window().getStatus().currentRun().backupRequest()).isEqualTo(waiting.backupRequest());
       assertThat(window().getStatus().phase()).isEqualTo("Prechecks");
       relay.setBytesPerSecond(0);
-      startOperator();
+      running.startOperator(registry);
 
       var run = awaitLastRun();
       assertThat(run.outcome()).as(run.toString()).isEqualTo("Succeeded");
@@ -516,13 +503,11 @@ class MaintenanceWindowIT {
 
   /** A suspended BackupPolicy of the unit (on-demand backups still run); {@code withKey} false leaves its key Secret missing. */
   private void createBackupPolicy(TestBucket bucket, String endpoint, boolean withKey) {
-    client.resource(new SecretBuilder().withNewMetadata().withName("nightly-s3").withNamespace(namespace).endMetadata()
-        .withStringData(Map.of("accessKeyId", bucket.accessKey(), "secretAccessKey", bucket.secretKey())).build()).create();
+    client.resource(units.secret("nightly-s3", Map.of("accessKeyId", bucket.accessKey(), "secretAccessKey", bucket.secretKey()))).create();
     if (withKey) {
       byte[] key = new byte[32];
       new java.security.SecureRandom().nextBytes(key);
-      client.resource(new SecretBuilder().withNewMetadata().withName("nightly-kek").withNamespace(namespace).endMetadata()
-          .withStringData(Map.of("kek", java.util.Base64.getEncoder().encodeToString(key))).build()).create();
+      client.resource(units.secret("nightly-kek", Map.of("kek", java.util.Base64.getEncoder().encodeToString(key)))).create();
     }
     client.resource(client.getKubernetesSerialization().unmarshal("""
         apiVersion: databaseunit.dev/v1alpha1
@@ -698,10 +683,9 @@ class MaintenanceWindowIT {
 
   private void createUnit(String name, TestDatabase db, List<String> migrationConfigMaps) {
     if (client.secrets().inNamespace(namespace).withName("db").get() == null) {
-      client.resource(new SecretBuilder().withNewMetadata().withName("db").withNamespace(namespace).endMetadata()
-          .withStringData(Map.of("username", db.user(), "password", db.password())).build()).create();
-      client.resource(new SecretBuilder().withNewMetadata().withName("pooler-admin").withNamespace(namespace).endMetadata()
-          .withStringData(Map.of("username", PrivatePgBouncer.ADMIN_USER, "password", bouncer.adminPassword())).build()).create();
+      client.resource(units.credentialsSecret("db", db)).create();
+      client.resource(units.secret("pooler-admin", Map.of("username", PrivatePgBouncer.ADMIN_USER, "password", bouncer.adminPassword())))
+          .create();
     }
     try {
       if (migrationConfigMaps.contains("recipes-schema")) {
@@ -715,23 +699,7 @@ class MaintenanceWindowIT {
             configMaps: [%s]
             applyIn: MaintenanceWindow
         """.formatted(String.join(", ", migrationConfigMaps));
-    String yaml = """
-        apiVersion: databaseunit.dev/v1alpha1
-        kind: DatabaseUnit
-        metadata:
-          name: %s
-          namespace: %s
-          labels: {tier: gold}
-        spec:
-          postgres:
-            external:
-              host: %s
-              port: %d
-              database: %s
-              credentials:
-                secretName: db
-              tls:
-                mode: disable
+    String yaml = units.unitYaml(name, "db", db) + """
           extensions: [vector, amcheck, pgstattuple]
         %s  pooler:
             external:
@@ -739,8 +707,10 @@ class MaintenanceWindowIT {
               port: %d
               adminCredentials:
                 secretName: pooler-admin
-        """.formatted(name, namespace, db.host(), db.port(), db.name(), migrations, bouncer.port());
-    client.resource(client.getKubernetesSerialization().unmarshal(yaml, DatabaseUnit.class)).create();
+        """.formatted(migrations, bouncer.port());
+    DatabaseUnit unit = units.unit(yaml);
+    unit.getMetadata().setLabels(Map.of("tier", "gold"));
+    client.resource(unit).create();
   }
 
   private ConfigMap configMap(String name, Map<String, String> data) {
@@ -752,10 +722,7 @@ class MaintenanceWindowIT {
   }
 
   private void awaitUnitReady(String name) {
-    await().atMost(TIMEOUT).until(() -> {
-      var unit = client.resources(DatabaseUnit.class).inNamespace(namespace).withName(name).get();
-      return unit.getStatus() != null && Conditions.isTrue(unit.getStatus().conditions(), Conditions.READY);
-    });
+    units.awaitCondition(name, Conditions.READY, "True");
   }
 
   void createWindow(String specBody) {
@@ -804,11 +771,10 @@ class MaintenanceWindowIT {
   }
 
   List<Event> events() {
-    return client.v1().events().inNamespace(namespace).list().getItems().stream()
-        .filter(e -> "weekly".equals(e.getInvolvedObject().getName())).toList();
+    return units.events("weekly");
   }
 
   List<String> eventReasons() {
-    return events().stream().map(Event::getReason).toList();
+    return units.eventReasons("weekly");
   }
 }
