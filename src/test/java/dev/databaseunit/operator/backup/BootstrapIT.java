@@ -23,10 +23,8 @@ import dev.databaseunit.operator.testing.CapturedLogs;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.TestBucket;
 import dev.databaseunit.operator.testing.TestDatabase;
+import dev.databaseunit.operator.testing.UnitFixtures;
 import dev.databaseunit.operator.testing.WithLocalServices;
-import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
@@ -65,6 +63,7 @@ class BootstrapIT {
   private DatabaseUnitOperator operator;
   private TestDatabase source;
   private TestBucket bucket;
+  private UnitFixtures fixtures;
   private long alice;
   private long bob;
   private long carol;
@@ -82,9 +81,10 @@ class BootstrapIT {
     client = cluster.newClient();
     namespace = cluster.createNamespace(client, "du-bootstrap");
     settings = new OperatorSettings(Set.of(namespace), false, namespace, 0, false);
-    client.resource(secret("recipes-db", Map.of("username", source.user(), "password", source.password()))).create();
-    client.resource(secret("recipes-s3", Map.of("accessKeyId", bucket.accessKey(), "secretAccessKey", bucket.secretKey()))).create();
-    client.resource(secret("recipes-kek", Map.of("kek", kekBase64))).create();
+    fixtures = new UnitFixtures(client, namespace, TIMEOUT);
+    client.resource(fixtures.secret("recipes-db", Map.of("username", source.user(), "password", source.password()))).create();
+    client.resource(fixtures.secret("recipes-s3", Map.of("accessKeyId", bucket.accessKey(), "secretAccessKey", bucket.secretKey()))).create();
+    client.resource(fixtures.secret("recipes-kek", Map.of("kek", kekBase64))).create();
     client.resource(unit("recipes", source, null)).create();
     client.resource(policy()).create();
     startOperator();
@@ -142,11 +142,11 @@ class BootstrapIT {
       }
       assertThat(scratchDatabases()).isZero();
       assertThat(registry.get("databaseunit.bootstrap.duration").tag("unit", "restored").timer().count()).isEqualTo(1);
-      assertThat(eventReasons("restored")).contains("BootstrapStarted", "BootstrapRestored", "BootstrapCompleted")
+      assertThat(fixtures.eventReasons("restored")).contains("BootstrapStarted", "BootstrapRestored", "BootstrapCompleted")
           .doesNotContain("BootstrapRefused");
 
       String everything = client.getKubernetesSerialization().asJson(status) + client.getKubernetesSerialization()
-          .asJson(events("restored")) + String.join("\n", logs.lines());
+          .asJson(fixtures.events("restored")) + String.join("\n", logs.lines());
       assertThat(everything).doesNotContain(source.password(), kekBase64, bucket.secretKey());
     }
   }
@@ -161,8 +161,7 @@ class BootstrapIT {
 
     client.resource(unit("occupied", target, null)).create();
 
-    var degraded = await().atMost(TIMEOUT).until(() -> condition(unitStatus("occupied"), Conditions.DEGRADED),
-        c -> c != null && "True".equals(c.getStatus()));
+    var degraded = fixtures.awaitCondition("occupied", Conditions.DEGRADED, "True");
     assertThat(degraded.getReason()).isEqualTo("BootstrapRefused");
     assertThat(degraded.getMessage()).contains("public.keep_me");
     assertThat(unitStatus("occupied").bootstrap().phase()).isEqualTo("Failed");
@@ -171,7 +170,7 @@ class BootstrapIT {
       assertThat(userTables(c)).containsExactly("keep_me");
       assertThat(query(c, "SELECT count(*) FROM keep_me WHERE note = 'precious'")).isEqualTo(1);
     }
-    assertThat(eventReasons("occupied")).contains("BootstrapRefused").doesNotContain("BootstrapStarted");
+    assertThat(fixtures.eventReasons("occupied")).contains("BootstrapRefused").doesNotContain("BootstrapStarted");
   }
 
   @Test
@@ -187,12 +186,10 @@ class BootstrapIT {
     client.resource(unit("tampered", tamperedTarget, manifest.backupId())).create();
     client.resource(unit("missing", missingTarget, "daily-19990101T000000Z-0000")).create();
 
-    var tampered = await().atMost(TIMEOUT).until(() -> condition(unitStatus("tampered"), Conditions.DEGRADED),
-        c -> c != null && "True".equals(c.getStatus()));
+    var tampered = fixtures.awaitCondition("tampered", Conditions.DEGRADED, "True");
     assertThat(tampered.getReason()).isEqualTo("BootstrapBackupInvalid");
     assertThat(tampered.getMessage()).contains("AES-GCM");
-    var missing = await().atMost(TIMEOUT).until(() -> condition(unitStatus("missing"), Conditions.DEGRADED),
-        c -> c != null && "True".equals(c.getStatus()));
+    var missing = fixtures.awaitCondition("missing", Conditions.DEGRADED, "True");
     assertThat(missing.getReason()).isEqualTo("BootstrapBackupNotFound");
     assertThat(missing.getMessage()).contains("daily-19990101T000000Z-0000");
     try (var c = tamperedTarget.connect()) {
@@ -202,7 +199,7 @@ class BootstrapIT {
       assertThat(userTables(c)).isEmpty();
     }
     assertThat(Conditions.isTrue(unitStatus("tampered").conditions(), Conditions.READY)).isFalse();
-    assertThat(eventReasons("tampered")).contains("BootstrapStarted", "BootstrapBackupInvalid");
+    assertThat(fixtures.eventReasons("tampered")).contains("BootstrapStarted", "BootstrapBackupInvalid");
   }
 
   @Test
@@ -244,7 +241,7 @@ class BootstrapIT {
       assertThat(contents(c)).isEqualTo(expected);
       assertThat(RecipeFixture.userCounts(c, alice).values()).allMatch(n -> n == 0);
     }
-    assertThat(eventReasons("restored")).contains("BootstrapCompleted").doesNotContain("BootstrapRefused", "BootstrapStarted");
+    assertThat(fixtures.eventReasons("restored")).contains("BootstrapCompleted").doesNotContain("BootstrapRefused", "BootstrapStarted");
 
     var interrupted = await().atMost(TIMEOUT).until(() -> unitStatus("interrupted"),
         s -> s != null && s.bootstrap() != null && "Completed".equals(s.bootstrap().phase()) && isReady(s));
@@ -253,7 +250,7 @@ class BootstrapIT {
     try (var c = interruptedTarget.connect()) {
       assertThat(contents(c)).isEqualTo(expected);
     }
-    assertThat(eventReasons("interrupted")).contains("BootstrapRestored", "BootstrapCompleted")
+    assertThat(fixtures.eventReasons("interrupted")).contains("BootstrapRestored", "BootstrapCompleted")
         .doesNotContain("BootstrapRefused", "BootstrapStarted");
   }
 
@@ -367,10 +364,6 @@ class BootstrapIT {
         """.formatted(POLICY, namespace, bucket.name(), bucket.endpoint()), BackupPolicy.class);
   }
 
-  private io.fabric8.kubernetes.api.model.Secret secret(String name, Map<String, String> data) {
-    return new SecretBuilder().withNewMetadata().withName(name).withNamespace(namespace).endMetadata().withStringData(data).build();
-  }
-
   private DatabaseUnitStatus unitStatus(String name) {
     var unit = client.resources(DatabaseUnit.class).inNamespace(namespace).withName(name).get();
     return unit == null ? null : unit.getStatus();
@@ -380,16 +373,4 @@ class BootstrapIT {
     return status != null && Conditions.isTrue(status.conditions(), Conditions.READY);
   }
 
-  private static Condition condition(DatabaseUnitStatus status, String type) {
-    return status == null ? null : Conditions.find(status.conditions(), type);
-  }
-
-  private List<Event> events(String name) {
-    return client.v1().events().inNamespace(namespace).list().getItems().stream()
-        .filter(e -> name.equals(e.getInvolvedObject().getName())).toList();
-  }
-
-  private List<String> eventReasons(String name) {
-    return events(name).stream().map(Event::getReason).toList();
-  }
 }
