@@ -22,7 +22,7 @@ class PgBouncerIniTest {
   }
 
   private static PoolerSpec spec() {
-    return new PoolerSpec(true, PoolerSpec.PoolMode.TRANSACTION, 5, 50, 10, 0.8, 0.3, 5, 2, "10s", "60s", "120s", 1000, null,
+    return new PoolerSpec(true, PoolerSpec.PoolMode.TRANSACTION, 5, 50, 10, 0.8, 0.3, 5, 2, "10s", "60s", "120s", "10s", "60s", 1000, null,
         new PoolerSpec.ManagedPooler(2, "pgbouncer:test"));
   }
 
@@ -35,7 +35,7 @@ class PgBouncerIniTest {
     var desired = PgBouncerResources.desired(unit(), spec(), target("db.example.com", "orders", "app", "pw"), "adminpw");
     String ini = desired.config().getData().get("pgbouncer.ini");
     assertThat(ini).startsWith("[databases]\norders = host='db.example.com' port='5432' dbname='orders'\n")
-        .contains("\ndefault_pool_size = 10\n", "\npool_mode = transaction\n", "\nmax_client_conn = 1000\n",
+        .contains("\ndefault_pool_size = 10\n", "\nserver_idle_timeout = 60\n", "\npool_mode = transaction\n", "\nmax_client_conn = 1000\n",
             "\nauth_type = scram-sha-256\n", "\nadmin_users = databaseunit_admin\n", "\nserver_tls_sslmode = verify-full\n",
             "\nserver_tls_ca_file = /etc/pgbouncer/auth/ca.crt\n");
     assertThat(desired.auth().getStringData()).containsEntry("userlist.txt",
