@@ -33,7 +33,7 @@ public final class PoolBench {
   private static final String DATABASE = "du_pool_bench";
   /** The seed's sizes, thresholds and steps on the bench's short time scale. */
   private static final PoolSettings ADAPTIVE = new PoolSettings(5, 50, 10, 0.8, 0.3, 5, 2, Duration.ofMillis(500),
-      Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofMillis(500), Duration.ofSeconds(1));
+      Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofMillis(250), Duration.ofSeconds(1));
   /** A control: static 50 with the server_idle_timeout the adaptive loop applies, to show what that alone does. */
   private static final String STATIC_50_IDLE = "static 50, idle timeout";
 
@@ -104,7 +104,8 @@ public final class PoolBench {
               @Override
               public void reapplied(int found, int applied) {}
             }, new PoolMetrics(new SimpleMeterRegistry(), "bench", "bench"));
-        scheduler.scheduleWithFixedDelay(controller::tick, 0, 500, TimeUnit.MILLISECONDS);
+        long period = ADAPTIVE.loopPeriod().toMillis();
+        scheduler.scheduleWithFixedDelay(controller::tick, 0, period, TimeUnit.MILLISECONDS);
       }
       try (var admin = endpoint.connect(Duration.ofSeconds(5))) {
         if (idleTimeout != null) {
@@ -199,9 +200,9 @@ public final class PoolBench {
         + "private PgBouncer 1.18 (transaction pooling) in front of the shared PostgreSQL 15 (%d connections free of "
         + "max_connections at start), script `BEGIN; SELECT pg_sleep(0.02); END`. Phases: %s. Adaptive: the operator's "
         + "PoolController in-process with the seed's sizes, thresholds and steps (min 5, initial 10, max 50, +5 above 0.8, "
-        + "-2 below 0.3) on a short time scale: sample interval %s, window %s, cooldown %s, scale-up cooldown %s (a "
-        + "scale-up may follow the previous step after this long while clients queue in every sample), "
-        + "server_idle_timeout %s, which the loop applies (production defaults: 10s, 60s, 120s, 10s, 60s). Latency p95 "
+        + "-2 below 0.3) on a short time scale: sample interval %s, window %s, cooldown %s, scale-up cooldown %s (while "
+        + "clients queue in every sample, a scale-up may follow the previous step after this long, and the loop samples "
+        + "this often), server_idle_timeout %s, which the loop applies (production defaults: 10s, 60s, 120s, 5s, 60s). Latency p95 "
         + "is pgbench's per-transaction latency, which includes the time a client waits in PgBouncer's queue; avg wait "
         + "is PgBouncer's own total_wait_time / transactions. Server connections are those PgBouncer holds open "
         + "(active, idle, used), sampled every 250ms. Static pools keep PgBouncer's default server_idle_timeout (600s), "

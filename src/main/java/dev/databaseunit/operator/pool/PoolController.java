@@ -77,9 +77,12 @@ public final class PoolController {
     settings = newSettings;
   }
 
-  /** One sample, decision and (maybe) step. Never throws: failures become {@link #problem()}. */
+  /** One sample, decision and (maybe) step, when one is due ({@link PoolSizingPolicy#sampleDue}). Never throws: failures become {@link #problem()}. */
   public synchronized void tick() {
     Instant now = clock.instant();
+    if (!PoolSizingPolicy.sampleDue(Optional.ofNullable(latest), settings, now)) {
+      return;
+    }
     try (PgBouncerAdminClient admin = endpoint.connect(ADMIN_TIMEOUT)) {
       int size = poolSize(admin, database);
       metrics.connected(admin.lastConnectNanos());

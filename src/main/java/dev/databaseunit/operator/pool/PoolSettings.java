@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
  *
  * @param window samples are averaged over this long before deciding (and only samples taken since the last step)
  * @param cooldown no step within this long of the previous one, except a scale-up while clients queue
- * @param scaleUpCooldown a scale-up while clients queue may follow the previous step after this long
+ * @param scaleUpCooldown a scale-up while clients queue may follow the previous step after this long; while they
+ *     queue, the loop also samples this often when it is shorter than the sample interval
  * @param serverIdleTimeout PgBouncer's server_idle_timeout, which the loop keeps applied
  */
 public record PoolSettings(int minSize, int maxSize, int initialSize, double scaleUpThreshold,
@@ -43,7 +44,7 @@ public record PoolSettings(int minSize, int maxSize, int initialSize, double sca
 
   public static PoolSettings seedDefaults() {
     return new PoolSettings(5, 50, 10, 0.8, 0.3, 5, 2, Duration.ofSeconds(10), Duration.ofSeconds(60),
-        Duration.ofSeconds(120), Duration.ofSeconds(10), Duration.ofSeconds(60));
+        Duration.ofSeconds(120), Duration.ofSeconds(5), Duration.ofSeconds(60));
   }
 
   /** The spec's values, each falling back to the seed default when the CRD default was not applied. */
@@ -72,6 +73,14 @@ public record PoolSettings(int minSize, int maxSize, int initialSize, double sca
   /** How many samples, all with clients waiting, a scale-up within the cooldown needs. */
   public int samplesPerScaleUp() {
     return samplesIn(scaleUpCooldown);
+  }
+
+  /**
+   * How often the loop wakes up: every sample interval, or every scale-up cooldown when that is shorter (it then
+   * samples in between only while clients queue; see {@link PoolSizingPolicy#sampleDue}).
+   */
+  public Duration loopPeriod() {
+    return scaleUpCooldown.compareTo(sampleInterval) < 0 ? scaleUpCooldown : sampleInterval;
   }
 
   private int samplesIn(Duration span) {

@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.pool;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
@@ -119,6 +120,24 @@ public final class PoolSizingPolicy {
     return Optional.of(new Decision(Math.min(settings.maxSize(), currentSize + settings.scaleUpStep()), Direction.UP,
         utilisation, String.format(Locale.ROOT, "utilisation %.2f over %s, %.1f clients waiting in every sample",
             utilisation, PoolSettings.format(settings.scaleUpCooldown()), waiting)));
+  }
+
+  /**
+   * Whether the loop, woken up every {@link PoolSettings#loopPeriod()}, samples now: a sample interval after the
+   * previous sample (within half a wake-up period, as wake-ups drift late), or at every wake-up while the previous
+   * sample had clients queueing and the pool could still grow, so that the sampling cadence does not hold back a
+   * quick scale-up. Steady load is sampled, and the admin console logged into, only every sample interval.
+   */
+  public static boolean sampleDue(Optional<PoolSample> previous, PoolSettings settings, Instant now) {
+    if (previous.isEmpty()) {
+      return true;
+    }
+    PoolSample last = previous.get();
+    if (last.clientsWaiting() > 0 && last.poolSize() < settings.maxSize()) {
+      return true;
+    }
+    Duration halfPeriod = settings.loopPeriod().dividedBy(2);
+    return !now.plus(halfPeriod).isBefore(last.at().plus(settings.sampleInterval()));
   }
 
   /** The samples taken in [from, now] and after the last step (a step changes what the samples mean). */

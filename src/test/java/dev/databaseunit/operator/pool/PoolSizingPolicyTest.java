@@ -17,7 +17,10 @@ import org.junit.jupiter.api.Test;
 
 class PoolSizingPolicyTest {
   private static final Instant NOW = Instant.parse("2026-01-01T12:00:00Z");
-  private static final PoolSettings SEED = PoolSettings.seedDefaults(); // 10s samples, 60s window, 120s cooldown
+  private static final PoolSettings SEED = PoolSettings.seedDefaults(); // 10s samples, 60s window, 120s cooldown, 5s quick
+  /** The defaults with a 10s scale-up cooldown: the quick path looks at the last two samples. */
+  private static final PoolSettings QUICK_10S = new PoolSettings(5, 50, 10, 0.8, 0.3, 5, 2, Duration.ofSeconds(10),
+      Duration.ofSeconds(60), Duration.ofSeconds(120), Duration.ofSeconds(10), Duration.ofSeconds(60));
 
   /** A full window (6 samples, 10s apart, ending now) with the same active servers and waiting clients. */
   private static List<PoolSample> steady(int size, int active, int waiting) {
@@ -139,13 +142,13 @@ class PoolSizingPolicyTest {
   void whileClientsQueueAScaleUpFollowsTheLastStepAfterTheScaleUpCooldown() {
     var samples = steady(10, 10, 5); // 1.5, 5 waiting in every sample
     Decision up = PoolSizingPolicy.decide(samples, 10, Optional.of(NOW.minusSeconds(30)), SEED, NOW);
-    assertThat(up).isEqualTo(new Decision(15, Direction.UP, 1.5, "utilisation 1.50 over 10s, 5.0 clients waiting in every sample"));
-    // the edge: exactly scaleUpCooldown (10s) after the step, with the one sample taken since then
-    Decision edge = PoolSizingPolicy.decide(samples, 10, Optional.of(NOW.minusSeconds(10)), SEED, NOW);
+    assertThat(up).isEqualTo(new Decision(15, Direction.UP, 1.5, "utilisation 1.50 over 5s, 5.0 clients waiting in every sample"));
+    // the edge: exactly scaleUpCooldown (5s) after the step, with the one sample taken since then
+    Decision edge = PoolSizingPolicy.decide(samples, 10, Optional.of(NOW.minusSeconds(5)), SEED, NOW);
     assertThat(edge.size()).isEqualTo(15);
     assertThat(edge.utilisation()).isEqualTo(1.5);
     // a millisecond earlier: still cooling down
-    Decision early = PoolSizingPolicy.decide(samples, 10, Optional.of(NOW.minusMillis(9_999)), SEED, NOW);
+    Decision early = PoolSizingPolicy.decide(samples, 10, Optional.of(NOW.minusMillis(4_999)), SEED, NOW);
     assertThat(early.direction()).isEqualTo(Direction.NONE);
     assertThat(early.reason()).startsWith("cooling down until");
     // whatever the last step was (the policy does not look at its direction), a queue is served
@@ -156,13 +159,15 @@ class PoolSizingPolicyTest {
   void aQuickScaleUpNeedsClientsWaitingInEverySampleOfTheScaleUpCooldown() {
     var samples = steady(10, 10, 5);
     samples.set(4, sample(NOW.minusSeconds(10), 10, 10, 0)); // the queue was empty 10s ago
-    Decision d = PoolSizingPolicy.decide(samples, 10, Optional.of(NOW.minusSeconds(30)), SEED, NOW);
+    Decision d = PoolSizingPolicy.decide(samples, 10, Optional.of(NOW.minusSeconds(30)), QUICK_10S, NOW);
     assertThat(d.direction()).isEqualTo(Direction.NONE);
     assertThat(d.reason()).startsWith("cooling down until");
     // an older sample without waiting (outside the scale-up cooldown) does not matter
     samples = steady(10, 10, 5);
     samples.set(3, sample(NOW.minusSeconds(20), 10, 10, 0));
-    assertThat(PoolSizingPolicy.decide(samples, 10, Optional.of(NOW.minusSeconds(30)), SEED, NOW).size()).isEqualTo(15);
+    Decision up = PoolSizingPolicy.decide(samples, 10, Optional.of(NOW.minusSeconds(30)), QUICK_10S, NOW);
+    assertThat(up.size()).isEqualTo(15);
+    assertThat(up.reason()).isEqualTo("utilisation 1.50 over 10s, 5.0 clients waiting in every sample");
   }
 
   @Test
@@ -235,7 +240,7 @@ class PoolSizingPolicyTest {
   void aQuickScaleUpIsClampedToMaxSize() {
     Optional<Instant> stepped = Optional.of(NOW.minusSeconds(20));
     assertThat(PoolSizingPolicy.decide(steady(48, 48, 5), 48, stepped, SEED, NOW))
-        .isEqualTo(new Decision(50, Direction.UP, 1.104167, "utilisation 1.10 over 10s, 5.0 clients waiting in every sample"));
+        .isEqualTo(new Decision(50, Direction.UP, 1.104167, "utilisation 1.10 over 5s, 5.0 clients waiting in every sample"));
     Decision atMax = PoolSizingPolicy.decide(steady(50, 50, 20), 50, stepped, SEED, NOW);
     assertThat(atMax.direction()).isEqualTo(Direction.NONE);
     assertThat(atMax.reason()).startsWith("cooling down until");
@@ -335,6 +340,28 @@ class PoolSizingPolicyTest {
     }
   }
 
+  @Test
+  void samplesEveryIntervalAndAtEveryWakeUpWhileClientsQueue() {
+    // SEED wakes up every 5s (scale-up cooldown) and samples every 10s unless clients queue
+    assertThat(PoolSizingPolicy.sampleDue(Optional.empty(), SEED, NOW)).isTrue();
+    var calm = sample(NOW.minusSeconds(5), 10, 10, 0);
+    assertThat(PoolSizingPolicy.sampleDue(Optional.of(calm), SEED, NOW)).isFalse();
+    // half a wake-up period early counts as due (wake-ups drift late, never early); earlier does not
+    assertThat(PoolSizingPolicy.sampleDue(Optional.of(calm), SEED, NOW.plusMillis(2_500))).isTrue();
+    assertThat(PoolSizingPolicy.sampleDue(Optional.of(calm), SEED, NOW.plusMillis(2_499))).isFalse();
+    assertThat(PoolSizingPolicy.sampleDue(Optional.of(calm), SEED, NOW.plusSeconds(5))).isTrue();
+    // clients queueing and room to grow: sample at every wake-up
+    var queueing = sample(NOW.minusSeconds(5), 10, 10, 1);
+    assertThat(PoolSizingPolicy.sampleDue(Optional.of(queueing), SEED, NOW)).isTrue();
+    // at maxSize a quick step is impossible: back to the sample interval
+    var atMax = sample(NOW.minusSeconds(5), 50, 50, 9);
+    assertThat(PoolSizingPolicy.sampleDue(Optional.of(atMax), SEED, NOW)).isFalse();
+    // when the scale-up cooldown is not shorter than the interval, every wake-up is a sample interval
+    var everyTick = sample(NOW.minusSeconds(10), 10, 1, 0);
+    assertThat(PoolSizingPolicy.sampleDue(Optional.of(everyTick), QUICK_10S, NOW)).isTrue();
+    assertThat(PoolSizingPolicy.sampleDue(Optional.of(everyTick), QUICK_10S, NOW.minusMillis(5_001))).isFalse();
+  }
+
   /** The same with uneven sampling, short cooldowns and queues that come and go. */
   @Test
   void randomisedCooldownInvariants() {
@@ -378,7 +405,12 @@ class PoolSizingPolicyTest {
     assertThat(PoolSettings.format(Duration.ofMillis(1500))).isEqualTo("1500ms");
     assertThat(SEED.samplesPerWindow()).isEqualTo(6);
     assertThat(SEED.samplesPerScaleUp()).isEqualTo(1);
-    assertThat(SEED.scaleUpCooldown()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(QUICK_10S.samplesPerScaleUp()).isEqualTo(1);
+    assertThat(SEED.scaleUpCooldown()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(SEED.loopPeriod()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(QUICK_10S.loopPeriod()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(new PoolSettings(5, 50, 10, 0.8, 0.3, 5, 2, Duration.ofSeconds(10), Duration.ofSeconds(60),
+        Duration.ofSeconds(120), Duration.ofSeconds(30), Duration.ofSeconds(60)).loopPeriod()).isEqualTo(Duration.ofSeconds(10));
     assertThat(SEED.serverIdleTimeoutSetting()).isEqualTo("60");
     assertThat(withIdleTimeout(Duration.ofMillis(1500)).serverIdleTimeoutSetting()).isEqualTo("1.5");
     assertThat(withIdleTimeout(Duration.ofMillis(1)).serverIdleTimeoutSetting()).isEqualTo("0.001");

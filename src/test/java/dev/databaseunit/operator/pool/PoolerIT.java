@@ -152,8 +152,9 @@ class PoolerIT {
 
   @Test
   void whileClientsQueueThePoolGrowsInQuickStepsDespiteALongCooldown(TestDatabase db) {
-    // cooldown 10 minutes: only the scale-up cooldown (300ms, clients waiting in every sample) lets it grow
-    createUnit(db, bouncer.port(), bouncer.adminPassword(), 25, "10m");
+    // cooldown 10 minutes: only the scale-up cooldown (150ms, clients waiting in every sample; the loop samples that
+    // often while they queue, between its 300ms samples) lets it grow
+    createUnit(db, bouncer.port(), bouncer.adminPassword(), 25, "10m", "150ms");
     awaitCondition("Ready", "True");
     try (var load = new LoadGenerator(bouncer.jdbcUrl(db.name()), db.user(), db.password(), 40)) {
       await().atMost(TIMEOUT).until(() -> pooler().currentSize() == 25);
@@ -161,7 +162,7 @@ class PoolerIT {
       assertThat(upSteps()).containsExactly("10→15", "15→20", "20→25");
       // the first step may come from the regular rule (no step yet, so no cooldown); the others cannot
       assertThat(messages("PoolScaledUp")).filteredOn(m -> !m.startsWith("10→")).hasSize(2).allMatch(m -> m.matches(
-          "\\d+→\\d+: utilisation \\d\\.\\d\\d over 300ms, \\d+\\.\\d clients waiting in every sample"));
+          "\\d+→\\d+: utilisation \\d\\.\\d\\d over 150ms, \\d+\\.\\d clients waiting in every sample"));
     }
     // the load is gone, but a scale-down waits out the cooldown
     await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> pooler().currentSize() == 25);
@@ -192,11 +193,13 @@ class PoolerIT {
         Duration.ofSeconds(5));
   }
 
+  /** The regular rule with a 1s cooldown; the quick scale-up (5s by default) is slower and does not take part. */
   private void createUnit(TestDatabase db, int pgbouncerPort, String adminPassword, int maxSize) {
-    createUnit(db, pgbouncerPort, adminPassword, maxSize, "1s");
+    createUnit(db, pgbouncerPort, adminPassword, maxSize, "1s", "5s");
   }
 
-  private void createUnit(TestDatabase db, int pgbouncerPort, String adminPassword, int maxSize, String cooldown) {
+  private void createUnit(TestDatabase db, int pgbouncerPort, String adminPassword, int maxSize, String cooldown,
+      String scaleUpCooldown) {
     units.createDatabaseSecret(db);
     client.resource(adminSecret(adminPassword)).create();
     client.resource(units.unit(db, """
@@ -206,13 +209,13 @@ class PoolerIT {
             sampleInterval: 300ms
             smoothingWindow: 900ms
             cooldown: %s
-            scaleUpCooldown: 300ms
+            scaleUpCooldown: %s
             serverIdleTimeout: 1s
             external:
               host: 127.0.0.1
               port: %d
               adminCredentials:
-                secretName: pooler-admin""".formatted(maxSize, cooldown, pgbouncerPort))).create();
+                secretName: pooler-admin""".formatted(maxSize, cooldown, scaleUpCooldown, pgbouncerPort))).create();
   }
 
   private io.fabric8.kubernetes.api.model.Secret adminSecret(String password) {

@@ -41,11 +41,12 @@ public record PoolerSpec(
     @Default("120s") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16)
         @JsonPropertyDescription("Minimum time after a step before the next one (a scale-down always waits this long and for a full "
             + "smoothing window; see scaleUpCooldown for scale-ups while clients queue).") String cooldown,
-    @Default("10s") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16)
+    @Default("5s") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16)
         @JsonPropertyDescription("Minimum time after a step before the next scale-up while clients wait for a server connection: "
             + "when every sample over this long (since the last step) had clients waiting and their mean utilisation is above "
-            + "scaleUpThreshold, the pool grows by scaleUpStep without waiting for cooldown and a full window. A queue costs "
-            + "every client latency; a pool larger than needed costs little, because PgBouncer opens server connections on demand.")
+            + "scaleUpThreshold, the pool grows by scaleUpStep without waiting for cooldown and a full window; while clients "
+            + "queue, the pool is also sampled this often when it is shorter than sampleInterval. A queue costs every client "
+            + "latency; a pool larger than needed costs little, because PgBouncer opens server connections on demand.")
         String scaleUpCooldown,
     @Default("60s") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16)
         @JsonPropertyDescription("PgBouncer server_idle_timeout, kept applied by the pool loop (in external mode for the whole "
