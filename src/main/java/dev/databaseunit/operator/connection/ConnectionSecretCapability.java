@@ -5,10 +5,12 @@ import dev.databaseunit.operator.databaseunit.UnitCapability;
 import dev.databaseunit.operator.databaseunit.UnitContext;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
+import dev.databaseunit.operator.pool.PgBouncerResources;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Keeps {@code <unit>-connection} equal to {@link ConnectionSecrets#desired}: written with server-side apply
@@ -39,7 +41,10 @@ public final class ConnectionSecretCapability implements UnitCapability {
       return Outcome.done(status);
     }
     var unit = context.unit();
-    Secret desired = ConnectionSecrets.desired(unit, context.target().get());
+    var pooler = unit.getSpec().pooler();
+    Optional<String> poolerCa = pooler != null && pooler.external() == null
+        ? PgBouncerResources.clientCaCertificate(unit, pooler, context.secrets()) : Optional.empty();
+    Secret desired = ConnectionSecrets.desired(unit, context.target().get(), poolerCa);
     var existing = context.secrets().find(unit.getMetadata().getNamespace(), desired.getMetadata().getName());
     if (existing.isEmpty() || !matches(existing.get(), desired)) {
       try {

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The Secret an application connects with, as a pure function of the unit and its resolved database target:
@@ -22,8 +23,8 @@ import java.util.Map;
 public final class ConnectionSecrets {
   public static final String MANAGED_BY = "databaseunit-operator";
 
-  /** Where the application connects: host, port and the sslmode to use there. */
-  public record Endpoint(String host, int port, String sslMode, boolean pooled) {}
+  /** Where the application connects: host, port, the sslmode to use there and the CA to verify it with (or null). */
+  public record Endpoint(String host, int port, String sslMode, boolean pooled, String caCertificatePem) {}
 
   private ConnectionSecrets() {}
 
@@ -31,22 +32,29 @@ public final class ConnectionSecrets {
     return unit.getMetadata().getName() + "-connection";
   }
 
-  public static Endpoint endpoint(DatabaseUnit unit, PostgresTarget target) {
+  /**
+   * @param poolerCa the CA of the managed pooler's client-side certificate, when known: with it the application
+   *     verifies the pooler (verify-full), without it TLS is still required unless client TLS is disabled
+   */
+  public static Endpoint endpoint(DatabaseUnit unit, PostgresTarget target, Optional<String> poolerCa) {
     PoolerSpec pooler = unit.getSpec().pooler();
     if (pooler == null || Boolean.FALSE.equals(pooler.enabled())) {
-      return new Endpoint(target.host(), target.port(), target.sslMode().libpqName(), false);
+      return new Endpoint(target.host(), target.port(), target.sslMode().libpqName(), false, target.caCertificatePem());
     }
-    // The pooler's client side has no TLS of its own yet: prefer uses TLS where the pooler offers it.
+    // How an external PgBouncer's client side is set up is not known here: prefer uses TLS where it is offered.
     if (pooler.external() != null) {
       int port = pooler.external().port() != null ? pooler.external().port() : PgBouncerResources.PORT;
-      return new Endpoint(pooler.external().host(), port, "prefer", true);
+      return new Endpoint(pooler.external().host(), port, "prefer", true, null);
     }
-    return new Endpoint(PgBouncerResources.serviceHost(unit), PgBouncerResources.PORT, "prefer", true);
+    String sslMode = PgBouncerResources.clientTlsMode(pooler) == PoolerSpec.ClientTlsMode.DISABLE ? "disable"
+        : poolerCa.isPresent() ? "verify-full" : "require";
+    return new Endpoint(PgBouncerResources.serviceHost(unit), PgBouncerResources.PORT, sslMode, true,
+        "verify-full".equals(sslMode) ? poolerCa.get() : null);
   }
 
   /** The keys applications read: host, port, database, username, password, sslmode, jdbc-url (and ca.crt). */
-  public static Map<String, String> data(DatabaseUnit unit, PostgresTarget target) {
-    Endpoint endpoint = endpoint(unit, target);
+  public static Map<String, String> data(DatabaseUnit unit, PostgresTarget target, Optional<String> poolerCa) {
+    Endpoint endpoint = endpoint(unit, target, poolerCa);
     var values = new LinkedHashMap<String, String>();
     values.put("host", endpoint.host());
     values.put("port", Integer.toString(endpoint.port()));
@@ -55,15 +63,15 @@ public final class ConnectionSecrets {
     values.put("password", target.password());
     values.put("sslmode", endpoint.sslMode());
     values.put("jdbc-url", jdbcUrl(unit, endpoint, target.database()));
-    if (!endpoint.pooled() && target.caCertificatePem() != null) {
-      values.put("ca.crt", target.caCertificatePem());
+    if (endpoint.caCertificatePem() != null) {
+      values.put("ca.crt", endpoint.caCertificatePem());
     }
     var encoded = new LinkedHashMap<String, String>();
     values.forEach((k, v) -> encoded.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
     return encoded;
   }
 
-  public static Secret desired(DatabaseUnit unit, PostgresTarget target) {
+  public static Secret desired(DatabaseUnit unit, PostgresTarget target, Optional<String> poolerCa) {
     return new SecretBuilder()
         .withNewMetadata()
           .withName(name(unit))
@@ -75,7 +83,7 @@ public final class ConnectionSecrets {
               .withController(true).withBlockOwnerDeletion(true).build())
         .endMetadata()
         .withType("Opaque")
-        .withData(data(unit, target))
+        .withData(data(unit, target, poolerCa))
         .build();
   }
 

@@ -25,6 +25,11 @@ public final class ReferenceCheck {
     if (spec.pooler() != null && spec.pooler().external() != null) {
       refs.add(credentials(spec.pooler().external().adminCredentials(), "spec.pooler.external.adminCredentials"));
     }
+    if (spec.pooler() != null && spec.pooler().external() == null && spec.pooler().managed() != null
+        && spec.pooler().managed().clientTls() != null && spec.pooler().managed().clientTls().secretName() != null) {
+      refs.add(new Reference.SecretKeys(spec.pooler().managed().clientTls().secretName(), List.of("tls.crt", "tls.key"),
+          "spec.pooler.managed.clientTls.secretName"));
+    }
     if (spec.cache() != null && spec.cache().external() != null && spec.cache().external().credentials() != null) {
       refs.add(credentials(spec.cache().external().credentials(), "spec.cache.external.credentials"));
     }

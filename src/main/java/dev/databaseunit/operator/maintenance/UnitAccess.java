@@ -97,7 +97,7 @@ record UnitAccess(PostgresTarget target, DataSource direct, PostgresTarget poole
     try {
       String password = PostgresTargets.value(secrets, unit.getMetadata().getNamespace(),
           new SecretKeyRef(PgBouncerResources.authSecretName(unit), PgBouncerResources.ADMIN_PASSWORD_KEY));
-      return new AdminEndpoint(PgBouncerResources.serviceHost(unit), PgBouncerResources.PORT, PgBouncerResources.ADMIN_USER, password);
+      return PgBouncerResources.adminEndpoint(unit, pooler, password, secrets);
     } catch (UnitProblem p) {
       throw new RunFailure(EventReason.MaintenancePrecheckFailed, "the managed PgBouncer is not set up yet: " + p.getMessage(), p);
     }

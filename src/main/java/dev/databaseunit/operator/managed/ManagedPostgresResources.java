@@ -12,7 +12,6 @@ import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 import java.security.SecureRandom;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
@@ -45,19 +44,13 @@ public final class ManagedPostgresResources {
         .build();
   }
 
-  /** A CA and a server certificate for the Service's DNS names, valid for ten years (rotation: delete the Secret). */
+  /** A CA and a server certificate for the Service's DNS names (see {@link ServerCertificates#tlsSecret}). */
   public static Secret tlsSecret(DatabaseUnit unit, Instant now) {
     String service = name(unit);
     String namespace = unit.getMetadata().getNamespace();
-    var issued = ServerCertificates.issue(service, List.of(service, service + "." + namespace,
-        PostgresTargets.managedServiceHost(unit.getMetadata().getName(), namespace),
-        PostgresTargets.managedServiceHost(unit.getMetadata().getName(), namespace) + ".cluster.local"),
-        Duration.ofDays(3650), now);
-    return new SecretBuilder()
-        .withMetadata(OwnedObjects.metadata(unit, PostgresTargets.managedTlsSecret(unit.getMetadata().getName()), COMPONENT))
-        .withType("kubernetes.io/tls")
-        .withStringData(Map.of("ca.crt", issued.caCertificate(), "tls.crt", issued.serverCertificate(), "tls.key", issued.serverKey()))
-        .build();
+    String host = PostgresTargets.managedServiceHost(unit.getMetadata().getName(), namespace);
+    return ServerCertificates.tlsSecret(OwnedObjects.metadata(unit, PostgresTargets.managedTlsSecret(unit.getMetadata().getName()), COMPONENT),
+        List.of(service, service + "." + namespace, host, host + ".cluster.local"), now);
   }
 
   public static Service service(DatabaseUnit unit) {

@@ -1,5 +1,8 @@
 package dev.databaseunit.operator.managed;
 
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import java.io.StringWriter;
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
@@ -11,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
@@ -34,6 +38,17 @@ public final class ServerCertificates {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private ServerCertificates() {}
+
+  /**
+   * A kubernetes.io/tls Secret (ca.crt, tls.crt, tls.key) for a Service: a new private CA and a certificate for
+   * its DNS names, the first being the common name, valid for ten years (rotation: delete the Secret).
+   */
+  public static Secret tlsSecret(ObjectMeta metadata, List<String> dnsNames, Instant now) {
+    var issued = issue(dnsNames.getFirst(), dnsNames, Duration.ofDays(3650), now);
+    return new SecretBuilder().withMetadata(metadata).withType("kubernetes.io/tls")
+        .withStringData(Map.of("ca.crt", issued.caCertificate(), "tls.crt", issued.serverCertificate(), "tls.key", issued.serverKey()))
+        .build();
+  }
 
   public static Issued issue(String commonName, List<String> dnsNames, Duration validity, Instant now) {
     try {

@@ -22,6 +22,9 @@ import java.util.Map;
 import java.util.regex.Pattern;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
  * A minimal PostgreSQL wire-protocol client for PgBouncer's admin console. pgjdbc (42.7.5+) cannot log in there:
@@ -29,10 +32,12 @@ import javax.crypto.spec.SecretKeySpec;
  * (pgbouncer issue 1509), and the console speaks only the simple query protocol anyway. This client sends a
  * startup message with just user and database, authenticates with SCRAM-SHA-256, MD5 or cleartext, and then
  * only 'Q' messages, reading the text-format results. One connection, opened lazily and reopened after a
- * failure; calls are serialised. No TLS: the console is reached on loopback or inside the pod network.
+ * failure; calls are serialised. With an {@link SSLSocketFactory} it asks for TLS first (SSLRequest), insists on
+ * it, and verifies the certificate chain and the host name, TLS 1.2 or newer.
  */
 public final class PgBouncerAdminClient implements PgBouncerAdmin {
   private static final int PROTOCOL_3 = 196608;
+  private static final int SSL_REQUEST = 80877103;
   private static final Pattern SETTING_NAME = Pattern.compile("[a-z_]{1,64}");
   private static final Pattern PLAIN_NAME = Pattern.compile("[A-Za-z0-9_]{1,63}");
 
@@ -41,17 +46,24 @@ public final class PgBouncerAdminClient implements PgBouncerAdmin {
   private final String user;
   private final String password;
   private final Duration timeout;
+  private final SSLSocketFactory tls;
   private Socket socket;
   private DataInputStream in;
   private DataOutputStream out;
   private long lastConnectNanos = -1;
 
   public PgBouncerAdminClient(String host, int port, String user, String password, Duration timeout) {
+    this(host, port, user, password, timeout, null);
+  }
+
+  /** @param tls the trust for a TLS connection, or null for plain TCP */
+  public PgBouncerAdminClient(String host, int port, String user, String password, Duration timeout, SSLSocketFactory tls) {
     this.host = host;
     this.port = port;
     this.user = user;
     this.password = password;
     this.timeout = timeout;
+    this.tls = tls;
   }
 
   /** How long the last login took (TCP connect + authentication), or -1 before the first one. */
@@ -181,9 +193,9 @@ public final class PgBouncerAdminClient implements PgBouncerAdmin {
       s.connect(new InetSocketAddress(host, port), (int) timeout.toMillis());
       s.setSoTimeout((int) timeout.toMillis());
       s.setTcpNoDelay(true);
-      socket = s;
-      in = new DataInputStream(new BufferedInputStream(s.getInputStream()));
-      out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream()));
+      socket = tls != null ? startTls(s) : s;
+      in = new DataInputStream(new BufferedInputStream(socket.getInputStream()));
+      out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream()));
       startup();
       lastConnectNanos = System.nanoTime() - start;
     } catch (IOException | RuntimeException e) {
@@ -191,6 +203,24 @@ public final class PgBouncerAdminClient implements PgBouncerAdmin {
       s.close();
       throw e;
     }
+  }
+
+  private SSLSocket startTls(Socket plain) throws IOException {
+    var request = new DataOutputStream(plain.getOutputStream());
+    request.writeInt(8);
+    request.writeInt(SSL_REQUEST);
+    request.flush();
+    int answer = plain.getInputStream().read();
+    if (answer != 'S') {
+      throw new IOException("PgBouncer at " + host + ":" + port + " does not offer TLS (client_tls_sslmode is disable)");
+    }
+    var ssl = (SSLSocket) tls.createSocket(plain, host, port, true);
+    SSLParameters parameters = ssl.getSSLParameters();
+    parameters.setEndpointIdentificationAlgorithm("HTTPS"); // the certificate must name the host
+    parameters.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
+    ssl.setSSLParameters(parameters);
+    ssl.startHandshake();
+    return ssl;
   }
 
   private void startup() throws IOException {

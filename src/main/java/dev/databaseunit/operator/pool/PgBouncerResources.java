@@ -4,7 +4,9 @@ import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.PoolerSpec;
 import dev.databaseunit.operator.managed.OwnedObjects;
 import dev.databaseunit.operator.managed.RestrictedPodSecurity;
+import dev.databaseunit.operator.managed.ServerCertificates;
 import dev.databaseunit.operator.postgres.PostgresTarget;
+import dev.databaseunit.operator.postgres.PostgresTargets;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -14,15 +16,19 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The Kubernetes objects of a managed pooler, as a pure function of the unit, its database target and the admin
@@ -39,6 +45,7 @@ public final class PgBouncerResources {
   public static final String ADMIN_PASSWORD_KEY = "admin-password";
   private static final String CONFIG_DIR = "/etc/pgbouncer/config";
   private static final String AUTH_DIR = "/etc/pgbouncer/auth";
+  private static final String TLS_DIR = "/etc/pgbouncer/tls";
   private static final String COMPONENT = "pgbouncer";
   private static final String DEFAULT_IMAGE = "ghcr.io/cloudnative-pg/pgbouncer:1.24.1";
   /** The pgbouncer user of the CloudNativePG image; its USER is a name, so the kubelet needs the number to check non-root. */
@@ -49,6 +56,12 @@ public final class PgBouncerResources {
       return List.of(config, auth, deployment, service);
     }
   }
+
+  /**
+   * The client-side TLS of a managed pooler: the Secret mounted into the pod and its certificate as stored (hashed
+   * into the pod template, so a renewed certificate rolls the pods).
+   */
+  public record ClientTls(PoolerSpec.ClientTlsMode mode, String secretName, String certificate) {}
 
   private PgBouncerResources() {}
 
@@ -64,8 +77,49 @@ public final class PgBouncerResources {
     return name(unit) + "." + unit.getMetadata().getNamespace() + ".svc";
   }
 
+  public static PoolerSpec.ClientTlsMode clientTlsMode(PoolerSpec spec) {
+    var tls = spec.managed() != null ? spec.managed().clientTls() : null;
+    return tls != null && tls.mode() != null ? tls.mode() : PoolerSpec.ClientTlsMode.REQUIRE;
+  }
+
+  /** The Secret with the pooler's client-side certificate: the one the spec names, else the one the operator issues. */
+  public static String clientTlsSecretName(DatabaseUnit unit, PoolerSpec spec) {
+    var tls = spec.managed() != null ? spec.managed().clientTls() : null;
+    return tls != null && tls.secretName() != null ? tls.secretName() : issuedTlsSecretName(unit);
+  }
+
+  /**
+   * The managed pooler's admin console: its Service, the generated admin password, and TLS trusting the CA in the
+   * certificate's Secret (the JVM's CAs when it has no ca.crt) unless client TLS is disabled.
+   */
+  public static AdminEndpoint adminEndpoint(DatabaseUnit unit, PoolerSpec spec, String adminPassword,
+      PostgresTargets.SecretLookup secrets) {
+    AdminEndpoint.Tls tls = clientTlsMode(spec) == PoolerSpec.ClientTlsMode.DISABLE ? null
+        : new AdminEndpoint.Tls(clientCaCertificate(unit, spec, secrets).orElse(null));
+    return new AdminEndpoint(serviceHost(unit), PORT, ADMIN_USER, adminPassword, tls);
+  }
+
+  /** The CA (PEM) in the Secret of the pooler's client-side certificate, when it has one. */
+  public static Optional<String> clientCaCertificate(DatabaseUnit unit, PoolerSpec spec, PostgresTargets.SecretLookup secrets) {
+    return secrets.find(unit.getMetadata().getNamespace(), clientTlsSecretName(unit, spec))
+        .map(secret -> secret.getData() != null ? secret.getData().get("ca.crt") : null)
+        .map(b64 -> new String(java.util.Base64.getDecoder().decode(b64), StandardCharsets.US_ASCII));
+  }
+
+  /** The Secret of the certificate the operator issues when clientTls names none. */
+  public static String issuedTlsSecretName(DatabaseUnit unit) {
+    return name(unit) + "-tls";
+  }
+
+  /** A private CA and a certificate for the Service's DNS names (see {@link ServerCertificates#tlsSecret}). */
+  public static Secret issuedTlsSecret(DatabaseUnit unit, Instant now) {
+    String name = name(unit);
+    return ServerCertificates.tlsSecret(meta(unit, issuedTlsSecretName(unit), Map.of()),
+        List.of(name, name + "." + unit.getMetadata().getNamespace(), serviceHost(unit), serviceHost(unit) + ".cluster.local"), now);
+  }
+
   /** @throws IllegalArgumentException when a value cannot be rendered safely (the message names the field) */
-  public static Desired desired(DatabaseUnit unit, PoolerSpec spec, PostgresTarget target, String adminPassword) {
+  public static Desired desired(DatabaseUnit unit, PoolerSpec spec, PostgresTarget target, String adminPassword, ClientTls tls) {
     String name = name(unit);
     Map<String, String> server = new LinkedHashMap<>();
     server.put("host", PgBouncerIni.requireHost(target.host()));
@@ -86,8 +140,16 @@ public final class PgBouncerResources {
     settings.put("max_client_conn", Integer.toString(spec.maxClientConnections() != null ? spec.maxClientConnections() : 1000));
     settings.put("ignore_startup_parameters", "extra_float_digits,options");
     settings.put("server_tls_sslmode", target.sslMode().libpqName());
+    settings.put("server_tls_protocols", "secure"); // TLS 1.2 and 1.3
     if (target.caCertificatePem() != null) {
       settings.put("server_tls_ca_file", AUTH_DIR + "/ca.crt");
+    }
+    boolean clientTls = tls != null && tls.mode() != PoolerSpec.ClientTlsMode.DISABLE;
+    settings.put("client_tls_sslmode", clientTls ? tls.mode().name().toLowerCase(java.util.Locale.ROOT) : "disable");
+    if (clientTls) {
+      settings.put("client_tls_cert_file", TLS_DIR + "/tls.crt");
+      settings.put("client_tls_key_file", TLS_DIR + "/tls.key");
+      settings.put("client_tls_protocols", "secure");
     }
     String ini = PgBouncerIni.render(Map.of(target.database(), server), settings);
     String userlist = PgBouncerIni.userlistLine(target.username(), target.password())
@@ -106,14 +168,15 @@ public final class PgBouncerResources {
     }
     var auth = new SecretBuilder().withMetadata(meta(unit, authSecretName(unit), labels)).withType("Opaque")
         .withStringData(authData).build();
-    var managed = spec.managed() != null ? spec.managed() : new PoolerSpec.ManagedPooler(1, null);
+    var managed = spec.managed() != null ? spec.managed() : new PoolerSpec.ManagedPooler(1, null, null);
+    String podHash = sha256(ini + "\0" + userlist + (clientTls ? "\0" + tls.certificate() : ""));
     var deployment = new DeploymentBuilder().withMetadata(meta(unit, name, labels))
         .withNewSpec()
           .withReplicas(managed.replicas() != null ? managed.replicas() : 1)
           .withNewSelector().withMatchLabels(labels).endSelector()
           .withNewTemplate()
             .withNewMetadata().withLabels(labels)
-              .addToAnnotations("databaseunit.dev/config-hash", sha256(ini + "\0" + userlist)).endMetadata()
+              .addToAnnotations("databaseunit.dev/config-hash", podHash).endMetadata()
             .withNewSpec()
               .addNewContainer()
                 .withName("pgbouncer")
@@ -134,6 +197,13 @@ public final class PgBouncerResources {
             .endSpec()
           .endTemplate()
         .endSpec().build();
+    if (clientTls) {
+      var pod = deployment.getSpec().getTemplate().getSpec();
+      pod.getContainers().getFirst().getVolumeMounts().add(new VolumeMountBuilder().withName("tls").withMountPath(TLS_DIR)
+          .withReadOnly(true).build());
+      pod.getVolumes().add(new VolumeBuilder().withName("tls").withNewSecret().withSecretName(tls.secretName())
+          .withDefaultMode(0400).endSecret().build());
+    }
     RestrictedPodSecurity.apply(deployment.getSpec().getTemplate().getSpec(), PGBOUNCER_UID);
     var service = new ServiceBuilder().withMetadata(meta(unit, name, labels))
         .withNewSpec().withSelector(labels)

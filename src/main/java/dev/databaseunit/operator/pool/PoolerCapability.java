@@ -13,6 +13,7 @@ import dev.databaseunit.operator.pool.PoolSizingPolicy.Direction;
 import dev.databaseunit.operator.postgres.PostgresTarget;
 import dev.databaseunit.operator.postgres.PostgresTargets;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -143,9 +144,10 @@ public final class PoolerCapability implements UnitCapability {
         .flatMap(s -> Optional.ofNullable(s.getData()).map(d -> d.get(PgBouncerResources.ADMIN_PASSWORD_KEY)))
         .map(b64 -> new String(Base64.getDecoder().decode(b64), java.nio.charset.StandardCharsets.UTF_8))
         .orElseGet(PoolerCapability::newPassword);
+    PgBouncerResources.ClientTls tls = clientTls(unit, spec, context.secrets());
     PgBouncerResources.Desired desired;
     try {
-      desired = PgBouncerResources.desired(unit, spec, target, adminPassword);
+      desired = PgBouncerResources.desired(unit, spec, target, adminPassword, tls);
     } catch (IllegalArgumentException e) {
       throw new UnitProblem(EventReason.PoolerInvalidSpec, "cannot render pgbouncer.ini: " + e.getMessage());
     }
@@ -155,10 +157,28 @@ public final class PoolerCapability implements UnitCapability {
     Deployment live = client.apps().deployments().inNamespace(ns).withName(PgBouncerResources.name(unit)).get();
     boolean ready = live != null && live.getStatus() != null && live.getStatus().getReadyReplicas() != null
         && live.getStatus().getReadyReplicas() > 0;
-    return ready
-        ? Optional.of(new AdminEndpoint(PgBouncerResources.serviceHost(unit), PgBouncerResources.PORT,
-            PgBouncerResources.ADMIN_USER, adminPassword))
-        : Optional.empty();
+    return ready ? Optional.of(PgBouncerResources.adminEndpoint(unit, spec, adminPassword, context.secrets())) : Optional.empty();
+  }
+
+  /** The client-side certificate, issued once (from the unit's own CA) when the spec names no Secret. */
+  private PgBouncerResources.ClientTls clientTls(DatabaseUnit unit, PoolerSpec spec, PostgresTargets.SecretLookup secrets)
+      throws UnitProblem {
+    var mode = PgBouncerResources.clientTlsMode(spec);
+    if (mode == PoolerSpec.ClientTlsMode.DISABLE) {
+      return null;
+    }
+    String ns = unit.getMetadata().getNamespace();
+    String secretName = PgBouncerResources.clientTlsSecretName(unit, spec);
+    Secret secret = secrets.find(ns, secretName).orElse(null);
+    if (secret == null && secretName.equals(PgBouncerResources.issuedTlsSecretName(unit))) {
+      secret = client.resource(PgBouncerResources.issuedTlsSecret(unit, clock.instant())).create();
+    }
+    String certificate = secret != null && secret.getData() != null ? secret.getData().get("tls.crt") : null;
+    if (certificate == null) {
+      // A named Secret is checked with the unit's other references; this is only reached while it is being created.
+      throw new UnitProblem(EventReason.PoolerInvalidSpec, "the pooler's TLS Secret " + secretName + " has no tls.crt yet");
+    }
+    return new PgBouncerResources.ClientTls(mode, secretName, certificate);
   }
 
   /**
@@ -175,6 +195,7 @@ public final class PoolerCapability implements UnitCapability {
     client.services().inNamespace(ns).withName(name).delete();
     client.configMaps().inNamespace(ns).withName(name).delete();
     client.secrets().inNamespace(ns).withName(PgBouncerResources.authSecretName(unit)).delete();
+    client.secrets().inNamespace(ns).withName(PgBouncerResources.issuedTlsSecretName(unit)).delete();
   }
 
   private static String newPassword() {

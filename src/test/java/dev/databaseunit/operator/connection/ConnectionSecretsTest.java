@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
@@ -43,17 +44,26 @@ class ConnectionSecretsTest {
   }
 
   @Test
-  void aManagedPoolerIsReachedThroughItsService() {
-    var data = decoded(unit("  pooler: {poolMode: session}\n"), TARGET);
+  void aManagedPoolerIsReachedThroughItsServiceAndVerifiedWithItsOwnCa() {
+    var data = decoded(unit("  pooler: {poolMode: session}\n"), TARGET, Optional.of("POOLER CA"));
     assertThat(data).containsEntry("host", "recipes-pooler.shop.svc")
         .containsEntry("port", "6432")
-        .containsEntry("jdbc-url", "jdbc:postgresql://recipes-pooler.shop.svc:6432/recipes?sslmode=prefer");
+        .containsEntry("sslmode", "verify-full")
+        .containsEntry("ca.crt", "POOLER CA")
+        .containsEntry("jdbc-url", "jdbc:postgresql://recipes-pooler.shop.svc:6432/recipes?sslmode=verify-full");
+  }
+
+  @Test
+  void beforeThePoolersCaIsKnownTlsIsStillRequiredAndDisabledClientTlsIsPlain() {
+    assertThat(decoded(unit("  pooler: {poolMode: session}\n"), TARGET)).containsEntry("sslmode", "require").doesNotContainKey("ca.crt");
+    assertThat(decoded(unit("  pooler: {poolMode: session, managed: {clientTls: {mode: disable}}}\n"), TARGET, Optional.of("CA")))
+        .containsEntry("sslmode", "disable").doesNotContainKey("ca.crt");
   }
 
   @Test
   void theSecretIsNamedAfterAndOwnedByTheUnit() {
     var unit = unit("");
-    var secret = ConnectionSecrets.desired(unit, TARGET);
+    var secret = ConnectionSecrets.desired(unit, TARGET, Optional.empty());
     assertThat(secret.getMetadata().getName()).isEqualTo("recipes-connection");
     assertThat(secret.getMetadata().getNamespace()).isEqualTo("shop");
     assertThat(secret.getMetadata().getOwnerReferences()).singleElement().satisfies(owner -> {
@@ -71,8 +81,12 @@ class ConnectionSecretsTest {
   }
 
   private static Map<String, String> decoded(DatabaseUnit unit, PostgresTarget target) {
+    return decoded(unit, target, Optional.empty());
+  }
+
+  private static Map<String, String> decoded(DatabaseUnit unit, PostgresTarget target, Optional<String> poolerCa) {
     var result = new TreeMap<String, String>();
-    ConnectionSecrets.data(unit, target).forEach((k, v) ->
+    ConnectionSecrets.data(unit, target, poolerCa).forEach((k, v) ->
         result.put(k, new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8)));
     return result;
   }

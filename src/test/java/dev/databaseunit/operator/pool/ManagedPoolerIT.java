@@ -70,11 +70,21 @@ class ManagedPoolerIT {
     String uid = units.get().getMetadata().getUid();
     assertThat(config.getData().get("pgbouncer.ini"))
         .contains(db.name() + " = host='" + db.host() + "' port='" + db.port() + "' dbname='" + db.name() + "'")
-        .contains("default_pool_size = 10\n", "pool_mode = transaction\n", "server_tls_sslmode = disable\n");
+        .contains("default_pool_size = 10\n", "pool_mode = transaction\n", "server_tls_sslmode = disable\n",
+            "client_tls_sslmode = require\n");
     var auth = get(Secret.class, "orders-pooler-auth");
     var deployment = get(Deployment.class, "orders-pooler");
     var service = get(Service.class, "orders-pooler");
-    for (var object : java.util.List.of(config, auth, deployment, service)) {
+    // client TLS by default, with a certificate the operator issued once for the Service
+    var tls = get(Secret.class, "orders-pooler-tls");
+    assertThat(tls.getType()).isEqualTo("kubernetes.io/tls");
+    assertThat(tls.getData()).containsKeys("ca.crt", "tls.crt", "tls.key");
+    assertThat(deployment.getSpec().getTemplate().getSpec().getVolumes()).filteredOn(v -> v.getSecret() != null)
+        .extracting(v -> v.getSecret().getSecretName()).contains("orders-pooler-tls");
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(decode(get(Secret.class, "orders-connection"), "sslmode"))
+        .isEqualTo("verify-full"));
+    assertThat(decode(get(Secret.class, "orders-connection"), "ca.crt")).isEqualTo(decode(tls, "ca.crt"));
+    for (var object : java.util.List.of(config, auth, deployment, service, tls)) {
       assertThat(object.getMetadata().getOwnerReferences()).singleElement()
           .satisfies(r -> assertThat(r.getUid()).isEqualTo(uid));
     }
@@ -126,6 +136,7 @@ class ManagedPoolerIT {
       assertThat(get(ConfigMap.class, "orders-pooler")).isNull();
       assertThat(get(Service.class, "orders-pooler")).isNull();
       assertThat(get(Secret.class, "orders-pooler-auth")).isNull();
+      assertThat(get(Secret.class, "orders-pooler-tls")).isNull();
       assertThat(condition("Degraded").getStatus()).isEqualTo("False");
     });
   }

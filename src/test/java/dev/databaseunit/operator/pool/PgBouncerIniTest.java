@@ -23,8 +23,11 @@ class PgBouncerIniTest {
 
   private static PoolerSpec spec() {
     return new PoolerSpec(true, PoolerSpec.PoolMode.TRANSACTION, 5, 50, 10, 0.8, 0.3, 5, 2, "10s", "60s", "120s", "10s", "60s", 1000, null,
-        new PoolerSpec.ManagedPooler(2, "pgbouncer:test"));
+        new PoolerSpec.ManagedPooler(2, "pgbouncer:test", null));
   }
+
+  private static final PgBouncerResources.ClientTls TLS =
+      new PgBouncerResources.ClientTls(PoolerSpec.ClientTlsMode.REQUIRE, "orders-pooler-tls", "Y2VydA==");
 
   private static PostgresTarget target(String host, String database, String user, String password) {
     return new PostgresTarget(host, 5432, database, user, password, PostgresTls.Mode.VERIFY_FULL, "-----BEGIN CERTIFICATE-----\n");
@@ -32,12 +35,14 @@ class PgBouncerIniTest {
 
   @Test
   void rendersTheSeedDefaultsAndTheDatabaseEntry() {
-    var desired = PgBouncerResources.desired(unit(), spec(), target("db.example.com", "orders", "app", "pw"), "adminpw");
+    var desired = PgBouncerResources.desired(unit(), spec(), target("db.example.com", "orders", "app", "pw"), "adminpw", TLS);
     String ini = desired.config().getData().get("pgbouncer.ini");
     assertThat(ini).startsWith("[databases]\norders = host='db.example.com' port='5432' dbname='orders'\n")
         .contains("\ndefault_pool_size = 10\n", "\nserver_idle_timeout = 60\n", "\npool_mode = transaction\n", "\nmax_client_conn = 1000\n",
             "\nauth_type = scram-sha-256\n", "\nadmin_users = databaseunit_admin\n", "\nserver_tls_sslmode = verify-full\n",
-            "\nserver_tls_ca_file = /etc/pgbouncer/auth/ca.crt\n");
+            "\nserver_tls_ca_file = /etc/pgbouncer/auth/ca.crt\n", "\nserver_tls_protocols = secure\n",
+            "\nclient_tls_sslmode = require\n", "\nclient_tls_cert_file = /etc/pgbouncer/tls/tls.crt\n",
+            "\nclient_tls_key_file = /etc/pgbouncer/tls/tls.key\n", "\nclient_tls_protocols = secure\n");
     assertThat(desired.auth().getStringData()).containsEntry("userlist.txt",
         "\"app\" \"pw\"\n\"databaseunit_admin\" \"adminpw\"\n").containsEntry("admin-password", "adminpw");
     assertThat(desired.deployment().getSpec().getReplicas()).isEqualTo(2);
@@ -49,7 +54,13 @@ class PgBouncerIniTest {
       assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
       assertThat(c.getCommand()).containsExactly("/usr/bin/pgbouncer");
       assertThat(c.getArgs()).containsExactly("/etc/pgbouncer/config/pgbouncer.ini");
+      assertThat(c.getVolumeMounts()).anySatisfy(m -> {
+        assertThat(m.getMountPath()).isEqualTo("/etc/pgbouncer/tls");
+        assertThat(m.getReadOnly()).isTrue();
+      });
     });
+    assertThat(pod.getVolumes()).filteredOn(v -> v.getSecret() != null).extracting(v -> v.getSecret().getSecretName())
+        .contains("orders-pooler-tls");
     assertThat(desired.all()).allSatisfy(o -> {
       assertThat(o.getMetadata().getOwnerReferences()).singleElement().satisfies(r -> {
         assertThat(r.getUid()).isEqualTo("u-1");
@@ -57,6 +68,54 @@ class PgBouncerIniTest {
       });
       assertThat(o.getMetadata().getNamespace()).isEqualTo("shop");
     });
+  }
+
+  @Test
+  void disabledClientTlsMountsNoCertificateAndARenewedCertificateRollsThePods() {
+    var target = target("db", "orders", "app", "pw");
+    var plain = PgBouncerResources.desired(unit(), spec(), target, "a", null);
+    assertThat(plain.config().getData().get("pgbouncer.ini")).contains("\nclient_tls_sslmode = disable\n")
+        .doesNotContain("client_tls_cert_file");
+    assertThat(plain.deployment().getSpec().getTemplate().getSpec().getVolumes()).extracting("name").containsExactly("config", "auth");
+
+    var renewed = new PgBouncerResources.ClientTls(PoolerSpec.ClientTlsMode.REQUIRE, "orders-pooler-tls", "bmV3");
+    assertThat(hash(PgBouncerResources.desired(unit(), spec(), target, "a", renewed)))
+        .isNotEqualTo(hash(PgBouncerResources.desired(unit(), spec(), target, "a", TLS)))
+        .isNotEqualTo(hash(plain));
+  }
+
+  private static String hash(PgBouncerResources.Desired desired) {
+    return desired.deployment().getSpec().getTemplate().getMetadata().getAnnotations().get("databaseunit.dev/config-hash");
+  }
+
+  @Test
+  void theIssuedCertificateNamesTheServiceAndTheAdminConsoleTrustsItsCa() throws Exception {
+    var secret = PgBouncerResources.issuedTlsSecret(unit(), java.time.Instant.parse("2026-11-25T00:00:00Z"));
+    assertThat(secret.getMetadata().getName()).isEqualTo("orders-pooler-tls");
+    assertThat(secret.getType()).isEqualTo("kubernetes.io/tls");
+    assertThat(secret.getMetadata().getOwnerReferences()).singleElement().extracting("uid").isEqualTo("u-1");
+    var certificate = (java.security.cert.X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+        .generateCertificate(new java.io.ByteArrayInputStream(secret.getStringData().get("tls.crt").getBytes()));
+    assertThat(certificate.getSubjectAlternativeNames()).extracting(n -> (Object) n.get(1))
+        .contains((Object) "orders-pooler", "orders-pooler.shop.svc", "orders-pooler.shop.svc.cluster.local");
+
+    var stored = new io.fabric8.kubernetes.api.model.SecretBuilder(secret).withStringData(null)
+        .withData(encoded(secret.getStringData())).build();
+    var endpoint = PgBouncerResources.adminEndpoint(unit(), spec(), "pw",
+        (ns, name) -> java.util.Optional.of(stored).filter(s -> name.equals("orders-pooler-tls") && ns.equals("shop")));
+    assertThat(endpoint.host()).isEqualTo("orders-pooler.shop.svc");
+    assertThat(endpoint.tls().caCertificatePem()).isEqualTo(secret.getStringData().get("ca.crt"));
+    assertThat(endpoint.toString()).doesNotContain("pw").contains("TLS");
+
+    var disabled = new PoolerSpec(true, PoolerSpec.PoolMode.TRANSACTION, 5, 50, 10, 0.8, 0.3, 5, 2, "10s", "60s", "120s", "10s", "60s", 1000,
+        null, new PoolerSpec.ManagedPooler(1, null, new PoolerSpec.ClientTls(PoolerSpec.ClientTlsMode.DISABLE, null)));
+    assertThat(PgBouncerResources.adminEndpoint(unit(), disabled, "pw", (ns, name) -> java.util.Optional.of(stored)).tls()).isNull();
+  }
+
+  private static Map<String, String> encoded(Map<String, String> values) {
+    var result = new LinkedHashMap<String, String>();
+    values.forEach((k, v) -> result.put(k, java.util.Base64.getEncoder().encodeToString(v.getBytes())));
+    return result;
   }
 
   @Test
@@ -92,7 +151,7 @@ class PgBouncerIniTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> PgBouncerIni.requireHost("db.example.com port=1")).isInstanceOf(IllegalArgumentException.class);
     // through the resource builder: a password with a line break from a Secret
-    assertThatThrownBy(() -> PgBouncerResources.desired(unit(), spec(), target("db", "orders", "app", "pw\n\"x\" \"y\""), "a"))
+    assertThatThrownBy(() -> PgBouncerResources.desired(unit(), spec(), target("db", "orders", "app", "pw\n\"x\" \"y\""), "a", TLS))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("password");
   }
 

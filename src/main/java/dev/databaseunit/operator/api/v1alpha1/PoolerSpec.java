@@ -73,5 +73,26 @@ public record PoolerSpec(
 
   public record ManagedPooler(
       @Default("1") @Min(1) @Max(10) @JsonPropertyDescription("PgBouncer replicas.") Integer replicas,
-      @Default("ghcr.io/cloudnative-pg/pgbouncer:1.24.1") @JsonPropertyDescription("PgBouncer image.") String image) {}
+      @Default("ghcr.io/cloudnative-pg/pgbouncer:1.24.1") @JsonPropertyDescription("PgBouncer image.") String image,
+      @Default("{}") @JsonPropertyDescription("TLS between applications and the PgBouncer (TLS 1.2 or newer).")
+          ClientTls clientTls) {}
+
+  /**
+   * The client side of the managed PgBouncer. With require, applications must use TLS; the connection Secret then
+   * says sslmode=verify-full and carries the CA, and the operator's own admin connection verifies it too.
+   */
+  public record ClientTls(
+      @Default("require") @JsonPropertyDescription("PgBouncer client_tls_sslmode: disable, allow, prefer or require.")
+          ClientTlsMode mode,
+      @Pattern(ApiPatterns.K8S_NAME) @Size(max = 253)
+          @JsonPropertyDescription("A kubernetes.io/tls Secret (tls.crt, tls.key, optionally ca.crt), e.g. from cert-manager; "
+              + "when empty the operator issues a certificate for the pooler Service from a private CA of the unit.")
+          String secretName) {}
+
+  public enum ClientTlsMode {
+    @JsonProperty("disable") DISABLE,
+    @JsonProperty("allow") ALLOW,
+    @JsonProperty("prefer") PREFER,
+    @JsonProperty("require") REQUIRE
+  }
 }
