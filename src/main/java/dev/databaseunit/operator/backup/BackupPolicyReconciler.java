@@ -18,6 +18,7 @@ import dev.databaseunit.operator.postgres.PostgresTargets;
 import dev.databaseunit.operator.status.Conditions;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -59,9 +60,12 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
  * {@link FireSchedule} decision), runs one backup or restore test at a time per policy on an executor (never on
  * the reconcile thread), and records the outcome, the schedule state and the work underway in status. Because
  * the work underway is in status, a restarted operator finds it: it adopts the backup when its manifest was
- * written and otherwise removes the partial object and lets the fire run again, inside its window.
+ * written and otherwise removes the partial object and lets the fire run again, inside its window. On-demand work
+ * ({@link OnDemand} annotations) runs the same way and is recorded as handled, by its token, only once it has ended.
  */
-@ControllerConfiguration(name = BackupPolicyReconciler.NAME)
+// Annotations carry on-demand requests and do not change the generation: the filter lets their changes through.
+@ControllerConfiguration(name = BackupPolicyReconciler.NAME, generationAwareEventProcessing = false,
+    informer = @Informer(onUpdateFilter = SpecOrAnnotationsChanged.class))
 public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner<BackupPolicy> {
   public static final String NAME = "backuppolicy";
   public static final String ON_SCHEDULE = "OnSchedule";
@@ -132,15 +136,22 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
         .filter(Objects::nonNull);
     Stream<String> previousKeys = spec.encryption() != null && spec.encryption().previousKeys() != null
         ? spec.encryption().previousKeys().stream().map(SecretKeyRef::name) : Stream.empty();
-    return Stream.concat(names, previousKeys).distinct().toList();
+    var scratch = spec.restoreTest() != null ? spec.restoreTest().scratchInstance() : null;
+    Stream<String> scratchSecrets = scratch == null ? Stream.empty() : Stream.of(scratch.credentials().secretName(),
+        scratch.tls() != null && scratch.tls().caSecret() != null ? scratch.tls().caSecret().name() : null).filter(Objects::nonNull);
+    return Stream.of(names, previousKeys, scratchSecrets).flatMap(s -> s).distinct().toList();
   }
 
   private static String key(String namespace, String name) {
     return namespace + "/" + name;
   }
 
-  /** Everything a backup or restore test needs, resolved from the unit and Secrets. */
-  record Inputs(PostgresTarget target, KeyEncryptionKey kek, List<KeyEncryptionKey> previousKeys, BackupPolicySpec.ObjectStorage storage,
+  /**
+   * Everything a backup or restore test needs, resolved from the unit and Secrets.
+   *
+   * @param scratchServer where restore tests create their scratch database: the unit's server or spec.restoreTest.scratchInstance
+   */
+  record Inputs(PostgresTarget target, PostgresTarget scratchServer, KeyEncryptionKey kek, List<KeyEncryptionKey> previousKeys, BackupPolicySpec.ObjectStorage storage,
       AwsBasicCredentials credentials, BackupPolicySpec.ObjectStorage secondary, AwsBasicCredentials secondaryCredentials) {}
 
   /** A backup or restore test to run, given where to report its phase. */
@@ -152,15 +163,18 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
   /** Work running on the executor for one policy. */
   private record Job(Operation operation, Future<Outcome> future, AtomicReference<String> phase) {}
 
-  /** What finished work reports back to the next reconcile. */
+  /**
+   * What finished work reports back to the next reconcile. {@code scheduledFor} and {@code onDemandToken} name the
+   * fire or request the work handled; both are null when it handled none (it runs again).
+   */
   sealed interface Outcome {
     /** @param copyProblem why the cross-region copy failed, or null (copied or not asked for) */
-    record BackedUp(BackupManifest manifest, Set<String> expired, int retained, String scheduledFor, boolean adopted,
-        Boolean copied, String copyProblem, KeyRotation.Result rotation) implements Outcome {}
-    record BackupFailed(Tier tier, String message) implements Outcome {}
+    record BackedUp(BackupManifest manifest, Set<String> expired, int retained, String scheduledFor, String onDemandToken,
+        boolean adopted, Boolean copied, String copyProblem, KeyRotation.Result rotation) implements Outcome {}
+    record BackupFailed(Tier tier, String message, String onDemandToken) implements Outcome {}
     record Interrupted(String backupId) implements Outcome {}
-    record RestoreTested(RestoreTester.Result result, String scheduledFor) implements Outcome {}
-    record RestoreTestNotRun(String message, String scheduledFor) implements Outcome {}
+    record RestoreTested(RestoreTester.Result result, String scheduledFor, String onDemandToken) implements Outcome {}
+    record RestoreTestNotRun(String message, String scheduledFor, String onDemandToken) implements Outcome {}
   }
 
   @Override
@@ -168,7 +182,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
     String policyKey = key(policy.getMetadata().getNamespace(), policy.getMetadata().getName());
     Instant now = clock.instant();
     BackupPolicyStatus previous = policy.getStatus() != null ? policy.getStatus()
-        : new BackupPolicyStatus(null, List.of(), List.of(), null, null, null, null, null);
+        : new BackupPolicyStatus(null, List.of(), List.of(), null, null, null, null, null, null, null);
     var draft = new Draft(previous);
     BackupMetrics meters = metrics.computeIfAbsent(policyKey, k ->
         new BackupMetrics(registry, policy.getMetadata().getNamespace(), policy.getSpec().databaseUnit(), policy.getMetadata().getName()));
@@ -240,18 +254,51 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
       }
     }
 
-    if (inputs != null && dueSchedule != null) {
-      String id = BackupCatalog.newBackupId(dueSchedule.tier(), now);
-      var operation = new Operation("Backup", id, BackupService.Phase.Dumping.name(), now.toString(), dueSchedule.tier(),
-          dueFire.toString());
-      startJob(policyKey, draft, operation, backupJob(policy, inputs, dueSchedule, operation));
+    // On-demand requests run even when scheduling is suspended: they are explicit. A due fire goes first (it has a window).
+    Map<String, String> annotations = policy.getMetadata().getAnnotations() != null ? policy.getMetadata().getAnnotations() : Map.of();
+    var backupNow = OnDemand.pendingBackup(annotations, draft.lastOnDemandBackup, schedules(policy.getSpec()))
+        .filter(r -> accepted(policy, r, "backup", now, rejected -> draft.lastOnDemandBackup = rejected));
+    var restoreTestNow = OnDemand.pendingRestoreTest(annotations, draft.lastOnDemandRestoreTest)
+        .filter(r -> accepted(policy, r, "restore test", now, rejected -> draft.lastOnDemandRestoreTest = rejected));
+
+    if (inputs != null && (dueSchedule != null || backupNow.isPresent())) {
+      Tier tier = dueSchedule != null ? dueSchedule.tier() : backupNow.get().tier();
+      BackupSchedule schedule = dueSchedule != null ? dueSchedule
+          : schedules(policy.getSpec()).stream().filter(s -> s.tier() == tier).findFirst().orElseThrow();
+      String token = dueSchedule != null ? null : backupNow.get().token();
+      var operation = new Operation("Backup", BackupCatalog.newBackupId(tier, now), BackupService.Phase.Dumping.name(), now.toString(),
+          tier, dueFire != null ? dueFire.toString() : null, token);
+      startJob(policyKey, draft, operation, backupJob(policy, inputs, schedule, operation));
+      if (token != null) {
+        events.record(policy, EventRecorder.Type.Normal, EventReason.BackupOnDemandStarted, "On-demand backup " + operation.id()
+            + " (tier " + tier.name().toLowerCase(java.util.Locale.ROOT) + ") started for request " + token);
+      }
       sleep = POLL_WHILE_RUNNING;
-    } else if (inputs != null && restoreDue != null) {
-      var operation = new Operation("RestoreTest", null, "Restoring", now.toString(), null, restoreDue.toString());
-      startJob(policyKey, draft, operation, restoreTestJob(policy, inputs, restoreDue.toString()));
+    } else if (inputs != null && (restoreDue != null || restoreTestNow.isPresent())) {
+      String scheduledFor = restoreDue != null ? restoreDue.toString() : null;
+      String token = restoreDue != null ? null : restoreTestNow.get().token();
+      var operation = new Operation("RestoreTest", null, "Restoring", now.toString(), null, scheduledFor, token);
+      startJob(policyKey, draft, operation, restoreTestJob(policy, inputs, scheduledFor, token));
+      if (token != null) {
+        events.record(policy, EventRecorder.Type.Normal, EventReason.RestoreTestOnDemandStarted,
+            "On-demand restore test started for request " + token);
+      }
       sleep = POLL_WHILE_RUNNING;
     }
     return finish(policy, previous, draft, problem, sleep);
+  }
+
+  /** A rejected request is handled at once: recorded with its token and reported, so it is not retried. */
+  private boolean accepted(BackupPolicy policy, OnDemand.Request request, String what, Instant now,
+      java.util.function.Consumer<BackupPolicyStatus.OnDemandRequest> record) {
+    if (request.rejection() == null) {
+      return true;
+    }
+    record.accept(new BackupPolicyStatus.OnDemandRequest(request.token(), "Rejected", null, now.toString(), now.toString(),
+        request.rejection()));
+    events.record(policy, EventRecorder.Type.Warning, EventReason.OnDemandRequestRejected, "On-demand " + what + " request "
+        + request.token() + " rejected: " + request.rejection());
+    return false;
   }
 
   private void startJob(String policyKey, Draft draft, Operation operation, Work work) {
@@ -261,7 +308,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
   }
 
   private static Operation withPhase(Operation o, String phase) {
-    return new Operation(o.kind(), o.id(), phase, o.startTime(), o.tier(), o.scheduledFor());
+    return new Operation(o.kind(), o.id(), phase, o.startTime(), o.tier(), o.scheduledFor(), o.onDemandToken());
   }
 
   private static Outcome outcomeOf(Job job) {
@@ -271,8 +318,9 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
       // Jobs turn their failures into outcomes; this is a bug in the job itself.
       log.error("Backup work {} failed unexpectedly", job.operation().id(), e.getCause());
       return job.operation().kind().equals("Backup")
-          ? new Outcome.BackupFailed(job.operation().tier(), "internal error: " + e.getCause())
-          : new Outcome.RestoreTestNotRun("internal error: " + e.getCause(), job.operation().scheduledFor());
+          ? new Outcome.BackupFailed(job.operation().tier(), "internal error: " + e.getCause(), job.operation().onDemandToken())
+          : new Outcome.RestoreTestNotRun("internal error: " + e.getCause(), job.operation().scheduledFor(),
+              job.operation().onDemandToken());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return new Outcome.Interrupted(job.operation().id());
@@ -301,9 +349,9 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
             copyProblem = e.getMessage();
           }
         }
-        return expire(policy, inputs, catalog, manifest, operation.scheduledFor(), false, copied, copyProblem);
+        return expire(policy, inputs, catalog, manifest, operation, false, copied, copyProblem);
       } catch (IOException | RuntimeException e) {
-        return new Outcome.BackupFailed(schedule.tier(), e.getMessage());
+        return new Outcome.BackupFailed(schedule.tier(), e.getMessage(), operation.onDemandToken());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return new Outcome.Interrupted(operation.id());
@@ -315,7 +363,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
    * After a backup: expired backups are deleted (manifest first), then backups under a previous KEK re-wrapped.
    */
   private Outcome.BackedUp expire(BackupPolicy policy, Inputs inputs, BackupCatalog catalog, BackupManifest manifest,
-      String scheduledFor, boolean adopted, Boolean copied, String copyProblem) throws IOException {
+      Operation operation, boolean adopted, Boolean copied, String copyProblem) throws IOException {
     List<BackupManifest> good = catalog.list();
     Map<Tier, Duration> retention = new EnumMap<>(Tier.class);
     schedules(policy.getSpec()).forEach(s -> retention.put(s.tier(), ApiDurations.parse(s.retention())));
@@ -324,7 +372,8 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
       catalog.discard(id);
     }
     var rotation = KeyRotation.rewrap(catalog, inputs.kek(), policy.getSpec().encryption().keyId(), inputs.previousKeys());
-    return new Outcome.BackedUp(manifest, expired, good.size() - expired.size(), scheduledFor, adopted, copied, copyProblem,
+    return new Outcome.BackedUp(manifest, expired, good.size() - expired.size(), operation.scheduledFor(), operation.onDemandToken(),
+        adopted, copied, copyProblem,
         rotation);
   }
 
@@ -334,24 +383,26 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
       phase.set("CleaningUp");
       if (!"Backup".equals(interrupted.kind())) {
         // A restore test's scratch database has a random name; the next test simply runs again.
-        return new Outcome.RestoreTestNotRun("interrupted by an operator restart", null);
+        return new Outcome.RestoreTestNotRun("interrupted by an operator restart", null, null);
       }
       try (ObjectStore store = stores.open(inputs.storage(), inputs.credentials())) {
         var catalog = new BackupCatalog(store, inputs.storage().prefix());
         var finished = catalog.list().stream().filter(m -> m.backupId().equals(interrupted.id())).findFirst();
         if (finished.isPresent()) {
-          return expire(policy, inputs, catalog, finished.get(), interrupted.scheduledFor(), true, null, null);
+          return expire(policy, inputs, catalog, finished.get(), interrupted, true, null, null);
         }
         catalog.discard(interrupted.id());
         return new Outcome.Interrupted(interrupted.id());
       } catch (IOException | RuntimeException e) {
-        return new Outcome.BackupFailed(interrupted.tier(), "cleaning up interrupted backup " + interrupted.id() + ": " + e.getMessage());
+        // Like a scheduled fire, the request stays pending: the backup runs again once the cleanup succeeds.
+        return new Outcome.BackupFailed(interrupted.tier(), "cleaning up interrupted backup " + interrupted.id() + ": " + e.getMessage(),
+            null);
       }
     };
   }
 
   private Work restoreTestJob(
-      BackupPolicy policy, Inputs inputs, String scheduledFor) {
+      BackupPolicy policy, Inputs inputs, String scheduledFor, String onDemandToken) {
     var spec = policy.getSpec().restoreTest();
     Duration rto = ApiDurations.parse(spec.rto() != null ? spec.rto() : "4h");
     Duration rpo = ApiDurations.parse(spec.rpo() != null ? spec.rpo() : "24h");
@@ -360,17 +411,18 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
         var catalog = new BackupCatalog(store, inputs.storage().prefix());
         List<BackupManifest> good = catalog.list();
         if (good.isEmpty()) {
-          return new Outcome.RestoreTestNotRun("no good backup to test in " + catalog.describe(), scheduledFor);
+          return new Outcome.RestoreTestNotRun("no good backup to test in " + catalog.describe(), scheduledFor, onDemandToken);
         }
         BackupManifest newest = good.getLast();
         inUse.add(newest.backupId());
         try {
-          return new Outcome.RestoreTested(restoreTester.test(newest, catalog, inputs.kek(), inputs.target(), rto, rpo), scheduledFor);
+          return new Outcome.RestoreTested(restoreTester.test(newest, catalog, inputs.kek(), inputs.scratchServer(), rto, rpo), scheduledFor,
+              onDemandToken);
         } finally {
           inUse.remove(newest.backupId());
         }
       } catch (IOException | java.sql.SQLException | RuntimeException e) {
-        return new Outcome.RestoreTestNotRun(e.getMessage(), scheduledFor);
+        return new Outcome.RestoreTestNotRun(e.getMessage(), scheduledFor, onDemandToken);
       }
     };
   }
@@ -379,6 +431,8 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
     String policyKey = key(policy.getMetadata().getNamespace(), policy.getMetadata().getName());
     Operation operation = draft.inProgress;
     draft.inProgress = null;
+    String started = operation != null ? operation.startTime() : null;
+    String ended = clock.instant().toString();
     switch (outcome) {
       case Outcome.BackedUp done -> {
         BackupManifest m = done.manifest();
@@ -391,13 +445,19 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
             m.endTime().toString(), m.storedBytes(), m.sha256(), m.objectKey(), done.copied());
         draft.retained = done.retained();
         draft.workFailure = null;
-        draft.onSchedule = new Conditions.Desired(ON_SCHEDULE, true, EventReason.BackupSucceeded.name(),
-            "The newest " + m.tier().name().toLowerCase(java.util.Locale.ROOT) + " backup ran on schedule");
-        failedAt.remove(policyKey + "/" + m.tier());
+        if (done.scheduledFor() != null) {
+          draft.onSchedule = new Conditions.Desired(ON_SCHEDULE, true, EventReason.BackupSucceeded.name(),
+              "The newest " + m.tier().name().toLowerCase(java.util.Locale.ROOT) + " backup ran on schedule");
+          failedAt.remove(policyKey + "/" + m.tier());
+        }
+        if (done.onDemandToken() != null) {
+          draft.lastOnDemandBackup = new BackupPolicyStatus.OnDemandRequest(done.onDemandToken(), "Succeeded", m.backupId(), started,
+              ended, null);
+        }
         meters.backupSucceeded(m, done.retained());
         events.record(policy, EventRecorder.Type.Normal, EventReason.BackupSucceeded, "Backup " + m.backupId() + " ("
             + m.storedBytes() + " bytes, " + m.tables().size() + " tables) written to " + m.objectKey()
-            + (done.adopted() ? " (finished before an operator restart)" : ""));
+            + (done.adopted() ? " (finished before an operator restart)" : "") + forRequest(done.onDemandToken()));
         if (done.copyProblem() != null) {
           events.record(policy, EventRecorder.Type.Warning, EventReason.BackupCopyFailed, "Backup " + m.backupId()
               + " was not copied to the secondary storage: " + done.copyProblem());
@@ -419,29 +479,40 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
         }
       }
       case Outcome.BackupFailed failed -> {
-        failedAt.put(policyKey + "/" + failed.tier(), clock.instant());
+        if (failed.onDemandToken() != null) {
+          draft.lastOnDemandBackup = new BackupPolicyStatus.OnDemandRequest(failed.onDemandToken(), "Failed",
+              operation != null ? operation.id() : null, started, ended, failed.message());
+        } else {
+          failedAt.put(policyKey + "/" + failed.tier(), clock.instant());
+        }
         draft.workFailure = new UnitProblem(EventReason.BackupFailed, "Backup failed: " + failed.message());
         meters.backupFailed();
         events.record(policy, EventRecorder.Type.Warning, EventReason.BackupFailed, "Backup "
-            + (operation != null ? operation.id() : "") + " failed: " + failed.message());
+            + (operation != null ? operation.id() : "") + forRequest(failed.onDemandToken()) + " failed: " + failed.message());
       }
       case Outcome.Interrupted interrupted -> events.record(policy, EventRecorder.Type.Warning, EventReason.BackupInterrupted,
           "Backup " + interrupted.backupId() + " was interrupted; its partial object was removed and the backup runs again");
       case Outcome.RestoreTested tested -> {
         RestoreTester.Result r = tested.result();
-        draft.restoreSchedule.lastFireTime = tested.scheduledFor();
+        if (tested.scheduledFor() != null) {
+          draft.restoreSchedule.lastFireTime = tested.scheduledFor();
+        }
+        if (tested.onDemandToken() != null) {
+          draft.lastOnDemandRestoreTest = new BackupPolicyStatus.OnDemandRequest(tested.onDemandToken(), r.passed() ? "Passed" : "Failed",
+              r.backupId(), started, ended, null);
+        }
         draft.lastRestoreTest = report(r, policy.getSpec());
         meters.restoreTested(r);
         if (r.passed()) {
           draft.workFailure = null;
           failedAt.remove(policyKey + "/restore-test");
           events.record(policy, EventRecorder.Type.Normal, EventReason.RestoreTestPassed, "Restore test of backup "
-              + r.backupId() + " passed: recovered in " + RestoreTester.seconds(r.recoveryTime()));
+              + r.backupId() + forRequest(tested.onDemandToken()) + " passed: recovered in " + RestoreTester.seconds(r.recoveryTime()));
         } else {
           String failedChecks = r.checks().stream().filter(c -> !c.passed())
               .map(c -> c.check().name().toLowerCase(java.util.Locale.ROOT) + ": " + c.detail()).collect(Collectors.joining("; "));
           draft.workFailure = new UnitProblem(EventReason.RestoreTestFailed, "Restore test of backup " + r.backupId()
-              + " failed: " + failedChecks);
+              + forRequest(tested.onDemandToken()) + " failed: " + failedChecks);
           events.record(policy, EventRecorder.Type.Warning, EventReason.RestoreTestFailed, draft.workFailure.getMessage());
         }
       }
@@ -449,11 +520,20 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
         if (notRun.scheduledFor() != null) {
           failedAt.put(policyKey + "/restore-test", clock.instant());
         }
+        if (notRun.onDemandToken() != null) {
+          draft.lastOnDemandRestoreTest = new BackupPolicyStatus.OnDemandRequest(notRun.onDemandToken(), "NotRun", null, started, ended,
+              notRun.message());
+        }
         meters.restoreTestCouldNotRun();
-        draft.workFailure = new UnitProblem(EventReason.RestoreTestFailed, "Restore test could not run: " + notRun.message());
+        draft.workFailure = new UnitProblem(EventReason.RestoreTestFailed, "Restore test" + forRequest(notRun.onDemandToken())
+            + " could not run: " + notRun.message());
         events.record(policy, EventRecorder.Type.Warning, EventReason.RestoreTestFailed, draft.workFailure.getMessage());
       }
     }
+  }
+
+  private static String forRequest(String onDemandToken) {
+    return onDemandToken != null ? " (on-demand request " + onDemandToken + ")" : "";
   }
 
   private static String keyOf(BackupManifest m) {
@@ -533,7 +613,9 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
     for (SecretKeyRef ref : spec.encryption().previousKeys() != null ? spec.encryption().previousKeys() : List.<SecretKeyRef>of()) {
       previous.add(kek(lookup, namespace, ref));
     }
-    return new Inputs(target, kek, List.copyOf(previous), spec.storage(), credentials(lookup, namespace, spec.storage()), spec.secondaryStorage(),
+    var scratch = spec.restoreTest() != null ? spec.restoreTest().scratchInstance() : null;
+    PostgresTarget scratchServer = scratch != null ? PostgresTargets.external(scratch, namespace, lookup) : target;
+    return new Inputs(target, scratchServer, kek, List.copyOf(previous), spec.storage(), credentials(lookup, namespace, spec.storage()), spec.secondaryStorage(),
         spec.secondaryStorage() != null ? credentials(lookup, namespace, spec.secondaryStorage()) : null);
   }
 
@@ -630,6 +712,8 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
     BackupPolicyStatus.BackupRecord lastBackup;
     Integer retained;
     BackupPolicyStatus.RestoreTestReport lastRestoreTest;
+    BackupPolicyStatus.OnDemandRequest lastOnDemandBackup;
+    BackupPolicyStatus.OnDemandRequest lastOnDemandRestoreTest;
     UnitProblem workFailure;
     Conditions.Desired onSchedule;
 
@@ -642,6 +726,8 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
       lastBackup = status.lastBackup();
       retained = status.retainedBackups();
       lastRestoreTest = status.lastRestoreTest();
+      lastOnDemandBackup = status.lastOnDemandBackup();
+      lastOnDemandRestoreTest = status.lastOnDemandRestoreTest();
       var degraded = Conditions.find(status.conditions(), Conditions.DEGRADED);
       // A failed backup or restore test stays reported until the next one succeeds.
       if (degraded != null && "True".equals(degraded.getStatus())
@@ -657,7 +743,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
 
     BackupPolicyStatus build(long generation, List<io.fabric8.kubernetes.api.model.Condition> conditions) {
       return new BackupPolicyStatus(generation, conditions, tiers.values().stream().map(TierState::build).toList(),
-          restoreSchedule.build(), inProgress, lastBackup, retained, lastRestoreTest);
+          restoreSchedule.build(), inProgress, lastBackup, retained, lastRestoreTest, lastOnDemandBackup, lastOnDemandRestoreTest);
     }
   }
 

@@ -259,7 +259,14 @@ public final class S3ObjectStore implements ObjectStore {
   public void abortUnfinishedUploads(String prefix) throws IOException {
     try {
       for (var upload : client.listMultipartUploadsPaginator(b -> b.bucket(bucket).prefix(prefix)).uploads()) {
-        client.abortMultipartUpload(b -> b.bucket(bucket).key(upload.key()).uploadId(upload.uploadId()));
+        try {
+          client.abortMultipartUpload(b -> b.bucket(bucket).key(upload.key()).uploadId(upload.uploadId()));
+        } catch (software.amazon.awssdk.services.s3.model.S3Exception e) {
+          // Aborted meanwhile (e.g. by the interrupted backup's own cleanup, finishing late): gone, as wanted.
+          if (e.statusCode() != 404) {
+            throw e;
+          }
+        }
       }
     } catch (SdkException e) {
       throw failure("abort unfinished uploads under " + prefix, e);

@@ -132,6 +132,12 @@ public enum EventReason {
   RestoreTestPassed,
   /** A restore test failed: the backup did not verify or restore, a check failed, or RTO/RPO was not met. */
   RestoreTestFailed,
+  /** A backup asked for with the databaseunit.dev/backup-now annotation started. */
+  BackupOnDemandStarted,
+  /** A restore test asked for with the databaseunit.dev/restore-test-now annotation started. */
+  RestoreTestOnDemandStarted,
+  /** An on-demand request cannot run (e.g. it names a tier the policy has no schedule for); its token is handled. */
+  OnDemandRequestRejected,
 
   // ----- Maintenance -----
 
@@ -163,6 +169,8 @@ public enum EventReason {
   MaintenanceFailed,
   /** Another run holds the unit's maintenance Lease. */
   MaintenanceLeaseHeld,
+  /** No backup was recent enough: the run asked the unit's BackupPolicy for one (prechecks.takeBackupIfMissing) and waits. */
+  MaintenanceBackupRequested,
 
   // ----- GDPR -----
 

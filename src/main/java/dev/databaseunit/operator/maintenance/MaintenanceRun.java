@@ -7,7 +7,10 @@ import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindow;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowSpec;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowSpec.Task;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus;
+import dev.databaseunit.operator.api.v1alpha1.BackupPolicyStatus.OnDemandRequest;
+import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus.BackupRequest;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus.Run;
+import dev.databaseunit.operator.backup.OnDemand;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus.TaskResult;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.events.EventRecorder;
@@ -16,6 +19,8 @@ import dev.databaseunit.operator.postgres.PostgresTarget;
 import dev.databaseunit.operator.postgres.UnitDataSources;
 import dev.databaseunit.operator.status.Conditions;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.time.Clock;
@@ -42,6 +47,8 @@ final class MaintenanceRun {
   private static final Logger log = LoggerFactory.getLogger(MaintenanceRun.class);
   static final int RESUME_ATTEMPTS = 10;
   static final Duration RESUME_RETRY = Duration.ofSeconds(1);
+  /** How often a run waiting for a requested backup looks at the BackupPolicy. */
+  static final Duration BACKUP_POLL = Duration.ofSeconds(1);
 
   /** What every run shares. */
   record Services(KubernetesClient client, WindowStatusStore store, EventRecorder events, UnitLease lease,
@@ -85,8 +92,10 @@ final class MaintenanceRun {
     boolean resumed = false;
     DrainPoint.PendingPause pause = null;
     try {
-      moveTo(RunPhase.Prechecks);
-      event(EventRecorder.Type.Normal, EventReason.MaintenanceStarted, "Run " + run.id() + " of unit " + run.unit() + " started");
+      if (phase == RunPhase.Pending) {
+        moveTo(RunPhase.Prechecks);
+        event(EventRecorder.Type.Normal, EventReason.MaintenanceStarted, "Run " + run.id() + " of unit " + run.unit() + " started");
+      }
       access = UnitAccess.resolve(services.client(), unit, services.dataSources(), services.drainPoints());
       precheck(access);
 
@@ -114,8 +123,17 @@ final class MaintenanceRun {
     } catch (RunFailure f) {
       failure = f;
     } catch (InterruptedException e) {
-      failure = new RunFailure(EventReason.MaintenanceFailed, "interrupted: the operator is stopping");
+      if (phase == RunPhase.Prechecks && run.backupRequest() != null) {
+        // Nothing is paused yet: the run stays in status, waiting for its backup, for the next operator to continue
+        // (released first: an interrupted thread cannot reach the API server).
+        log.info("Run {} of {} stops waiting for backup request {}; the next operator continues it", run.id(), run.unit(),
+            run.backupRequest().token());
+        releaseLease();
+        Thread.currentThread().interrupt();
+        return;
+      }
       Thread.currentThread().interrupt();
+      failure = new RunFailure(EventReason.MaintenanceFailed, "interrupted: the operator is stopping");
     } catch (Exception e) {
       log.warn("Maintenance run {} of {} failed", run.id(), run.unit(), e);
       failure = new RunFailure(EventReason.MaintenanceFailed, describe(e, access), e);
@@ -135,7 +153,7 @@ final class MaintenanceRun {
     finish(access, failure, pauseSent);
   }
 
-  private void precheck(UnitAccess access) throws RunFailure {
+  private void precheck(UnitAccess access) throws RunFailure, InterruptedException {
     var prechecks = spec().prechecks();
     if (prechecks == null || !Boolean.FALSE.equals(prechecks.requireReady())) {
       var status = unit.getStatus();
@@ -148,12 +166,19 @@ final class MaintenanceRun {
     if (prechecks == null || !Boolean.FALSE.equals(prechecks.requireBackup())) {
       String within = prechecks != null && prechecks.requireBackupWithin() != null ? prechecks.requireBackupWithin() : "24h";
       Duration maxAge = ApiDurations.parse(within);
-      Instant newest = newestBackup().orElseThrow(() -> new RunFailure(EventReason.MaintenancePrecheckFailed,
-          "no BackupPolicy of unit " + run.unit() + " reports a successful backup; maintenance needs one younger than "
-              + within + " (set spec.prechecks.requireBackup: false to run without)"));
-      if (newest.isBefore(services.clock().instant().minus(maxAge))) {
-        throw new RunFailure(EventReason.MaintenancePrecheckFailed, "the newest backup of unit " + run.unit() + " ended at " + newest
-            + ", older than requireBackupWithin " + within);
+      Optional<Instant> newest = newestBackup();
+      boolean recent = newest.isPresent() && !newest.get().isBefore(services.clock().instant().minus(maxAge));
+      Optional<BackupPolicy> policy = policiesOfUnit().stream().findFirst();
+      boolean take = prechecks == null || !Boolean.FALSE.equals(prechecks.takeBackupIfMissing());
+      if (!recent && take && (policy.isPresent() || run.backupRequest() != null)) {
+        takeBackup(policy, newest, within);
+      } else if (newest.isEmpty()) {
+        throw new RunFailure(EventReason.MaintenancePrecheckFailed,
+            "no BackupPolicy of unit " + run.unit() + " reports a successful backup; maintenance needs one younger than "
+                + within + " (set spec.prechecks.requireBackup: false to run without)");
+      } else if (!recent) {
+        throw new RunFailure(EventReason.MaintenancePrecheckFailed, "the newest backup of unit " + run.unit() + " ended at "
+            + newest.get() + ", older than requireBackupWithin " + within);
       }
     }
     try (Connection c = access.direct().getConnection(); var s = c.createStatement()) {
@@ -163,10 +188,81 @@ final class MaintenanceRun {
     }
   }
 
+  /**
+   * Asks the unit's BackupPolicy for an on-demand backup and waits, in phase Prechecks, until it reports it. The request
+   * (token = run id) is stored in the run before the annotation is written, so a restarted operator waits for the same
+   * backup instead of asking again. The wait ends when the drain would no longer fit the window.
+   */
+  private void takeBackup(Optional<BackupPolicy> found, Optional<Instant> newest, String within)
+      throws RunFailure, InterruptedException {
+    BackupRequest request = run.backupRequest();
+    if (request == null) {
+      request = new BackupRequest(found.orElseThrow().getMetadata().getName(), run.id(), timestamp(services.clock().instant()));
+      run = run.withBackupRequest(request);
+      moveTo(RunPhase.Prechecks);
+      services.client().resources(BackupPolicy.class).inNamespace(namespace()).withName(request.policy())
+          .patch(PatchContext.of(PatchType.JSON_MERGE), services.client().getKubernetesSerialization().asJson(
+              Map.of("metadata", Map.of("annotations", Map.of(OnDemand.BACKUP_NOW, request.token())))));
+      event(EventRecorder.Type.Normal, EventReason.MaintenanceBackupRequested, "No backup of unit " + run.unit() + " is younger than "
+          + within + " (newest: " + newest.map(Instant::toString).orElse("none") + "); asked BackupPolicy " + request.policy()
+          + " for one (request " + request.token() + ") and waiting");
+    }
+    Instant requested = Instant.parse(request.requestedAt());
+    Instant deadline = Instant.parse(run.windowEnd()).minus(ApiDurations.parse(spec().drainTimeout()));
+    String asked = "the backup requested from BackupPolicy " + request.policy() + " at " + request.requestedAt();
+    while (true) {
+      if (leaseLost.get()) {
+        throw new RunFailure(EventReason.MaintenanceFailed, "lost the unit's maintenance Lease while waiting for " + asked);
+      }
+      BackupPolicy policy = policyNamed(request.policy());
+      if (policy == null) {
+        throw new RunFailure(EventReason.MaintenancePrecheckFailed, asked + " will not come: the policy was deleted");
+      }
+      OnDemandRequest handled = policy.getStatus() != null ? policy.getStatus().lastOnDemandBackup() : null;
+      if (handled != null && request.token().equals(handled.token())) {
+        if ("Succeeded".equals(handled.outcome())) {
+          return;
+        }
+        throw new RunFailure(EventReason.MaintenancePrecheckFailed, asked + " " + handled.outcome().toLowerCase(java.util.Locale.ROOT)
+            + ": " + handled.message());
+      }
+      if (newestBackup().filter(t -> t.isAfter(requested)).isPresent()) {
+        return; // another backup (a scheduled one) finished after the request: just as good
+      }
+      if (!services.clock().instant().isBefore(deadline)) {
+        var degraded = policy.getStatus() != null ? Conditions.find(policy.getStatus().conditions(), Conditions.DEGRADED) : null;
+        throw new RunFailure(EventReason.MaintenancePrecheckFailed, asked + " had not finished by " + timestamp(deadline)
+            + ", the last moment the drain (drainTimeout " + spec().drainTimeout() + ") still fits the window"
+            + (degraded != null && "True".equals(degraded.getStatus()) ? "; the policy is Degraded: " + degraded.getMessage() : ""));
+      }
+      Thread.sleep(BACKUP_POLL.toMillis());
+    }
+  }
+
+  /** A stopping operator interrupts the wait inside an API call too: that is an interrupt, not a failure of the run. */
+  private BackupPolicy policyNamed(String name) throws InterruptedException {
+    try {
+      return services.client().resources(BackupPolicy.class).inNamespace(namespace()).withName(name).get();
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      if (Thread.interrupted()) {
+        throw new InterruptedException("stopped while reading BackupPolicy " + name);
+      }
+      throw e;
+    }
+  }
+
+  /** The unit's BackupPolicies, by name: the first one is asked for backups. */
+  private List<BackupPolicy> policiesOfUnit() {
+    return services.client().resources(BackupPolicy.class).inNamespace(namespace()).list().getItems().stream()
+        .filter(p -> p.getSpec() != null && run.unit().equals(p.getSpec().databaseUnit()))
+        .sorted(java.util.Comparator.comparing(p -> p.getMetadata().getName()))
+        .toList();
+  }
+
   /** End time of the newest successful backup any BackupPolicy of the unit reports. */
   private Optional<Instant> newestBackup() {
-    return services.client().resources(BackupPolicy.class).inNamespace(namespace()).list().getItems().stream()
-        .filter(p -> p.getSpec() != null && run.unit().equals(p.getSpec().databaseUnit()) && p.getStatus() != null)
+    return policiesOfUnit().stream()
+        .filter(p -> p.getStatus() != null)
         .flatMap(p -> {
           List<String> times = new ArrayList<>();
           if (p.getStatus().lastBackup() != null) {
@@ -297,6 +393,14 @@ final class MaintenanceRun {
   /** Finishes a run found in status with no live holder: RESUME first when it may be paused, then roll back. */
   void recover() {
     RunPhase found = phase;
+    if (found == RunPhase.Prechecks && run.backupRequest() != null) {
+      // Nothing was paused: the run goes on waiting for the backup it asked for, without asking again.
+      event(EventRecorder.Type.Normal, EventReason.MaintenanceRecovered, "Found run " + run.id() + " of unit " + run.unit()
+          + " waiting for backup request " + run.backupRequest().token() + " by " + run.holder() + "; waiting on");
+      run = run.withHolder(services.lease().identity());
+      execute();
+      return;
+    }
     var recovery = RunPlan.recovery(found);
     event(EventRecorder.Type.Warning, EventReason.MaintenanceRecovered, "Found run " + run.id() + " of unit " + run.unit()
         + " left in phase " + found + " by " + run.holder() + "; " + (recovery.resumeFirst() ? "resuming PgBouncer first" : "ending it"));
@@ -382,10 +486,14 @@ final class MaintenanceRun {
     } else {
       event(EventRecorder.Type.Warning, EventReason.MaintenanceFailed, summary(ended, took) + ": " + failure.getMessage());
     }
+    releaseLease();
+  }
+
+  private void releaseLease() {
     try {
       services.lease().release(namespace(), run.unit());
     } catch (RuntimeException e) {
-      // The run is over and recorded; an unreleased Lease only makes the next run wait for it to expire.
+      // The run is over or left in status; an unreleased Lease only makes the next run wait for it to expire.
       log.warn("Could not release the maintenance Lease of {}: {}", run.unit(), e.toString());
     }
   }

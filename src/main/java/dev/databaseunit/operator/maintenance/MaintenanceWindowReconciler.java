@@ -150,7 +150,7 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
     DatabaseUnit unit = client.resources(DatabaseUnit.class).inNamespace(namespace).withName(unitName).get();
     String id = window.getMetadata().getName() + "-" + unitName + "-" + now.getEpochSecond();
     Run run = new Run(id, unitName, window.getMetadata().getGeneration(), lease.identity(), MaintenanceRun.timestamp(w.start()),
-        MaintenanceRun.timestamp(w.end()), MaintenanceRun.timestamp(now), null, null, null, null, null, List.of());
+        MaintenanceRun.timestamp(w.end()), MaintenanceRun.timestamp(now), null, null, null, null, null, List.of(), null);
     long generation = window.getMetadata().getGeneration();
     // Pending is in status before the worker starts, so even a crash right now leaves the run to be ended.
     MaintenanceWindow stored = services.store().update(namespace, window.getMetadata().getName(), s -> WindowConditions.running(

@@ -285,8 +285,13 @@ public final class PgBouncerAdminClient implements PgBouncerAdmin {
   }
 
   private void sendPassword(String value) throws IOException {
+    sendString('p', value);
+  }
+
+  /** A frontend message whose body is one null-terminated string (PasswordMessage, Query). */
+  private void sendString(char type, String value) throws IOException {
     byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
-    out.writeByte('p');
+    out.writeByte(type);
     out.writeInt(4 + bytes.length + 1);
     out.write(bytes);
     out.writeByte(0);
@@ -441,12 +446,7 @@ public final class PgBouncerAdminClient implements PgBouncerAdmin {
   // ----- simple query protocol -----
 
   private void sendQuery(String command) throws IOException {
-    byte[] bytes = command.getBytes(StandardCharsets.UTF_8);
-    out.writeByte('Q');
-    out.writeInt(4 + bytes.length + 1);
-    out.write(bytes);
-    out.writeByte(0);
-    out.flush();
+    sendString('Q', command);
   }
 
   private List<Map<String, String>> readResults(String command) throws IOException {

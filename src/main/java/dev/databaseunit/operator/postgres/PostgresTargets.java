@@ -30,15 +30,7 @@ public final class PostgresTargets {
     String namespace = unit.getMetadata().getNamespace();
     var postgres = unit.getSpec().postgres();
     if (postgres.external() != null) {
-      ExternalPostgres external = postgres.external();
-      PostgresTls tls = external.tls() != null ? external.tls() : new PostgresTls(null, null);
-      PostgresTls.Mode mode = tls.mode() != null ? tls.mode() : PostgresTls.Mode.VERIFY_FULL;
-      String ca = tls.caSecret() != null ? value(secrets, namespace, tls.caSecret()) : null;
-      CredentialsRef credentials = external.credentials();
-      return new PostgresTarget(external.host(), external.port() != null ? external.port() : 5432, external.database(),
-          value(secrets, namespace, new SecretKeyRef(credentials.secretName(), orDefault(credentials.usernameKey(), "username"))),
-          value(secrets, namespace, new SecretKeyRef(credentials.secretName(), orDefault(credentials.passwordKey(), "password"))),
-          mode, ca);
+      return external(postgres.external(), namespace, secrets);
     }
     ManagedPostgres managed = postgres.managed();
     String name = unit.getMetadata().getName();
@@ -48,6 +40,18 @@ public final class PostgresTargets {
         value(secrets, namespace, new SecretKeyRef(secret, "username")),
         value(secrets, namespace, new SecretKeyRef(secret, "password")),
         PostgresTls.Mode.VERIFY_FULL, ca);
+  }
+
+  /** An external server (a unit's, or a restore test's scratch instance) with its Secrets of {@code namespace}. */
+  public static PostgresTarget external(ExternalPostgres external, String namespace, SecretLookup secrets) throws UnitProblem {
+    PostgresTls tls = external.tls() != null ? external.tls() : new PostgresTls(null, null);
+    PostgresTls.Mode mode = tls.mode() != null ? tls.mode() : PostgresTls.Mode.VERIFY_FULL;
+    String ca = tls.caSecret() != null ? value(secrets, namespace, tls.caSecret()) : null;
+    CredentialsRef credentials = external.credentials();
+    return new PostgresTarget(external.host(), external.port() != null ? external.port() : 5432, external.database(),
+        value(secrets, namespace, new SecretKeyRef(credentials.secretName(), orDefault(credentials.usernameKey(), "username"))),
+        value(secrets, namespace, new SecretKeyRef(credentials.secretName(), orDefault(credentials.passwordKey(), "password"))),
+        mode, ca);
   }
 
   /** Service DNS name of a managed instance; its server certificate carries this name. */

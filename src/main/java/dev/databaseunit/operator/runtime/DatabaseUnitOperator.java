@@ -100,11 +100,13 @@ public final class DatabaseUnitOperator {
 
     // ----- backups -----
     // Backups and restore tests run here, never on a reconcile thread; stopping the operator interrupts them,
-    // which aborts their uploads (a restarted operator removes whatever is left and runs the fire again).
+    // which aborts their uploads (a restarted operator removes whatever is left and runs the fire again). A thread
+    // stuck in a slow part upload notices the interrupt only after it; the stop does not wait for that beyond
+    // 10 s, well inside a pod's default 30 s grace: an interrupted backup never writes its manifest anyway.
     var backupWork = java.util.concurrent.Executors.newFixedThreadPool(2, Thread.ofPlatform().name("backup-", 0).factory());
     result.closeOnStop(() -> {
       backupWork.shutdownNow();
-      backupWork.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+      backupWork.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
     });
     var postgresTools = new dev.databaseunit.operator.backup.PostgresTools(CaCertificates.inTempDirectory(), null);
     result.register(new dev.databaseunit.operator.backup.BackupPolicyReconciler(events, clock,

@@ -5,19 +5,15 @@ import static org.awaitility.Awaitility.await;
 
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.CacheStatus;
-import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
-import dev.databaseunit.operator.runtime.OperatorSettings;
-import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.CapturedLogs;
 import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.PrivateRedis;
 import dev.databaseunit.operator.testing.RestrictedPods;
 import dev.databaseunit.operator.testing.TestDatabase;
+import dev.databaseunit.operator.testing.UnitFixtures;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -29,12 +25,10 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,30 +43,23 @@ class CacheCapabilityIT {
   /** Bound on row change → key gone that the tests hold the listener to (measured values are printed). */
   private static final Duration INVALIDATION_BOUND = Duration.ofSeconds(1);
 
+  private OperatorInNamespace running;
   private KubernetesClient client;
   private String namespace;
-  private DatabaseUnitOperator operator;
-  private SimpleMeterRegistry registry;
-  private final List<AutoCloseable> closeAfter = new ArrayList<>();
+  private UnitFixtures units;
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
   @BeforeEach
   void startOperator(KubeCluster cluster) {
-    client = cluster.newClient();
-    namespace = cluster.createNamespace(client, "du-cache");
-    registry = new SimpleMeterRegistry();
-    operator = DatabaseUnitOperator.create(client, registry, new OperatorSettings(Set.of(namespace), false, namespace, 0, false),
-        Clock.systemUTC());
-    operator.start();
+    running = OperatorInNamespace.start(cluster, "du-cache", registry);
+    client = running.client();
+    namespace = running.namespace();
+    units = running.units(TIMEOUT);
   }
 
   @AfterEach
-  void stopOperator() throws Exception {
-    operator.stop();
-    for (AutoCloseable c : closeAfter.reversed()) {
-      c.close();
-    }
-    client.namespaces().withName(namespace).delete();
-    client.close();
+  void stopOperator() {
+    running.close();
   }
 
   @Test
@@ -114,7 +101,7 @@ class CacheCapabilityIT {
       assertThat(lags[lags.length - 1]).isLessThan(INVALIDATION_BOUND.toMillis());
 
       // An UPDATE of the key column removes both the old and the new key; a DELETE removes its key.
-      long otherUser = queryLong(db, "INSERT INTO users (email) VALUES ('second@example.com') RETURNING id");
+      long otherUser = db.queryLong("INSERT INTO users (email) VALUES ('second@example.com') RETURNING id");
       commands.setex("recipes:taste_profiles:" + userId, 3600, "t");
       commands.setex("recipes:taste_profiles:" + otherUser, 3600, "t");
       execute(db, "UPDATE user_taste_profiles SET user_id = " + otherUser + " WHERE user_id = " + userId);
@@ -126,7 +113,7 @@ class CacheCapabilityIT {
 
       // Lag and statistics in status and metrics.
       await().atMost(TIMEOUT).untilAsserted(() -> {
-        CacheStatus cache = get("recipes").getStatus().cache();
+        CacheStatus cache = units.get("recipes").getStatus().cache();
         assertThat(cache.invalidationLagMillis()).isNotNull().isBetween(0.0, (double) INVALIDATION_BOUND.toMillis());
         assertThat(cache.maxMemoryBytes()).isEqualTo(64L << 20);
         assertThat(cache.usedMemoryBytes()).isPositive();
@@ -139,7 +126,7 @@ class CacheCapabilityIT {
         assertThat(gauge("databaseunit.cache.memory.max.bytes")).isEqualTo(64.0 * (1 << 20));
         assertThat(gauge("databaseunit.cache.invalidation.lag.seconds")).isBetween(0.0, 1.0);
       });
-      System.out.printf("status.cache after the updates: %s%n", get("recipes").getStatus().cache());
+      System.out.printf("status.cache after the updates: %s%n", units.get("recipes").getStatus().cache());
 
       // Redis restarts with its defaults: the operator notices the new run_id and applies the policy again.
       String runIdBefore = RedisInfo.parse(commands.info("server")).runId();
@@ -149,7 +136,7 @@ class CacheCapabilityIT {
       assertThat(restarted.configGet("maxmemory")).containsEntry("maxmemory", "0");
       await().atMost(TIMEOUT).untilAsserted(() -> assertThat(restarted.configGet("maxmemory", "maxmemory-policy"))
           .containsEntry("maxmemory", Long.toString(64L << 20)).containsEntry("maxmemory-policy", "allkeys-lfu"));
-      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(eventReasons("recipes")).contains("CacheConfigReapplied"));
+      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(units.eventReasons("recipes")).contains("CacheConfigReapplied"));
 
       // TRUNCATE (no row triggers fire) flushes the whole type, here both event-driven types through CASCADE.
       restarted.setex("recipes:user_profiles:1", 3600, "a");
@@ -225,11 +212,11 @@ class CacheCapabilityIT {
       await().atMost(TIMEOUT).untilAsserted(() -> assertThat(commands.ttl("manual:recipes:1")).isBetween(1700L, 1800L));
       assertThat(commands.ttl("manual:recipes:2")).isLessThanOrEqualTo(60L);
       assertThat(commands.ttl("other-unit:recipes:1")).isEqualTo(-1L);
-      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(eventReasons("manual")).contains("CacheKeysWithoutTtl"));
+      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(units.eventReasons("manual")).contains("CacheKeysWithoutTtl"));
 
       client.resources(DatabaseUnit.class).inNamespace(namespace).withName("manual").edit(u -> withInvalidate(u, "search_results", 1));
       await().atMost(TIMEOUT).untilAsserted(() -> {
-        var last = get("manual").getStatus().cache().lastInvalidation();
+        var last = units.get("manual").getStatus().cache().lastInvalidation();
         assertThat(last).isNotNull();
         assertThat(last.dataType()).isEqualTo("search_results");
         assertThat(last.generation()).isEqualTo(1L);
@@ -250,7 +237,7 @@ class CacheCapabilityIT {
       assertThat(commands.exists("manual:search_results:fresh")).isEqualTo(1L);
       client.resources(DatabaseUnit.class).inNamespace(namespace).withName("manual").edit(u -> withInvalidate(u, "search_results", 2));
       await().atMost(TIMEOUT).until(() -> commands.exists("manual:search_results:fresh") == 0);
-      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(get("manual").getStatus().cache().lastInvalidation().generation()).isEqualTo(2L));
+      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(units.get("manual").getStatus().cache().lastInvalidation().generation()).isEqualTo(2L));
     }
   }
 
@@ -261,15 +248,15 @@ class CacheCapabilityIT {
       createUnit("leaving", db, redis, false);
       awaitReady("leaving");
       String triggers = "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'du\\_cache\\_%'";
-      assertThat(queryLong(db, triggers)).as("row, statement and truncate trigger per event-driven type").isEqualTo(6L);
-      await().atMost(TIMEOUT).until(() -> queryLong(db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"
+      assertThat(db.queryLong(triggers)).as("row, statement and truncate trigger per event-driven type").isEqualTo(6L);
+      await().atMost(TIMEOUT).until(() -> db.queryLong("SELECT count(*) FROM pg_stat_activity WHERE application_name = '"
           + InvalidationListener.APPLICATION_NAME + "'") == 1);
 
       client.resources(DatabaseUnit.class).inNamespace(namespace).withName("leaving").delete();
       await().atMost(TIMEOUT).untilAsserted(() -> {
-        assertThat(queryLong(db, triggers)).isZero();
-        assertThat(queryLong(db, "SELECT count(*) FROM pg_namespace WHERE nspname = 'databaseunit_cache'")).isZero();
-        assertThat(queryLong(db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"
+        assertThat(db.queryLong(triggers)).isZero();
+        assertThat(db.queryLong("SELECT count(*) FROM pg_namespace WHERE nspname = 'databaseunit_cache'")).isZero();
+        assertThat(db.queryLong("SELECT count(*) FROM pg_stat_activity WHERE application_name = '"
             + InvalidationListener.APPLICATION_NAME + "'")).isZero();
       });
       // Application writes go on without the triggers.
@@ -281,19 +268,18 @@ class CacheCapabilityIT {
   void talksTlsToRedisWithTheCaFromASecret(TestDatabase db) throws Exception {
     try (var logs = new CapturedLogs(); var redis = PrivateRedis.start(true)) {
       long userId = seedSchemaWithUser(db);
-      client.resource(new SecretBuilder().withNewMetadata().withName("redis-ca").withNamespace(namespace).endMetadata()
-          .withStringData(Map.of("ca.crt", redis.caCertificatePem())).build()).create();
+      client.resource(units.secret("redis-ca", Map.of("ca.crt", redis.caCertificatePem()))).create();
       createUnit("secure", db, redis, true);
       awaitReady("secure");
 
       var ca = Files.createTempFile("redis-ca", ".pem");
       Files.writeString(ca, redis.caCertificatePem());
-      closeAfter.add(() -> Files.deleteIfExists(ca));
+      running.closeAfterOperator(() -> Files.deleteIfExists(ca));
       var tlsClient = RedisClient.create(RedisURI.builder().withHost(redis.host()).withPort(redis.port()).withSsl(true)
           .withAuthentication("default", redis.password().toCharArray()).build());
       tlsClient.setOptions(io.lettuce.core.ClientOptions.builder()
           .sslOptions(io.lettuce.core.SslOptions.builder().trustManager(ca.toFile()).build()).build());
-      closeAfter.add(tlsClient::shutdown);
+      running.closeAfterOperator(tlsClient::shutdown);
       var commands = tlsClient.connect().sync();
       assertThat(commands.configGet("maxmemory")).containsEntry("maxmemory", Long.toString(64L << 20));
       String key = "secure:user_profiles:" + userId;
@@ -310,7 +296,7 @@ class CacheCapabilityIT {
     try (var logs = new CapturedLogs(); var redis = PrivateRedis.start(false)) {
       seedSchemaWithUser(db);
       createUnit("badpass", db, redis, false, wrong);
-      var degraded = awaitCondition("badpass", "Degraded", "True");
+      var degraded = units.awaitCondition("badpass", "Degraded", "True");
       assertThat(degraded.getReason()).isEqualTo("CacheAuthenticationFailed");
       assertThat(degraded.getMessage()).contains("127.0.0.1:" + redis.port());
       // The policy is published even while Redis cannot be used.
@@ -322,23 +308,15 @@ class CacheCapabilityIT {
   @Test
   void aManagedRedisIsAStatefulSetServiceAndSecretOwnedByTheUnit(TestDatabase db, KubeCluster cluster) throws Exception {
     seedSchemaWithUser(db);
-    client.resource(secret("managed-db", Map.of("username", db.user(), "password", db.password()))).create();
-    String yaml = """
-        apiVersion: databaseunit.dev/v1alpha1
-        kind: DatabaseUnit
-        metadata:
-          name: managed
-          namespace: %s
-        spec:
-          postgres:
-            external: {host: %s, port: %d, database: %s, credentials: {secretName: managed-db}, tls: {mode: disable}}
+    client.resource(units.credentialsSecret("managed-db", db)).create();
+    String yaml = units.unitYaml("managed", "managed-db", db) + """
           cache:
             managed: {storageSize: 2Gi}
-        """.formatted(namespace, db.host(), db.port(), db.name());
-    client.resource(client.getKubernetesSerialization().unmarshal(yaml, DatabaseUnit.class)).create();
+        """;
+    client.resource(units.unit(yaml)).create();
 
     // The test API server runs no pods, so the Redis never comes up: the unit says so, naming the Service.
-    var degraded = awaitCondition("managed", "Degraded", "True");
+    var degraded = units.awaitCondition("managed", "Degraded", "True");
     assertThat(degraded.getReason()).isEqualTo("CacheUnreachable");
     assertThat(degraded.getMessage()).contains("managed-redis." + namespace + ".svc:6379");
     var sts = client.apps().statefulSets().inNamespace(namespace).withName("managed-redis").get();
@@ -390,13 +368,6 @@ class CacheCapabilityIT {
     }
   }
 
-  private static long queryLong(TestDatabase db, String sql) throws SQLException {
-    try (Connection c = db.connect(); var s = c.createStatement(); var rs = s.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
-  }
-
   private static void execute(TestDatabase db, String sql) throws SQLException {
     try (Connection c = db.connect(); var s = c.createStatement()) {
       s.execute(sql);
@@ -431,7 +402,7 @@ class CacheCapabilityIT {
     var redisClient = RedisClient.create(RedisURI.builder().withHost(redis.host()).withPort(redis.port())
         .withAuthentication("default", redis.password().toCharArray()).build());
     StatefulRedisConnection<String, String> connection = redisClient.connect();
-    closeAfter.add(redisClient::shutdown);
+    running.closeAfterOperator(redisClient::shutdown);
     return connection.sync();
   }
 
@@ -440,24 +411,9 @@ class CacheCapabilityIT {
   }
 
   private void createUnit(String name, TestDatabase db, PrivateRedis redis, boolean tls, String redisPassword) {
-    client.resource(secret(name + "-db", Map.of("username", db.user(), "password", db.password()))).create();
-    client.resource(secret(name + "-redis", Map.of("username", "default", "password", redisPassword))).create();
-    String yaml = """
-        apiVersion: databaseunit.dev/v1alpha1
-        kind: DatabaseUnit
-        metadata:
-          name: %s
-          namespace: %s
-        spec:
-          postgres:
-            external:
-              host: %s
-              port: %d
-              database: %s
-              credentials:
-                secretName: %s-db
-              tls:
-                mode: disable
+    client.resource(units.credentialsSecret(name + "-db", db)).create();
+    client.resource(units.secret(name + "-redis", Map.of("username", "default", "password", redisPassword))).create();
+    String yaml = units.unitYaml(name, name + "-db", db) + """
           cache:
             external:
               host: %s
@@ -468,49 +424,25 @@ class CacheCapabilityIT {
         %s
             maxMemory: 64mb
             evictionPolicy: allkeys-lfu
-        """.formatted(name, namespace, db.host(), db.port(), db.name(), name, redis.host(), redis.port(), name, tls,
+        """.formatted(redis.host(), redis.port(), name, tls,
         tls ? "      caSecret: {name: redis-ca, key: ca.crt}" : "");
-    client.resource(client.getKubernetesSerialization().unmarshal(yaml, DatabaseUnit.class)).create();
+    client.resource(units.unit(yaml)).create();
   }
 
   private void assertNoSecret(CapturedLogs logs, String unit, String secret) {
-    String status = client.getKubernetesSerialization().asJson(get(unit).getStatus());
-    String events = client.getKubernetesSerialization().asJson(events(unit));
+    String status = client.getKubernetesSerialization().asJson(units.get(unit).getStatus());
+    String events = client.getKubernetesSerialization().asJson(units.events(unit));
     assertThat(status).doesNotContain(secret);
     assertThat(events).doesNotContain(secret);
     assertThat(logs.lines()).isNotEmpty().noneMatch(line -> line.contains(secret));
-  }
-
-  private io.fabric8.kubernetes.api.model.Secret secret(String name, Map<String, String> data) {
-    return new SecretBuilder().withNewMetadata().withName(name).withNamespace(namespace).endMetadata().withStringData(data).build();
   }
 
   private double gauge(String name) {
     return registry.get(name).gauge().value();
   }
 
-  private DatabaseUnit get(String name) {
-    return client.resources(DatabaseUnit.class).inNamespace(namespace).withName(name).get();
-  }
-
   private void awaitReady(String name) {
-    var ready = awaitCondition(name, "Ready", "True");
+    var ready = units.awaitCondition(name, "Ready", "True");
     assertThat(ready.getReason()).isEqualTo("Reconciled");
-  }
-
-  private Condition awaitCondition(String name, String type, String status) {
-    return await().atMost(TIMEOUT).until(() -> {
-      var unit = get(name);
-      return unit == null || unit.getStatus() == null ? null : Conditions.find(unit.getStatus().conditions(), type);
-    }, c -> c != null && status.equals(c.getStatus()));
-  }
-
-  private List<String> eventReasons(String name) {
-    return events(name).stream().map(Event::getReason).toList();
-  }
-
-  private List<Event> events(String name) {
-    return client.v1().events().inNamespace(namespace).list().getItems().stream()
-        .filter(e -> name.equals(e.getInvolvedObject().getName())).toList();
   }
 }

@@ -54,7 +54,7 @@ class ConnectionSecretIT {
     try (var logs = new CapturedLogs()) {
       operator.secret("db", Map.of("username", role, "password", "first-Pass-1"));
       operator.secret("pg-ca", Map.of("ca.crt", Files.readString(db.caFile())));
-      operator.apply(unit("shop", db, "tls: {mode: verify-full, caSecret: {name: pg-ca, key: ca.crt}}", ""));
+      operator.apply(unit("shop", db, "mode: verify-full, caSecret: {name: pg-ca, key: ca.crt}", ""));
       operator.awaitCondition("shop", "Ready", "True", "Reconciled");
       assertThat(operator.unit("shop").getStatus().connectionSecret()).isEqualTo("shop-connection");
 
@@ -100,12 +100,12 @@ class ConnectionSecretIT {
   void addingAnExternalPoolerPointsTheSecretAtIt(TestDatabase db) {
     operator.secret("db", Map.of("username", db.user(), "password", db.password()));
     operator.secret("bouncer-admin", Map.of("username", "admin", "password", "not-used"));
-    operator.apply(unit("pooled", db, "tls: {mode: disable}", ""));
+    operator.apply(unit("pooled", db, "mode: disable", ""));
     await().atMost(TIMEOUT).until(() -> operator.client().secrets().inNamespace(operator.namespace()).withName("pooled-connection").get() != null);
     assertThat(value(connectionSecret("pooled"), "host")).isEqualTo("localhost");
 
     // Port 1 is closed: the pooler capability degrades the unit, but the Secret already points at the pooler.
-    operator.apply(unit("pooled", db, "tls: {mode: disable}", """
+    operator.apply(unit("pooled", db, "mode: disable", """
           pooler:
             external: {host: pgbouncer.example.internal, port: 1, adminCredentials: {secretName: bouncer-admin}}
         """));
@@ -155,19 +155,6 @@ class ConnectionSecretIT {
   }
 
   private String unit(String name, TestDatabase db, String tls, String extra) {
-    return """
-        apiVersion: databaseunit.dev/v1alpha1
-        kind: DatabaseUnit
-        metadata: {name: %s}
-        spec:
-          postgres:
-            external:
-              host: localhost
-              port: %d
-              database: %s
-              credentials: {secretName: db}
-              %s
-          extensions: []
-        """.formatted(name, db.port(), db.name(), tls) + extra;
+    return operator.units().unitYaml(name, "db", "localhost", db.port(), db.name(), tls) + "  extensions: []\n" + extra;
   }
 }

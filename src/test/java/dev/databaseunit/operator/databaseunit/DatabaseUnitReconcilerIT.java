@@ -4,23 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
-import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
-import dev.databaseunit.operator.runtime.OperatorSettings;
-import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.CapturedLogs;
 import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.TestDatabase;
+import dev.databaseunit.operator.testing.UnitFixtures;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,26 +26,25 @@ class DatabaseUnitReconcilerIT {
   private static final String PASSWORD = "s3cr3t-Never-Logged-7f1c";
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private OperatorInNamespace running;
   private KubernetesClient client;
   private String namespace;
-  private DatabaseUnitOperator operator;
-  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private UnitFixtures units;
 
   @BeforeEach
   void startOperator(KubeCluster cluster) {
-    client = cluster.newClient();
-    namespace = cluster.createNamespace(client, "du-reconciler");
     // Leader election on, with the Lease in the test namespace: the path a real deployment takes.
-    var settings = new OperatorSettings(Set.of(namespace), true, namespace, 0, false);
-    operator = DatabaseUnitOperator.create(client, registry, settings, Clock.systemUTC());
-    operator.start();
+    running = OperatorInNamespace.prepare(cluster, "du-reconciler", Clock.systemUTC(), true);
+    running.startOperator(registry);
+    client = running.client();
+    namespace = running.namespace();
+    units = running.units(TIMEOUT);
   }
 
   @AfterEach
   void stopOperator() {
-    operator.stop();
-    client.namespaces().withName(namespace).delete();
-    client.close();
+    running.close();
   }
 
   @Test
@@ -58,27 +52,27 @@ class DatabaseUnitReconcilerIT {
     try (var logs = new CapturedLogs()) {
       client.resource(unit("recipes", "recipes-db", db)).create();
 
-      var degraded = awaitCondition("recipes", "Ready", "False");
+      var degraded = units.awaitCondition("recipes", "Ready", "False");
       assertThat(degraded.getReason()).isEqualTo("SecretNotFound");
       assertThat(degraded.getMessage()).isEqualTo("Secret recipes-db referenced by spec.postgres.external.credentials does not exist");
-      assertThat(condition(get("recipes"), "Degraded")).extracting(Condition::getStatus, Condition::getReason)
+      assertThat(units.condition("recipes", "Degraded")).extracting(Condition::getStatus, Condition::getReason)
           .containsExactly("True", "SecretNotFound");
-      assertThat(get("recipes").getStatus().observedGeneration()).isEqualTo(1L);
+      assertThat(units.get("recipes").getStatus().observedGeneration()).isEqualTo(1L);
 
-      client.resource(secret("recipes-db", Map.of("username", db.user(), "password", db.password()))).create();
+      client.resource(units.credentialsSecret("recipes-db", db)).create();
 
-      var ready = awaitCondition("recipes", "Ready", "True");
+      var ready = units.awaitCondition("recipes", "Ready", "True");
       assertThat(ready.getReason()).isEqualTo("Reconciled");
       assertThat(ready.getObservedGeneration()).isEqualTo(1L);
-      assertThat(condition(get("recipes"), "Degraded").getStatus()).isEqualTo("False");
-      assertThat(eventReasons("recipes")).contains("SecretNotFound", "Ready");
+      assertThat(units.condition("recipes", "Degraded").getStatus()).isEqualTo("False");
+      assertThat(units.eventReasons("recipes")).contains("SecretNotFound", "Ready");
 
-      var database = get("recipes").getStatus().database();
+      var database = units.get("recipes").getStatus().database();
       assertThat(database.serverVersion()).startsWith("15");
       assertThat(database.extensions()).containsKey("vector");
 
-      String status = client.getKubernetesSerialization().asJson(get("recipes").getStatus());
-      String events = client.getKubernetesSerialization().asJson(events("recipes"));
+      String status = client.getKubernetesSerialization().asJson(units.get("recipes").getStatus());
+      String events = client.getKubernetesSerialization().asJson(units.events("recipes"));
       assertThat(status).doesNotContain(db.password());
       assertThat(events).doesNotContain(db.password());
       assertThat(logs.lines()).isNotEmpty().noneMatch(line -> line.contains(db.password()));
@@ -88,16 +82,16 @@ class DatabaseUnitReconcilerIT {
   @Test
   void wrongPasswordIsDegradedWithoutTheWrongPasswordAnywhere(TestDatabase db) {
     try (var logs = new CapturedLogs()) {
-      client.resource(secret("wrong", Map.of("username", db.user(), "password", PASSWORD))).create();
+      client.resource(units.secret("wrong", Map.of("username", db.user(), "password", PASSWORD))).create();
       client.resource(unit("wrong-password", "wrong", db)).create();
 
-      var degraded = awaitCondition("wrong-password", "Degraded", "True");
+      var degraded = units.awaitCondition("wrong-password", "Degraded", "True");
       assertThat(degraded.getReason()).isEqualTo("DatabaseAuthenticationFailed");
       assertThat(degraded.getMessage()).contains("refused user " + db.user());
-      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(eventReasons("wrong-password")).contains("DatabaseAuthenticationFailed"));
+      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(units.eventReasons("wrong-password")).contains("DatabaseAuthenticationFailed"));
 
-      String status = client.getKubernetesSerialization().asJson(get("wrong-password").getStatus());
-      String events = client.getKubernetesSerialization().asJson(events("wrong-password"));
+      String status = client.getKubernetesSerialization().asJson(units.get("wrong-password").getStatus());
+      String events = client.getKubernetesSerialization().asJson(units.events("wrong-password"));
       assertThat(status).doesNotContain(PASSWORD);
       assertThat(events).doesNotContain(PASSWORD);
       assertThat(logs.lines()).noneMatch(line -> line.contains(PASSWORD));
@@ -107,8 +101,8 @@ class DatabaseUnitReconcilerIT {
       });
 
       // Fixing the Secret is picked up through the Secret watch, not only by the backoff retry.
-      client.resource(secret("wrong", Map.of("username", db.user(), "password", db.password()))).update();
-      assertThat(awaitCondition("wrong-password", "Ready", "True").getReason()).isEqualTo("Reconciled");
+      client.resource(units.credentialsSecret("wrong", db)).update();
+      assertThat(units.awaitCondition("wrong-password", "Ready", "True").getReason()).isEqualTo("Reconciled");
       await().atMost(TIMEOUT).untilAsserted(() -> {
         assertThat(health("databaseunit.resource.ready", "wrong-password")).isEqualTo(1.0);
         assertThat(health("databaseunit.resource.degraded", "wrong-password")).isZero();
@@ -122,28 +116,28 @@ class DatabaseUnitReconcilerIT {
 
   @Test
   void unreachableServerAndMissingDatabaseHaveTheirOwnReasons(TestDatabase db) {
-    client.resource(secret("creds", Map.of("username", db.user(), "password", db.password()))).create();
+    client.resource(units.credentialsSecret("creds", db)).create();
     client.resource(unit("closed-port", "creds", db.host(), 1, db.name())).create();
     client.resource(unit("no-such-db", "creds", db.host(), db.port(), "does_not_exist")).create();
 
-    var unreachable = awaitCondition("closed-port", "Degraded", "True");
+    var unreachable = units.awaitCondition("closed-port", "Degraded", "True");
     assertThat(unreachable.getReason()).isEqualTo("DatabaseUnreachable");
     assertThat(unreachable.getMessage()).contains(db.host() + ":1/" + db.name());
-    var missing = awaitCondition("no-such-db", "Degraded", "True");
+    var missing = units.awaitCondition("no-such-db", "Degraded", "True");
     assertThat(missing.getReason()).isEqualTo("DatabaseNotFound");
     assertThat(missing.getMessage()).contains("does_not_exist");
   }
 
   @Test
   void deletingTheUnitClosesItsConnections(TestDatabase db) throws Exception {
-    client.resource(secret("creds", Map.of("username", db.user(), "password", db.password()))).create();
+    client.resource(units.credentialsSecret("creds", db)).create();
     client.resource(unit("short-lived", "creds", db)).create();
-    awaitCondition("short-lived", "Ready", "True");
+    units.awaitCondition("short-lived", "Ready", "True");
     assertThat(operatorConnections(db)).isPositive();
 
     client.resources(DatabaseUnit.class).inNamespace(namespace).withName("short-lived").delete();
     await().atMost(TIMEOUT).untilAsserted(() -> {
-      assertThat(get("short-lived")).isNull();
+      assertThat(units.get("short-lived")).isNull();
       assertThat(operatorConnections(db)).isZero();
     });
   }
@@ -161,11 +155,11 @@ class DatabaseUnitReconcilerIT {
 
   @Test
   void secretWithoutThePasswordKeyIsReportedAndASpecChangeIsObserved(TestDatabase db) {
-    client.resource(secret("only-user", Map.of("username", "app"))).create();
+    client.resource(units.secret("only-user", Map.of("username", "app"))).create();
     client.resource(unit("inventory", "only-user", db)).create();
-    assertThat(awaitCondition("inventory", "Ready", "False").getReason()).isEqualTo("SecretKeyMissing");
+    assertThat(units.awaitCondition("inventory", "Ready", "False").getReason()).isEqualTo("SecretKeyMissing");
 
-    client.resource(secret("complete", Map.of("username", db.user(), "password", db.password()))).create();
+    client.resource(units.credentialsSecret("complete", db)).create();
     client.resources(DatabaseUnit.class).inNamespace(namespace).withName("inventory")
         .edit(u -> {
           var edited = unit("inventory", "complete", db);
@@ -174,10 +168,10 @@ class DatabaseUnitReconcilerIT {
         });
 
     await().atMost(TIMEOUT).untilAsserted(() -> {
-      var unit = get("inventory");
+      var unit = units.get("inventory");
       assertThat(unit.getMetadata().getGeneration()).isEqualTo(2L);
       assertThat(unit.getStatus().observedGeneration()).isEqualTo(2L);
-      assertThat(condition(unit, "Ready")).extracting(Condition::getStatus, Condition::getObservedGeneration)
+      assertThat(UnitFixtures.condition(unit, "Ready")).extracting(Condition::getStatus, Condition::getObservedGeneration)
           .containsExactly("True", 2L);
     });
   }
@@ -185,7 +179,7 @@ class DatabaseUnitReconcilerIT {
   @Test
   void aRetriedProblemIsOneAggregatedEvent(TestDatabase db) {
     client.resource(unit("orders", "orders-db", db)).create();
-    awaitCondition("orders", "Ready", "False");
+    units.awaitCondition("orders", "Ready", "False");
     // A label change triggers reconciles without changing the problem: no new Event object may appear.
     for (int i = 0; i < 3; i++) {
       int n = i;
@@ -196,7 +190,7 @@ class DatabaseUnitReconcilerIT {
           });
     }
     await().pollDelay(Duration.ofSeconds(2)).atMost(TIMEOUT).untilAsserted(() ->
-        assertThat(eventReasons("orders")).containsExactly("SecretNotFound"));
+        assertThat(units.eventReasons("orders")).containsExactly("SecretNotFound"));
   }
 
   private DatabaseUnit unit(String name, String secretName, TestDatabase db) {
@@ -204,49 +198,6 @@ class DatabaseUnitReconcilerIT {
   }
 
   private DatabaseUnit unit(String name, String secretName, String host, int port, String database) {
-    String yaml = """
-        apiVersion: databaseunit.dev/v1alpha1
-        kind: DatabaseUnit
-        metadata:
-          name: %s
-          namespace: %s
-        spec:
-          postgres:
-            external:
-              host: %s
-              port: %d
-              database: %s
-              credentials:
-                secretName: %s
-              tls:
-                mode: disable
-        """.formatted(name, namespace, host, port, database, secretName);
-    return client.getKubernetesSerialization().unmarshal(yaml, DatabaseUnit.class);
-  }
-
-  private io.fabric8.kubernetes.api.model.Secret secret(String name, Map<String, String> data) {
-    return new SecretBuilder().withNewMetadata().withName(name).withNamespace(namespace).endMetadata()
-        .withStringData(data).build();
-  }
-
-  private DatabaseUnit get(String name) {
-    return client.resources(DatabaseUnit.class).inNamespace(namespace).withName(name).get();
-  }
-
-  private static Condition condition(DatabaseUnit unit, String type) {
-    return unit.getStatus() == null ? null : Conditions.find(unit.getStatus().conditions(), type);
-  }
-
-  private Condition awaitCondition(String name, String type, String status) {
-    return await().atMost(TIMEOUT).until(() -> condition(get(name), type), c -> c != null && status.equals(c.getStatus()));
-  }
-
-  private List<Event> events(String name) {
-    return client.v1().events().inNamespace(namespace).list().getItems().stream()
-        .filter(e -> name.equals(e.getInvolvedObject().getName())).toList();
-  }
-
-  private List<String> eventReasons(String name) {
-    return events(name).stream().map(Event::getReason).toList();
+    return units.unit(units.unitYaml(name, secretName, host, port, database, "mode: disable"));
   }
 }

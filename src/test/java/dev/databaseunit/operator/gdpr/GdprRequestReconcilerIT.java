@@ -12,18 +12,17 @@ import dev.databaseunit.operator.api.v1alpha1.GdprRequestStatus;
 import dev.databaseunit.operator.events.EventRecorder;
 import dev.databaseunit.operator.postgres.CaCertificates;
 import dev.databaseunit.operator.postgres.UnitDataSources;
-import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
-import dev.databaseunit.operator.runtime.OperatorSettings;
 import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.CapturedLogs;
 import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.MutableClock;
+import dev.databaseunit.operator.testing.OperatorInNamespace;
+import dev.databaseunit.operator.testing.PrivateRedis;
 import dev.databaseunit.operator.testing.TestBucket;
 import dev.databaseunit.operator.testing.TestDatabase;
-import dev.databaseunit.operator.testing.PrivateRedis;
+import dev.databaseunit.operator.testing.UnitFixtures;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.lettuce.core.RedisClient;
@@ -32,11 +31,8 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -53,47 +49,44 @@ class GdprRequestReconcilerIT {
   /** Lettuce's event loops, shared by the reconcilers this class starts (they live as long as the test JVM). */
   private static final ClientResources REDIS = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
 
+  private OperatorInNamespace running;
   private KubernetesClient client;
   private String namespace;
+  private UnitFixtures units;
   private TestDatabase db;
   private long alice;
   private long bob;
   private final MutableClock clock = new MutableClock(Instant.parse("2026-11-25T12:00:00Z"));
-  private DatabaseUnitOperator operator;
   private Operator customOperator;
   private UnitDataSources customDataSources;
 
   @BeforeEach
   void setUp(KubeCluster cluster, TestDatabase database) throws Exception {
-    client = cluster.newClient();
-    namespace = cluster.createNamespace(client, "gdpr");
+    running = OperatorInNamespace.prepare(cluster, "gdpr", clock, false);
+    client = running.client();
+    namespace = running.namespace();
+    units = running.units(TIMEOUT);
     db = database;
     try (Connection c = db.connect()) {
       RecipeFixture.createSchema(c);
       alice = RecipeFixture.addUser(c, "alice@example.com", 4, 3, true);
       bob = RecipeFixture.addUser(c, "bob@example.com", 2, 2, true);
     }
-    client.resource(new SecretBuilder().withNewMetadata().withName("db").withNamespace(namespace).endMetadata()
-        .withStringData(Map.of("username", db.user(), "password", db.password())).build()).create();
+    client.resource(units.credentialsSecret("db", db)).create();
   }
 
   @AfterEach
   void tearDown() {
-    if (operator != null) {
-      operator.stop();
-    }
+    running.stopOperator();
     if (customOperator != null) {
       customOperator.stop();
       customDataSources.close();
     }
-    client.namespaces().withName(namespace).delete();
-    client.close();
+    running.close();
   }
 
   private void startOperator() {
-    operator = DatabaseUnitOperator.create(client, new SimpleMeterRegistry(),
-        new OperatorSettings(Set.of(namespace), false, namespace, 0, false), clock);
-    operator.start();
+    running.startOperator(new SimpleMeterRegistry());
   }
 
   /** Only the GDPR reconciler, with a service of the test's choosing (fault injection). */
@@ -115,8 +108,7 @@ class GdprRequestReconcilerIT {
 
   @Test
   void exportsAsJsonAndCsvRecordTheirDigestAndAreDeletedAtExpiry(TestBucket bucket) throws Exception {
-    client.resource(new SecretBuilder().withNewMetadata().withName("s3").withNamespace(namespace).endMetadata()
-        .withStringData(Map.of("accessKeyId", bucket.accessKey(), "secretAccessKey", bucket.secretKey())).build()).create();
+    client.resource(units.secret("s3", Map.of("accessKeyId", bucket.accessKey(), "secretAccessKey", bucket.secretKey()))).create();
     try (var logs = new CapturedLogs()) {
       createUnit(unitYaml("recipes", db.port(), """
             exportStorage: {bucket: %s, prefix: gdpr/, endpoint: %s, credentials: {secretName: s3}}
@@ -145,23 +137,22 @@ class GdprRequestReconcilerIT {
       String csvKey = "gdpr/" + namespace + "/export-bob-" + csv.getMetadata().getUid() + ".zip";
       var files = GdprServiceIT.unzip(bucket.client().getObjectAsBytes(b -> b.bucket(bucket.name()).key(csvKey)).asByteArray());
       assertThat(files).containsKeys("users.csv", "recipes.csv", "consents.csv", "recipe_embeddings.csv");
-      assertThat(eventReasons("export-alice")).contains("ExportCompleted");
+      assertThat(units.eventReasons("export-alice")).contains("ExportCompleted");
 
       // Eight days later the export is gone. The reconcile scheduled for the expiry is 7 real days away, so a
       // restarted operator (which reconciles every request on start) stands in for it.
       clock.advance(Duration.ofDays(8));
-      operator.stop();
-      startOperator();
+      running.restartOperator(new SimpleMeterRegistry());
       await().atMost(TIMEOUT).until(() -> Boolean.TRUE.equals(get("export-alice").getStatus().export().expired()));
       assertThatThrownBy(() -> bucket.client().headObject(b -> b.bucket(bucket.name()).key(key)))
           .isInstanceOf(software.amazon.awssdk.services.s3.model.S3Exception.class);
-      assertThat(eventReasons("export-alice")).contains("ExportExpired");
+      assertThat(units.eventReasons("export-alice")).contains("ExportExpired");
       assertThat(bucket.client().getObjectAsBytes(b -> b.bucket(bucket.name()).key(csvKey)).asByteArray())
           .as("an export with a longer TTL stays").isNotEmpty();
       assertThat(get("export-bob").getStatus().export().expired()).isFalse();
 
       String everything = client.getKubernetesSerialization().asJson(get("export-alice").getStatus())
-          + client.getKubernetesSerialization().asJson(events("export-alice"));
+          + client.getKubernetesSerialization().asJson(units.events("export-alice"));
       assertThat(everything).doesNotContain(db.password()).doesNotContain(bucket.secretKey()).doesNotContain("alice@example.com");
       assertThat(logs.lines()).noneMatch(l -> l.contains(db.password()) || l.contains(bucket.secretKey()));
     }
@@ -177,8 +168,7 @@ class GdprRequestReconcilerIT {
 
   private void erasureDryRunAndUnknownSubject(PrivateRedis redis) throws Exception {
     String prefix = "shop";
-    client.resource(new SecretBuilder().withNewMetadata().withName("redis").withNamespace(namespace).endMetadata()
-        .withStringData(Map.of("username", "default", "password", redis.password())).build()).create();
+    client.resource(units.secret("redis", Map.of("username", "default", "password", redis.password()))).create();
     createUnit(unitYaml("recipes", db.port(), "", """
           cache:
             external: {host: %s, port: %d, credentials: {secretName: redis}}
@@ -227,7 +217,7 @@ class GdprRequestReconcilerIT {
       assertThat(auditActions(c, erased.getMetadata().getUid()))
           .containsExactly("data_deletion_requested", "data_deletion_started", "data_deletion_completed");
     }
-    assertThat(eventReasons("erase-alice")).contains("ErasureCompleted");
+    assertThat(units.eventReasons("erase-alice")).contains("ErasureCompleted");
 
     createRequest("erase-nobody", "Erase", "424242", null, null);
     var nobody = awaitPhase("erase-nobody", GdprRequestReconciler.COMPLETED);
@@ -283,7 +273,7 @@ class GdprRequestReconcilerIT {
         + "(user_sessions_user_id_fkey): list user_sessions before users");
     var missingColumn = awaitCondition("erase-missing-column", "Degraded", "True");
     assertThat(missingColumn.getMessage()).isEqualTo("column consents.subject does not exist");
-    assertThat(eventReasons("erase-missing-column")).contains("SubjectPlanInvalid");
+    assertThat(units.eventReasons("erase-missing-column")).contains("SubjectPlanInvalid");
     try (Connection c = db.connect()) {
       assertThat(RecipeFixture.tableCounts(c)).isEqualTo(before);
     }
@@ -392,8 +382,7 @@ class GdprRequestReconcilerIT {
     for (int restart = 0; restart < 8; restart++) {
       startOperator();
       Thread.sleep(100 + random.nextInt(900));
-      operator.stop();
-      operator = null;
+      running.stopOperator();
     }
     startOperator();
     for (int i = 0; i < subjects.size(); i++) {
@@ -417,20 +406,7 @@ class GdprRequestReconcilerIT {
   // ----- helpers -----
 
   private String unitYaml(String name, int port, String gdprExtra, String cache) {
-    return """
-        apiVersion: databaseunit.dev/v1alpha1
-        kind: DatabaseUnit
-        metadata:
-          name: %s
-          namespace: %s
-        spec:
-          postgres:
-            external:
-              host: %s
-              port: %d
-              database: %s
-              credentials: {secretName: db}
-              tls: {mode: disable}
+    return units.unitYaml(name, "db", db.host(), port, db.name(), "mode: disable") + """
           gdpr:
             subjectTables:
               - {table: user_sessions, subjectColumn: user_id}
@@ -443,12 +419,12 @@ class GdprRequestReconcilerIT {
               - {table: user_taste_profiles, subjectColumn: user_id}
               - {table: consents, subjectColumn: user_id}
               - {table: users, subjectColumn: id}
-        %s%s""".formatted(name, namespace, db.host(), port, db.name(), gdprExtra.isEmpty() ? "" : gdprExtra.stripTrailing().indent(2),
+        %s%s""".formatted(gdprExtra.isEmpty() ? "" : gdprExtra.stripTrailing().indent(2),
         cache == null ? "" : cache.stripTrailing().indent(0));
   }
 
   private void createUnit(String yaml) {
-    client.resource(client.getKubernetesSerialization().unmarshal(yaml, DatabaseUnit.class)).create();
+    client.resource(units.unit(yaml)).create();
   }
 
   private void createRequest(String name, String type, String subjectId, String format, String extra) {
@@ -492,42 +468,5 @@ class GdprRequestReconcilerIT {
 
   private Condition awaitCondition(String name, String type, String status) {
     return await().atMost(TIMEOUT).until(() -> condition(get(name), type), c -> c != null && status.equals(c.getStatus()));
-  }
-
-  private List<Event> events(String name) {
-    return client.v1().events().inNamespace(namespace).list().getItems().stream()
-        .filter(e -> name.equals(e.getInvolvedObject().getName())).toList();
-  }
-
-  private List<String> eventReasons(String name) {
-    return events(name).stream().map(Event::getReason).toList();
-  }
-
-  /** A clock the test moves forward, so expiry is tested without waiting. */
-  static final class MutableClock extends Clock {
-    private volatile Instant now;
-
-    MutableClock(Instant start) {
-      this.now = start;
-    }
-
-    void advance(Duration by) {
-      now = now.plus(by);
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
   }
 }

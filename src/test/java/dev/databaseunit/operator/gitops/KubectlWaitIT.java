@@ -2,22 +2,18 @@ package dev.databaseunit.operator.gitops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
-import dev.databaseunit.operator.runtime.OperatorSettings;
 import dev.databaseunit.operator.testing.Commands;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.LocalServices;
+import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.TestBucket;
 import dev.databaseunit.operator.testing.TestDatabase;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,72 +29,66 @@ class KubectlWaitIT {
       throws Exception {
     Path kubeconfig = dir.resolve("kubeconfig");
     Files.writeString(kubeconfig, cluster.kubeconfigYaml());
-    try (KubernetesClient client = cluster.newClient()) {
-      String namespace = cluster.createNamespace(client, "wait");
-      var operator = DatabaseUnitOperator.create(client, new SimpleMeterRegistry(),
-          new OperatorSettings(Set.of(namespace), false, namespace, 0, false), Clock.systemUTC());
-      operator.start();
-      try {
-        Path manifests = dir.resolve("shop.yaml");
-        Files.writeString(manifests, """
-            apiVersion: v1
-            kind: Secret
-            metadata: {name: db}
-            stringData: {username: %s, password: %s}
-            ---
-            apiVersion: v1
-            kind: Secret
-            metadata: {name: s3}
-            stringData: {accessKeyId: %s, secretAccessKey: %s}
-            ---
-            apiVersion: v1
-            kind: Secret
-            metadata: {name: kek}
-            stringData: {kek: 3q2+7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=}
-            ---
-            apiVersion: databaseunit.dev/v1alpha1
-            kind: DatabaseUnit
-            metadata: {name: shop}
-            spec:
-              postgres:
-                external: {host: %s, port: %d, database: %s, credentials: {secretName: db}, tls: {mode: disable}}
-              migrations: {configMaps: [recipes-schema]}
-            ---
-            apiVersion: databaseunit.dev/v1alpha1
-            kind: BackupPolicy
-            metadata: {name: shop-backups}
-            spec:
-              databaseUnit: shop
-              schedules: [{tier: daily, cron: "0 0 3 * * ?", retention: 30d}]
-              storage: {bucket: %s, endpoint: "%s", credentials: {secretName: s3}}
-              encryption: {keyEncryptionKey: {name: kek, key: kek}}
-            ---
-            apiVersion: databaseunit.dev/v1alpha1
-            kind: MaintenanceWindow
-            metadata: {name: shop-weekly}
-            spec:
-              databaseUnit: shop
-              schedule: "0 0 2 ? * SUN"
-              duration: 2h
-            ---
-            apiVersion: databaseunit.dev/v1alpha1
-            kind: GdprRequest
-            metadata: {name: erase-dry-run}
-            spec: {databaseUnit: shop, type: Erase, subjectId: "42", dryRun: true, requestedBy: dpo@example.com}
-            """.formatted(db.user(), db.password(), bucket.accessKey(), bucket.secretKey(), db.host(), db.port(), db.name(),
-            bucket.name(), bucket.endpoint()));
-        kubectl(kubeconfig, "apply", "-n", namespace, "-f", Path.of("samples", "recipe-schema.yaml").toString());
-        kubectl(kubeconfig, "apply", "-n", namespace, "-f", manifests.toString());
-        for (String object : List.of("databaseunit/shop", "backuppolicy/shop-backups", "maintenancewindow/shop-weekly",
-            "gdprrequest/erase-dry-run")) {
-          String out = kubectl(kubeconfig, "wait", "-n", namespace, "--for=condition=Ready", "--timeout=120s", object);
-          assertThat(out).contains("condition met");
-        }
-        assertThat(kubectl(kubeconfig, "get", "-n", namespace, "du,bp,mw,gdpr")).contains("shop", "shop-backups", "shop-weekly",
-            "erase-dry-run");
-      } finally {
-        operator.stop();
+    try (var operator = OperatorInNamespace.start(cluster, "wait")) {
+      KubernetesClient client = operator.client();
+      String namespace = operator.namespace();
+      Path manifests = dir.resolve("shop.yaml");
+      Files.writeString(manifests, """
+          apiVersion: v1
+          kind: Secret
+          metadata: {name: db}
+          stringData: {username: %s, password: %s}
+          ---
+          apiVersion: v1
+          kind: Secret
+          metadata: {name: s3}
+          stringData: {accessKeyId: %s, secretAccessKey: %s}
+          ---
+          apiVersion: v1
+          kind: Secret
+          metadata: {name: kek}
+          stringData: {kek: 3q2+7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=}
+          ---
+          apiVersion: databaseunit.dev/v1alpha1
+          kind: DatabaseUnit
+          metadata: {name: shop}
+          spec:
+            postgres:
+              external: {host: %s, port: %d, database: %s, credentials: {secretName: db}, tls: {mode: disable}}
+            migrations: {configMaps: [recipes-schema]}
+          ---
+          apiVersion: databaseunit.dev/v1alpha1
+          kind: BackupPolicy
+          metadata: {name: shop-backups}
+          spec:
+            databaseUnit: shop
+            schedules: [{tier: daily, cron: "0 0 3 * * ?", retention: 30d}]
+            storage: {bucket: %s, endpoint: "%s", credentials: {secretName: s3}}
+            encryption: {keyEncryptionKey: {name: kek, key: kek}}
+          ---
+          apiVersion: databaseunit.dev/v1alpha1
+          kind: MaintenanceWindow
+          metadata: {name: shop-weekly}
+          spec:
+            databaseUnit: shop
+            schedule: "0 0 2 ? * SUN"
+            duration: 2h
+          ---
+          apiVersion: databaseunit.dev/v1alpha1
+          kind: GdprRequest
+          metadata: {name: erase-dry-run}
+          spec: {databaseUnit: shop, type: Erase, subjectId: "42", dryRun: true, requestedBy: dpo@example.com}
+          """.formatted(db.user(), db.password(), bucket.accessKey(), bucket.secretKey(), db.host(), db.port(), db.name(),
+          bucket.name(), bucket.endpoint()));
+      kubectl(kubeconfig, "apply", "-n", namespace, "-f", Path.of("samples", "recipe-schema.yaml").toString());
+      kubectl(kubeconfig, "apply", "-n", namespace, "-f", manifests.toString());
+      for (String object : List.of("databaseunit/shop", "backuppolicy/shop-backups", "maintenancewindow/shop-weekly",
+          "gdprrequest/erase-dry-run")) {
+        String out = kubectl(kubeconfig, "wait", "-n", namespace, "--for=condition=Ready", "--timeout=120s", object);
+        assertThat(out).contains("condition met");
       }
+      assertThat(kubectl(kubeconfig, "get", "-n", namespace, "du,bp,mw,gdpr")).contains("shop", "shop-backups", "shop-weekly",
+          "erase-dry-run");
     }
   }
 

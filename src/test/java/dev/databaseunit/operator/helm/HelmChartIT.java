@@ -12,15 +12,15 @@ import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.LocalServices;
 import dev.databaseunit.operator.testing.RestrictedPods;
 import dev.databaseunit.operator.testing.TestDatabase;
+import dev.databaseunit.operator.testing.UnitFixtures;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
-import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.ByteArrayInputStream;
@@ -29,7 +29,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -128,22 +127,15 @@ class HelmChartIT {
       String token = admin.serviceAccounts().inNamespace(namespace).withName("t-databaseunit-operator")
           .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
           .getStatus().getToken();
-      admin.resource(new SecretBuilder().withNewMetadata().withName("db").withNamespace(namespace).endMetadata()
-          .withStringData(Map.of("username", db.user(), "password", db.password())).build()).create();
+      var units = new UnitFixtures(admin, namespace, Duration.ofSeconds(60));
+      admin.resource(units.credentialsSecret("db", db)).create();
 
       try (KubernetesClient asOperator = cluster.newClientWithToken(token)) {
         var operator = DatabaseUnitOperator.create(asOperator, new SimpleMeterRegistry(),
             new OperatorSettings(Set.of(namespace), true, namespace, 0, false), Clock.systemUTC());
         operator.start();
         try {
-          admin.resource(admin.getKubernetesSerialization().unmarshal("""
-              apiVersion: databaseunit.dev/v1alpha1
-              kind: DatabaseUnit
-              metadata: {name: app, namespace: %s}
-              spec:
-                postgres:
-                  external: {host: %s, port: %d, database: %s, credentials: {secretName: db}, tls: {mode: disable}}
-              """.formatted(namespace, db.host(), db.port(), db.name()), DatabaseUnit.class)).create();
+          admin.resource(units.unit(units.unitYaml("app", "db", db))).create();
           await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
             var unit = admin.resources(DatabaseUnit.class).inNamespace(namespace).withName("app").get();
             assertThat(unit.getStatus()).isNotNull();

@@ -9,36 +9,38 @@ import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindow;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus.TaskResult;
+import dev.databaseunit.operator.backup.OnDemand;
 import dev.databaseunit.operator.pool.PgBouncerAdmin;
 import dev.databaseunit.operator.pool.PgBouncerAdminClient;
-import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
-import dev.databaseunit.operator.runtime.OperatorSettings;
 import dev.databaseunit.operator.schema.FlywayMigrator;
 import dev.databaseunit.operator.schema.MigrationScripts;
 import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.CapturedLogs;
 import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.PrivatePgBouncer;
+import dev.databaseunit.operator.testing.TcpRelay;
+import dev.databaseunit.operator.testing.TestBucket;
 import dev.databaseunit.operator.testing.TestDatabase;
+import dev.databaseunit.operator.testing.UnitFixtures;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -55,29 +57,25 @@ class MaintenanceWindowIT {
   static final Duration TIMEOUT = Duration.ofSeconds(90);
   static final String UNIT = "recipes";
 
+  private OperatorInNamespace running;
   private KubernetesClient client;
   private String namespace;
-  private DatabaseUnitOperator operator;
-  private PrometheusMeterRegistry registry;
+  private UnitFixtures units;
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private PrivatePgBouncer bouncer;
 
   @BeforeEach
   void start(KubeCluster cluster) {
-    client = cluster.newClient();
-    namespace = cluster.createNamespace(client, "du-maintenance");
-    bouncer = PrivatePgBouncer.start(10, 300);
-    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    operator = DatabaseUnitOperator.create(client, registry, new OperatorSettings(Set.of(namespace), false, namespace, 0, false),
-        Clock.systemUTC());
-    operator.start();
+    running = OperatorInNamespace.start(cluster, "du-maintenance", registry);
+    bouncer = running.closeAfterOperator(PrivatePgBouncer.start(10, 300));
+    client = running.client();
+    namespace = running.namespace();
+    units = running.units(TIMEOUT);
   }
 
   @AfterEach
   void stop() {
-    operator.stop();
-    bouncer.close();
-    client.namespaces().withName(namespace).delete();
-    client.close();
+    running.close();
   }
 
   @Test
@@ -252,7 +250,7 @@ class MaintenanceWindowIT {
 
   @Test
   void anOperatorKilledWhileTheDatabaseIsPausedIsResumedByTheNextOne(TestDatabase db, KubeCluster cluster) throws Exception {
-    operator.stop(); // the crashing operator runs in its own JVM
+    running.stopOperator(); // the crashing operator runs in its own JVM
     migrateTo(db, "V1__recipe_app.sql", "V2__consents.sql");
     createUnit(db, List.of("recipes-schema", "recipes-schema-slow"));
     // A migration slow enough to kill the operator while it runs, i.e. while PgBouncer holds the clients.
@@ -278,9 +276,7 @@ class MaintenanceWindowIT {
       assertThat(paused(db)).isTrue();
       assertThat(window().getStatus().currentRun()).isNotNull();
       long killedAt = System.nanoTime();
-      operator = DatabaseUnitOperator.create(client, registry, new OperatorSettings(Set.of(namespace), false, namespace, 0, false),
-          Clock.systemUTC());
-      operator.start();
+      running.startOperator(registry);
       // The dead holder's lease (5 s) expires, then one reconcile resumes PgBouncer.
       await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> !paused(db));
       double resumedAfter = (System.nanoTime() - killedAt) / 1e9;
@@ -388,7 +384,7 @@ class MaintenanceWindowIT {
         client.resources(BackupPolicy.class).inNamespace(namespace).withName("nightly").editStatus(p -> {
           var s = p.getStatus();
           p.setStatus(new BackupPolicyStatus(1L, s != null ? s.conditions() : List.of(), null, null, null,
-              new BackupPolicyStatus.BackupRecord("b1", null, anHourAgo, anHourAgo, 1L, null, null, null), 1, null));
+              new BackupPolicyStatus.BackupRecord("b1", null, anHourAgo, anHourAgo, 1L, null, null, null), 1, null, null, null));
           return p;
         });
       } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
@@ -409,6 +405,126 @@ class MaintenanceWindowIT {
       assertThat(last.generation()).isEqualTo(2L);
       assertThat(last.outcome()).isEqualTo("Succeeded");
     });
+  }
+
+  /**
+   * prechecks.takeBackupIfMissing: with no recent backup the run asks the unit's BackupPolicy for one (annotation token =
+   * run id, kept in the run) and waits in Prechecks, nothing paused. An operator restart while it waits neither asks
+   * again nor loses the run: the next operator waits for the same request (the interrupted backup itself runs again).
+   */
+  @Test
+  void aMissingBackupIsTakenThroughTheBackupPolicyBeforeTheDrainAcrossARestart(TestDatabase db, TestBucket bucket) throws Exception {
+    try (var c = db.connect()) {
+      dev.databaseunit.operator.backup.RecipeData.load(c, 40, 5);
+    }
+    createUnit(db, List.of());
+    awaitUnitReady();
+    URI s3 = URI.create(bucket.endpoint());
+    try (var relay = new TcpRelay(s3.getHost(), s3.getPort(), 32 * 1024)) {
+      createBackupPolicy(bucket, "http://127.0.0.1:" + relay.port(), true);
+      createWindow("""
+          runNow: true
+          duration: 30m
+          tasks: [UpdateStatistics]
+          prechecks: {requireBackupWithin: 1h}
+          """);
+      var waiting = await().atMost(TIMEOUT).until(() -> window().getStatus().currentRun(), r -> r != null && r.backupRequest() != null);
+      String token = waiting.backupRequest().token();
+      assertThat(token).isEqualTo(waiting.id());
+      assertThat(waiting.backupRequest().policy()).isEqualTo("nightly");
+      assertThat(policy().getMetadata().getAnnotations()).containsEntry(OnDemand.BACKUP_NOW, token);
+      await().atMost(TIMEOUT).until(() -> relay.relayedUpstream() > 16 * 1024);
+      assertThat(window().getStatus().phase()).isEqualTo("Prechecks");
+      assertThat(paused(db)).isFalse();
+
+      running.stopOperator();
+      assertThat(window().getStatus().currentRun().backupRequest()).isEqualTo(waiting.backupRequest());
+      assertThat(window().getStatus().phase()).isEqualTo("Prechecks");
+      relay.setBytesPerSecond(0);
+      running.startOperator(registry);
+
+      var run = awaitLastRun();
+      assertThat(run.outcome()).as(run.toString()).isEqualTo("Succeeded");
+      assertThat(run.id()).isEqualTo(waiting.id());
+      assertThat(run.backupRequest().token()).isEqualTo(token);
+      var handled = policy().getStatus().lastOnDemandBackup();
+      assertThat(handled.token()).isEqualTo(token);
+      assertThat(handled.outcome()).isEqualTo("Succeeded");
+      assertThat(Instant.parse(handled.endTime())).isAfter(Instant.parse(waiting.backupRequest().requestedAt()));
+      assertThat(policy().getMetadata().getAnnotations()).containsEntry(OnDemand.BACKUP_NOW, token);
+      assertThat(policy().getStatus().retainedBackups()).as("one good backup: asked once").isEqualTo(1);
+      assertThat(eventReasons()).contains("MaintenanceBackupRequested", "MaintenanceRecovered", "MaintenanceDrained",
+          "MaintenanceSucceeded");
+    }
+  }
+
+  /** The requested backup fails (storage unreachable): the precheck fails with the policy's reason, nothing paused. */
+  @Test
+  void aRequestedBackupThatFailsFailsThePrecheck(TestDatabase db, TestBucket bucket) {
+    createUnit(db, List.of());
+    awaitUnitReady();
+    createBackupPolicy(bucket, "http://127.0.0.1:1", true);
+    createWindow("""
+        runNow: true
+        duration: 30m
+        tasks: [UpdateStatistics]
+        """);
+    var run = awaitLastRun();
+    assertThat(run.outcome()).isEqualTo("Failed");
+    assertThat(run.reason()).startsWith("the backup requested from BackupPolicy nightly at " + run.backupRequest().requestedAt()
+        + " failed: ").contains("127.0.0.1:1");
+    assertThat(run.drainSeconds()).isNull();
+    assertThat(condition("Degraded").getReason()).isEqualTo("MaintenancePrecheckFailed");
+    assertThat(eventReasons()).contains("MaintenanceBackupRequested").doesNotContain("MaintenanceDrained");
+    assertThat(paused(db)).isFalse();
+  }
+
+  /** A backup that cannot finish while the drain still fits the window (here: the policy cannot run it at all) fails the precheck. */
+  @Test
+  void aRequestedBackupThatDoesNotFinishInTimeFailsThePrecheck(TestDatabase db, TestBucket bucket) {
+    createUnit(db, List.of());
+    awaitUnitReady();
+    createBackupPolicy(bucket, bucket.endpoint(), false);
+    createWindow("""
+        runNow: true
+        duration: 70s
+        drainTimeout: 60s
+        tasks: [UpdateStatistics]
+        """);
+    var run = awaitLastRun();
+    assertThat(run.outcome()).isEqualTo("Failed");
+    assertThat(run.reason()).startsWith("the backup requested from BackupPolicy nightly at ")
+        .contains("had not finished by " + Instant.parse(run.windowEnd()).minusSeconds(60))
+        .contains("the last moment the drain (drainTimeout 60s) still fits the window; the policy is Degraded: Secret ")
+        .contains("nightly-kek");
+    assertThat(run.drainSeconds()).isNull();
+    assertThat(paused(db)).isFalse();
+  }
+
+  /** A suspended BackupPolicy of the unit (on-demand backups still run); {@code withKey} false leaves its key Secret missing. */
+  private void createBackupPolicy(TestBucket bucket, String endpoint, boolean withKey) {
+    client.resource(units.secret("nightly-s3", Map.of("accessKeyId", bucket.accessKey(), "secretAccessKey", bucket.secretKey()))).create();
+    if (withKey) {
+      byte[] key = new byte[32];
+      new java.security.SecureRandom().nextBytes(key);
+      client.resource(units.secret("nightly-kek", Map.of("kek", java.util.Base64.getEncoder().encodeToString(key)))).create();
+    }
+    client.resource(client.getKubernetesSerialization().unmarshal("""
+        apiVersion: databaseunit.dev/v1alpha1
+        kind: BackupPolicy
+        metadata: {name: nightly, namespace: %s}
+        spec:
+          databaseUnit: %s
+          suspend: true
+          schedules: [{tier: daily, cron: "0 0 3 * * ?", retention: 30d}]
+          storage: {bucket: %s, prefix: recipes/, endpoint: "%s", credentials: {secretName: nightly-s3}}
+          encryption: {keyEncryptionKey: {name: nightly-kek, key: kek}}
+          restoreTest: {enabled: false}
+        """.formatted(namespace, UNIT, bucket.name(), endpoint), BackupPolicy.class)).create();
+  }
+
+  private BackupPolicy policy() {
+    return client.resources(BackupPolicy.class).inNamespace(namespace).withName("nightly").get();
   }
 
   @Test
@@ -567,10 +683,9 @@ class MaintenanceWindowIT {
 
   private void createUnit(String name, TestDatabase db, List<String> migrationConfigMaps) {
     if (client.secrets().inNamespace(namespace).withName("db").get() == null) {
-      client.resource(new SecretBuilder().withNewMetadata().withName("db").withNamespace(namespace).endMetadata()
-          .withStringData(Map.of("username", db.user(), "password", db.password())).build()).create();
-      client.resource(new SecretBuilder().withNewMetadata().withName("pooler-admin").withNamespace(namespace).endMetadata()
-          .withStringData(Map.of("username", PrivatePgBouncer.ADMIN_USER, "password", bouncer.adminPassword())).build()).create();
+      client.resource(units.credentialsSecret("db", db)).create();
+      client.resource(units.secret("pooler-admin", Map.of("username", PrivatePgBouncer.ADMIN_USER, "password", bouncer.adminPassword())))
+          .create();
     }
     try {
       if (migrationConfigMaps.contains("recipes-schema")) {
@@ -584,23 +699,7 @@ class MaintenanceWindowIT {
             configMaps: [%s]
             applyIn: MaintenanceWindow
         """.formatted(String.join(", ", migrationConfigMaps));
-    String yaml = """
-        apiVersion: databaseunit.dev/v1alpha1
-        kind: DatabaseUnit
-        metadata:
-          name: %s
-          namespace: %s
-          labels: {tier: gold}
-        spec:
-          postgres:
-            external:
-              host: %s
-              port: %d
-              database: %s
-              credentials:
-                secretName: db
-              tls:
-                mode: disable
+    String yaml = units.unitYaml(name, "db", db) + """
           extensions: [vector, amcheck, pgstattuple]
         %s  pooler:
             external:
@@ -608,8 +707,10 @@ class MaintenanceWindowIT {
               port: %d
               adminCredentials:
                 secretName: pooler-admin
-        """.formatted(name, namespace, db.host(), db.port(), db.name(), migrations, bouncer.port());
-    client.resource(client.getKubernetesSerialization().unmarshal(yaml, DatabaseUnit.class)).create();
+        """.formatted(migrations, bouncer.port());
+    DatabaseUnit unit = units.unit(yaml);
+    unit.getMetadata().setLabels(Map.of("tier", "gold"));
+    client.resource(unit).create();
   }
 
   private ConfigMap configMap(String name, Map<String, String> data) {
@@ -621,10 +722,7 @@ class MaintenanceWindowIT {
   }
 
   private void awaitUnitReady(String name) {
-    await().atMost(TIMEOUT).until(() -> {
-      var unit = client.resources(DatabaseUnit.class).inNamespace(namespace).withName(name).get();
-      return unit.getStatus() != null && Conditions.isTrue(unit.getStatus().conditions(), Conditions.READY);
-    });
+    units.awaitCondition(name, Conditions.READY, "True");
   }
 
   void createWindow(String specBody) {
@@ -673,11 +771,10 @@ class MaintenanceWindowIT {
   }
 
   List<Event> events() {
-    return client.v1().events().inNamespace(namespace).list().getItems().stream()
-        .filter(e -> "weekly".equals(e.getInvolvedObject().getName())).toList();
+    return units.events("weekly");
   }
 
   List<String> eventReasons() {
-    return events().stream().map(Event::getReason).toList();
+    return units.eventReasons("weekly");
   }
 }

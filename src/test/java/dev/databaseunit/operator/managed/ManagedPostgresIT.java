@@ -4,25 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
-import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
-import dev.databaseunit.operator.runtime.OperatorSettings;
 import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.RestrictedPods;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.List;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,56 +30,50 @@ class ManagedPostgresIT {
 
   @Test
   void rendersARestrictedInstanceAndUpdatesItInPlace(KubeCluster cluster) throws Exception {
-    try (KubernetesClient client = cluster.newClient()) {
-      String namespace = cluster.createNamespace(client, "managed");
-      var operator = DatabaseUnitOperator.create(client, new SimpleMeterRegistry(),
-          new OperatorSettings(Set.of(namespace), false, namespace, 0, false), Clock.systemUTC());
-      operator.start();
-      try {
-        client.resource(unit(client, namespace, "pgvector/pgvector:0.8.0-pg17")).create();
-        StatefulSet sts = await().atMost(Duration.ofSeconds(30)).until(
-            () -> client.apps().statefulSets().inNamespace(namespace).withName("shop-postgres").get(), s -> s != null);
-        var unit = client.resources(DatabaseUnit.class).inNamespace(namespace).withName("shop").get();
-        assertThat(sts.getMetadata().getOwnerReferences()).singleElement()
-            .satisfies(ref -> assertThat(ref.getUid()).isEqualTo(unit.getMetadata().getUid()));
-        assertThat(sts.getSpec().getTemplate().getSpec().getContainers().getFirst().getArgs())
-            .contains("ssl=on", "ssl_min_protocol_version=TLSv1.2");
-        assertThat(client.services().inNamespace(namespace).withName("shop-postgres").get().getSpec().getPorts())
-            .extracting(p -> p.getPort()).containsExactly(5432);
-        RestrictedPods.assertRestricted(client, RestrictedPods.restrictedNamespace(cluster, client), "shop-postgres",
-            RestrictedPods.podOf(sts));
+    try (var operator = OperatorInNamespace.start(cluster, "managed")) {
+      KubernetesClient client = operator.client();
+      String namespace = operator.namespace();
+      client.resource(unit(client, namespace, "pgvector/pgvector:0.8.0-pg17")).create();
+      StatefulSet sts = await().atMost(Duration.ofSeconds(30)).until(
+          () -> client.apps().statefulSets().inNamespace(namespace).withName("shop-postgres").get(), s -> s != null);
+      var unit = client.resources(DatabaseUnit.class).inNamespace(namespace).withName("shop").get();
+      assertThat(sts.getMetadata().getOwnerReferences()).singleElement()
+          .satisfies(ref -> assertThat(ref.getUid()).isEqualTo(unit.getMetadata().getUid()));
+      assertThat(sts.getSpec().getTemplate().getSpec().getContainers().getFirst().getArgs())
+          .contains("ssl=on", "ssl_min_protocol_version=TLSv1.2");
+      assertThat(client.services().inNamespace(namespace).withName("shop-postgres").get().getSpec().getPorts())
+          .extracting(p -> p.getPort()).containsExactly(5432);
+      RestrictedPods.assertRestricted(client, RestrictedPods.restrictedNamespace(cluster, client), "shop-postgres",
+          RestrictedPods.podOf(sts));
 
-        Secret superuser = client.secrets().inNamespace(namespace).withName("shop-postgres-superuser").get();
-        String password = decode(superuser, "password");
-        assertThat(password).hasSizeGreaterThanOrEqualTo(32);
-        Secret tls = client.secrets().inNamespace(namespace).withName("shop-postgres-tls").get();
-        var factory = CertificateFactory.getInstance("X.509");
-        var ca = (X509Certificate) factory.generateCertificate(new ByteArrayInputStream(decode(tls, "ca.crt").getBytes(StandardCharsets.US_ASCII)));
-        var server = (X509Certificate) factory.generateCertificate(new ByteArrayInputStream(decode(tls, "tls.crt").getBytes(StandardCharsets.US_ASCII)));
-        server.verify(ca.getPublicKey());
-        assertThat(server.getSubjectAlternativeNames()).extracting(n -> (Object) n.get(1))
-            .contains("shop-postgres." + namespace + ".svc");
+      Secret superuser = client.secrets().inNamespace(namespace).withName("shop-postgres-superuser").get();
+      String password = decode(superuser, "password");
+      assertThat(password).hasSizeGreaterThanOrEqualTo(32);
+      Secret tls = client.secrets().inNamespace(namespace).withName("shop-postgres-tls").get();
+      var factory = CertificateFactory.getInstance("X.509");
+      var ca = (X509Certificate) factory.generateCertificate(new ByteArrayInputStream(decode(tls, "ca.crt").getBytes(StandardCharsets.US_ASCII)));
+      var server = (X509Certificate) factory.generateCertificate(new ByteArrayInputStream(decode(tls, "tls.crt").getBytes(StandardCharsets.US_ASCII)));
+      server.verify(ca.getPublicKey());
+      assertThat(server.getSubjectAlternativeNames()).extracting(n -> (Object) n.get(1))
+          .contains("shop-postgres." + namespace + ".svc");
 
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-          var conditions = client.resources(DatabaseUnit.class).inNamespace(namespace).withName("shop").get().getStatus().conditions();
-          assertThat(Conditions.find(conditions, Conditions.PROGRESSING).getMessage()).contains("waiting for the managed PostgreSQL shop-postgres");
-          assertThat(Conditions.isTrue(conditions, Conditions.READY)).isFalse();
-          assertThat(Conditions.isTrue(conditions, Conditions.DEGRADED)).isFalse();
-        });
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        var conditions = client.resources(DatabaseUnit.class).inNamespace(namespace).withName("shop").get().getStatus().conditions();
+        assertThat(Conditions.find(conditions, Conditions.PROGRESSING).getMessage()).contains("waiting for the managed PostgreSQL shop-postgres");
+        assertThat(Conditions.isTrue(conditions, Conditions.READY)).isFalse();
+        assertThat(Conditions.isTrue(conditions, Conditions.DEGRADED)).isFalse();
+      });
 
-        client.resources(DatabaseUnit.class).inNamespace(namespace).withName("shop").edit(u -> {
-          var changed = unit(client, namespace, "pgvector/pgvector:0.8.1-pg17");
-          changed.setMetadata(u.getMetadata());
-          return changed;
-        });
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(client.apps().statefulSets().inNamespace(namespace)
-            .withName("shop-postgres").get().getSpec().getTemplate().getSpec().getContainers().getFirst().getImage())
-            .isEqualTo("pgvector/pgvector:0.8.1-pg17"));
-        assertThat(decode(client.secrets().inNamespace(namespace).withName("shop-postgres-superuser").get(), "password"))
-            .as("the password is created once, never rotated by a spec change").isEqualTo(password);
-      } finally {
-        operator.stop();
-      }
+      client.resources(DatabaseUnit.class).inNamespace(namespace).withName("shop").edit(u -> {
+        var changed = unit(client, namespace, "pgvector/pgvector:0.8.1-pg17");
+        changed.setMetadata(u.getMetadata());
+        return changed;
+      });
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(client.apps().statefulSets().inNamespace(namespace)
+          .withName("shop-postgres").get().getSpec().getTemplate().getSpec().getContainers().getFirst().getImage())
+          .isEqualTo("pgvector/pgvector:0.8.1-pg17"));
+      assertThat(decode(client.secrets().inNamespace(namespace).withName("shop-postgres-superuser").get(), "password"))
+          .as("the password is created once, never rotated by a spec change").isEqualTo(password);
     }
   }
 

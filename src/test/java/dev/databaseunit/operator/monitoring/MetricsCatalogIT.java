@@ -5,17 +5,15 @@ import static org.awaitility.Awaitility.await;
 
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicy;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
-import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
-import dev.databaseunit.operator.runtime.OperatorSettings;
 import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.LocalServices;
+import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.TestBucket;
 import dev.databaseunit.operator.testing.TestDatabase;
 import dev.databaseunit.operator.testing.TestRedis;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -56,66 +54,51 @@ class MetricsCatalogIT {
 
     var services = LocalServices.get();
     var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    try (KubernetesClient client = cluster.newClient()) {
-      String ns = cluster.createNamespace(client, "metrics");
-      secret(client, ns, "db", Map.of("username", db.user(), "password", db.password()));
-      secret(client, ns, "pgbouncer", Map.of("username", services.value("pgbouncer.adminUser"),
+    try (var operator = OperatorInNamespace.prepare(cluster, "metrics", Clock.systemUTC(), false)) {
+      KubernetesClient client = operator.client();
+      String ns = operator.namespace();
+      operator.secret("db", Map.of("username", db.user(), "password", db.password()));
+      operator.secret("pgbouncer", Map.of("username", services.value("pgbouncer.adminUser"),
           "password", services.value("pgbouncer.adminPassword")));
-      secret(client, ns, "s3", Map.of("accessKeyId", bucket.accessKey(), "secretAccessKey", bucket.secretKey()));
-      secret(client, ns, "kek", Map.of("kek", "3q2+7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="));
+      operator.secret("s3", Map.of("accessKeyId", bucket.accessKey(), "secretAccessKey", bucket.secretKey()));
+      operator.secret("kek", Map.of("kek", "3q2+7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="));
       ConfigMap schema = client.getKubernetesSerialization().unmarshal(Files.readString(Path.of("samples", "recipe-schema.yaml")), ConfigMap.class);
       schema.getMetadata().setNamespace(ns);
       client.resource(schema).create();
 
-      var operator = DatabaseUnitOperator.create(client, registry, new OperatorSettings(Set.of(ns), false, ns, 0, false), Clock.systemUTC());
-      operator.start();
-      try {
-        client.resource(client.getKubernetesSerialization().unmarshal("""
-            apiVersion: databaseunit.dev/v1alpha1
-            kind: DatabaseUnit
-            metadata: {name: recipes, namespace: %s}
-            spec:
-              postgres:
-                external: {host: %s, port: %d, database: %s, credentials: {secretName: db}, tls: {mode: disable}}
-              migrations: {configMaps: [recipes-schema]}
-              vectorIndexes:
-                - {name: idx_recipe_embeddings_hnsw, table: recipe_embeddings, column: embedding, dimensions: 1536}
-              pooler:
-                external: {host: 127.0.0.1, port: %d, adminCredentials: {secretName: pgbouncer}}
-                sampleInterval: 1s
-              cache:
-                external: {host: 127.0.0.1, port: %d}
-                keyPrefix: %s
-            """.formatted(ns, db.host(), db.port(), db.name(), services.pgbouncerPort(), services.redisPort(),
-            redis.keyPrefix().replace(":", "")), DatabaseUnit.class)).create();
-        client.resource(client.getKubernetesSerialization().unmarshal("""
-            apiVersion: databaseunit.dev/v1alpha1
-            kind: BackupPolicy
-            metadata: {name: recipes-backups, namespace: %s}
-            spec:
-              databaseUnit: recipes
-              schedules: [{tier: daily, cron: "0 0 3 * * ?", retention: 30d}]
-              storage: {bucket: %s, endpoint: "%s", credentials: {secretName: s3}}
-              encryption: {keyEncryptionKey: {name: kek, key: kek}}
-            """.formatted(ns, bucket.name(), bucket.endpoint()), BackupPolicy.class)).create();
+      operator.startOperator(registry);
+      var units = operator.units();
+      client.resource(units.unit(units.unitYaml("recipes", "db", db) + """
+            migrations: {configMaps: [recipes-schema]}
+            vectorIndexes:
+              - {name: idx_recipe_embeddings_hnsw, table: recipe_embeddings, column: embedding, dimensions: 1536}
+            pooler:
+              external: {host: 127.0.0.1, port: %d, adminCredentials: {secretName: pgbouncer}}
+              sampleInterval: 1s
+            cache:
+              external: {host: 127.0.0.1, port: %d}
+              keyPrefix: %s
+          """.formatted(services.pgbouncerPort(), services.redisPort(), redis.keyPrefix().replace(":", "")))).create();
+      client.resource(client.getKubernetesSerialization().unmarshal("""
+          apiVersion: databaseunit.dev/v1alpha1
+          kind: BackupPolicy
+          metadata: {name: recipes-backups, namespace: %s}
+          spec:
+            databaseUnit: recipes
+            schedules: [{tier: daily, cron: "0 0 3 * * ?", retention: 30d}]
+            storage: {bucket: %s, endpoint: "%s", credentials: {secretName: s3}}
+            encryption: {keyEncryptionKey: {name: kek, key: kek}}
+          """.formatted(ns, bucket.name(), bucket.endpoint()), BackupPolicy.class)).create();
 
-        await().atMost(Duration.ofSeconds(120)).untilAsserted(() -> {
-          var unit = client.resources(DatabaseUnit.class).inNamespace(ns).withName("recipes").get();
-          assertThat(unit.getStatus()).isNotNull();
-          assertThat(Conditions.isTrue(unit.getStatus().conditions(), Conditions.READY))
-              .as("unit Ready: %s", unit.getStatus().conditions()).isTrue();
-          String scrape = registry.scrape();
-          assertThat(referenced).allSatisfy(name -> assertThat(scrape).as("exported: " + name)
-              .containsPattern("(?m)^" + Pattern.quote(name) + "[{ ]"));
-        });
-      } finally {
-        operator.stop();
-      }
+      await().atMost(Duration.ofSeconds(120)).untilAsserted(() -> {
+        var unit = client.resources(DatabaseUnit.class).inNamespace(ns).withName("recipes").get();
+        assertThat(unit.getStatus()).isNotNull();
+        assertThat(Conditions.isTrue(unit.getStatus().conditions(), Conditions.READY))
+            .as("unit Ready: %s", unit.getStatus().conditions()).isTrue();
+        String scrape = registry.scrape();
+        assertThat(referenced).allSatisfy(name -> assertThat(scrape).as("exported: " + name)
+            .containsPattern("(?m)^" + Pattern.quote(name) + "[{ ]"));
+      });
     }
-  }
-
-  private static void secret(KubernetesClient client, String namespace, String name, Map<String, String> data) {
-    client.resource(new SecretBuilder().withNewMetadata().withName(name).withNamespace(namespace).endMetadata()
-        .withStringData(data).build()).create();
   }
 }

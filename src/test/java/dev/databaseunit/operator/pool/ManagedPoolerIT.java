@@ -4,9 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
-import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
-import dev.databaseunit.operator.runtime.OperatorSettings;
 import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.RestrictedPods;
 import dev.databaseunit.operator.testing.TestDatabase;
 import dev.databaseunit.operator.testing.WithLocalServices;
@@ -16,12 +15,9 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,29 +30,25 @@ import org.junit.jupiter.api.Test;
 @WithLocalServices
 class ManagedPoolerIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
+  private OperatorInNamespace running;
   private KubernetesClient client;
   private String namespace;
-  private DatabaseUnitOperator operator;
   private PoolerTestUnits units;
   private String restrictedNamespace;
 
   @BeforeEach
   void start(KubeCluster cluster) {
-    client = cluster.newClient();
+    running = OperatorInNamespace.start(cluster, "du-managed-pooler");
+    client = running.client();
+    namespace = running.namespace();
     restrictedNamespace = RestrictedPods.restrictedNamespace(cluster, client);
-    namespace = cluster.createNamespace(client, "du-managed-pooler");
-    units = new PoolerTestUnits(client, namespace);
-    operator = DatabaseUnitOperator.create(client, new SimpleMeterRegistry(),
-        new OperatorSettings(Set.of(namespace), false, namespace, 0, false), Clock.systemUTC());
-    operator.start();
+    units = new PoolerTestUnits(running.units(TIMEOUT));
   }
 
   @AfterEach
   void stop() {
-    operator.stop();
-    client.namespaces().withName(namespace).delete();
     client.namespaces().withName(restrictedNamespace).delete();
-    client.close();
+    running.close();
   }
 
   @Test

@@ -3,10 +3,9 @@ package dev.databaseunit.operator.pool;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
-import dev.databaseunit.operator.runtime.OperatorSettings;
 import dev.databaseunit.operator.testing.CapturedLogs;
 import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.PrivatePgBouncer;
 import dev.databaseunit.operator.testing.TestDatabase;
 import dev.databaseunit.operator.testing.WithLocalServices;
@@ -20,7 +19,6 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,35 +32,31 @@ import org.junit.jupiter.api.Test;
 class PoolerIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
+  private OperatorInNamespace running;
   private KubernetesClient client;
   private String namespace;
-  private DatabaseUnitOperator operator;
   private PrometheusMeterRegistry registry;
   private PrivatePgBouncer bouncer;
   private PoolerTestUnits units;
 
   @BeforeEach
   void start(KubeCluster cluster) {
-    client = cluster.newClient();
-    namespace = cluster.createNamespace(client, "du-pooler");
-    units = new PoolerTestUnits(client, namespace);
-    bouncer = PrivatePgBouncer.start(10, 300);
+    running = OperatorInNamespace.prepare(cluster, "du-pooler", Clock.systemUTC(), false);
+    client = running.client();
+    namespace = running.namespace();
+    units = new PoolerTestUnits(running.units(TIMEOUT));
+    bouncer = running.closeAfterOperator(PrivatePgBouncer.start(10, 300));
     startOperator();
   }
 
   private void startOperator() {
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    operator = DatabaseUnitOperator.create(client, registry, new OperatorSettings(Set.of(namespace), false, namespace, 0, false),
-        Clock.systemUTC());
-    operator.start();
+    running.startOperator(registry);
   }
 
   @AfterEach
   void stop() {
-    operator.stop();
-    bouncer.close();
-    client.namespaces().withName(namespace).delete();
-    client.close();
+    running.close();
   }
 
   @Test
@@ -74,7 +68,7 @@ class PoolerIT {
       try (var load = new LoadGenerator(bouncer.jdbcUrl(db.name()), db.user(), db.password(), 40)) {
         await().atMost(TIMEOUT).until(() -> pooler().currentSize() >= 15);
         // Kill the operator mid-run; a new one must read the size back from PgBouncer, not start over at 10.
-        operator.stop();
+        running.stopOperator();
         int sizeAtRestart = bouncerPoolSize(db);
         assertThat(sizeAtRestart).isGreaterThanOrEqualTo(15);
         startOperator();
@@ -233,7 +227,7 @@ class PoolerIT {
   }
 
   private Condition awaitCondition(String type, String status) {
-    return units.awaitCondition(type, status, TIMEOUT);
+    return units.awaitCondition(type, status);
   }
 
   private List<Event> events() {

@@ -40,9 +40,7 @@ class DatabaseTlsIT {
 
   @Test
   void verifyFullWithTheServersCaIsReadyAndTheOperatorsConnectionsUseTls12OrNewer(TestDatabase db) throws Exception {
-    operator.secret("db", Map.of("username", db.user(), "password", db.password()));
-    operator.secret("pg-ca", Map.of("ca.crt", Files.readString(db.caFile())));
-    operator.apply(unit("verified", "localhost", db, "verify-full", "pg-ca"));
+    applyVerifyFullUnit("verified", "localhost", db, "pg-ca", Files.readString(db.caFile()));
 
     operator.awaitCondition("verified", "Ready", "True", "Reconciled");
     await().atMost(TIMEOUT).untilAsserted(() -> assertThat(operatorSessions(db)).isNotEmpty()
@@ -51,17 +49,13 @@ class DatabaseTlsIT {
 
   @Test
   void theCertificateAlsoCarriesTheLoopbackAddress(TestDatabase db) throws Exception {
-    operator.secret("db", Map.of("username", db.user(), "password", db.password()));
-    operator.secret("pg-ca", Map.of("ca.crt", Files.readString(db.caFile())));
-    operator.apply(unit("by-address", "127.0.0.1", db, "verify-full", "pg-ca"));
+    applyVerifyFullUnit("by-address", "127.0.0.1", db, "pg-ca", Files.readString(db.caFile()));
     operator.awaitCondition("by-address", "Ready", "True", "Reconciled");
   }
 
   @Test
   void verifyFullWithAnotherCaIsATlsFailure(TestDatabase db, @TempDir Path dir) throws Exception {
-    operator.secret("db", Map.of("username", db.user(), "password", db.password()));
-    operator.secret("other-ca", Map.of("ca.crt", otherCa(dir)));
-    operator.apply(unit("wrong-ca", "localhost", db, "verify-full", "other-ca"));
+    applyVerifyFullUnit("wrong-ca", "localhost", db, "other-ca", otherCa(dir));
 
     var degraded = operator.awaitCondition("wrong-ca", "Degraded", "True", "DatabaseTlsFailed");
     assertThat(degraded.getMessage()).startsWith("TLS to PostgreSQL at localhost:" + db.port() + "/" + db.name()
@@ -77,6 +71,13 @@ class DatabaseTlsIT {
     operator.awaitCondition("required", "Ready", "True", "Reconciled");
     await().atMost(TIMEOUT).untilAsserted(() -> assertThat(operatorSessions(db)).isNotEmpty()
         .allSatisfy(session -> assertThat(session).startsWith("true TLSv1.")));
+  }
+
+  /** The database credentials, the CA Secret {@code caSecret} holding {@code caPem}, and a verify-full unit trusting it. */
+  private void applyVerifyFullUnit(String name, String host, TestDatabase db, String caSecret, String caPem) {
+    operator.secret("db", Map.of("username", db.user(), "password", db.password()));
+    operator.secret(caSecret, Map.of("ca.crt", caPem));
+    operator.apply(unit(name, host, db, "verify-full", caSecret));
   }
 
   /** "ssl version" of each of the operator's sessions on the test database, e.g. "true TLSv1.3". */
@@ -107,18 +108,6 @@ class DatabaseTlsIT {
 
   private String unit(String name, String host, TestDatabase db, String mode, String caSecret) {
     String ca = caSecret == null ? "" : ", caSecret: {name: " + caSecret + ", key: ca.crt}";
-    return """
-        apiVersion: databaseunit.dev/v1alpha1
-        kind: DatabaseUnit
-        metadata: {name: %s}
-        spec:
-          postgres:
-            external:
-              host: %s
-              port: %d
-              database: %s
-              credentials: {secretName: db}
-              tls: {mode: %s%s}
-        """.formatted(name, host, db.port(), db.name(), mode, ca);
+    return operator.units().unitYaml(name, "db", host, db.port(), db.name(), "mode: " + mode + ca);
   }
 }

@@ -3,18 +3,16 @@ package dev.databaseunit.operator.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.TestDatabase;
+import dev.databaseunit.operator.testing.UnitFixtures;
 import dev.databaseunit.operator.testing.WithLocalServices;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -26,22 +24,22 @@ class LeaderElectionIT {
   void theStandbyTakesOverWhenTheLeaderStops(KubeCluster cluster, TestDatabase db) {
     try (KubernetesClient client = cluster.newClient()) {
       String namespace = cluster.createNamespace(client, "leader");
-      client.resource(new SecretBuilder().withNewMetadata().withName("db").withNamespace(namespace).endMetadata()
-          .withStringData(Map.of("username", db.user(), "password", db.password())).build()).create();
+      var units = new UnitFixtures(client, namespace, Duration.ofSeconds(60));
+      client.resource(units.credentialsSecret("db", db)).create();
       var first = replica(client, namespace, "replica-a");
       var second = replica(client, namespace, "replica-b");
       first.start();
       await().atMost(Duration.ofSeconds(30)).until(() -> "replica-a".equals(holder(client, namespace)));
       second.start();
       try {
-        client.resource(unit(client, namespace, "before", db)).create();
-        awaitReady(client, namespace, "before");
+        client.resource(units.unit(units.unitYaml("before", "db", db))).create();
+        units.awaitCondition("before", Conditions.READY, "True");
         assertThat(holder(client, namespace)).isEqualTo("replica-a");
 
         first.stop();
         await().atMost(Duration.ofSeconds(60)).until(() -> "replica-b".equals(holder(client, namespace)));
-        client.resource(unit(client, namespace, "after", db)).create();
-        awaitReady(client, namespace, "after");
+        client.resource(units.unit(units.unitYaml("after", "db", db))).create();
+        units.awaitCondition("after", Conditions.READY, "True");
       } finally {
         second.stop();
       }
@@ -56,23 +54,5 @@ class LeaderElectionIT {
   private static String holder(KubernetesClient client, String namespace) {
     Lease lease = client.leases().inNamespace(namespace).withName(OperatorSettings.LEASE_NAME).get();
     return lease == null ? null : lease.getSpec().getHolderIdentity();
-  }
-
-  private static void awaitReady(KubernetesClient client, String namespace, String name) {
-    await().atMost(Duration.ofSeconds(60)).until(() -> {
-      var unit = client.resources(DatabaseUnit.class).inNamespace(namespace).withName(name).get();
-      return unit.getStatus() != null && Conditions.isTrue(unit.getStatus().conditions(), Conditions.READY);
-    });
-  }
-
-  private static DatabaseUnit unit(KubernetesClient client, String namespace, String name, TestDatabase db) {
-    return client.getKubernetesSerialization().unmarshal("""
-        apiVersion: databaseunit.dev/v1alpha1
-        kind: DatabaseUnit
-        metadata: {name: %s, namespace: %s}
-        spec:
-          postgres:
-            external: {host: %s, port: %d, database: %s, credentials: {secretName: db}, tls: {mode: disable}}
-        """.formatted(name, namespace, db.host(), db.port(), db.name()), DatabaseUnit.class);
   }
 }

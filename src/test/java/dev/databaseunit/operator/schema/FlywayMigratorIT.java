@@ -213,33 +213,23 @@ class FlywayMigratorIT {
   }
 
   private static List<String> tables(TestDatabase db, String schema) throws SQLException {
-    return strings(db, "SELECT table_name FROM information_schema.tables WHERE table_schema = '" + schema + "' ORDER BY 1");
+    return db.queryColumn("SELECT table_name FROM information_schema.tables WHERE table_schema = '" + schema + "' ORDER BY 1");
   }
 
   private static List<String> columns(TestDatabase db, String table) throws SQLException {
-    return strings(db, "SELECT column_name FROM information_schema.columns WHERE table_name = '" + table + "' ORDER BY ordinal_position");
+    return db.queryColumn("SELECT column_name FROM information_schema.columns WHERE table_name = '" + table + "' ORDER BY ordinal_position");
   }
 
   private static List<String> historyRows(TestDatabase db, String schema) throws SQLException {
-    return strings(db, "SELECT version || ':' || success FROM " + schema + ".flyway_schema_history WHERE version IS NOT NULL ORDER BY installed_rank");
+    return db.queryColumn("SELECT version || ':' || success FROM " + schema + ".flyway_schema_history WHERE version IS NOT NULL ORDER BY installed_rank");
   }
 
   private static int waitingAdvisoryLocks(TestDatabase db) throws SQLException {
-    return Integer.parseInt(strings(db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").getFirst());
+    return Integer.parseInt(db.queryColumn("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").getFirst());
   }
 
   private static int heldAdvisoryLocks(TestDatabase db) throws SQLException {
-    return Integer.parseInt(strings(db, "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+    return Integer.parseInt(db.queryColumn("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
         + "WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()").getFirst());
-  }
-
-  private static List<String> strings(TestDatabase db, String sql) throws SQLException {
-    try (var c = db.connect(); var s = c.createStatement(); var rs = s.executeQuery(sql)) {
-      List<String> out = new ArrayList<>();
-      while (rs.next()) {
-        out.add(rs.getString(1));
-      }
-      return out;
-    }
   }
 }

@@ -13,7 +13,6 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -54,9 +53,9 @@ class SchemaMigrationsIT {
       assertThat(database.schemaVersion()).isEqualTo("2");
       assertThat(database.pendingMigrations()).isZero();
       assertThat(database.extensions()).containsEntry("vector", "0.8.0").containsKey("pg_stat_statements");
-      assertThat(strings(db, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+      assertThat(db.queryColumn("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
           + "AND table_type = 'BASE TABLE' AND table_name <> 'flyway_schema_history' ORDER BY 1")).containsExactlyElementsOf(RECIPE_TABLES);
-      assertThat(strings(db, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+      assertThat(db.queryColumn("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
           + "WHERE attrelid = 'recipe_embeddings'::regclass AND attname = 'embedding'")).containsExactly("vector(1536)");
       await().atMost(TIMEOUT).untilAsserted(() -> assertThat(operator.events("recipes"))
           .anySatisfy(e -> assertThat(e.getReason() + ": " + e.getMessage()).isEqualTo(
@@ -76,7 +75,7 @@ class SchemaMigrationsIT {
       await().atMost(TIMEOUT).untilAsserted(() -> assertThat(operator.unit("recipes").getStatus().database())
           .extracting(d -> d.schemaVersion(), d -> d.pendingMigrations()).containsExactly("3", 0));
       assertThat(columns(db, "recipes")).contains("servings");
-      assertThat(strings(db, "SELECT version || ':' || success FROM flyway_schema_history ORDER BY installed_rank"))
+      assertThat(db.queryColumn("SELECT version || ':' || success FROM flyway_schema_history ORDER BY installed_rank"))
           .containsExactly("1:true", "2:true", "3:true");
       assertThat(logs.lines()).noneMatch(line -> line.contains(db.password()));
     }
@@ -98,7 +97,7 @@ class SchemaMigrationsIT {
     var degraded = operator.awaitCondition("misnamed", "Degraded", "True", "MigrationInvalid");
     assertThat(degraded.getMessage()).isEqualTo("ConfigMap misnamed key 'V2_add_b.sql' is not a Flyway migration name "
         + "(V<version>__<description>.sql or R__<description>.sql, e.g. V1__init.sql)");
-    assertThat(strings(db, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")).isEmpty();
+    assertThat(db.queryColumn("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")).isEmpty();
   }
 
   @Test
@@ -106,7 +105,7 @@ class SchemaMigrationsIT {
     operator.secret("db", Map.of("username", db.user(), "password", db.password()));
     operator.apply(unit("ext", db, "[vector, pg_trgm]", null));
     operator.awaitCondition("ext", "Ready", "True", "Reconciled");
-    var installed = strings(db, "SELECT extname || '=' || extversion FROM pg_extension WHERE extname IN ('vector', 'pg_trgm') ORDER BY 1");
+    var installed = db.queryColumn("SELECT extname || '=' || extversion FROM pg_extension WHERE extname IN ('vector', 'pg_trgm') ORDER BY 1");
     assertThat(installed).hasSize(2);
     var reported = operator.unit("ext").getStatus().database().extensions();
     assertThat(reported.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).sorted().toList()).isEqualTo(installed);
@@ -126,33 +125,11 @@ class SchemaMigrationsIT {
   }
 
   private String unit(String name, TestDatabase db, String extensions, String migrationsConfigMap) {
-    String migrations = migrationsConfigMap == null ? "" : "\n  migrations:\n    configMaps: [" + migrationsConfigMap + "]";
-    return """
-        apiVersion: databaseunit.dev/v1alpha1
-        kind: DatabaseUnit
-        metadata: {name: %s}
-        spec:
-          postgres:
-            external:
-              host: %s
-              port: %d
-              database: %s
-              credentials: {secretName: db}
-              tls: {mode: disable}
-          extensions: %s""".formatted(name, db.host(), db.port(), db.name(), extensions) + migrations + "\n";
+    String migrations = migrationsConfigMap == null ? "" : "  migrations:\n    configMaps: [" + migrationsConfigMap + "]\n";
+    return operator.units().unitYaml(name, "db", db) + "  extensions: " + extensions + "\n" + migrations;
   }
 
   private static List<String> columns(TestDatabase db, String table) throws SQLException {
-    return strings(db, "SELECT column_name FROM information_schema.columns WHERE table_name = '" + table + "' ORDER BY ordinal_position");
-  }
-
-  private static List<String> strings(TestDatabase db, String sql) throws SQLException {
-    try (var c = db.connect(); var s = c.createStatement(); var rs = s.executeQuery(sql)) {
-      List<String> out = new ArrayList<>();
-      while (rs.next()) {
-        out.add(rs.getString(1));
-      }
-      return out;
-    }
+    return db.queryColumn("SELECT column_name FROM information_schema.columns WHERE table_name = '" + table + "' ORDER BY ordinal_position");
   }
 }

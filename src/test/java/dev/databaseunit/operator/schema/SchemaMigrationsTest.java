@@ -10,15 +10,14 @@ import dev.databaseunit.operator.databaseunit.UnitContext;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.events.EventRecorder;
 import dev.databaseunit.operator.postgres.PostgresTarget;
+import dev.databaseunit.operator.testing.MutableClock;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -31,7 +30,7 @@ import org.postgresql.ds.PGSimpleDataSource;
 
 /** The capability's decisions with a recording migrator: what reaches Flyway, when, and what the status says. */
 class SchemaMigrationsTest {
-  private final MutableClock clock = new MutableClock();
+  private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
   private final RecordingMigrator migrator = new RecordingMigrator();
   // No Event is written in these tests (the fake applies nothing), so the recorder needs no client.
   private final SchemaMigrations capability = new SchemaMigrations(migrator, new EventRecorder(null, clock), clock);
@@ -226,29 +225,6 @@ class SchemaMigrationsTest {
         throw failure;
       }
       return answer;
-    }
-  }
-
-  private static final class MutableClock extends Clock {
-    private Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-    void advance(Duration by) {
-      now = now.plus(by);
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public java.time.ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
     }
   }
 }

@@ -1,22 +1,20 @@
 package dev.databaseunit.operator.testing;
 
-import static org.awaitility.Awaitility.await;
-
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
 import dev.databaseunit.operator.runtime.OperatorSettings;
-import dev.databaseunit.operator.status.Conditions;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -24,29 +22,79 @@ import java.util.Set;
 /**
  * The operator running in this JVM against the test API server, watching one fresh namespace, with the small
  * vocabulary DatabaseUnit tests share: apply YAML, create a Secret, read a unit, wait for a condition, list
- * the Events of an object. Closing it stops the operator and deletes the namespace.
+ * the Events of an object. A test may stop and start the operator again on the same namespace (a restart).
+ * Closing it stops the operator and deletes the namespace.
  */
 public final class OperatorInNamespace implements AutoCloseable {
   public static final Duration TIMEOUT = Duration.ofSeconds(60);
 
   private final KubernetesClient client;
   private final String namespace;
-  private final DatabaseUnitOperator operator;
+  private final Clock clock;
+  private final boolean leaderElection;
+  private DatabaseUnitOperator operator;
+  private final List<AutoCloseable> closeAfterOperator = new ArrayList<>();
   private boolean closed;
 
-  private OperatorInNamespace(KubernetesClient client, String namespace, DatabaseUnitOperator operator) {
+  private OperatorInNamespace(KubernetesClient client, String namespace, Clock clock, boolean leaderElection) {
     this.client = client;
     this.namespace = namespace;
-    this.operator = operator;
+    this.clock = clock;
+    this.leaderElection = leaderElection;
+  }
+
+  /**
+   * A fresh namespace with a client of its own; the operator starts with {@link #startOperator}.
+   *
+   * @param leaderElection with the Lease in the test namespace, the path a real deployment takes
+   */
+  public static OperatorInNamespace prepare(KubeCluster cluster, String namespacePrefix, Clock clock, boolean leaderElection) {
+    var client = cluster.newClient();
+    return new OperatorInNamespace(client, cluster.createNamespace(client, namespacePrefix), clock, leaderElection);
   }
 
   public static OperatorInNamespace start(KubeCluster cluster, String namespacePrefix) {
-    var client = cluster.newClient();
-    String namespace = cluster.createNamespace(client, namespacePrefix);
-    var operator = DatabaseUnitOperator.create(client, new SimpleMeterRegistry(),
-        new OperatorSettings(Set.of(namespace), false, namespace, 0, false), Clock.systemUTC());
+    return start(cluster, namespacePrefix, new SimpleMeterRegistry());
+  }
+
+  /** A fresh namespace with the operator (system clock, no leader election) running on it, reporting to the registry. */
+  public static OperatorInNamespace start(KubeCluster cluster, String namespacePrefix, MeterRegistry registry) {
+    var running = prepare(cluster, namespacePrefix, Clock.systemUTC(), false);
+    running.startOperator(registry);
+    return running;
+  }
+
+  /** Starts an operator on the namespace: the first one, or a new one after {@link #stopOperator}. */
+  public synchronized void startOperator(MeterRegistry registry) {
+    if (operator != null) {
+      throw new IllegalStateException("the operator is already running in " + namespace);
+    }
+    var settings = new OperatorSettings(Set.of(namespace), leaderElection, namespace, 0, false);
+    operator = DatabaseUnitOperator.create(client, registry, settings, clock);
     operator.start();
-    return new OperatorInNamespace(client, namespace, operator);
+  }
+
+  /** Stops the operator and keeps the namespace and what is in it. Does nothing when none runs. */
+  public synchronized void stopOperator() {
+    if (operator != null) {
+      operator.stop();
+      operator = null;
+    }
+  }
+
+  /**
+   * Has {@link #close()} close the resource (a private server, a client) after the operator stops, so the operator
+   * never sees it go away, and before the namespace is deleted. Resources close in the reverse order of adding.
+   */
+  public <T extends AutoCloseable> T closeAfterOperator(T resource) {
+    closeAfterOperator.add(resource);
+    return resource;
+  }
+
+  /** Stops the running operator and starts a new one, reporting to a new registry as a new process would. */
+  public void restartOperator(MeterRegistry registry) {
+    stopOperator();
+    startOperator(registry);
   }
 
   public KubernetesClient client() {
@@ -67,32 +115,34 @@ public final class OperatorInNamespace implements AutoCloseable {
     return objects;
   }
 
+  /** The unit YAML, Secrets, conditions and Events of this namespace. */
+  public UnitFixtures units() {
+    return units(TIMEOUT);
+  }
+
+  /** The same, waiting at most {@code timeout} for a condition. */
+  public UnitFixtures units(Duration timeout) {
+    return new UnitFixtures(client, namespace, timeout);
+  }
+
   public Secret secret(String name, Map<String, String> data) {
-    return client.resource(new SecretBuilder().withNewMetadata().withName(name).withNamespace(namespace).endMetadata()
-        .withStringData(data).build()).serverSideApply();
+    return client.resource(units().secret(name, data)).serverSideApply();
   }
 
   public DatabaseUnit unit(String name) {
-    return client.resources(DatabaseUnit.class).inNamespace(namespace).withName(name).get();
+    return units().get(name);
   }
 
-  public static Condition condition(DatabaseUnit unit, String type) {
-    return unit == null || unit.getStatus() == null ? null : Conditions.find(unit.getStatus().conditions(), type);
-  }
-
-  /** Waits until the unit's condition has the status (and, when given, the reason), and returns it. */
   public Condition awaitCondition(String unit, String type, String status, String reason) {
-    return await().atMost(TIMEOUT).until(() -> condition(unit(unit), type),
-        c -> c != null && status.equals(c.getStatus()) && (reason == null || reason.equals(c.getReason())));
+    return units().awaitCondition(unit, type, status, reason);
   }
 
   public List<Event> events(String involvedName) {
-    return client.v1().events().inNamespace(namespace).list().getItems().stream()
-        .filter(e -> involvedName.equals(e.getInvolvedObject().getName())).toList();
+    return units().events(involvedName);
   }
 
   public List<String> eventReasons(String involvedName) {
-    return events(involvedName).stream().map(Event::getReason).toList();
+    return units().eventReasons(involvedName);
   }
 
   /** Idempotent, so a test may stop the operator early (to release its connections) and the fixture again. */
@@ -102,8 +152,16 @@ public final class OperatorInNamespace implements AutoCloseable {
       return;
     }
     closed = true;
-    operator.stop();
-    client.namespaces().withName(namespace).delete();
-    client.close();
+    stopOperator();
+    try {
+      for (AutoCloseable resource : closeAfterOperator.reversed()) {
+        resource.close();
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException("closing a test resource failed", e);
+    } finally {
+      client.namespaces().withName(namespace).delete();
+      client.close();
+    }
   }
 }

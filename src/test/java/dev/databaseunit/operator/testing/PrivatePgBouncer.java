@@ -96,16 +96,24 @@ public final class PrivatePgBouncer implements AutoCloseable {
     List<String> command = List.of("/usr/sbin/pgbouncer", "-d", "-q", dir.resolve("pgbouncer.ini").toString());
     run(ROOT ? concat(List.of("runuser", "-u", "postgres", "--"), command) : command);
     Instant deadline = Instant.now().plusSeconds(15);
-    while (!portOpen()) {
+    // The daemon may listen before its pidfile has content: wait for both.
+    long written = 0;
+    while (!portOpen() || (written = pidFromFile()) == 0) {
       if (Instant.now().isAfter(deadline)) {
-        throw new IllegalStateException("Private PgBouncer did not open port " + port + "; log: " + log());
+        throw new IllegalStateException("Private PgBouncer did not open port " + port + " and write its pidfile; log: " + log());
       }
       sleep(Duration.ofMillis(50));
     }
+    pid = written;
+  }
+
+  /** The pid in the pidfile, 0 while it is absent or not yet written. */
+  private long pidFromFile() {
     try {
-      pid = Long.parseLong(Files.readString(dir.resolve("pgbouncer.pid")).trim());
+      String content = Files.readString(dir.resolve("pgbouncer.pid")).trim();
+      return content.isEmpty() ? 0 : Long.parseLong(content);
     } catch (IOException | NumberFormatException e) {
-      throw new IllegalStateException("Private PgBouncer wrote no pidfile", e);
+      return 0;
     }
   }
 

@@ -3,7 +3,9 @@ package dev.databaseunit.operator.testing;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import javax.sql.DataSource;
 import org.postgresql.ds.PGSimpleDataSource;
@@ -82,6 +84,25 @@ public final class TestDatabase implements AutoCloseable {
 
   public Connection connectViaPgBouncer() throws SQLException {
     return DriverManager.getConnection(pgbouncerJdbcUrl(), user(), password());
+  }
+
+  /** The first column of every row the query returns, as text, read on a connection of its own. */
+  public List<String> queryColumn(String sql) throws SQLException {
+    try (var c = connect(); var s = c.createStatement(); var rs = s.executeQuery(sql)) {
+      List<String> values = new ArrayList<>();
+      while (rs.next()) {
+        values.add(rs.getString(1));
+      }
+      return values;
+    }
+  }
+
+  /** The first column of the query's first row as a number, read on a connection of its own. */
+  public long queryLong(String sql) throws SQLException {
+    try (var c = connect(); var s = c.createStatement(); var rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   private void admin(String sql) {

@@ -6,33 +6,26 @@ import static org.awaitility.Awaitility.await;
 import dev.databaseunit.operator.api.v1alpha1.ApplyIn;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitSpec;
-import dev.databaseunit.operator.api.v1alpha1.VectorIndexSpec;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.VectorIndexStatus;
+import dev.databaseunit.operator.api.v1alpha1.VectorIndexSpec;
 import dev.databaseunit.operator.maintenance.MaintenanceTask;
 import dev.databaseunit.operator.maintenance.OptimizeIndexesTask;
-import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
-import dev.databaseunit.operator.runtime.OperatorSettings;
-import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.TestDatabase;
+import dev.databaseunit.operator.testing.UnitFixtures;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
@@ -48,26 +41,20 @@ class VectorIndexIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(90);
   private static final String INDEX = "recipe_embedding_hnsw";
 
-  private KubernetesClient client;
-  private String namespace;
+  private OperatorInNamespace running;
   private SimpleMeterRegistry registry;
-  private DatabaseUnitOperator operator;
+  private UnitFixtures units;
 
   @BeforeEach
   void startOperator(KubeCluster cluster) {
-    client = cluster.newClient();
-    namespace = cluster.createNamespace(client, "du-vector");
     registry = new SimpleMeterRegistry();
-    operator = DatabaseUnitOperator.create(client, registry, new OperatorSettings(Set.of(namespace), false, namespace, 0, false),
-        Clock.systemUTC());
-    operator.start();
+    running = OperatorInNamespace.start(cluster, "du-vector", registry);
+    units = running.units(TIMEOUT);
   }
 
   @AfterEach
   void stopOperator() {
-    operator.stop();
-    client.namespaces().withName(namespace).delete();
-    client.close();
+    running.close();
   }
 
   @Test
@@ -88,9 +75,9 @@ class VectorIndexIT {
     var built = servingIndex(db).orElseThrow();
     assertThat(built.valid()).isTrue();
     assertThat(built.reloptions()).isEqualTo("{m=8,ef_construction=32}");
-    assertThat(queryLong(db, "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'recipe_embeddings'")).isPositive();
+    assertThat(db.queryLong("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'recipe_embeddings'")).isPositive();
     assertThat(efSearchOfANewSession(db)).isEqualTo("100");
-    var tags = new String[] {"namespace", namespace, "unit", "recipes", "index", INDEX};
+    var tags = new String[] {"namespace", units.namespace(), "unit", "recipes", "index", INDEX};
     assertThat(registry.get("databaseunit.vector.recall").tags(tags).gauge().value()).isEqualTo(ready.recallAtK());
     assertThat(registry.get("databaseunit.vector.search").tags(tags).timer().count()).isGreaterThanOrEqualTo(10);
     assertThat(registry.get("databaseunit.vector.index.efficiency").tags(tags).gauge()).isNotNull();
@@ -105,7 +92,7 @@ class VectorIndexIT {
 
       var rebuilding = awaitIndex("recipes", s -> "Rebuilding".equals(s.state()));
       assertThat(rebuilding.m()).as("the status shows the index that serves").isEqualTo(8);
-      assertThat(condition("recipes", "Progressing").getStatus()).isEqualTo("True");
+      assertThat(units.condition("recipes", "Progressing").getStatus()).isEqualTo("True");
       await().atMost(TIMEOUT).until(() -> indexNamed(db, INDEX + "_new").isPresent());
       assertThat(indexNamed(db, INDEX + "_new").orElseThrow().valid()).isFalse();
       assertThat(servingIndex(db).orElseThrow().oid()).isEqualTo(built.oid());
@@ -133,9 +120,9 @@ class VectorIndexIT {
       assertThat(indexNamed(db, INDEX + "_new")).isEmpty();
     });
     assertThat(efSearchOfANewSession(db)).isEqualTo("80");
-    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(eventReasons("recipes"))
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(units.eventReasons("recipes"))
         .contains("VectorIndexBuildStarted", "VectorIndexRebuildStarted", "VectorIndexSwapped"));
-    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(condition("recipes", "Ready").getStatus()).isEqualTo("True"));
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(units.condition("recipes", "Ready").getStatus()).isEqualTo("True"));
   }
 
   /**
@@ -150,9 +137,9 @@ class VectorIndexIT {
     var built = servingIndex(db).orElseThrow();
 
     editIndex("recipes", 12, 48, 40, ApplyIn.MaintenanceWindow);
-    long generation = get("recipes").getMetadata().getGeneration();
+    long generation = units.get("recipes").getMetadata().getGeneration();
     await().atMost(TIMEOUT).until(() -> {
-      Condition ready = condition("recipes", "Ready");
+      Condition ready = units.condition("recipes", "Ready");
       return ready != null && "True".equals(ready.getStatus()) && Long.valueOf(generation).equals(ready.getObservedGeneration());
     });
     assertThat(indexStatus("recipes")).extracting(VectorIndexStatus::state, VectorIndexStatus::m).containsExactly("Ready", 8);
@@ -160,8 +147,8 @@ class VectorIndexIT {
     assertThat(indexNamed(db, INDEX + "_new")).isEmpty();
 
     var task = new OptimizeIndexesTask();
-    var target = new MaintenanceTask.Target(namespace + "/recipes", db.dataSource(), "public", new TreeMap<>(),
-        get("recipes").getSpec().vectorIndexes());
+    var target = new MaintenanceTask.Target(units.namespace() + "/recipes", db.dataSource(), "public", new TreeMap<>(),
+        units.get("recipes").getSpec().vectorIndexes());
     assertThat(task.run(target)).contains("rebuilt " + INDEX + " (HNSW m=12 ef_construction=48: build replacement, swap)");
     var rebuilt = servingIndex(db).orElseThrow();
     assertThat(rebuilt.reloptions()).isEqualTo("{m=12,ef_construction=48}");
@@ -200,8 +187,8 @@ class VectorIndexIT {
           throw new IllegalStateException(e);
         }
       });
-      await().atMost(TIMEOUT).until(() -> queryLong(db, "SELECT count(*) FROM pg_stat_progress_create_index WHERE pid = " + builderPid) == 1);
-      assertThat(queryLong(db, "SELECT count(*) FROM pg_cancel_backend(" + builderPid + ") ok WHERE ok")).isEqualTo(1);
+      await().atMost(TIMEOUT).until(() -> db.queryLong("SELECT count(*) FROM pg_stat_progress_create_index WHERE pid = " + builderPid) == 1);
+      assertThat(db.queryLong("SELECT count(*) FROM pg_cancel_backend(" + builderPid + ") ok WHERE ok")).isEqualTo(1);
       await().atMost(TIMEOUT).until(build::isDone);
       assertThat(build).isCompletedExceptionally();
       writer.commit();
@@ -217,7 +204,7 @@ class VectorIndexIT {
     assertThat(replaced.valid()).isTrue();
     assertThat(replaced.oid()).isNotEqualTo(invalidOid);
     assertThat(replaced.reloptions()).isEqualTo("{m=16,ef_construction=64}");
-    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(eventReasons("recovering")).contains("VectorIndexInvalidReplaced"));
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(units.eventReasons("recovering")).contains("VectorIndexInvalidReplaced"));
   }
 
   @Test
@@ -235,14 +222,14 @@ class VectorIndexIT {
 
       // The operator goes away in the middle of the build; the server keeps building for the closed session.
       restartOperator();
-      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(condition("restarted", "Progressing").getMessage())
+      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(units.condition("restarted", "Progressing").getMessage())
           .contains("a build by another session runs"));
       writer.commit();
     }
     var ready = awaitIndex("restarted", s -> "Ready".equals(s.state()) && s.recallAtK() != null);
     assertThat(servingIndex(db).orElseThrow()).as("the build was finished, not started again")
         .extracting(CatalogIndex::oid, CatalogIndex::valid).containsExactly(buildingOid, true);
-    long analyses = queryLong(db, "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'recipe_embeddings'");
+    long analyses = db.queryLong("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'recipe_embeddings'");
 
     restartOperator();
     await().during(Duration.ofSeconds(6)).atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
@@ -251,16 +238,13 @@ class VectorIndexIT {
       assertThat(status.lastAnalyzeTime()).isEqualTo(ready.lastAnalyzeTime());
       assertThat(status.lastProbeTime()).isEqualTo(ready.lastProbeTime());
     });
-    assertThat(queryLong(db, "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'recipe_embeddings'")).isEqualTo(analyses);
+    assertThat(db.queryLong("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'recipe_embeddings'")).isEqualTo(analyses);
     assertThat(servingIndex(db).orElseThrow().oid()).isEqualTo(buildingOid);
   }
 
   private void restartOperator() {
-    operator.stop();
     registry = new SimpleMeterRegistry();
-    operator = DatabaseUnitOperator.create(client, registry, new OperatorSettings(Set.of(namespace), false, namespace, 0, false),
-        Clock.systemUTC());
-    operator.start();
+    running.restartOperator(registry);
   }
 
   @Test
@@ -269,7 +253,7 @@ class VectorIndexIT {
       s.execute("CREATE EXTENSION IF NOT EXISTS vector");
       s.execute("CREATE TABLE docs (id int PRIMARY KEY, body text, embedding vector(3), loose vector)");
     }
-    client.resource(secret(db)).create();
+    units.client().resource(units.credentialsSecret("db-credentials", db)).create();
     Map<String, String[]> cases = Map.of(
         "no-table", new String[] {"table: missing_docs, column: embedding, dimensions: 3", "VectorTableNotFound",
             "table missing_docs does not exist"},
@@ -281,13 +265,13 @@ class VectorIndexIT {
             "is vector without dimensions"},
         "bad-cron", new String[] {"table: docs, column: embedding, dimensions: 3, analyzeSchedule: '0 0 4 * * * *'",
             "VectorScheduleInvalid", "not a valid Quartz cron"});
-    cases.forEach((name, c) -> client.resource(unit(name, db, "{name: docs_hnsw, " + c[0] + "}")).create());
+    cases.forEach((name, c) -> units.client().resource(unit(name, db, "{name: docs_hnsw, " + c[0] + "}")).create());
     cases.forEach((name, c) -> {
-      Condition degraded = await().atMost(TIMEOUT).until(() -> condition(name, "Degraded"), d -> d != null && "True".equals(d.getStatus()));
+      Condition degraded = units.awaitCondition(name, "Degraded", "True");
       assertThat(degraded.getReason()).as(name).isEqualTo(c[1]);
       assertThat(degraded.getMessage()).as(name).contains(c[2]);
     });
-    assertThat(queryLong(db, "SELECT count(*) FROM pg_indexes WHERE tablename = 'docs' AND indexname <> 'docs_pkey'")).isZero();
+    assertThat(db.queryLong("SELECT count(*) FROM pg_indexes WHERE tablename = 'docs' AND indexname <> 'docs_pkey'")).isZero();
   }
 
   // ----- helpers -----
@@ -316,13 +300,6 @@ class VectorIndexIT {
     }
   }
 
-  private static long queryLong(TestDatabase db, String sql) throws SQLException {
-    try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
-  }
-
   /** What a session opened now gets, without setting anything itself. */
   private static String efSearchOfANewSession(TestDatabase db) throws SQLException {
     try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW hnsw.ef_search")) {
@@ -343,8 +320,8 @@ class VectorIndexIT {
   }
 
   private void createUnit(TestDatabase db, String name, String parameters) {
-    client.resource(secret(db)).createOr(existing -> existing.update());
-    client.resource(unit(name, db, indexEntry(parameters))).create();
+    units.client().resource(units.credentialsSecret("db-credentials", db)).createOr(existing -> existing.update());
+    units.client().resource(unit(name, db, indexEntry(parameters))).create();
   }
 
   private void editIndex(String name, int m, int efConstruction, int efSearch) {
@@ -354,7 +331,7 @@ class VectorIndexIT {
   private void editIndex(String name, int m, int efConstruction, int efSearch, ApplyIn rebuildIn) {
     var edited = new VectorIndexSpec(INDEX, "recipe_embeddings", "embedding", RecipeData.DIMENSIONS, VectorIndexSpec.Opclass.COSINE,
         m, efConstruction, efSearch, null, rebuildIn);
-    client.resources(DatabaseUnit.class).inNamespace(namespace).withName(name).edit(u -> {
+    units.client().resources(DatabaseUnit.class).inNamespace(units.namespace()).withName(name).edit(u -> {
       var spec = u.getSpec();
       u.setSpec(new DatabaseUnitSpec(spec.postgres(), spec.extensions(), spec.migrations(), List.of(edited), spec.pooler(),
           spec.cache(), spec.gdpr(), spec.monitoring()));
@@ -367,39 +344,11 @@ class VectorIndexIT {
   }
 
   private DatabaseUnit unit(String name, TestDatabase db, String indexEntry) {
-    String yaml = """
-        apiVersion: databaseunit.dev/v1alpha1
-        kind: DatabaseUnit
-        metadata:
-          name: %s
-          namespace: %s
-        spec:
-          postgres:
-            external:
-              host: %s
-              port: %d
-              database: %s
-              credentials:
-                secretName: db-credentials
-              tls:
-                mode: disable
-          vectorIndexes:
-            - %s
-        """.formatted(name, namespace, db.host(), db.port(), db.name(), indexEntry);
-    return client.getKubernetesSerialization().unmarshal(yaml, DatabaseUnit.class);
-  }
-
-  private io.fabric8.kubernetes.api.model.Secret secret(TestDatabase db) {
-    return new SecretBuilder().withNewMetadata().withName("db-credentials").withNamespace(namespace).endMetadata()
-        .withStringData(Map.of("username", db.user(), "password", db.password())).build();
-  }
-
-  private DatabaseUnit get(String name) {
-    return client.resources(DatabaseUnit.class).inNamespace(namespace).withName(name).get();
+    return units.unit(units.unitYaml(name, "db-credentials", db) + "  vectorIndexes:\n    - " + indexEntry + "\n");
   }
 
   private VectorIndexStatus indexStatus(String unit) {
-    var u = get(unit);
+    var u = units.get(unit);
     if (u == null || u.getStatus() == null || u.getStatus().vectorIndexes() == null) {
       return new VectorIndexStatus(INDEX, null, null, null, null, null, null, null, null, null, null, null, null);
     }
@@ -408,20 +357,5 @@ class VectorIndexIT {
 
   private VectorIndexStatus awaitIndex(String unit, java.util.function.Predicate<VectorIndexStatus> condition) {
     return await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(200)).until(() -> indexStatus(unit), condition);
-  }
-
-  private Condition condition(String name, String type) {
-    var u = get(name);
-    return u == null || u.getStatus() == null ? null : Conditions.find(u.getStatus().conditions(), type);
-  }
-
-  private List<String> eventReasons(String name) {
-    List<String> reasons = new ArrayList<>();
-    for (Event e : client.v1().events().inNamespace(namespace).list().getItems()) {
-      if (name.equals(e.getInvolvedObject().getName())) {
-        reasons.add(e.getReason());
-      }
-    }
-    return reasons;
   }
 }

@@ -89,7 +89,12 @@ public record BackupPolicySpec(
           @JsonPropertyDescription("Checks each restore test runs: the restore itself, row counts and checksums, and RTO/RPO.")
           List<Check> checks,
       @Default("4h") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("Recovery time objective.") String rto,
-      @Default("24h") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("Recovery point objective.") String rpo) {}
+      @Default("24h") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("Recovery point objective.") String rpo,
+      @JsonPropertyDescription("A PostgreSQL server to restore into instead of the unit's own: the scratch database is created, "
+          + "restored, checked and dropped there, so a test adds no load or disk use to the unit's server. Its database is the one "
+          + "the operator connects to for CREATE/DROP DATABASE (e.g. postgres); its user needs CREATEDB and must be able to create "
+          + "the unit's extensions (vector, amcheck: a superuser or the provider's admin role).")
+          ExternalPostgres scratchInstance) {}
 
   public enum Check {
     @JsonProperty("restore_validation") RESTORE_VALIDATION,

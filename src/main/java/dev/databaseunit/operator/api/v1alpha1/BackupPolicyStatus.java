@@ -19,7 +19,11 @@ public record BackupPolicyStatus(
         Operation inProgress,
     @JsonPropertyDescription("The newest backup whose manifest was written.") BackupRecord lastBackup,
     @JsonPropertyDescription("Backups currently retained, all tiers.") Integer retainedBackups,
-    @JsonPropertyDescription("The last restore test that ended.") RestoreTestReport lastRestoreTest) {
+    @JsonPropertyDescription("The last restore test that ended.") RestoreTestReport lastRestoreTest,
+    @JsonPropertyDescription("The last on-demand backup request (annotation databaseunit.dev/backup-now) handled: a token is "
+        + "run once, whatever its outcome; set a new token to run again.") OnDemandRequest lastOnDemandBackup,
+    @JsonPropertyDescription("The last on-demand restore test request (annotation databaseunit.dev/restore-test-now) handled.")
+        OnDemandRequest lastOnDemandRestoreTest) {
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record TierStatus(
@@ -37,7 +41,9 @@ public record BackupPolicyStatus(
       @JsonPropertyDescription("When the work started, RFC 3339.") String startTime,
       @JsonPropertyDescription("Tier of a backup underway.") BackupPolicySpec.Tier tier,
       @JsonPropertyDescription("The scheduled fire this work serves; it is handled only once the work has finished.")
-          String scheduledFor) {}
+          String scheduledFor,
+      @JsonPropertyDescription("The on-demand request token this work serves (unset for scheduled work); it is handled only once "
+          + "the work has finished.") String onDemandToken) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record BackupRecord(
@@ -66,4 +72,14 @@ public record BackupPolicyStatus(
       @JsonPropertyDescription("The check.") BackupPolicySpec.Check name,
       @JsonPropertyDescription("Whether the check passed.") Boolean passed,
       @JsonPropertyDescription("What was checked and found, or why it failed.") String detail) {}
+
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record OnDemandRequest(
+      @JsonPropertyDescription("The annotation's value that was handled.") String token,
+      @JsonPropertyDescription("Succeeded, Failed or Rejected for a backup; Passed, Failed, NotRun or Rejected for a restore test.")
+          String outcome,
+      @JsonPropertyDescription("The backup taken, or the backup the restore test restored.") String backupId,
+      @JsonPropertyDescription("When the request was taken up, RFC 3339.") String startTime,
+      @JsonPropertyDescription("When it was handled, RFC 3339.") String endTime,
+      @JsonPropertyDescription("Why it failed or was rejected.") String message) {}
 }

@@ -58,6 +58,8 @@ public record MaintenanceWindowSpec(
           Boolean requireBackup,
       @Default("24h") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16)
           @JsonPropertyDescription("A backup at most this old must exist.") String requireBackupWithin,
-      @Default("true") @JsonPropertyDescription("Take a backup through the unit's BackupPolicy when none is recent enough.")
+      @Default("true") @JsonPropertyDescription("When no backup is recent enough, ask the unit's BackupPolicy (the first by name) for "
+          + "one through its databaseunit.dev/backup-now annotation and wait for it in Prechecks; the precheck fails if that backup "
+          + "fails or has not finished while the drain still fits the window. Without a BackupPolicy the precheck fails.")
           Boolean takeBackupIfMissing) {}
 }

@@ -62,28 +62,41 @@ public record MaintenanceWindowStatus(
       @JsonPropertyDescription("Why the run failed or rolled back.") String reason,
       @JsonPropertyDescription("Time from PAUSE until no server connection was busy, in seconds.") Double drainSeconds,
       @JsonPropertyDescription("Server connections closed by force at the drain timeout.") Integer connectionsForceClosed,
-      @JsonPropertyDescription("One entry per task, in run order.") List<TaskResult> tasks) {
+      @JsonPropertyDescription("One entry per task, in run order.") List<TaskResult> tasks,
+      @JsonPropertyDescription("The on-demand backup this run requested in its prechecks (prechecks.takeBackupIfMissing); kept so "
+          + "that a restarted operator waits for it instead of asking again.") BackupRequest backupRequest) {
 
     public Run withEnd(String newEndTime, String newOutcome, String newReason) {
       return new Run(id, unit, generation, holder, windowStart, windowEnd, startTime, newEndTime, newOutcome, newReason,
-          drainSeconds, connectionsForceClosed, tasks);
+          drainSeconds, connectionsForceClosed, tasks, backupRequest);
     }
 
     public Run withHolder(String newHolder) {
       return new Run(id, unit, generation, newHolder, windowStart, windowEnd, startTime, endTime, outcome, reason,
-          drainSeconds, connectionsForceClosed, tasks);
+          drainSeconds, connectionsForceClosed, tasks, backupRequest);
     }
 
     public Run withDrain(Double newDrainSeconds, Integer newConnectionsForceClosed) {
       return new Run(id, unit, generation, holder, windowStart, windowEnd, startTime, endTime, outcome, reason,
-          newDrainSeconds, newConnectionsForceClosed, tasks);
+          newDrainSeconds, newConnectionsForceClosed, tasks, backupRequest);
     }
 
     public Run withTasks(List<TaskResult> newTasks) {
       return new Run(id, unit, generation, holder, windowStart, windowEnd, startTime, endTime, outcome, reason,
-          drainSeconds, connectionsForceClosed, newTasks);
+          drainSeconds, connectionsForceClosed, newTasks, backupRequest);
+    }
+
+    public Run withBackupRequest(BackupRequest newBackupRequest) {
+      return new Run(id, unit, generation, holder, windowStart, windowEnd, startTime, endTime, outcome, reason,
+          drainSeconds, connectionsForceClosed, tasks, newBackupRequest);
     }
   }
+
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record BackupRequest(
+      @JsonPropertyDescription("The BackupPolicy asked for the backup.") String policy,
+      @JsonPropertyDescription("The token written to its databaseunit.dev/backup-now annotation.") String token,
+      @JsonPropertyDescription("When it was asked, RFC 3339.") String requestedAt) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record TaskResult(
