@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.LocalTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -30,6 +31,11 @@ import java.util.stream.Stream;
  */
 public final class PoolBench {
   private static final String DATABASE = "du_pool_bench";
+  /** The seed's sizes, thresholds and steps on the bench's short time scale. */
+  private static final PoolSettings ADAPTIVE = new PoolSettings(5, 50, 10, 0.8, 0.3, 5, 2, Duration.ofMillis(500),
+      Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofMillis(250), Duration.ofSeconds(1));
+  /** A control: static 50 with the server_idle_timeout the adaptive loop applies, to show what that alone does. */
+  private static final String STATIC_50_IDLE = "static 50, idle timeout";
 
   record Phase(String name, int clients, int seconds) {}
 
@@ -65,9 +71,10 @@ public final class PoolBench {
     Files.writeString(script, "BEGIN;\nSELECT pg_sleep(0.02);\nEND;\n");
 
     List<PhaseResult> results = new ArrayList<>();
-    results.addAll(run("static 10", 10, false, phases, work, script));
-    results.addAll(run("static 50", 50, false, phases, work, script));
-    results.addAll(run("adaptive", 10, true, phases, work, script));
+    results.addAll(run("static 10", 10, false, null, phases, work, script));
+    results.addAll(run("static 50", 50, false, null, phases, work, script));
+    results.addAll(run("adaptive", 10, true, null, phases, work, script));
+    results.addAll(run(STATIC_50_IDLE, 50, false, ADAPTIVE.serverIdleTimeoutSetting(), phases, work, script));
 
     try (var c = DriverManager.getConnection(adminUrl, services.postgresUser(), services.postgresPassword())) {
       c.createStatement().execute("DROP DATABASE IF EXISTS " + DATABASE + " WITH (FORCE)");
@@ -79,30 +86,33 @@ public final class PoolBench {
     System.out.println(report);
   }
 
-  private static List<PhaseResult> run(String scenario, int poolSize, boolean adaptive, List<Phase> phases, Path work,
-      Path script) throws Exception {
+  /** @param idleTimeout server_idle_timeout to SET on the static pool, or null for PgBouncer's default (600s) */
+  private static List<PhaseResult> run(String scenario, int poolSize, boolean adaptive, String idleTimeout,
+      List<Phase> phases, Path work, Path script) throws Exception {
     List<PhaseResult> results = new ArrayList<>();
     try (var bouncer = PrivatePgBouncer.start(poolSize, 300)) {
       var endpoint = new AdminEndpoint(bouncer.host(), bouncer.port(), bouncer.adminUser(), bouncer.adminPassword());
       var scheduler = Executors.newScheduledThreadPool(1);
       if (adaptive) {
-        var settings = new PoolSettings(5, 50, 10, 0.8, 0.3, 5, 2, Duration.ofMillis(500), Duration.ofSeconds(1),
-            Duration.ofSeconds(1));
-        var controller = new PoolController(DATABASE, endpoint, settings, null, Clock.systemUTC(),
+        var controller = new PoolController(DATABASE, endpoint, ADAPTIVE, null, Clock.systemUTC(),
             new PoolController.Listener() {
               @Override
               public void scaled(PoolSizingPolicy.Direction direction, int from, int to, String reason) {
-                System.out.println("  adaptive " + PoolController.stepMessage(from, to, reason));
+                System.out.println("  adaptive " + LocalTime.now() + " " + PoolController.stepMessage(from, to, reason));
               }
 
               @Override
               public void reapplied(int found, int applied) {}
             }, new PoolMetrics(new SimpleMeterRegistry(), "bench", "bench"));
-        scheduler.scheduleWithFixedDelay(controller::tick, 0, 500, TimeUnit.MILLISECONDS);
+        long period = ADAPTIVE.loopPeriod().toMillis();
+        scheduler.scheduleWithFixedDelay(controller::tick, 0, period, TimeUnit.MILLISECONDS);
       }
       try (var admin = endpoint.connect(Duration.ofSeconds(5))) {
+        if (idleTimeout != null) {
+          admin.set("server_idle_timeout", idleTimeout);
+        }
         for (Phase phase : phases) {
-          System.out.println(scenario + ": " + phase.name() + " with " + phase.clients() + " clients for " + phase.seconds() + "s");
+          System.out.println(LocalTime.now() + " " + scenario + ": " + phase.name() + " with " + phase.clients() + " clients for " + phase.seconds() + "s");
           results.add(runPhase(scenario, phase, bouncer, admin, work, script));
         }
       } finally {
@@ -186,18 +196,23 @@ public final class PoolBench {
 
   private static String report(List<PhaseResult> results, List<Phase> phases, int freeConnections) {
     var md = new StringBuilder("# Adaptive pool vs static pools\n\n");
-    md.append(String.format(Locale.ROOT, "One run of `bench/pool.sh` on this machine (%d cores). pgbench through a private "
-        + "PgBouncer 1.18 (transaction pooling) in front of the shared PostgreSQL 15 (%d connections free of max_connections "
-        + "at start), script `BEGIN; SELECT pg_sleep(0.02); END`. Phases: %s. Adaptive: the operator's PoolController "
-        + "in-process, seed thresholds and steps (min 5, initial 10, max 50, +5 above 0.8, -2 below 0.3), sample interval "
-        + "500ms, window 1s, cooldown 1s (production defaults are 10s/60s/120s). Latency p95 is pgbench's per-transaction "
-        + "latency, which includes the time a client waits in PgBouncer's queue; avg wait is PgBouncer's own "
-        + "total_wait_time / transactions. Server connections are those PgBouncer holds open (active, idle, used): "
-        + "a static pool keeps the ones a spike opened until server_idle_timeout (600s by default), the adaptive "
-        + "pool closes them as it shrinks, so the connection ratio depends on how long the low phase after a spike "
-        + "lasts; see the per-phase rows.\n\n",
+    md.append(String.format(Locale.ROOT, "One run of `bench/pool.sh` on this machine (%d cores, shared). pgbench through a "
+        + "private PgBouncer 1.18 (transaction pooling) in front of the shared PostgreSQL 15 (%d connections free of "
+        + "max_connections at start), script `BEGIN; SELECT pg_sleep(0.02); END`. Phases: %s. Adaptive: the operator's "
+        + "PoolController in-process with the seed's sizes, thresholds and steps (min 5, initial 10, max 50, +5 above 0.8, "
+        + "-2 below 0.3) on a short time scale: sample interval %s, window %s, cooldown %s, scale-up cooldown %s (while "
+        + "clients queue in every sample, a scale-up may follow the previous step after this long, and the loop samples "
+        + "this often), server_idle_timeout %s, which the loop applies (production defaults: 10s, 60s, 120s, 5s, 60s). Latency p95 "
+        + "is pgbench's per-transaction latency, which includes the time a client waits in PgBouncer's queue; avg wait "
+        + "is PgBouncer's own total_wait_time / transactions. Server connections are those PgBouncer holds open "
+        + "(active, idle, used), sampled every 250ms. Static pools keep PgBouncer's default server_idle_timeout (600s), "
+        + "so they hold what a spike opened; the last scenario is a control, static 50 with the adaptive loop's "
+        + "server_idle_timeout, to show how much of the saving that setting alone brings.%n%n",
         Runtime.getRuntime().availableProcessors(), freeConnections,
-        String.join(" → ", phases.stream().map(p -> p.name() + " " + p.clients() + " clients " + p.seconds() + "s").toList())));
+        String.join(" → ", phases.stream().map(p -> p.name() + " " + p.clients() + " clients " + p.seconds() + "s").toList()),
+        PoolSettings.format(ADAPTIVE.sampleInterval()), PoolSettings.format(ADAPTIVE.window()),
+        PoolSettings.format(ADAPTIVE.cooldown()), PoolSettings.format(ADAPTIVE.scaleUpCooldown()),
+        PoolSettings.format(ADAPTIVE.serverIdleTimeout())));
     md.append("| scenario | phase | TPS | latency p95 (ms) | avg wait (ms) | avg server conns | peak server conns |\n");
     md.append("|---|---|---:|---:|---:|---:|---:|\n");
     for (var r : results) {
@@ -205,22 +220,29 @@ public final class PoolBench {
           r.tps(), r.p95Millis(), r.avgWaitMillis(), r.avgServers(), r.peakServers()));
     }
     md.append("\n## Adaptive against the static pools\n\n");
-    md.append("| phase | p95 adaptive / static 50 | p95 adaptive / static 10 | avg conns adaptive / static 50 |\n");
-    md.append("|---|---:|---:|---:|\n");
-    double adaptiveConns = 0, staticConns = 0, totalSeconds = 0;
+    md.append("Goals: p95 adaptive / static 50 <= 1.2 in the spike, avg conns adaptive / static 50 <= 0.5 over the run.\n\n");
+    md.append("| phase | p95 adaptive / static 50 | p95 adaptive / static 10 | avg conns adaptive / static 50 "
+        + "| p95 adaptive / control | avg conns adaptive / control |\n");
+    md.append("|---|---:|---:|---:|---:|---:|\n");
+    double adaptiveConns = 0, staticConns = 0, controlConns = 0, totalSeconds = 0;
     for (Phase phase : phases) {
       var a = find(results, "adaptive", phase);
       var s50 = find(results, "static 50", phase);
       var s10 = find(results, "static 10", phase);
-      md.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %.2f |%n", phase.name(), a.p95Millis() / s50.p95Millis(),
-          a.p95Millis() / s10.p95Millis(), a.avgServers() / s50.avgServers()));
+      var control = find(results, STATIC_50_IDLE, phase);
+      md.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %.2f | %.2f | %.2f |%n", phase.name(),
+          a.p95Millis() / s50.p95Millis(), a.p95Millis() / s10.p95Millis(), a.avgServers() / s50.avgServers(),
+          a.p95Millis() / control.p95Millis(), a.avgServers() / control.avgServers()));
       adaptiveConns += a.avgServers() * phase.seconds();
       staticConns += s50.avgServers() * phase.seconds();
+      controlConns += control.avgServers() * phase.seconds();
       totalSeconds += phase.seconds();
     }
-    md.append(String.format(Locale.ROOT, "| whole run (time-weighted) | | | %.2f |%n", adaptiveConns / staticConns));
-    md.append(String.format(Locale.ROOT, "%nAverage server connections over the whole run: adaptive %.1f, static 50 %.1f.%n",
-        adaptiveConns / totalSeconds, staticConns / totalSeconds));
+    md.append(String.format(Locale.ROOT, "| whole run (time-weighted) | | | %.2f | | %.2f |%n", adaptiveConns / staticConns,
+        adaptiveConns / controlConns));
+    md.append(String.format(Locale.ROOT, "%nAverage server connections over the whole run: adaptive %.1f, static 50 %.1f, "
+        + "control (static 50, server_idle_timeout %s) %.1f.%n", adaptiveConns / totalSeconds, staticConns / totalSeconds,
+        PoolSettings.format(ADAPTIVE.serverIdleTimeout()), controlConns / totalSeconds));
     return md.toString();
   }
 

@@ -134,7 +134,9 @@ public final class PgBouncerResources {
     settings.put("admin_users", ADMIN_USER);
     settings.put("stats_users", ADMIN_USER);
     settings.put("pool_mode", spec.poolMode() != null ? spec.poolMode().name().toLowerCase(java.util.Locale.ROOT) : "transaction");
-    settings.put("default_pool_size", Integer.toString(PoolSettings.from(spec).initialSize()));
+    PoolSettings sizing = PoolSettings.from(spec);
+    settings.put("default_pool_size", Integer.toString(sizing.initialSize()));
+    settings.put("server_idle_timeout", sizing.serverIdleTimeoutSetting());
     settings.put("max_client_conn", Integer.toString(spec.maxClientConnections() != null ? spec.maxClientConnections() : 1000));
     settings.put("ignore_startup_parameters", "extra_float_digits,options");
     settings.put("server_tls_sslmode", target.sslMode().libpqName());

@@ -5,6 +5,7 @@ import dev.databaseunit.operator.databaseunit.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.pool.PoolSizingPolicy.Decision;
 import dev.databaseunit.operator.pool.PoolSizingPolicy.Direction;
+import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,8 +21,8 @@ import org.slf4j.LoggerFactory;
  * The pool loop of one unit, one {@link #tick()} per sample interval: read the pool size in force from PgBouncer
  * (never assumed), re-apply the last size we set if PgBouncer lost it (a restart), take a sample, ask the policy,
  * and apply a step live with {@code SET default_pool_size} (pools of databases without their own pool_size
- * follow it at once). Each tick opens a fresh admin connection, so a restarted PgBouncer is simply reached again
- * and the login time is measured. State it needs after an operator restart comes from the unit's status
+ * follow it at once), keeping PgBouncer's server_idle_timeout at the unit's value. Each tick opens a fresh
+ * admin connection, so a restarted PgBouncer is simply reached again and the login time is measured. State it needs after an operator restart comes from the unit's status
  * (last step time) and from PgBouncer (the size).
  */
 public final class PoolController {
@@ -76,11 +77,14 @@ public final class PoolController {
     settings = newSettings;
   }
 
-  /** One sample, decision and (maybe) step. Never throws: failures become {@link #problem()}. */
+  /** One sample, decision and (maybe) step, when one is due ({@link PoolSizingPolicy#sampleDue}). Never throws: failures become {@link #problem()}. */
   public synchronized void tick() {
     Instant now = clock.instant();
+    if (!PoolSizingPolicy.sampleDue(Optional.ofNullable(latest), settings, now)) {
+      return;
+    }
     try (PgBouncerAdminClient admin = endpoint.connect(ADMIN_TIMEOUT)) {
-      int size = readSize(admin);
+      int size = poolSize(admin, database);
       metrics.connected(admin.lastConnectNanos());
       if (applied != null && size != applied) {
         int target = Math.clamp(applied, settings.minSize(), settings.maxSize());
@@ -91,9 +95,11 @@ public final class PoolController {
         size = target;
       }
       applied = size;
+      keepServerIdleTimeout(admin);
       PoolSample sample = sample(admin, size, now);
       samples.addLast(sample);
-      Instant oldest = now.minus(settings.window());
+      Instant oldest = now.minus(settings.window().compareTo(settings.scaleUpCooldown()) >= 0
+          ? settings.window() : settings.scaleUpCooldown());
       while (!samples.isEmpty() && samples.peekFirst().at().isBefore(oldest)) {
         samples.removeFirst();
       }
@@ -120,16 +126,41 @@ public final class PoolController {
     }
   }
 
-  /** The pool size of the unit's database: its row in SHOW DATABASES, or default_pool_size before the first client. */
-  private int readSize(PgBouncerAdmin admin) {
+  /**
+   * The pool size of a database: its row in SHOW DATABASES, or default_pool_size while it has none (before the
+   * first client, or when PgBouncer dropped an automatically created database whose connections all closed).
+   */
+  static int poolSize(PgBouncerAdmin admin, String database) {
     return admin.showDatabases().stream().filter(d -> d.name().equals(database)).findFirst()
         .map(PgBouncerAdmin.DatabaseRow::poolSize)
         .orElseGet(() -> Integer.parseInt(admin.showConfig().getOrDefault("default_pool_size", "-1")));
   }
 
+  /**
+   * Keeps server_idle_timeout at the unit's value, so the server connections a spike opened close once the load
+   * no longer uses them (PgBouncer reuses the most recently released connection first, and itself closes only
+   * those above the pool size). Checked every tick: a restarted PgBouncer is back at its ini's value.
+   */
+  private void keepServerIdleTimeout(PgBouncerAdmin admin) {
+    String wanted = settings.serverIdleTimeoutSetting();
+    String current = admin.showConfig().get("server_idle_timeout");
+    if (!sameSeconds(current, wanted)) {
+      admin.set("server_idle_timeout", wanted);
+      log.info("Pool loop for database {}: server_idle_timeout {} → {}s", database, current, wanted);
+    }
+  }
+
+  private static boolean sameSeconds(String shown, String wanted) {
+    try {
+      return shown != null && new BigDecimal(shown.trim()).compareTo(new BigDecimal(wanted)) == 0;
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
+
   private void apply(PgBouncerAdmin admin, int size) {
     admin.set("default_pool_size", Integer.toString(size));
-    int now = readSize(admin);
+    int now = poolSize(admin, database);
     if (now != size) {
       throw new PgBouncerAdminException(PgBouncerAdminException.Kind.COMMAND_FAILED, "database " + database
           + " keeps pool_size " + now + " after SET default_pool_size = " + size

@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.pool;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
@@ -13,7 +14,12 @@ import java.util.Optional;
  *       clients queue instead of saturating at 1;</li>
  *   <li>a smoothing window: the mean over the window, and only once the window is full of samples taken since
  *       the last step (a step changes what the samples mean);</li>
- *   <li>a cooldown after each step against flapping;</li>
+ *   <li>a cooldown after each step against flapping, asymmetric: a scale-down waits the full cooldown and a full
+ *       window, but a scale-up may follow the previous step after the (shorter) scale-up cooldown when every sample
+ *       since then had clients queueing and their mean utilisation is above the threshold. A queue costs every
+ *       client latency now, while a pool larger than needed costs little (PgBouncer opens server connections only
+ *       on demand and closes the unused ones after server_idle_timeout), and a flap still needs a scale-down, which
+ *       stays slow;</li>
  *   <li>clamps to [min, max], applied at once when the size is outside them (spec changed, PgBouncer restarted);</li>
  *   <li>never below the server connections in use during the window: shrinking under them would not close
  *       them, only hide them from the size.</li>
@@ -45,16 +51,21 @@ public final class PoolSizingPolicy {
     if (currentSize > settings.maxSize()) {
       return new Decision(settings.maxSize(), Direction.DOWN, 0, "size " + currentSize + " above maxSize " + settings.maxSize());
     }
-    Instant windowStart = now.minus(settings.window());
-    List<PoolSample> window = samples.stream()
-        .filter(s -> !s.at().isBefore(windowStart) && !s.at().isAfter(now))
-        .filter(s -> lastStep.isEmpty() || s.at().isAfter(lastStep.get()))
-        .toList();
+    Decision regular = overTheWindow(samples, currentSize, lastStep, settings, now);
+    if (regular.direction() == Direction.UP) {
+      return regular;
+    }
+    return scaleUpWhileQueueing(samples, currentSize, lastStep, settings, now).orElse(regular);
+  }
+
+  /** The seed's rule over a full smoothing window of samples since the last step, after the cooldown. */
+  private static Decision overTheWindow(List<PoolSample> samples, int currentSize, Optional<Instant> lastStep,
+      PoolSettings settings, Instant now) {
+    List<PoolSample> window = since(samples, now.minus(settings.window()), lastStep, now);
     if (window.isEmpty()) {
       return unchanged(currentSize, 0, "no samples since the last step");
     }
-    // rounded so that an exact threshold (8 of 10 = 0.8) is not pushed over it by floating-point error
-    double utilisation = Math.round(window.stream().mapToDouble(PoolSample::utilisation).average().orElse(0) * 1e6) / 1e6;
+    double utilisation = meanUtilisation(window);
     if (lastStep.isPresent() && now.isBefore(lastStep.get().plus(settings.cooldown()))) {
       return unchanged(currentSize, utilisation, "cooling down until " + lastStep.get().plus(settings.cooldown()));
     }
@@ -83,6 +94,63 @@ public final class PoolSizingPolicy {
       return new Decision(target, Direction.DOWN, utilisation, over);
     }
     return unchanged(currentSize, utilisation, over + "; within thresholds");
+  }
+
+  /**
+   * +step when the regular rule does not scale up (cooldown, window not full, or the window's mean still low
+   * after a sudden rise) and the last scale-up cooldown's samples (at least
+   * {@link PoolSettings#samplesPerScaleUp()}, all since the last step) each had clients waiting and their mean
+   * utilisation is above the threshold: the previous step did not relieve the queue.
+   */
+  private static Optional<Decision> scaleUpWhileQueueing(List<PoolSample> samples, int currentSize,
+      Optional<Instant> lastStep, PoolSettings settings, Instant now) {
+    if (currentSize >= settings.maxSize()
+        || lastStep.isPresent() && now.isBefore(lastStep.get().plus(settings.scaleUpCooldown()))) {
+      return Optional.empty();
+    }
+    List<PoolSample> recent = since(samples, now.minus(settings.scaleUpCooldown()), lastStep, now);
+    if (recent.size() < settings.samplesPerScaleUp() || !recent.stream().allMatch(s -> s.clientsWaiting() > 0)) {
+      return Optional.empty();
+    }
+    double utilisation = meanUtilisation(recent);
+    if (utilisation <= settings.scaleUpThreshold()) {
+      return Optional.empty();
+    }
+    double waiting = recent.stream().mapToInt(PoolSample::clientsWaiting).average().orElse(0);
+    return Optional.of(new Decision(Math.min(settings.maxSize(), currentSize + settings.scaleUpStep()), Direction.UP,
+        utilisation, String.format(Locale.ROOT, "utilisation %.2f over %s, %.1f clients waiting in every sample",
+            utilisation, PoolSettings.format(settings.scaleUpCooldown()), waiting)));
+  }
+
+  /**
+   * Whether the loop, woken up every {@link PoolSettings#loopPeriod()}, samples now: a sample interval after the
+   * previous sample (within half a wake-up period, as wake-ups drift late), or at every wake-up while the previous
+   * sample had clients queueing and the pool could still grow, so that the sampling cadence does not hold back a
+   * quick scale-up. Steady load is sampled, and the admin console logged into, only every sample interval.
+   */
+  public static boolean sampleDue(Optional<PoolSample> previous, PoolSettings settings, Instant now) {
+    if (previous.isEmpty()) {
+      return true;
+    }
+    PoolSample last = previous.get();
+    if (last.clientsWaiting() > 0 && last.poolSize() < settings.maxSize()) {
+      return true;
+    }
+    Duration halfPeriod = settings.loopPeriod().dividedBy(2);
+    return !now.plus(halfPeriod).isBefore(last.at().plus(settings.sampleInterval()));
+  }
+
+  /** The samples taken in [from, now] and after the last step (a step changes what the samples mean). */
+  private static List<PoolSample> since(List<PoolSample> samples, Instant from, Optional<Instant> lastStep, Instant now) {
+    return samples.stream()
+        .filter(s -> !s.at().isBefore(from) && !s.at().isAfter(now))
+        .filter(s -> lastStep.isEmpty() || s.at().isAfter(lastStep.get()))
+        .toList();
+  }
+
+  /** Rounded so that an exact threshold (8 of 10 = 0.8) is not pushed over it by floating-point error. */
+  private static double meanUtilisation(List<PoolSample> samples) {
+    return Math.round(samples.stream().mapToDouble(PoolSample::utilisation).average().orElse(0) * 1e6) / 1e6;
   }
 
   private static Decision unchanged(int size, double utilisation, String reason) {

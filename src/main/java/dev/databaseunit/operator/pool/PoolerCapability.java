@@ -218,13 +218,13 @@ public final class PoolerCapability implements UnitCapability {
     loop.unit = unit;
     loop.controller.update(endpoint, settings);
     synchronized (loop) {
-      if (loop.future == null || !settings.sampleInterval().equals(loop.interval)) {
+      if (loop.future == null || !settings.loopPeriod().equals(loop.interval)) {
         if (loop.future != null) {
           loop.future.cancel(false);
         }
-        long millis = settings.sampleInterval().toMillis();
+        long millis = settings.loopPeriod().toMillis();
         loop.future = scheduler.scheduleWithFixedDelay(loop.controller::tick, millis, millis, TimeUnit.MILLISECONDS);
-        loop.interval = settings.sampleInterval();
+        loop.interval = settings.loopPeriod();
       }
     }
     return loop;

@@ -29,7 +29,7 @@ class ReferenceCheckTest {
 
   private static PoolerSpec externalPooler() {
     var ext = new PoolerSpec.ExternalPooler("pgb", 6432, new CredentialsRef("pgb-admin", "user", "pass"));
-    return new PoolerSpec(true, null, 5, 50, 10, 0.8, 0.3, 5, 2, "10s", "60s", "120s", 1000, ext, null);
+    return new PoolerSpec(true, null, 5, 50, 10, 0.8, 0.3, 5, 2, "10s", "60s", "120s", "10s", "60s", 1000, ext, null);
   }
 
   private static CacheSpec externalCache() {

@@ -42,7 +42,7 @@ class ManagedPgBouncerReadOnlyRootIT {
         "Skipped: a private read-only mount namespace needs root (unshare -m)");
     var unit = new DatabaseUnit();
     unit.setMetadata(new ObjectMetaBuilder().withName("orders").withNamespace("shop").withUid("u-1").build());
-    var spec = new PoolerSpec(true, PoolerSpec.PoolMode.TRANSACTION, 2, 10, 5, 0.8, 0.3, 5, 2, "10s", "60s", "120s",
+    var spec = new PoolerSpec(true, PoolerSpec.PoolMode.TRANSACTION, 2, 10, 5, 0.8, 0.3, 5, 2, "10s", "60s", "120s", "10s", "60s",
         100, null, null);
     var target = new PostgresTarget(db.host(), db.port(), db.name(), db.user(), db.password(), PostgresTls.Mode.DISABLE, null);
     var certificate = ServerCertificates.issue("localhost", List.of("localhost"), Duration.ofDays(1), Instant.now());

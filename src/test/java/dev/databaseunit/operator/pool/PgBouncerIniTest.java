@@ -22,7 +22,7 @@ class PgBouncerIniTest {
   }
 
   private static PoolerSpec spec() {
-    return new PoolerSpec(true, PoolerSpec.PoolMode.TRANSACTION, 5, 50, 10, 0.8, 0.3, 5, 2, "10s", "60s", "120s", 1000, null,
+    return new PoolerSpec(true, PoolerSpec.PoolMode.TRANSACTION, 5, 50, 10, 0.8, 0.3, 5, 2, "10s", "60s", "120s", "10s", "60s", 1000, null,
         new PoolerSpec.ManagedPooler(2, "pgbouncer:test", null));
   }
 
@@ -38,7 +38,7 @@ class PgBouncerIniTest {
     var desired = PgBouncerResources.desired(unit(), spec(), target("db.example.com", "orders", "app", "pw"), "adminpw", TLS);
     String ini = desired.config().getData().get("pgbouncer.ini");
     assertThat(ini).startsWith("[databases]\norders = host='db.example.com' port='5432' dbname='orders'\n")
-        .contains("\ndefault_pool_size = 10\n", "\npool_mode = transaction\n", "\nmax_client_conn = 1000\n",
+        .contains("\ndefault_pool_size = 10\n", "\nserver_idle_timeout = 60\n", "\npool_mode = transaction\n", "\nmax_client_conn = 1000\n",
             "\nauth_type = scram-sha-256\n", "\nadmin_users = databaseunit_admin\n", "\nserver_tls_sslmode = verify-full\n",
             "\nserver_tls_ca_file = /etc/pgbouncer/auth/ca.crt\n", "\nserver_tls_protocols = secure\n",
             "\nclient_tls_sslmode = require\n", "\nclient_tls_cert_file = /etc/pgbouncer/tls/tls.crt\n",
@@ -107,7 +107,7 @@ class PgBouncerIniTest {
     assertThat(endpoint.tls().caCertificatePem()).isEqualTo(secret.getStringData().get("ca.crt"));
     assertThat(endpoint.toString()).doesNotContain("pw").contains("TLS");
 
-    var disabled = new PoolerSpec(true, PoolerSpec.PoolMode.TRANSACTION, 5, 50, 10, 0.8, 0.3, 5, 2, "10s", "60s", "120s", 1000,
+    var disabled = new PoolerSpec(true, PoolerSpec.PoolMode.TRANSACTION, 5, 50, 10, 0.8, 0.3, 5, 2, "10s", "60s", "120s", "10s", "60s", 1000,
         null, new PoolerSpec.ManagedPooler(1, null, new PoolerSpec.ClientTls(PoolerSpec.ClientTlsMode.DISABLE, null)));
     assertThat(PgBouncerResources.adminEndpoint(unit(), disabled, "pw", (ns, name) -> java.util.Optional.of(stored)).tls()).isNull();
   }

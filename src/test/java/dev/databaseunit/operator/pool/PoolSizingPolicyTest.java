@@ -1,6 +1,7 @@
 package dev.databaseunit.operator.pool;
 
 import dev.databaseunit.operator.api.v1alpha1.ApiDurations;
+import dev.databaseunit.operator.api.v1alpha1.PoolerSpec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -16,7 +17,10 @@ import org.junit.jupiter.api.Test;
 
 class PoolSizingPolicyTest {
   private static final Instant NOW = Instant.parse("2026-01-01T12:00:00Z");
-  private static final PoolSettings SEED = PoolSettings.seedDefaults(); // 10s samples, 60s window, 120s cooldown
+  private static final PoolSettings SEED = PoolSettings.seedDefaults(); // 10s samples, 60s window, 120s cooldown, 5s quick
+  /** The defaults with a 10s scale-up cooldown: the quick path looks at the last two samples. */
+  private static final PoolSettings QUICK_10S = new PoolSettings(5, 50, 10, 0.8, 0.3, 5, 2, Duration.ofSeconds(10),
+      Duration.ofSeconds(60), Duration.ofSeconds(120), Duration.ofSeconds(10), Duration.ofSeconds(60));
 
   /** A full window (6 samples, 10s apart, ending now) with the same active servers and waiting clients. */
   private static List<PoolSample> steady(int size, int active, int waiting) {
@@ -122,16 +126,124 @@ class PoolSizingPolicyTest {
 
   @Test
   void cooldownBlocksStepsUntilItEnds() {
-    var samples = steady(10, 10, 5);
-    assertThat(PoolSizingPolicy.decide(samples, 10, Optional.of(NOW.minusSeconds(119)), SEED, NOW.plusSeconds(0)).direction())
-        .isEqualTo(Direction.NONE);
+    // busy (1.0) but nobody queueing: only the regular rule applies, after the full 120s cooldown
+    var samples = steady(10, 10, 0);
+    Decision cooling = PoolSizingPolicy.decide(samples, 10, Optional.of(NOW.minusSeconds(119)), SEED, NOW);
+    assertThat(cooling.direction()).isEqualTo(Direction.NONE);
+    assertThat(cooling.reason()).isEqualTo("cooling down until 2026-01-01T12:00:01Z");
+    assertThat(cooling.utilisation()).isEqualTo(1.0);
     // 120s after a step the cooldown is over; the window (samples after the step) must be full too
-    Instant stepped = NOW.minusSeconds(120);
-    Decision d = PoolSizingPolicy.decide(samples, 10, Optional.of(stepped), SEED, NOW);
+    Decision d = PoolSizingPolicy.decide(samples, 10, Optional.of(NOW.minusSeconds(120)), SEED, NOW);
     assertThat(d.direction()).isEqualTo(Direction.UP);
-    Decision cooling = PoolSizingPolicy.decide(samples, 10, Optional.of(NOW.minusSeconds(30)), SEED, NOW);
+    assertThat(d.reason()).isEqualTo("utilisation 1.00 over 60s");
+  }
+
+  @Test
+  void whileClientsQueueAScaleUpFollowsTheLastStepAfterTheScaleUpCooldown() {
+    var samples = steady(10, 10, 5); // 1.5, 5 waiting in every sample
+    Decision up = PoolSizingPolicy.decide(samples, 10, Optional.of(NOW.minusSeconds(30)), SEED, NOW);
+    assertThat(up).isEqualTo(new Decision(15, Direction.UP, 1.5, "utilisation 1.50 over 5s, 5.0 clients waiting in every sample"));
+    // the edge: exactly scaleUpCooldown (5s) after the step, with the one sample taken since then
+    Decision edge = PoolSizingPolicy.decide(samples, 10, Optional.of(NOW.minusSeconds(5)), SEED, NOW);
+    assertThat(edge.size()).isEqualTo(15);
+    assertThat(edge.utilisation()).isEqualTo(1.5);
+    // a millisecond earlier: still cooling down
+    Decision early = PoolSizingPolicy.decide(samples, 10, Optional.of(NOW.minusMillis(4_999)), SEED, NOW);
+    assertThat(early.direction()).isEqualTo(Direction.NONE);
+    assertThat(early.reason()).startsWith("cooling down until");
+    // whatever the last step was (the policy does not look at its direction), a queue is served
+    assertThat(PoolSizingPolicy.decide(samples, 10, Optional.of(NOW.minusSeconds(15)), SEED, NOW).size()).isEqualTo(15);
+  }
+
+  @Test
+  void aQuickScaleUpNeedsClientsWaitingInEverySampleOfTheScaleUpCooldown() {
+    var samples = steady(10, 10, 5);
+    samples.set(4, sample(NOW.minusSeconds(10), 10, 10, 0)); // the queue was empty 10s ago
+    Decision d = PoolSizingPolicy.decide(samples, 10, Optional.of(NOW.minusSeconds(30)), QUICK_10S, NOW);
+    assertThat(d.direction()).isEqualTo(Direction.NONE);
+    assertThat(d.reason()).startsWith("cooling down until");
+    // an older sample without waiting (outside the scale-up cooldown) does not matter
+    samples = steady(10, 10, 5);
+    samples.set(3, sample(NOW.minusSeconds(20), 10, 10, 0));
+    Decision up = PoolSizingPolicy.decide(samples, 10, Optional.of(NOW.minusSeconds(30)), QUICK_10S, NOW);
+    assertThat(up.size()).isEqualTo(15);
+    assertThat(up.reason()).isEqualTo("utilisation 1.50 over 10s, 5.0 clients waiting in every sample");
+  }
+
+  @Test
+  void aQuickScaleUpNeedsMeanUtilisationStrictlyAboveTheThreshold() {
+    Optional<Instant> stepped = Optional.of(NOW.minusSeconds(30));
+    // 26 busy + 10 waiting of 45 = 0.80 exactly: clients wait (connections still opening) but demand is not above
+    Decision at = PoolSizingPolicy.decide(steady(45, 26, 10), 45, stepped, SEED, NOW);
+    assertThat(at.direction()).isEqualTo(Direction.NONE);
+    assertThat(at.reason()).startsWith("cooling down until");
+    // 27 + 10 of 45 = 0.822: +5
+    assertThat(PoolSizingPolicy.decide(steady(45, 27, 10), 45, stepped, SEED, NOW).size()).isEqualTo(50);
+  }
+
+  @Test
+  void aQuickScaleUpNeedsAScaleUpCooldownsWorthOfSamples() {
+    // 5s samples, 30s scale-up cooldown: 6 samples since the step, all queueing
+    var settings = new PoolSettings(5, 50, 10, 0.8, 0.3, 5, 2, Duration.ofSeconds(5), Duration.ofSeconds(60),
+        Duration.ofSeconds(120), Duration.ofSeconds(30), Duration.ofSeconds(60));
+    assertThat(settings.samplesPerScaleUp()).isEqualTo(6);
+    var samples = new ArrayList<PoolSample>();
+    for (int i = 5; i >= 0; i--) {
+      samples.add(sample(NOW.minusSeconds(5L * i), 20, 20, 3));
+    }
+    Optional<Instant> stepped = Optional.of(NOW.minusSeconds(31));
+    Decision up = PoolSizingPolicy.decide(samples, 20, stepped, settings, NOW);
+    assertThat(up.size()).isEqualTo(25);
+    assertThat(up.reason()).isEqualTo("utilisation 1.15 over 30s, 3.0 clients waiting in every sample");
+    // a gap in sampling (PgBouncer unreachable for a while): too few samples to act on quickly
+    samples.remove(2);
+    Decision gap = PoolSizingPolicy.decide(samples, 20, stepped, settings, NOW);
+    assertThat(gap.direction()).isEqualTo(Direction.NONE);
+    assertThat(gap.reason()).startsWith("cooling down until");
+  }
+
+  @Test
+  void aQueueOutweighsALowWindowMeanAfterASuddenRise() {
+    // 5s samples over a 60s window: ten idle samples, then the last three (10s) queueing at 1.02
+    var settings = new PoolSettings(5, 50, 10, 0.8, 0.3, 5, 2, Duration.ofSeconds(5), Duration.ofSeconds(60),
+        Duration.ofSeconds(120), Duration.ofSeconds(10), Duration.ofSeconds(60));
+    var samples = new ArrayList<PoolSample>();
+    for (int i = 12; i >= 0; i--) {
+      samples.add(i <= 2 ? sample(NOW.minusSeconds(5L * i), 50 - 10, 40, 1) : sample(NOW.minusSeconds(5L * i), 40, 0, 0));
+    }
+    Decision d = PoolSizingPolicy.decide(samples, 40, Optional.empty(), settings, NOW);
+    assertThat(d.direction()).isEqualTo(Direction.UP);
+    assertThat(d.size()).isEqualTo(45);
+    assertThat(d.reason()).isEqualTo("utilisation 1.03 over 10s, 1.0 clients waiting in every sample");
+    // without the queue the same window mean (0.23) shrinks
+    samples.replaceAll(s -> s.clientsWaiting() > 0 ? sample(s.at(), 40, 10, 0) : s);
+    assertThat(PoolSizingPolicy.decide(samples, 40, Optional.empty(), settings, NOW).direction()).isEqualTo(Direction.DOWN);
+  }
+
+  @Test
+  void scaleDownStaysConservativeAfterAQuickScaleUp() {
+    var idle = steady(30, 1, 0);
+    // 30s after a step: a queue would have grown the pool, an idle pool waits out the full cooldown
+    Decision cooling = PoolSizingPolicy.decide(idle, 30, Optional.of(NOW.minusSeconds(30)), SEED, NOW);
+    assertThat(cooling.direction()).isEqualTo(Direction.NONE);
     assertThat(cooling.reason()).startsWith("cooling down until");
-    assertThat(cooling.utilisation()).isEqualTo(1.5);
+    // after the cooldown, a full window of samples since the step: −2
+    Decision down = PoolSizingPolicy.decide(idle, 30, Optional.of(NOW.minusSeconds(120)), SEED, NOW);
+    assertThat(down.size()).isEqualTo(28);
+    assertThat(down.direction()).isEqualTo(Direction.DOWN);
+    // the cooldown is over but only part of the window was sampled since the step
+    Decision partial = PoolSizingPolicy.decide(idle.subList(3, 6), 30, Optional.of(NOW.minusSeconds(200)), SEED, NOW);
+    assertThat(partial.reason()).isEqualTo("window not full (3 of 6 samples)");
+  }
+
+  @Test
+  void aQuickScaleUpIsClampedToMaxSize() {
+    Optional<Instant> stepped = Optional.of(NOW.minusSeconds(20));
+    assertThat(PoolSizingPolicy.decide(steady(48, 48, 5), 48, stepped, SEED, NOW))
+        .isEqualTo(new Decision(50, Direction.UP, 1.104167, "utilisation 1.10 over 5s, 5.0 clients waiting in every sample"));
+    Decision atMax = PoolSizingPolicy.decide(steady(50, 50, 20), 50, stepped, SEED, NOW);
+    assertThat(atMax.direction()).isEqualTo(Direction.NONE);
+    assertThat(atMax.reason()).startsWith("cooling down until");
   }
 
   @Test
@@ -142,7 +254,8 @@ class PoolSizingPolicyTest {
     assertThat(partial.direction()).isEqualTo(Direction.NONE);
     assertThat(partial.reason()).isEqualTo("window not full (3 of 6 samples)");
     // samples from before the last step do not count, even inside the window
-    var settings = new PoolSettings(5, 50, 10, 0.8, 0.3, 5, 2, Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(10));
+    var settings = new PoolSettings(5, 50, 10, 0.8, 0.3, 5, 2, Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(10),
+        Duration.ofSeconds(10), Duration.ofSeconds(60));
     Decision afterStep = PoolSizingPolicy.decide(samples, 10, Optional.of(NOW.minusSeconds(25)), settings, NOW);
     assertThat(afterStep.reason()).isEqualTo("window not full (3 of 6 samples)");
     assertThat(decide(List.of(), 10).reason()).isEqualTo("no samples since the last step");
@@ -180,7 +293,8 @@ class PoolSizingPolicyTest {
 
   @Test
   void configurableThresholdsAndSteps() {
-    var settings = new PoolSettings(2, 100, 4, 0.5, 0.1, 10, 3, Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ZERO);
+    var settings = new PoolSettings(2, 100, 4, 0.5, 0.1, 10, 3, Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ZERO,
+        Duration.ZERO, Duration.ofSeconds(1));
     var one = List.of(sample(NOW, 20, 11, 0));
     assertThat(PoolSizingPolicy.decide(one, 20, Optional.empty(), settings, NOW).size()).isEqualTo(30);
     var idle = List.of(sample(NOW, 20, 1, 0));
@@ -207,7 +321,76 @@ class PoolSizingPolicyTest {
       if (d.direction() == Direction.DOWN) {
         assertThat(d.size()).isGreaterThanOrEqualTo(maxActive);
       }
+      assertCooldowns(d, samples, last, SEED);
     }
+  }
+
+  /** No step within the scale-up cooldown; within the cooldown only a scale-up, and only with a queue throughout. */
+  private static void assertCooldowns(Decision d, List<PoolSample> samples, Optional<Instant> last, PoolSettings settings) {
+    if (last.isEmpty() || !d.changes()) {
+      return;
+    }
+    Instant step = last.get();
+    assertThat(NOW).isAfterOrEqualTo(step.plus(settings.scaleUpCooldown()));
+    if (NOW.isBefore(step.plus(settings.cooldown()))) {
+      assertThat(d.direction()).isEqualTo(Direction.UP);
+      var recent = samples.stream().filter(s -> s.at().isAfter(step) && !s.at().isBefore(NOW.minus(settings.scaleUpCooldown())))
+          .toList();
+      assertThat(recent).hasSizeGreaterThanOrEqualTo(settings.samplesPerScaleUp()).allMatch(s -> s.clientsWaiting() > 0);
+    }
+  }
+
+  @Test
+  void samplesEveryIntervalAndAtEveryWakeUpWhileClientsQueue() {
+    // SEED wakes up every 5s (scale-up cooldown) and samples every 10s unless clients queue
+    assertThat(PoolSizingPolicy.sampleDue(Optional.empty(), SEED, NOW)).isTrue();
+    var calm = sample(NOW.minusSeconds(5), 10, 10, 0);
+    assertThat(PoolSizingPolicy.sampleDue(Optional.of(calm), SEED, NOW)).isFalse();
+    // half a wake-up period early counts as due (wake-ups drift late, never early); earlier does not
+    assertThat(PoolSizingPolicy.sampleDue(Optional.of(calm), SEED, NOW.plusMillis(2_500))).isTrue();
+    assertThat(PoolSizingPolicy.sampleDue(Optional.of(calm), SEED, NOW.plusMillis(2_499))).isFalse();
+    assertThat(PoolSizingPolicy.sampleDue(Optional.of(calm), SEED, NOW.plusSeconds(5))).isTrue();
+    // clients queueing and room to grow: sample at every wake-up
+    var queueing = sample(NOW.minusSeconds(5), 10, 10, 1);
+    assertThat(PoolSizingPolicy.sampleDue(Optional.of(queueing), SEED, NOW)).isTrue();
+    // at maxSize a quick step is impossible: back to the sample interval
+    var atMax = sample(NOW.minusSeconds(5), 50, 50, 9);
+    assertThat(PoolSizingPolicy.sampleDue(Optional.of(atMax), SEED, NOW)).isFalse();
+    // when the scale-up cooldown is not shorter than the interval, every wake-up is a sample interval
+    var everyTick = sample(NOW.minusSeconds(10), 10, 1, 0);
+    assertThat(PoolSizingPolicy.sampleDue(Optional.of(everyTick), QUICK_10S, NOW)).isTrue();
+    assertThat(PoolSizingPolicy.sampleDue(Optional.of(everyTick), QUICK_10S, NOW.minusMillis(5_001))).isFalse();
+  }
+
+  /** The same with uneven sampling, short cooldowns and queues that come and go. */
+  @Test
+  void randomisedCooldownInvariants() {
+    var random = new Random(7);
+    var settings = new PoolSettings(5, 50, 10, 0.8, 0.3, 5, 2, Duration.ofSeconds(2), Duration.ofSeconds(10),
+        Duration.ofSeconds(30), Duration.ofSeconds(4), Duration.ofSeconds(10));
+    int quick = 0;
+    for (int run = 0; run < 5000; run++) {
+      int size = 5 + random.nextInt(46);
+      List<PoolSample> samples = new ArrayList<>();
+      for (long ms = 12_000 - random.nextInt(2000); ms >= 0; ms -= 1000 + random.nextInt(2500)) {
+        int active = random.nextInt(size + 1);
+        samples.add(sample(NOW.minusMillis(ms), size, active, random.nextBoolean() ? random.nextInt(10) : 0));
+      }
+      Optional<Instant> last = random.nextInt(4) == 0 ? Optional.empty() : Optional.of(NOW.minusMillis(random.nextInt(40_000)));
+      Decision d = PoolSizingPolicy.decide(samples, size, last, settings, NOW);
+      assertThat(d.size() - size).isBetween(-2, 5);
+      assertThat(d.size()).isBetween(5, 50);
+      assertCooldowns(d, samples, last, settings);
+      if (d.direction() == Direction.UP && d.reason().endsWith("in every sample")) {
+        quick++;
+      }
+    }
+    assertThat(quick).as("the quick path was exercised").isGreaterThan(50);
+  }
+
+  private static PoolSettings withIdleTimeout(Duration idle) {
+    return new PoolSettings(5, 50, 10, 0.8, 0.3, 5, 2, Duration.ofSeconds(10), Duration.ofSeconds(60),
+        Duration.ofSeconds(120), Duration.ofSeconds(10), idle);
   }
 
   @Test
@@ -221,9 +404,32 @@ class PoolSizingPolicyTest {
     assertThat(PoolSettings.format(Duration.ofMinutes(20))).isEqualTo("20m");
     assertThat(PoolSettings.format(Duration.ofMillis(1500))).isEqualTo("1500ms");
     assertThat(SEED.samplesPerWindow()).isEqualTo(6);
-    assertThatThrownBy(() -> new PoolSettings(10, 50, 5, 0.8, 0.3, 5, 2, Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ZERO))
+    assertThat(SEED.samplesPerScaleUp()).isEqualTo(1);
+    assertThat(QUICK_10S.samplesPerScaleUp()).isEqualTo(1);
+    assertThat(SEED.scaleUpCooldown()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(SEED.loopPeriod()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(QUICK_10S.loopPeriod()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(new PoolSettings(5, 50, 10, 0.8, 0.3, 5, 2, Duration.ofSeconds(10), Duration.ofSeconds(60),
+        Duration.ofSeconds(120), Duration.ofSeconds(30), Duration.ofSeconds(60)).loopPeriod()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(SEED.serverIdleTimeoutSetting()).isEqualTo("60");
+    assertThat(withIdleTimeout(Duration.ofMillis(1500)).serverIdleTimeoutSetting()).isEqualTo("1.5");
+    assertThat(withIdleTimeout(Duration.ofMillis(1)).serverIdleTimeoutSetting()).isEqualTo("0.001");
+    assertThat(withIdleTimeout(Duration.ofMinutes(10)).serverIdleTimeoutSetting()).isEqualTo("600");
+    assertThatThrownBy(() -> withIdleTimeout(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("serverIdleTimeout");
+    // the spec's values, and the seed defaults where the CRD default was not applied
+    var spec = new PoolerSpec(true, null, 5, 50, 10, 0.8, 0.3, 5, 2, "500ms", "1s", "1s", "500ms", "1500ms", 1000, null, null);
+    var fromSpec = PoolSettings.from(spec);
+    assertThat(fromSpec.scaleUpCooldown()).isEqualTo(Duration.ofMillis(500));
+    assertThat(fromSpec.samplesPerScaleUp()).isEqualTo(1);
+    assertThat(fromSpec.serverIdleTimeoutSetting()).isEqualTo("1.5");
+    var empty = new PoolerSpec(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+    assertThat(PoolSettings.from(empty)).isEqualTo(SEED);
+    assertThatThrownBy(() -> new PoolSettings(10, 50, 5, 0.8, 0.3, 5, 2, Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ZERO,
+        Duration.ZERO, Duration.ofSeconds(1)))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new PoolSettings(5, 50, 10, 0.3, 0.8, 5, 2, Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ZERO))
+    assertThatThrownBy(() -> new PoolSettings(5, 50, 10, 0.3, 0.8, 5, 2, Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ZERO,
+        Duration.ZERO, Duration.ofSeconds(1)))
         .isInstanceOf(IllegalArgumentException.class);
   }
 }

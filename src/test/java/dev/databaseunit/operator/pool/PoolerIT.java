@@ -85,6 +85,10 @@ class PoolerIT {
             .contains("databaseunit_pool_connection_establishment_seconds_count");
       }
 
+      // the server connections the load opened close after serverIdleTimeout (1s), not PgBouncer's default 600s:
+      // shrinking the pool alone would leave 5 open
+      assertThat(bouncerConfig("server_idle_timeout")).isEqualTo("1");
+      await().atMost(Duration.ofSeconds(15)).until(() -> serverConnections(db) == 0);
       await().atMost(TIMEOUT).until(() -> pooler().currentSize() == 5);
       assertThat(bouncerPoolSize(db)).isEqualTo(5);
       assertThat(downSteps()).containsExactly("25→23", "23→21", "21→19", "19→17", "17→15", "15→13", "13→11", "11→9",
@@ -123,6 +127,8 @@ class PoolerIT {
         await().atMost(TIMEOUT).untilAsserted(() -> assertThat(eventReasons()).contains("PoolSizeReapplied"));
         assertThat(messages("PoolSizeReapplied")).anyMatch(m -> m.equals("PgBouncer had pool size 10, applied 15 again"));
         assertThat(bouncerPoolSize(db)).isEqualTo(15);
+        // the restarted PgBouncer came back with the default 600s; the loop applied the unit's value again
+        await().atMost(TIMEOUT).until(() -> "1".equals(bouncerConfig("server_idle_timeout")));
       }
       assertThat(eventReasons()).contains("PoolerAuthenticationFailed", "PoolerUnreachable");
       String everything = client.getKubernetesSerialization().asJson(events()) + logs.lines();
@@ -138,15 +144,56 @@ class PoolerIT {
     assertThat(c.getMessage()).contains("127.0.0.1:1");
   }
 
+  @Test
+  void whileClientsQueueThePoolGrowsInQuickStepsDespiteALongCooldown(TestDatabase db) {
+    // cooldown 10 minutes: only the scale-up cooldown (150ms, clients waiting in every sample; the loop samples that
+    // often while they queue, between its 300ms samples) lets it grow
+    createUnit(db, bouncer.port(), bouncer.adminPassword(), 25, "10m", "150ms");
+    awaitCondition("Ready", "True");
+    try (var load = new LoadGenerator(bouncer.jdbcUrl(db.name()), db.user(), db.password(), 40)) {
+      await().atMost(TIMEOUT).until(() -> pooler().currentSize() == 25);
+      assertThat(bouncerPoolSize(db)).isEqualTo(25);
+      assertThat(upSteps()).containsExactly("10→15", "15→20", "20→25");
+      // the first step may come from the regular rule (no step yet, so no cooldown); the others cannot
+      assertThat(messages("PoolScaledUp")).filteredOn(m -> !m.startsWith("10→")).hasSize(2).allMatch(m -> m.matches(
+          "\\d+→\\d+: utilisation \\d\\.\\d\\d over 150ms, \\d+\\.\\d clients waiting in every sample"));
+    }
+    // the load is gone, but a scale-down waits out the cooldown
+    await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> pooler().currentSize() == 25);
+    assertThat(eventReasons()).doesNotContain("PoolScaledDown");
+  }
+
   private int bouncerPoolSize(TestDatabase db) {
-    try (var admin = new PgBouncerAdminClient(bouncer.host(), bouncer.port(), bouncer.adminUser(), bouncer.adminPassword(),
-        Duration.ofSeconds(5))) {
-      return admin.showDatabases().stream().filter(d -> d.name().equals(db.name())).findFirst()
-          .map(PgBouncerAdmin.DatabaseRow::poolSize).orElseThrow();
+    try (var admin = bouncerAdmin()) {
+      return PoolController.poolSize(admin, db.name());
     }
   }
 
+  private int serverConnections(TestDatabase db) {
+    try (var admin = bouncerAdmin()) {
+      return admin.showPools().stream().filter(p -> p.database().equals(db.name()))
+          .mapToInt(p -> p.serversActive() + p.serversIdle() + p.serversUsed()).sum();
+    }
+  }
+
+  private String bouncerConfig(String key) {
+    try (var admin = bouncerAdmin()) {
+      return admin.showConfig().get(key);
+    }
+  }
+
+  private PgBouncerAdminClient bouncerAdmin() {
+    return new PgBouncerAdminClient(bouncer.host(), bouncer.port(), bouncer.adminUser(), bouncer.adminPassword(),
+        Duration.ofSeconds(5));
+  }
+
+  /** The regular rule with a 1s cooldown; the quick scale-up (5s by default) is slower and does not take part. */
   private void createUnit(TestDatabase db, int pgbouncerPort, String adminPassword, int maxSize) {
+    createUnit(db, pgbouncerPort, adminPassword, maxSize, "1s", "5s");
+  }
+
+  private void createUnit(TestDatabase db, int pgbouncerPort, String adminPassword, int maxSize, String cooldown,
+      String scaleUpCooldown) {
     units.createDatabaseSecret(db);
     client.resource(adminSecret(adminPassword)).create();
     client.resource(units.unit(db, """
@@ -155,12 +202,14 @@ class PoolerIT {
             maxSize: %d
             sampleInterval: 300ms
             smoothingWindow: 900ms
-            cooldown: 1s
+            cooldown: %s
+            scaleUpCooldown: %s
+            serverIdleTimeout: 1s
             external:
               host: 127.0.0.1
               port: %d
               adminCredentials:
-                secretName: pooler-admin""".formatted(maxSize, pgbouncerPort))).create();
+                secretName: pooler-admin""".formatted(maxSize, cooldown, scaleUpCooldown, pgbouncerPort))).create();
   }
 
   private io.fabric8.kubernetes.api.model.Secret adminSecret(String password) {

@@ -13,7 +13,8 @@ import io.fabric8.generator.annotation.ValidationRule;
 /**
  * PgBouncer in front of the database with the seed's adaptive sizing: utilisation above scaleUpThreshold grows
  * the pool by scaleUpStep, below scaleDownThreshold shrinks it by scaleDownStep, within [minSize, maxSize].
- * The sampling interval, smoothing window and cooldown keep it from flapping.
+ * The sampling interval, smoothing window and cooldown keep it from flapping; scaleUpCooldown lets it grow
+ * quickly while clients queue, and serverIdleTimeout closes the server connections the load no longer uses.
  */
 @ValidationRule(value = "self.minSize <= self.initialSize && self.initialSize <= self.maxSize",
     message = "pool sizes must satisfy minSize <= initialSize <= maxSize")
@@ -37,8 +38,21 @@ public record PoolerSpec(
         String sampleInterval,
     @Default("60s") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16)
         @JsonPropertyDescription("Window over which samples are averaged before deciding.") String smoothingWindow,
-    @Default("120s") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("Minimum time between two scale steps.")
-        String cooldown,
+    @Default("120s") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16)
+        @JsonPropertyDescription("Minimum time after a step before the next one (a scale-down always waits this long and for a full "
+            + "smoothing window; see scaleUpCooldown for scale-ups while clients queue).") String cooldown,
+    @Default("5s") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16)
+        @JsonPropertyDescription("Minimum time after a step before the next scale-up while clients wait for a server connection: "
+            + "when every sample over this long (since the last step) had clients waiting and their mean utilisation is above "
+            + "scaleUpThreshold, the pool grows by scaleUpStep without waiting for cooldown and a full window; while clients "
+            + "queue, the pool is also sampled this often when it is shorter than sampleInterval. A queue costs every client "
+            + "latency; a pool larger than needed costs little, because PgBouncer opens server connections on demand.")
+        String scaleUpCooldown,
+    @Default("60s") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16)
+        @JsonPropertyDescription("PgBouncer server_idle_timeout, kept applied by the pool loop (in external mode for the whole "
+            + "PgBouncer): a server connection unused this long is closed. PgBouncer hands out the most recently used "
+            + "connection first, so the ones a spike opened and the current load does not need close after this long, "
+            + "instead of PgBouncer's default 600s.") String serverIdleTimeout,
     @Default("1000") @Min(1) @Max(100000) @JsonPropertyDescription("PgBouncer max_client_conn.") Integer maxClientConnections,
     @JsonPropertyDescription("Drive an existing PgBouncer through its admin console instead of running one.")
         ExternalPooler external,
