@@ -60,23 +60,24 @@ class VectorIndexIT {
   @Test
   void buildsTheIndexMeasuresItAndRebuildsOnAParameterChangeWhileTheOldOneServes(TestDatabase db) throws Exception {
     fillRecipes(db, 2000);
-    createUnit(db, "recipes", "m: 8, efConstruction: 32, efSearch: 100");
+    createUnit(db, "recipes", "m: 16, efConstruction: 64, efSearch: 200");
 
     VectorIndexStatus ready = awaitIndex("recipes", s -> "Ready".equals(s.state()) && s.recallAtK() != null);
     assertThat(ready).extracting(VectorIndexStatus::opclass, VectorIndexStatus::m, VectorIndexStatus::efConstruction,
-        VectorIndexStatus::efSearch).containsExactly("vector_cosine_ops", 8, 32, 100);
+        VectorIndexStatus::efSearch).containsExactly("vector_cosine_ops", 16, 64, 200);
     assertThat(ready.sizeBytes()).isPositive();
-    // A small probe on a small, cheaply built graph: 0.90-1.00 over runs at efSearch 100 (0.79 was seen at 60).
-    // The bound catches a broken measurement; the recall goal itself is measured by bench/vector.sh.
+    // The seed's m and ef_construction: 1.00 in five runs at efSearch 200. With m=8/ef_construction=32 some
+    // queries got stuck in the wrong cluster (0.68-1.00 over runs). The bound catches a broken measurement; the
+    // recall goal itself is measured by bench/vector.sh.
     assertThat(ready.recallAtK()).isBetween(0.75, 1.0);
     assertThat(ready.p95LatencyMillis()).isPositive().isGreaterThanOrEqualTo(ready.p50LatencyMillis());
     assertThat(ready.lastAnalyzeTime()).isNotNull();
     assertThat(ready.lastProbeTime()).isNotNull();
     var built = servingIndex(db).orElseThrow();
     assertThat(built.valid()).isTrue();
-    assertThat(built.reloptions()).isEqualTo("{m=8,ef_construction=32}");
+    assertThat(built.reloptions()).isEqualTo("{m=16,ef_construction=64}");
     assertThat(db.queryLong("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'recipe_embeddings'")).isPositive();
-    assertThat(efSearchOfANewSession(db)).isEqualTo("100");
+    assertThat(efSearchOfANewSession(db)).isEqualTo("200");
     var tags = new String[] {"namespace", units.namespace(), "unit", "recipes", "index", INDEX};
     assertThat(registry.get("databaseunit.vector.recall").tags(tags).gauge().value()).isEqualTo(ready.recallAtK());
     assertThat(registry.get("databaseunit.vector.search").tags(tags).timer().count()).isGreaterThanOrEqualTo(10);
@@ -91,7 +92,7 @@ class VectorIndexIT {
       editIndex("recipes", 12, 48, 80);
 
       var rebuilding = awaitIndex("recipes", s -> "Rebuilding".equals(s.state()));
-      assertThat(rebuilding.m()).as("the status shows the index that serves").isEqualTo(8);
+      assertThat(rebuilding.m()).as("the status shows the index that serves").isEqualTo(16);
       assertThat(units.condition("recipes", "Progressing").getStatus()).isEqualTo("True");
       await().atMost(TIMEOUT).until(() -> indexNamed(db, INDEX + "_new").isPresent());
       assertThat(indexNamed(db, INDEX + "_new").orElseThrow().valid()).isFalse();
