@@ -318,24 +318,7 @@ class BackupPolicyReconcilerIT {
   }
 
   private BackupPolicy policy(String name, String endpoint, String restoreTest, String moreSpec) {
-    return client.getKubernetesSerialization().unmarshal("""
-        apiVersion: databaseunit.dev/v1alpha1
-        kind: BackupPolicy
-        metadata: {name: %s, namespace: %s}
-        spec:
-          databaseUnit: recipes
-          schedules:
-            - {tier: daily, cron: "0 0 3 * * ?", timeZone: UTC, window: 1h, retention: 30d}
-          storage:
-            bucket: %s
-            prefix: recipes/
-            endpoint: %s
-            credentials: {secretName: recipes-s3}
-          encryption:
-            keyEncryptionKey: {name: recipes-kek, key: kek}
-          restoreTest: {%s, rto: 4h, rpo: 24h}
-          %s
-        """.formatted(name, namespace, bucket.name(), endpoint, restoreTest, moreSpec), BackupPolicy.class);
+    return TestPolicies.policy(client, namespace, name, bucket, endpoint, restoreTest, moreSpec);
   }
 
   private BackupPolicyStatus status(String name) {

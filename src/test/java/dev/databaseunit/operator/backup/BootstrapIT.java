@@ -329,39 +329,11 @@ class BootstrapIT {
           bootstrap:
             fromBackup: {backupPolicy: %s%s}
         """.formatted(POLICY, backupId != null ? ", backupId: " + backupId : "");
-    return client.getKubernetesSerialization().unmarshal("""
-        apiVersion: databaseunit.dev/v1alpha1
-        kind: DatabaseUnit
-        metadata: {name: %s, namespace: %s}
-        spec:
-          postgres:
-            external:
-              host: %s
-              port: %d
-              database: %s
-              credentials: {secretName: recipes-db}
-              tls: {mode: disable}
-        """.formatted(name, namespace, db.host(), db.port(), db.name()) + bootstrap, DatabaseUnit.class);
+    return fixtures.unit(fixtures.unitYaml(name, "recipes-db", db) + bootstrap);
   }
 
   private BackupPolicy policy() {
-    return client.getKubernetesSerialization().unmarshal("""
-        apiVersion: databaseunit.dev/v1alpha1
-        kind: BackupPolicy
-        metadata: {name: %s, namespace: %s}
-        spec:
-          databaseUnit: recipes
-          schedules:
-            - {tier: daily, cron: "0 0 3 * * ?", timeZone: UTC, window: 1h, retention: 30d}
-          storage:
-            bucket: %s
-            prefix: recipes/
-            endpoint: %s
-            credentials: {secretName: recipes-s3}
-          encryption:
-            keyEncryptionKey: {name: recipes-kek, key: kek}
-          restoreTest: {enabled: false}
-        """.formatted(POLICY, namespace, bucket.name(), bucket.endpoint()), BackupPolicy.class);
+    return TestPolicies.policy(client, namespace, POLICY, bucket, bucket.endpoint(), "enabled: false", "");
   }
 
   private DatabaseUnitStatus unitStatus(String name) {
