@@ -2,6 +2,9 @@ package dev.databaseunit.operator.testing;
 
 import java.net.URI;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
@@ -9,8 +12,26 @@ import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
-/** A fresh bucket on the local S3-compatible server (s3proxy), emptied and deleted when the test ends. */
+/**
+ * A fresh bucket on the local S3-compatible server (s3proxy), emptied and deleted after the test. s3proxy's
+ * filesystem backend takes seconds per DeleteObject, so the clean-up runs on a background thread while the next
+ * tests run (each bucket has its own name); the JVM waits for it at exit, for at most a minute.
+ */
 public final class TestBucket implements AutoCloseable {
+  private static final ExecutorService CLEANUP = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon()
+      .name("test-bucket-cleanup").factory());
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      CLEANUP.shutdown();
+      try {
+        CLEANUP.awaitTermination(1, TimeUnit.MINUTES);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }));
+  }
+
   private final LocalServices services;
   private final String name;
   private final S3Client client;
@@ -53,6 +74,10 @@ public final class TestBucket implements AutoCloseable {
 
   @Override
   public void close() {
+    CLEANUP.execute(this::emptyAndDelete);
+  }
+
+  private void emptyAndDelete() {
     try {
       // One DeleteObject per key: s3proxy rejects the checksum header the SDK puts on multi-object delete.
       for (var object : client.listObjectsV2Paginator(b -> b.bucket(name)).contents()) {
