@@ -15,7 +15,8 @@ import software.amazon.awssdk.services.s3.S3Client;
 /**
  * A fresh bucket on the local S3-compatible server (s3proxy), emptied and deleted after the test. s3proxy's
  * filesystem backend takes seconds per DeleteObject, so the clean-up runs on a background thread while the next
- * tests run (each bucket has its own name); the JVM waits for it at exit, for at most a minute.
+ * tests run (each bucket has its own name). At exit the JVM waits for it at most 20 s, within the 30 s Maven
+ * gives a finished test JVM; a bucket left behind is only a directory under the test server's data.
  */
 public final class TestBucket implements AutoCloseable {
   private static final ExecutorService CLEANUP = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon()
@@ -25,7 +26,7 @@ public final class TestBucket implements AutoCloseable {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       CLEANUP.shutdown();
       try {
-        CLEANUP.awaitTermination(1, TimeUnit.MINUTES);
+        CLEANUP.awaitTermination(20, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
