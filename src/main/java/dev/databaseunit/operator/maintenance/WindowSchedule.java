@@ -1,30 +1,27 @@
 package dev.databaseunit.operator.maintenance;
 
+import dev.databaseunit.operator.common.WallClockCron;
 import java.text.ParseException;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
-import java.util.Date;
 import java.util.Optional;
-import java.util.TimeZone;
-import org.quartz.CronExpression;
 
 /**
- * When maintenance may run: a Quartz cron of window starts, evaluated in a time zone, and the window's length.
+ * When maintenance may run: a Quartz cron of window starts, evaluated on the zone's wall clock with cron-daemon DST rules
+ * ({@link WallClockCron}), and the window's length.
  * Pure: every question takes the instant to answer for, so callers pass their injected clock's time.
  */
 public final class WindowSchedule {
   /** Bounds the walk over overlapping windows (a per-second cron with a day-long window). */
   private static final int MAX_OVERLAP_STEPS = 100_000;
 
-  private final String cron;
-  private final ZoneId zone;
+  private final WallClockCron starts;
   private final Duration length;
 
-  private WindowSchedule(String cron, ZoneId zone, Duration length) {
-    this.cron = cron;
-    this.zone = zone;
+  private WindowSchedule(WallClockCron starts, Duration length) {
+    this.starts = starts;
     this.length = length;
   }
 
@@ -56,9 +53,9 @@ public final class WindowSchedule {
     if (length.isZero() || length.isNegative()) {
       throw new InvalidSchedule("window duration must be positive");
     }
-    var schedule = new WindowSchedule(cron, zone, length);
+    WindowSchedule schedule;
     try {
-      schedule.expression();
+      schedule = new WindowSchedule(WallClockCron.parse(cron, zone), length);
     } catch (ParseException e) {
       throw new InvalidSchedule("schedule '" + cron + "' is not a valid Quartz cron: " + e.getMessage());
     }
@@ -87,18 +84,6 @@ public final class WindowSchedule {
 
   /** The first window start strictly after {@code t}, or empty if the cron never fires again. */
   public Optional<Instant> nextStartAfter(Instant t) {
-    try {
-      Date next = expression().getNextValidTimeAfter(Date.from(t));
-      return Optional.ofNullable(next).map(Date::toInstant);
-    } catch (ParseException e) {
-      throw new IllegalStateException("checked in parse", e);
-    }
-  }
-
-  private CronExpression expression() throws ParseException {
-    // CronExpression is mutable and not thread-safe: a fresh one per question.
-    var expression = new CronExpression(cron);
-    expression.setTimeZone(TimeZone.getTimeZone(zone));
-    return expression;
+    return Optional.ofNullable(starts.next(t));
   }
 }

@@ -108,4 +108,23 @@ class WindowScheduleTest {
     }
     return Optional.ofNullable(latest).map(start -> new Window(start, start.plus(length)));
   }
+
+  /**
+   * Found by the year-long test: Quartz evaluated in Berlin returned a start in the repeated autumn hour that its own
+   * window search did not find again, so the window of that night never ran. Starts now follow cron-daemon rules.
+   */
+  @Test
+  void windowsOnDstNightsOpenOnceAtTheFirstOccurrenceOrRightAfterTheGap() throws Exception {
+    var autumn = schedule(SUNDAY_2AM, "Europe/Berlin", Duration.ofHours(2));
+    Instant firstTwoAm = Instant.parse("2028-10-29T00:00:00Z"); // 02:00 CEST; 02:00 CET follows an hour later
+    assertThat(autumn.nextStartAfter(Instant.parse("2028-10-28T12:00:00Z"))).contains(firstTwoAm);
+    assertThat(autumn.windowAt(firstTwoAm.plusSeconds(1))).contains(new Window(firstTwoAm, firstTwoAm.plus(Duration.ofHours(2))));
+    assertThat(autumn.nextStartAfter(firstTwoAm)).as("the repeated hour does not open a second window")
+        .contains(Instant.parse("2028-11-05T01:00:00Z"));
+
+    var spring = schedule("0 30 2 ? * SUN", "Europe/Berlin", Duration.ofHours(1));
+    Instant afterTheJump = Instant.parse("2028-03-26T01:30:00Z"); // 02:30 does not exist: 03:30 CEST
+    assertThat(spring.nextStartAfter(Instant.parse("2028-03-25T12:00:00Z"))).contains(afterTheJump);
+    assertThat(spring.windowAt(afterTheJump.plusSeconds(60))).isPresent();
+  }
 }
