@@ -55,7 +55,7 @@ final class BackupMetrics {
     meters.add(Gauge.builder(name, value, AtomicReference::get).description(description).tags(tags).register(registry));
   }
 
-  void backupSucceeded(BackupManifest manifest, int retainedCount) {
+  private void backupSucceeded(BackupManifest manifest, int retainedCount) {
     Timer timer = Timer.builder("databaseunit.backup.duration").description("Duration of successful backups")
         .tags(tags).tag("tier", manifest.tier().name().toLowerCase(java.util.Locale.ROOT)).register(registry);
     meters.add(timer);
@@ -65,18 +65,33 @@ final class BackupMetrics {
     retained.set((double) retainedCount);
   }
 
-  void backupFailed() {
+  /** The metrics of one finished piece of work. A restore test with nothing to test yet is no failure: it counts nothing. */
+  void record(BackupOutcome outcome) {
+    switch (outcome) {
+      case BackupOutcome.BackedUp done -> backupSucceeded(done.manifest(), done.retained());
+      case BackupOutcome.BackupFailed failed -> backupFailed();
+      case BackupOutcome.RestoreTested tested -> restoreTested(tested.result());
+      case BackupOutcome.RestoreTestNotRun notRun -> restoreTestCouldNotRun();
+      case BackupOutcome.Interrupted interrupted -> { }
+      case BackupOutcome.NothingToTest nothing -> { }
+    }
+  }
+
+  private void backupFailed() {
     count("databaseunit.backup.failures", "Backups that failed");
   }
 
   void missed(int fires) {
+    if (fires == 0) {
+      return;
+    }
     Counter counter = Counter.builder("databaseunit.backup.missed").description("Scheduled fires that did not run in their window")
         .tags(tags).register(registry);
     meters.add(counter);
     counter.increment(fires);
   }
 
-  void restoreTested(RestoreTester.Result result) {
+  private void restoreTested(RestoreTester.Result result) {
     restoreSeconds.set(result.recoveryTime().toMillis() / 1000.0);
     restorePassed.set(result.passed() ? 1.0 : 0.0);
     rtoMet.set(result.rtoMet() ? 1.0 : 0.0);
@@ -86,8 +101,8 @@ final class BackupMetrics {
         "Restore tests by outcome");
   }
 
-  /** No restore test could run (no good backup, storage unreachable): counts as failed. */
-  void restoreTestCouldNotRun() {
+  /** No restore test could run (storage unreachable, a broken backup catalog): counts as failed. */
+  private void restoreTestCouldNotRun() {
     restorePassed.set(0.0);
     count("databaseunit.restore.test.failures", "Restore tests by outcome");
   }

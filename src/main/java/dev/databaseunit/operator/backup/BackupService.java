@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.backup;
 
+import dev.databaseunit.operator.api.v1alpha1.BackupPolicyStatus.OperationPhase;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.Tier;
 import dev.databaseunit.operator.postgres.DatabaseFailures;
 import dev.databaseunit.operator.postgres.PostgresTarget;
@@ -33,8 +34,6 @@ import javax.crypto.SecretKey;
  */
 public final class BackupService {
   /** Phases a backup reports, recorded in the policy's status. */
-  public enum Phase { Dumping, WritingManifest }
-
   public record Request(String backupId, Tier tier, String databaseUnit, PostgresTarget target, String keyId) {}
 
   private final PostgresTools tools;
@@ -45,13 +44,13 @@ public final class BackupService {
     this.clock = clock;
   }
 
-  public BackupManifest backup(Request request, BackupCatalog catalog, KeyEncryptionKey kek, Consumer<Phase> phases)
+  public BackupManifest backup(Request request, BackupCatalog catalog, KeyEncryptionKey kek, Consumer<OperationPhase> phases)
       throws IOException, InterruptedException {
     Instant start = clock.instant();
     String objectKey = catalog.objectKey(request.backupId());
     SecretKey dataKey = KeyEncryptionKey.newDataKey();
     PostgresTarget target = request.target();
-    phases.accept(Phase.Dumping);
+    phases.accept(OperationPhase.Dumping);
     try (Connection snapshotHolder = tools.connect(target)) {
       snapshotHolder.setAutoCommit(false);
       snapshotHolder.setReadOnly(true);
@@ -77,7 +76,7 @@ public final class BackupService {
         tables = join(counting, target);
       }
       snapshotHolder.commit();
-      phases.accept(Phase.WritingManifest);
+      phases.accept(OperationPhase.WritingManifest);
       var manifest = new BackupManifest(BackupManifest.FORMAT_VERSION, request.backupId(), request.tier(),
           request.databaseUnit(), start, clock.instant(), target.database(), serverVersion, lsn, objectKey,
           "pg_dump custom format (zlib, pg_dump default level)", streamed.dumpBytes, streamed.storedBytes, streamed.sha256,

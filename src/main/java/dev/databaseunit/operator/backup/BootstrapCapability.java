@@ -6,7 +6,6 @@ import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.BootstrapStatus;
 import dev.databaseunit.operator.api.v1alpha1.GdprRequest;
-import dev.databaseunit.operator.api.v1alpha1.SecretKeyRef;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
 import dev.databaseunit.operator.databaseunit.UnitContext;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
@@ -173,13 +172,8 @@ public final class BootstrapCapability implements UnitCapability {
     }
     var spec = policy.getSpec();
     try {
-      List<KeyEncryptionKey> keys = new ArrayList<>();
-      keys.add(BackupPolicyReconciler.kek(context.secrets(), namespace, spec.encryption().keyEncryptionKey()));
-      for (SecretKeyRef previous : spec.encryption().previousKeys() != null ? spec.encryption().previousKeys() : List.<SecretKeyRef>of()) {
-        keys.add(BackupPolicyReconciler.kek(context.secrets(), namespace, previous));
-      }
-      return new BootstrapWork.Source(spec.storage(), BackupPolicyReconciler.credentials(context.secrets(), namespace,
-          spec.storage()), List.copyOf(keys));
+      return new BootstrapWork.Source(spec.storage(), PolicyInputs.credentials(context.secrets(), namespace, spec.storage()),
+          PolicyInputs.keys(context.secrets(), namespace, spec.encryption()));
     } catch (UnitProblem p) {
       throw new UnitProblem(EventReason.BootstrapPolicyInvalid, "BackupPolicy " + policyName + ": " + p.getMessage(), p);
     }

@@ -48,11 +48,11 @@ public final class BootstrapWork implements AutoCloseable {
   public record Reapplied(int subjects, int ledgerEntries, int requests) {}
 
   private final PostgresTools tools;
-  private final BackupPolicyReconciler.ObjectStores stores;
+  private final ObjectStores stores;
   private final GdprService gdpr;
   private final Set<Process> running = ConcurrentHashMap.newKeySet();
 
-  public BootstrapWork(PostgresTools tools, BackupPolicyReconciler.ObjectStores stores, GdprService gdpr) {
+  public BootstrapWork(PostgresTools tools, ObjectStores stores, GdprService gdpr) {
     this.tools = tools;
     this.stores = stores;
     this.gdpr = gdpr;

@@ -132,6 +132,8 @@ public enum EventReason {
   RestoreTestPassed,
   /** A restore test failed: the backup did not verify or restore, a check failed, or RTO/RPO was not met. */
   RestoreTestFailed,
+  /** A scheduled restore test found no backup to test yet: it waits for the first one (not a failure). */
+  RestoreTestWaiting,
   /** A backup asked for with the databaseunit.dev/backup-now annotation started. */
   BackupOnDemandStarted,
   /** A restore test asked for with the databaseunit.dev/restore-test-now annotation started. */

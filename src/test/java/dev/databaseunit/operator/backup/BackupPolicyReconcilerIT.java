@@ -32,11 +32,10 @@ import org.junit.jupiter.api.Test;
 @WithLocalServices
 class BackupPolicyReconcilerIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(90);
-  /** Tomorrow's 03:00 UTC: after the policy's real creation time, as a fire always is outside tests. */
-  private static final Instant FIRE = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.DAYS)
-      .plus(Duration.ofDays(1)).plus(Duration.ofHours(3));
+  /** The daily fire the tests take; the policy is created a minute before it on the test clock (see {@link #createBeforeFire}). */
+  private static final Instant FIRE = Instant.parse("2026-11-02T03:00:00Z");
 
-  private final MutableClock clock = new MutableClock(FIRE.plusSeconds(30));
+  private final MutableClock clock = new MutableClock(FIRE.minusSeconds(60));
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private final String kek = BackupPipelineIT.randomKey();
   private OperatorInNamespace running;
@@ -76,7 +75,7 @@ class BackupPolicyReconcilerIT {
   @Test
   void aDueBackupThenTheRestoreTestPassAndAreReportedWithoutSecrets() throws Exception {
     try (var logs = new CapturedLogs()) {
-      client.resource(policy("recipes-backups", bucket.endpoint(), "enabled: true, cron: \"0 0 3 * * ?\"")).create();
+      createBeforeFire(policy("recipes-backups", bucket.endpoint(), "enabled: true, cron: \"0 0 3 * * ?\""));
 
       var status = await().atMost(TIMEOUT).until(() -> status("recipes-backups"),
           s -> s != null && s.lastRestoreTest() != null && s.inProgress() == null);
@@ -120,7 +119,7 @@ class BackupPolicyReconcilerIT {
 
   @Test
   void unreachableStorageDegradesThePolicyAndListsNoBackup() throws Exception {
-    client.resource(policy("unreachable", "http://127.0.0.1:1", "enabled: false")).create();
+    createBeforeFire(policy("unreachable", "http://127.0.0.1:1", "enabled: false"));
 
     var degraded = await().atMost(TIMEOUT).until(() -> condition(status("unreachable"), Conditions.DEGRADED),
         c -> c != null && "True".equals(c.getStatus()));
@@ -144,11 +143,11 @@ class BackupPolicyReconcilerIT {
   void anOperatorStoppedMidBackupLeavesNoPartialBackupAndTheFireRunsAfterTheRestart() throws Exception {
     URI s3 = URI.create(bucket.endpoint());
     try (var relay = new TcpRelay(s3.getHost(), s3.getPort(), 128 * 1024)) {
-      client.resource(policy("interrupted", "http://127.0.0.1:" + relay.port(), "enabled: false")).create();
+      createBeforeFire(policy("interrupted", "http://127.0.0.1:" + relay.port(), "enabled: false"));
       await().atMost(TIMEOUT).until(() -> relay.relayedUpstream() > 64 * 1024);
       var underway = status("interrupted").inProgress();
       assertThat(underway).isNotNull();
-      assertThat(underway.kind()).isEqualTo("Backup");
+      assertThat(underway.kind()).isEqualTo(BackupPolicyStatus.OperationKind.Backup);
 
       running.stopOperator();
       var catalog = new BackupCatalog(BackupPipelineIT.store(bucket.endpoint(), bucket), "recipes/");
@@ -307,6 +306,21 @@ class BackupPolicyReconcilerIT {
     client.resources(BackupPolicy.class).inNamespace(namespace).withName(name)
         .patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
             client.getKubernetesSerialization().asJson(Map.of("metadata", Map.of("annotations", annotations))));
+  }
+
+  /**
+   * Creates the policy while the test clock reads a minute before {@link #FIRE}, waits until the operator has recorded
+   * where its schedule starts, then moves the clock 30 s past the fire: the fire is due, as it is for a policy that
+   * existed before it. (A fire before the policy's creation never runs.)
+   */
+  private void createBeforeFire(BackupPolicy policy) {
+    clock.set(FIRE.minusSeconds(60));
+    client.resource(policy).create();
+    String name = policy.getMetadata().getName();
+    await().atMost(TIMEOUT).until(() -> status(name) != null && status(name).scheduledSince() != null);
+    assertThat(Instant.parse(status(name).scheduledSince())).isBefore(FIRE);
+    clock.set(FIRE.plusSeconds(30));
+    touch(name);
   }
 
   private DatabaseUnit unit() {

@@ -85,6 +85,11 @@ public record BackupPolicySpec(
           String cron,
       @Default("UTC") @Pattern(ApiPatterns.TIME_ZONE) @Size(max = 64) @JsonPropertyDescription("Time zone of cron (IANA name).")
           String timeZone,
+      @Default("7d") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("Catch-up rule: a fire "
+          + "counts only if it comes after the policy's creation. A fire not run at its time (no backup to test yet, the "
+          + "operator down, a failed attempt) runs once, as soon as it can, within this long after it; later it is recorded "
+          + "as missed. Of several passed fires only the newest runs, so a long outage runs one test, not many.")
+          String window,
       @Default("[\"restore_validation\",\"data_integrity_check\",\"recovery_time_measurement\"]") @Size(min = 1)
           @JsonPropertyDescription("Checks each restore test runs: the restore itself, row counts and checksums, and RTO/RPO.")
           List<Check> checks,

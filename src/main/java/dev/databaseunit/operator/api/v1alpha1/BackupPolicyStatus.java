@@ -10,11 +10,17 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record BackupPolicyStatus(
     @JsonPropertyDescription("The metadata.generation this status describes.") Long observedGeneration,
+    @JsonPropertyDescription("Scheduled fires count only after this instant, RFC 3339: the policy's creation, or when the operator "
+        + "first saw the policy if its clock was behind the API server's. A fire from before the policy existed never runs.")
+        String scheduledSince,
     @SchemaFrom(type = ConditionSchema[].class) @JsonPropertyDescription("Ready, Progressing and Degraded, with reasons.")
         List<Condition> conditions,
     @JsonPropertyDescription("Per tier: last fire, last success, next fire, missed fires.") List<TierStatus> tiers,
     @JsonPropertyDescription("The restore-test schedule: last fire handled, next fire, missed fires (tier is unset).")
         TierStatus restoreTestSchedule,
+    @JsonPropertyDescription("The scheduled restore-test fire that is due but waits for a first backup to test, RFC 3339. It runs "
+        + "as soon as a backup exists, until spec.restoreTest.window after the fire; waiting is not a failure.")
+        String restoreTestWaitingFor,
     @JsonPropertyDescription("A backup or restore test underway, with its phase, resumed after a restart.")
         Operation inProgress,
     @JsonPropertyDescription("The newest backup whose manifest was written.") BackupRecord lastBackup,
@@ -35,15 +41,22 @@ public record BackupPolicyStatus(
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Operation(
-      @JsonPropertyDescription("Backup or RestoreTest.") String kind,
-      @JsonPropertyDescription("Id of the backup or restore test.") String id,
-      @JsonPropertyDescription("Dumping, Uploading, WritingManifest, Copying, Restoring, Checking, CleaningUp.") String phase,
+      @JsonPropertyDescription("Backup or RestoreTest.") OperationKind kind,
+      @JsonPropertyDescription("Id of the backup (unset for a restore test).") String id,
+      @JsonPropertyDescription("Where the work is: Dumping and WritingManifest (the backup), Copying (the cross-region copy), "
+          + "Housekeeping (retention and key rotation after the manifest is written), Restoring (a restore test), "
+          + "CleaningUp (after an operator restart cut the work off).") OperationPhase phase,
       @JsonPropertyDescription("When the work started, RFC 3339.") String startTime,
       @JsonPropertyDescription("Tier of a backup underway.") BackupPolicySpec.Tier tier,
       @JsonPropertyDescription("The scheduled fire this work serves; it is handled only once the work has finished.")
           String scheduledFor,
       @JsonPropertyDescription("The on-demand request token this work serves (unset for scheduled work); it is handled only once "
           + "the work has finished.") String onDemandToken) {}
+
+  public enum OperationKind { Backup, RestoreTest }
+
+  /** The phases of an operation, in the order a backup passes them (a restore test is Restoring throughout). */
+  public enum OperationPhase { Dumping, WritingManifest, Copying, Housekeeping, Restoring, CleaningUp }
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record BackupRecord(
