@@ -6,6 +6,7 @@ import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindow;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowSpec;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus.Run;
+import dev.databaseunit.operator.common.ScheduleStart;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.events.EventRecorder;
 import dev.databaseunit.operator.maintenance.WindowSchedule.InvalidSchedule;
@@ -98,12 +99,13 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
       return degrade(window, EventReason.MaintenanceUnitNotFound, message, Duration.ofSeconds(30));
     }
 
-    Optional<Window> current = currentWindow(window, status, schedule, length, now);
+    Instant since = ScheduleStart.recordedOr(status.scheduledSince(), window.getMetadata().getCreationTimestamp(), now);
+    Optional<Window> current = currentWindow(window, status, schedule, length, since, now);
     Optional<String> pending = current.flatMap(w -> units.stream().filter(u -> !doneIn(status, w, window).contains(u)).findFirst());
     if (current.isPresent() && pending.isPresent()) {
-      return startRun(key, window, current.get(), pending.get(), now);
+      return startRun(key, window, current.get(), pending.get(), since, now);
     }
-    return idle(window, schedule, now);
+    return idle(window, schedule, since, now);
   }
 
   /** The units the window maintains, sorted by name; a named unit that does not exist yields none. */
@@ -116,9 +118,13 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
         .map(u -> u.getMetadata().getName()).sorted().toList();
   }
 
-  /** runNow: one window per generation, opened when first seen; otherwise the schedule's window around now. */
-  private static Optional<Window> currentWindow(MaintenanceWindow window, MaintenanceWindowStatus status, Optional<WindowSchedule> schedule,
-      Duration length, Instant now) {
+  /**
+   * runNow: one window per generation, opened when first seen; otherwise the schedule's window around now, if it opened
+   * after {@code since} (the resource's creation): a window that was already open when the resource was created never
+   * starts a run.
+   */
+  static Optional<Window> currentWindow(MaintenanceWindow window, MaintenanceWindowStatus status, Optional<WindowSchedule> schedule,
+      Duration length, Instant since, Instant now) {
     if (Boolean.TRUE.equals(window.getSpec().runNow())) {
       Run last = status.lastRun();
       if (last != null && Objects.equals(last.generation(), window.getMetadata().getGeneration()) && last.windowStart() != null) {
@@ -127,7 +133,7 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
       }
       return Optional.of(new Window(now, now.plus(length)));
     }
-    return schedule.flatMap(s -> s.windowAt(now));
+    return schedule.flatMap(s -> s.windowAt(now)).filter(w -> w.start().isAfter(since));
   }
 
   private static List<String> doneIn(MaintenanceWindowStatus status, Window window, MaintenanceWindow mw) {
@@ -139,7 +145,8 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
     return status.windowUnitsDone();
   }
 
-  private UpdateControl<MaintenanceWindow> startRun(String key, MaintenanceWindow window, Window w, String unitName, Instant now) {
+  private UpdateControl<MaintenanceWindow> startRun(String key, MaintenanceWindow window, Window w, String unitName, Instant since,
+      Instant now) {
     String namespace = window.getMetadata().getNamespace();
     if (!lease.tryAcquire(namespace, unitName)) {
       String holder = lease.liveHolder(namespace, unitName).map(UnitLease.Holder::identity).orElse("another run");
@@ -154,7 +161,8 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
     long generation = window.getMetadata().getGeneration();
     // Pending is in status before the worker starts, so even a crash right now leaves the run to be ended.
     MaintenanceWindow stored = services.store().update(namespace, window.getMetadata().getName(), s -> WindowConditions.running(
-        s.withPhase(RunPhase.Pending.name()).withCurrentRun(run), generation, now, "Run " + id + " of " + unitName + ": Pending"));
+        s.withPhase(RunPhase.Pending.name()).withCurrentRun(run).withScheduledSince(since.toString()), generation, now,
+        "Run " + id + " of " + unitName + ": Pending"));
     start(key, new MaintenanceRun(services, stored, unit, run, RunPhase.Pending), MaintenanceRun::execute);
     return UpdateControl.<MaintenanceWindow>noUpdate().rescheduleAfter(WHILE_RUNNING);
   }
@@ -204,13 +212,14 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
     });
   }
 
-  private UpdateControl<MaintenanceWindow> idle(MaintenanceWindow window, Optional<WindowSchedule> schedule, Instant now) {
+  private UpdateControl<MaintenanceWindow> idle(MaintenanceWindow window, Optional<WindowSchedule> schedule, Instant since, Instant now) {
     Optional<Instant> next = schedule.flatMap(s -> s.nextStartAfter(now));
     long generation = window.getMetadata().getGeneration();
     MaintenanceWindowStatus before = window.getStatus() != null ? window.getStatus() : MaintenanceWindowStatus.empty();
-    MaintenanceWindowStatus after = idleStatus(before, generation, next, now);
+    MaintenanceWindowStatus after = idleStatus(before, generation, next, now).withScheduledSince(since.toString());
     if (!after.equals(before)) {
-      services.store().update(window.getMetadata().getNamespace(), window.getMetadata().getName(), s -> idleStatus(s, generation, next, now));
+      services.store().update(window.getMetadata().getNamespace(), window.getMetadata().getName(),
+          s -> idleStatus(s, generation, next, now).withScheduledSince(since.toString()));
     }
     Duration wait = next.map(n -> Duration.between(now, n)).filter(d -> d.compareTo(IDLE_RESYNC) < 0).orElse(IDLE_RESYNC);
     return UpdateControl.<MaintenanceWindow>noUpdate().rescheduleAfter(wait.isNegative() || wait.isZero() ? Duration.ofSeconds(1) : wait);

@@ -18,34 +18,41 @@ public record MaintenanceWindowStatus(
     @JsonPropertyDescription("The run underway; resumed or rolled back after an operator restart.") Run currentRun,
     @JsonPropertyDescription("The last run that ended.") Run lastRun,
     @Size(max = 256) @JsonPropertyDescription("Units whose run in the window of lastRun has ended (a selector's units run one by one).")
-        List<String> windowUnitsDone) {
+        List<String> windowUnitsDone,
+    @JsonPropertyDescription("Scheduled windows count only if they start after this instant, RFC 3339: the window's creation, or "
+        + "when the operator first saw it if its clock was behind the API server's. A window that opened before the resource "
+        + "existed never starts a run; runNow does at once.") String scheduledSince) {
 
   public static MaintenanceWindowStatus empty() {
-    return new MaintenanceWindowStatus(null, List.of(), null, null, null, null, null);
+    return new MaintenanceWindowStatus(null, List.of(), null, null, null, null, null, null);
+  }
+
+  public MaintenanceWindowStatus withScheduledSince(String since) {
+    return new MaintenanceWindowStatus(observedGeneration, conditions, phase, nextWindowStart, currentRun, lastRun, windowUnitsDone, since);
   }
 
   public MaintenanceWindowStatus withWindowUnitsDone(List<String> newWindowUnitsDone) {
-    return new MaintenanceWindowStatus(observedGeneration, conditions, phase, nextWindowStart, currentRun, lastRun, newWindowUnitsDone);
+    return new MaintenanceWindowStatus(observedGeneration, conditions, phase, nextWindowStart, currentRun, lastRun, newWindowUnitsDone, scheduledSince);
   }
 
   public MaintenanceWindowStatus withConditions(Long generation, List<Condition> newConditions) {
-    return new MaintenanceWindowStatus(generation, newConditions, phase, nextWindowStart, currentRun, lastRun, windowUnitsDone);
+    return new MaintenanceWindowStatus(generation, newConditions, phase, nextWindowStart, currentRun, lastRun, windowUnitsDone, scheduledSince);
   }
 
   public MaintenanceWindowStatus withPhase(String newPhase) {
-    return new MaintenanceWindowStatus(observedGeneration, conditions, newPhase, nextWindowStart, currentRun, lastRun, windowUnitsDone);
+    return new MaintenanceWindowStatus(observedGeneration, conditions, newPhase, nextWindowStart, currentRun, lastRun, windowUnitsDone, scheduledSince);
   }
 
   public MaintenanceWindowStatus withNextWindowStart(String newNextWindowStart) {
-    return new MaintenanceWindowStatus(observedGeneration, conditions, phase, newNextWindowStart, currentRun, lastRun, windowUnitsDone);
+    return new MaintenanceWindowStatus(observedGeneration, conditions, phase, newNextWindowStart, currentRun, lastRun, windowUnitsDone, scheduledSince);
   }
 
   public MaintenanceWindowStatus withCurrentRun(Run newCurrentRun) {
-    return new MaintenanceWindowStatus(observedGeneration, conditions, phase, nextWindowStart, newCurrentRun, lastRun, windowUnitsDone);
+    return new MaintenanceWindowStatus(observedGeneration, conditions, phase, nextWindowStart, newCurrentRun, lastRun, windowUnitsDone, scheduledSince);
   }
 
   public MaintenanceWindowStatus withLastRun(Run newLastRun) {
-    return new MaintenanceWindowStatus(observedGeneration, conditions, phase, nextWindowStart, currentRun, newLastRun, windowUnitsDone);
+    return new MaintenanceWindowStatus(observedGeneration, conditions, phase, nextWindowStart, currentRun, newLastRun, windowUnitsDone, scheduledSince);
   }
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
