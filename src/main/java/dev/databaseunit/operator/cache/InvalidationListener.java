@@ -145,13 +145,17 @@ final class InvalidationListener implements AutoCloseable {
     while (running) {
       List<String> keys = new ArrayList<>();
       Set<String> flushed = new LinkedHashSet<>();
-      Instant oldestChange = null;
+      // The lag is measured on one clock: the database's from the change to this DELETE, then the elapsed time here,
+      // so a skew between the database's clock and the operator's never enters it.
+      double oldestAgeSeconds = -1;
+      long taken;
       try (var s = connection.prepareStatement("""
           DELETE FROM databaseunit_cache.pending_invalidations WHERE id IN (
             SELECT id FROM databaseunit_cache.pending_invalidations ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
-          RETURNING data_type, key, changed_at, flush""")) {
+          RETURNING data_type, key, extract(epoch FROM clock_timestamp() - changed_at), flush""")) {
         s.setInt(1, BATCH);
         try (var rs = s.executeQuery()) {
+          taken = System.nanoTime();
           while (rs.next()) {
             String dataType = rs.getString(1);
             // Rows of a type that is no longer event-driven are dropped with the rest of the batch.
@@ -162,12 +166,11 @@ final class InvalidationListener implements AutoCloseable {
                 keys.add(policy.key(dataType, rs.getString(2)));
               }
             }
-            Instant changed = rs.getTimestamp(3).toInstant();
-            oldestChange = oldestChange == null || changed.isBefore(oldestChange) ? changed : oldestChange;
+            oldestAgeSeconds = Math.max(oldestAgeSeconds, Math.max(0, rs.getDouble(3)));
           }
         }
       }
-      if (oldestChange == null) {
+      if (oldestAgeSeconds < 0) {
         connection.commit();
         return;
       }
@@ -179,7 +182,7 @@ final class InvalidationListener implements AutoCloseable {
         throw e;
       }
       connection.commit();
-      observer.invalidated(removed, Duration.between(oldestChange, clock.instant()));
+      observer.invalidated(removed, Duration.ofNanos(Math.round(oldestAgeSeconds * 1e9) + System.nanoTime() - taken));
     }
   }
 
