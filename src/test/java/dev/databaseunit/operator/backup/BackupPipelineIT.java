@@ -10,6 +10,7 @@ import dev.databaseunit.operator.api.v1alpha1.PostgresTls;
 import dev.databaseunit.operator.postgres.CaCertificates;
 import dev.databaseunit.operator.postgres.PostgresTarget;
 import dev.databaseunit.operator.testing.CapturedLogs;
+import dev.databaseunit.operator.testing.TestClock;
 import dev.databaseunit.operator.testing.TcpRelay;
 import dev.databaseunit.operator.testing.TestBucket;
 import dev.databaseunit.operator.testing.TestDatabase;
@@ -19,7 +20,6 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.sql.SQLException;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
@@ -33,12 +33,13 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 /** The backup pipeline and restore test against the real PostgreSQL and the real S3-compatible server. */
 @WithLocalServices
 class BackupPipelineIT {
+  private final TestClock clock = TestClock.startingNow();
   private static final Duration RTO = Duration.ofHours(4);
   private static final Duration RPO = Duration.ofHours(24);
 
   private final PostgresTools tools = new PostgresTools(CaCertificates.inTempDirectory(), null);
-  private final BackupService backups = new BackupService(tools, Clock.systemUTC());
-  private final RestoreTester restoreTester = new RestoreTester(tools, Clock.systemUTC());
+  private final BackupService backups = new BackupService(tools, clock);
+  private final RestoreTester restoreTester = new RestoreTester(tools, clock);
   private final String kekBase64 = randomKey();
   private final KeyEncryptionKey kek = KeyEncryptionKey.fromBase64(kekBase64);
 
@@ -265,7 +266,7 @@ class BackupPipelineIT {
   }
 
   private BackupService.Request request() {
-    return new BackupService.Request(BackupCatalog.newBackupId(Tier.DAILY, java.time.Instant.now()), Tier.DAILY,
+    return new BackupService.Request(BackupCatalog.newBackupId(Tier.DAILY, clock.instant()), Tier.DAILY,
         "ns/recipes", target, null);
   }
 

@@ -20,6 +20,7 @@ import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
 import dev.databaseunit.operator.runtime.OperatorSettings;
 import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.CapturedLogs;
+import dev.databaseunit.operator.testing.TestClock;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.TestBucket;
 import dev.databaseunit.operator.testing.TestDatabase;
@@ -29,7 +30,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -49,6 +49,7 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
  */
 @WithLocalServices
 class BootstrapIT {
+  private final TestClock clock = TestClock.startingNow();
   private static final Duration TIMEOUT = Duration.ofSeconds(120);
   private static final String POLICY = "recipes-backups";
 
@@ -56,7 +57,7 @@ class BootstrapIT {
   private final String kekBase64 = BackupPipelineIT.randomKey();
   private final KeyEncryptionKey kek = KeyEncryptionKey.fromBase64(kekBase64);
   private final PostgresTools tools = new PostgresTools(CaCertificates.inTempDirectory(), null);
-  private final GdprService gdpr = new GdprService(Clock.systemUTC(), SubjectEraser.DeletionListener.NONE);
+  private final GdprService gdpr = new GdprService(clock, SubjectEraser.DeletionListener.NONE);
   private KubernetesClient client;
   private String namespace;
   private OperatorSettings settings;
@@ -91,7 +92,7 @@ class BootstrapIT {
   }
 
   private void startOperator() {
-    operator = DatabaseUnitOperator.create(client, registry, settings, Clock.systemUTC());
+    operator = DatabaseUnitOperator.create(client, registry, settings, clock);
     operator.start();
   }
 
@@ -220,7 +221,7 @@ class BootstrapIT {
       client.resource(unit).create();
       client.resources(DatabaseUnit.class).inNamespace(namespace).withName(unit.getMetadata().getName()).editStatus(u -> {
         u.setStatus(new DatabaseUnitStatus(null, List.of(), null, null, null, null, null,
-            new BootstrapStatus(restored.backupId(), "Restoring", Instant.now().toString(), null, null, "Restoring")));
+            new BootstrapStatus(restored.backupId(), "Restoring", clock.instant().toString(), null, null, "Restoring")));
         return u;
       });
     }
@@ -256,9 +257,9 @@ class BootstrapIT {
 
   private BackupManifest backup() throws Exception {
     try (var store = BackupPipelineIT.store(bucket.endpoint(), bucket)) {
-      var request = new BackupService.Request(BackupCatalog.newBackupId(Tier.DAILY, Instant.now()), Tier.DAILY,
+      var request = new BackupService.Request(BackupCatalog.newBackupId(Tier.DAILY, clock.instant()), Tier.DAILY,
           namespace + "/recipes", targetOf(source), null);
-      return new BackupService(tools, Clock.systemUTC()).backup(request, new BackupCatalog(store, "recipes/"), kek, phase -> {});
+      return new BackupService(tools, clock).backup(request, new BackupCatalog(store, "recipes/"), kek, phase -> {});
     }
   }
 

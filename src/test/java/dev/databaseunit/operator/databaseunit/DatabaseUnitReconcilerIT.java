@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.testing.CapturedLogs;
+import dev.databaseunit.operator.testing.TestClock;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.TestDatabase;
@@ -13,7 +14,6 @@ import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -35,7 +35,7 @@ class DatabaseUnitReconcilerIT {
   @BeforeEach
   void startOperator(KubeCluster cluster) {
     // Leader election on, with the Lease in the test namespace: the path a real deployment takes.
-    running = OperatorInNamespace.prepare(cluster, "du-reconciler", Clock.systemUTC(), true);
+    running = OperatorInNamespace.prepare(cluster, "du-reconciler", TestClock.startingNow(), true);
     running.startOperator(registry);
     client = running.client();
     namespace = running.namespace();

@@ -8,6 +8,7 @@ import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
 import dev.databaseunit.operator.runtime.OperatorSettings;
 import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.Commands;
+import dev.databaseunit.operator.testing.TestClock;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.LocalServices;
 import dev.databaseunit.operator.testing.RestrictedPods;
@@ -25,7 +26,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -132,7 +132,7 @@ class HelmChartIT {
 
       try (KubernetesClient asOperator = cluster.newClientWithToken(token)) {
         var operator = DatabaseUnitOperator.create(asOperator, new SimpleMeterRegistry(),
-            new OperatorSettings(Set.of(namespace), true, namespace, 0, false), Clock.systemUTC());
+            new OperatorSettings(Set.of(namespace), true, namespace, 0, false), TestClock.startingNow());
         operator.start();
         try {
           admin.resource(units.unit(units.unitYaml("app", "db", db))).create();

@@ -18,6 +18,7 @@ import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.CapturedLogs;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.OperatorInNamespace;
+import dev.databaseunit.operator.testing.TestClock;
 import dev.databaseunit.operator.testing.PrivatePgBouncer;
 import dev.databaseunit.operator.testing.TcpRelay;
 import dev.databaseunit.operator.testing.TestBucket;
@@ -257,7 +258,7 @@ class MaintenanceWindowIT {
     client.resource(configMap("recipes-schema-slow", Map.of("V3__slow.sql",
         "ALTER TABLE recipes ADD COLUMN servings smallint;\nSELECT pg_sleep(20);\n"))).create();
     Path log = Files.createTempFile("operator-process", ".log");
-    Process crashing = OperatorProcess.start(cluster.kubeconfigYaml(), namespace, 5, log);
+    Process crashing = OperatorProcess.start(cluster.kubeconfigYaml(), namespace, (TestClock) running.clock(), 5, log);
     try (var load = new ClientLoad(bouncer.jdbcUrl(db.name()), db.user(), db.password(), 2)) {
       awaitUnitReady();
       await().atMost(TIMEOUT).until(() -> load.transactions() > 20);
@@ -377,13 +378,13 @@ class MaintenanceWindowIT {
           storage: {bucket: backups}
           encryption: {keyEncryptionKey: {name: kek, key: key}}
         """.formatted(namespace), BackupPolicy.class)).create();
-    String anHourAgo = java.time.Instant.now().minus(Duration.ofHours(1)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+    String anHourAgo = running.clock().instant().minus(Duration.ofHours(1)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
     // The BackupPolicy reconciler writes this status too: retry the edit until it wins a write without a conflict.
     await().atMost(TIMEOUT).untilAsserted(() -> {
       try {
         client.resources(BackupPolicy.class).inNamespace(namespace).withName("nightly").editStatus(p -> {
           var s = p.getStatus();
-          p.setStatus(new BackupPolicyStatus(1L, s != null ? s.conditions() : List.of(), null, null, null,
+          p.setStatus(new BackupPolicyStatus(1L, null, s != null ? s.conditions() : List.of(), null, null, null, null,
               new BackupPolicyStatus.BackupRecord("b1", null, anHourAgo, anHourAgo, 1L, null, null, null), 1, null, null, null));
           return p;
         });

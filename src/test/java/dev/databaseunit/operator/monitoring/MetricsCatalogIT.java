@@ -7,6 +7,7 @@ import dev.databaseunit.operator.api.v1alpha1.BackupPolicy;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.TestClock;
 import dev.databaseunit.operator.testing.LocalServices;
 import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.TestBucket;
@@ -19,7 +20,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -54,7 +54,7 @@ class MetricsCatalogIT {
 
     var services = LocalServices.get();
     var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    try (var operator = OperatorInNamespace.prepare(cluster, "metrics", Clock.systemUTC(), false)) {
+    try (var operator = OperatorInNamespace.prepare(cluster, "metrics", TestClock.startingNow(), false)) {
       KubernetesClient client = operator.client();
       String ns = operator.namespace();
       operator.secret("db", Map.of("username", db.user(), "password", db.password()));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.databaseunit.operator.testing.CapturedLogs;
+import dev.databaseunit.operator.testing.TestClock;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.PrivatePgBouncer;
@@ -14,7 +15,6 @@ import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
@@ -41,7 +41,7 @@ class PoolerIT {
 
   @BeforeEach
   void start(KubeCluster cluster) {
-    running = OperatorInNamespace.prepare(cluster, "du-pooler", Clock.systemUTC(), false);
+    running = OperatorInNamespace.prepare(cluster, "du-pooler", TestClock.startingNow(), false);
     client = running.client();
     namespace = running.namespace();
     units = new PoolerTestUnits(running.units(TIMEOUT));

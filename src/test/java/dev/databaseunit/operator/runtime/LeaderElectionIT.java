@@ -5,13 +5,13 @@ import static org.awaitility.Awaitility.await;
 
 import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.TestClock;
 import dev.databaseunit.operator.testing.TestDatabase;
 import dev.databaseunit.operator.testing.UnitFixtures;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -48,7 +48,7 @@ class LeaderElectionIT {
 
   private static DatabaseUnitOperator replica(KubernetesClient client, String namespace, String identity) {
     return DatabaseUnitOperator.create(client, new SimpleMeterRegistry(),
-        new OperatorSettings(Set.of(namespace), true, namespace, 0, false, identity), Clock.systemUTC());
+        new OperatorSettings(Set.of(namespace), true, namespace, 0, false, identity), TestClock.startingNow());
   }
 
   private static String holder(KubernetesClient client, String namespace) {

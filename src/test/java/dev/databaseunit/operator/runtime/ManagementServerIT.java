@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.TestClock;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -11,7 +12,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -27,7 +27,7 @@ class ManagementServerIT {
       String namespace = cluster.createNamespace(client, "du-management");
       var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       var operator = DatabaseUnitOperator.create(client, registry,
-          new OperatorSettings(Set.of(namespace), false, null, 0, false), Clock.systemUTC());
+          new OperatorSettings(Set.of(namespace), false, null, 0, false), TestClock.startingNow());
       try (var server = ManagementServer.start(0, operator.operator(), registry)) {
         assertThat(get(server, "/readyz").statusCode()).isEqualTo(503);
         assertThat(get(server, "/healthz").statusCode()).isEqualTo(200);

@@ -57,11 +57,16 @@ public final class OperatorInNamespace implements AutoCloseable {
     return start(cluster, namespacePrefix, new SimpleMeterRegistry());
   }
 
-  /** A fresh namespace with the operator (system clock, no leader election) running on it, reporting to the registry. */
+  /** A fresh namespace with the operator ({@link TestClock}, no leader election) running on it, reporting to the registry. */
   public static OperatorInNamespace start(KubeCluster cluster, String namespacePrefix, MeterRegistry registry) {
-    var running = prepare(cluster, namespacePrefix, Clock.systemUTC(), false);
+    var running = prepare(cluster, namespacePrefix, TestClock.startingNow(), false);
     running.startOperator(registry);
     return running;
+  }
+
+  /** The clock the operator runs on, for a second operator process of the same test. */
+  public Clock clock() {
+    return clock;
   }
 
   /** Starts an operator on the namespace: the first one, or a new one after {@link #stopOperator}. */

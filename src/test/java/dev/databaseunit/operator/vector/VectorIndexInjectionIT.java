@@ -10,6 +10,7 @@ import dev.databaseunit.operator.databaseunit.UnitContext;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
 import dev.databaseunit.operator.events.EventRecorder;
 import dev.databaseunit.operator.testing.KubeCluster;
+import dev.databaseunit.operator.testing.TestClock;
 import dev.databaseunit.operator.testing.TestDatabase;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -18,7 +19,6 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Test;
  */
 @WithLocalServices
 class VectorIndexInjectionIT {
+  private final TestClock clock = TestClock.startingNow();
   private static final List<String[]> INJECTIONS = List.of(
       // name, table, column
       new String[] {"idx\"; DROP TABLE victim; --", "docs", "embedding"},
@@ -51,8 +52,8 @@ class VectorIndexInjectionIT {
     }
     var dataSource = db.dataSource();
     try (var client = cluster.newClient();
-        var capability = new VectorIndexCapability(new EventRecorder(client, Clock.systemUTC()), new SimpleMeterRegistry(),
-            Clock.systemUTC(), Duration.ofHours(1))) {
+        var capability = new VectorIndexCapability(new EventRecorder(client, clock), new SimpleMeterRegistry(),
+            clock, Duration.ofHours(1))) {
       for (String[] injection : INJECTIONS) {
         var spec = new VectorIndexSpec(injection[0], injection[1], injection[2], 3, VectorIndexSpec.Opclass.COSINE, 16, 64, 40, null, null);
         var unit = new DatabaseUnit();
