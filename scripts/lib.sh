@@ -58,3 +58,24 @@ newest_jdk() {
   (( best_v >= 21 )) || { log "newest JDK is $best_v; Java 21+ needed"; return 1; }
   echo "$best"
 }
+
+# The machine's own Debian mirror, read from its apt sources (deb822 or one-line format), so no script names a
+# mirror host: whatever this machine's apt uses is what a debootstrap or a private apt configuration uses too.
+debian_mirror() {
+  { grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}'
+    grep -hE '^deb\s' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk '{print $2}'
+  } | grep -v -- '-security' | grep '/debian/\?$' | head -n1 || true
+}
+
+# Installs the Debian packages among "$@" that are not installed yet (one apt-get update, only when needed).
+ensure_packages() {
+  local p missing=() sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  log "installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
