@@ -79,3 +79,31 @@ ensure_packages() {
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
+
+# Makes DIR a wrapper Go module that builds the given k8s.io/kubernetes/cmd/<name> commands of $K8S_VERSION and
+# cd's into it. k8s.io/kubernetes points its staging modules at ./staging; the wrapper replaces each with the
+# published k8s.io/<name> v0.<minor>.<patch> of the same release. Needs GOFLAGS=-mod=mod (set here).
+k8s_wrapper_module() {
+  local dir=$1 cmd modfile staging_version m; shift
+  case " ${GOFLAGS:-} " in *" -mod=mod "*) ;; *) export GOFLAGS="${GOFLAGS:-} -mod=mod" ;; esac
+  export CGO_ENABLED=0
+  mkdir -p "$dir" && cd "$dir"
+  printf 'module databaseunit.dev/kubebuild\n\ngo 1.24\n' > go.mod
+  { printf '//go:build tools\n\npackage tools\n\nimport (\n'
+    for cmd in "$@"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$cmd"; done
+    printf ')\n'; } > tools.go
+  go mod edit -require="k8s.io/kubernetes@v$K8S_VERSION"
+  modfile=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  staging_version="v0.${K8S_VERSION#1.}"
+  for m in $(grep -E '^\s*k8s.io/[a-z0-9-]+ => \./staging/' "$modfile" | awk '{print $1}'); do
+    go mod edit -replace="$m=$m@$staging_version"
+  done
+  go mod tidy
+}
+
+# The -ldflags that stamp $K8S_VERSION into Kubernetes binaries (what `--version` and the API report).
+k8s_ldflags() {
+  local f="-s -w -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1"
+  f="$f -X k8s.io/component-base/version.gitMinor=${K8S_VERSION#1.} -X k8s.io/client-go/pkg/version.gitVersion=v$K8S_VERSION"
+  echo "$f"
+}
