@@ -1,0 +1,114 @@
+# Settings of the local single-node Kubernetes cluster (scripts/cluster/*.sh). Sourced, not run.
+# See docs/local-cluster.md for what runs where.
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
+
+# Build outputs and image archives: kept by `down.sh --purge`.
+CLUSTER_BIN="$STATE_DIR/cluster-bin"
+CLUSTER_BUILD="$STATE_DIR/cluster-build"
+IMAGE_CACHE="$STATE_DIR/images"
+# Runtime state of the cluster: PKI, etcd data, kubelet root, volumes, logs, PID files. `down.sh --purge` removes it.
+CLUSTER_DIR="$STATE_DIR/cluster"
+PKI="$CLUSTER_DIR/pki"
+LOGS="$CLUSTER_DIR/logs"
+PIDS="$CLUSTER_DIR/pids"
+KUBECONFIG_ADMIN="$CLUSTER_DIR/kubeconfig"
+LOCAL_PATH_DIR="$CLUSTER_DIR/local-path"
+# containerd keeps the imported images in its root: outside CLUSTER_DIR, so a purge keeps them too.
+# Its state (shim sockets, task bundles, rootfs mounts) belongs on tmpfs and is gone after a reboot anyway.
+CONTAINERD_ROOT="$STATE_DIR/containerd"
+CONTAINERD_STATE="/run/databaseunit-containerd"
+CONTAINERD_SOCK="$CONTAINERD_STATE/containerd.sock"
+CTR=(ctr --address "$CONTAINERD_SOCK" -n k8s.io)
+
+COREDNS_VERSION=1.12.1
+LOCAL_PATH_VERSION=0.0.30
+# The pause image name containerd's CRI uses for pod sandboxes (its sandbox_image).
+PAUSE_IMAGE=registry.k8s.io/pause:3.10
+COREDNS_IMAGE="databaseunit.dev/coredns:$COREDNS_VERSION"
+LOCAL_PATH_IMAGE="databaseunit.dev/local-path-provisioner:$LOCAL_PATH_VERSION"
+LOCAL_PATH_HELPER_IMAGE="databaseunit.dev/local-path-helper:1"
+POSTGRES_IMAGE="pgvector/pgvector:0.8.0-pg17"
+PGBOUNCER_IMAGE="ghcr.io/cloudnative-pg/pgbouncer:1.24.1"
+REDIS_IMAGE="redis:7.4-alpine"
+S3PROXY_IMAGE="databaseunit.dev/s3proxy:$S3PROXY_VERSION"
+OPERATOR_REPO="ghcr.io/databaseunit/databaseunit-operator"
+
+# Network: everything lives on one bridge of the node; nothing is routed or NATed to other interfaces.
+NODE_NAME=databaseunit-node
+BRIDGE=du0
+CLUSTER_CIDR=10.244.0.0/16
+POD_CIDR=10.244.0.0/24
+NODE_IP=10.244.0.1
+SERVICE_CIDR=10.96.0.0/16
+KUBERNETES_SVC_IP=10.96.0.1
+DNS_SVC_IP=10.96.0.10
+CLUSTER_DOMAIN=cluster.local
+# Ports: the apiserver and kubelet on the node address; everything else on loopback, away from the test
+# services (5xxxx) and kube-api-test's random ports.
+APISERVER_PORT=6443
+APISERVER_URL="https://$NODE_IP:$APISERVER_PORT"
+ETCD_CLIENT_PORT=23790
+ETCD_PEER_PORT=23800
+CNI_NETWORK=databaseunit
+CNI_CONF_DIR="$CLUSTER_DIR/cni/net.d"
+CNI_BIN_DIR=/usr/lib/cni
+
+KUBE_BIN="$KUBEAPITEST_DIR"
+KUBECTL=("$KUBE_BIN/kubectl" --kubeconfig "$KUBECONFIG_ADMIN")
+
+# The packages the node needs from Debian (containerd ships ctr; conntrack lets kube-proxy flush stale UDP).
+CLUSTER_PACKAGES=(containerd runc containernetworking-plugins iptables conntrack iproute2 openssl debootstrap umoci skopeo)
+
+pid_alive() { local f="$PIDS/$1.pid"; [ -s "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
+
+# Waits up to $1 seconds for the command in "${@:2}" to succeed.
+wait_for() {
+  local t=$1 i; shift
+  for ((i = 0; i < t * 2; i++)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.5; done
+  return 1
+}
+
+containerd_up() { [ -S "$CONTAINERD_SOCK" ] && ctr --address "$CONTAINERD_SOCK" version >/dev/null 2>&1; }
+
+# Starts the cluster's own containerd (own config, root, state and socket) unless it runs already.
+start_containerd() {
+  containerd_up && return 0
+  mkdir -p "$CLUSTER_DIR/containerd" "$CONTAINERD_ROOT" "$CONTAINERD_STATE" "$LOGS" "$PIDS" "$CNI_CONF_DIR"
+  # restrict_oom_score_adj: this VM lacks CAP_SYS_RESOURCE, so runc could not write the negative
+  # oom_score_adj the kubelet asks for (sandbox creation fails with "can't get final child's PID from pipe").
+  cat > "$CLUSTER_DIR/containerd/config.toml" <<TOML
+version = 2
+root = "$CONTAINERD_ROOT"
+state = "$CONTAINERD_STATE"
+[grpc]
+  address = "$CONTAINERD_SOCK"
+[ttrpc]
+  address = "$CONTAINERD_STATE/containerd.sock.ttrpc"
+[debug]
+  address = "$CONTAINERD_STATE/debug.sock"
+[metrics]
+  address = ""
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$PAUSE_IMAGE"
+  restrict_oom_score_adj = true
+  enable_unprivileged_ports = false
+  enable_unprivileged_icmp = false
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "$CNI_BIN_DIR"
+    conf_dir = "$CNI_CONF_DIR"
+  # No registry is reachable: images are imported, never pulled.
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = ""
+TOML
+  log "starting containerd (socket $CONTAINERD_SOCK)"
+  nohup containerd --config "$CLUSTER_DIR/containerd/config.toml" >> "$LOGS/containerd.log" 2>&1 &
+  echo $! > "$PIDS/containerd.pid"
+  wait_for 30 containerd_up || { log "containerd did not start; see $LOGS/containerd.log"; tail -20 "$LOGS/containerd.log" >&2; return 1; }
+}
