@@ -57,7 +57,7 @@ KUBE_BIN="$KUBEAPITEST_DIR"
 KUBECTL=("$KUBE_BIN/kubectl" --kubeconfig "$KUBECONFIG_ADMIN")
 
 # The packages the node needs from Debian (containerd ships ctr; conntrack lets kube-proxy flush stale UDP).
-CLUSTER_PACKAGES=(containerd runc containernetworking-plugins iptables conntrack iproute2 openssl debootstrap umoci skopeo)
+CLUSTER_PACKAGES=(containerd runc containernetworking-plugins iptables conntrack iproute2 openssl curl jq gettext-base debootstrap umoci skopeo)
 
 pid_alive() { local f="$PIDS/$1.pid"; [ -s "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
 
