@@ -59,7 +59,15 @@ KUBECTL=("$KUBE_BIN/kubectl" --kubeconfig "$KUBECONFIG_ADMIN")
 # The packages the node needs from Debian (containerd ships ctr; conntrack lets kube-proxy flush stale UDP).
 CLUSTER_PACKAGES=(containerd runc containernetworking-plugins iptables conntrack iproute2 openssl curl jq gettext-base debootstrap umoci skopeo)
 
-pid_alive() { local f="$PIDS/$1.pid"; [ -s "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
+# The PID of component $1 from its PID file, if that process still runs that component (after a reboot a PID
+# file may name an unrelated process).
+pid_of() {
+  local f="$PIDS/$1.pid" pid
+  [ -s "$f" ] && pid=$(cat "$f") && [ -r "/proc/$pid/cmdline" ] || return 1
+  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$1 " || return 1
+  echo "$pid"
+}
+pid_alive() { pid_of "$1" >/dev/null; }
 
 # Waits up to $1 seconds for the command in "${@:2}" to succeed.
 wait_for() {

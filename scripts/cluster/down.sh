@@ -12,14 +12,15 @@ PURGE=0
 
 # Stops the process of PID file $1 (TERM, then KILL after $2 seconds).
 stop() {
-  local name=$1 wait=${2:-15} pid i
-  [ -s "$PIDS/$name.pid" ] || return 0
-  pid=$(cat "$PIDS/$name.pid")
-  if kill -0 "$pid" 2>/dev/null; then
-    log "stopping $name (pid $pid)"
+  local name=$1 wait=${2:-15} pid i t0=$SECONDS
+  if pid=$(pid_of "$name"); then
     kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < wait * 4; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    kill -0 "$pid" 2>/dev/null && { log "killing $name"; kill -KILL "$pid" 2>/dev/null || true; sleep 0.5; }
+    for ((i = 0; i < wait * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "killing $name (pid $pid): still running ${wait} s after SIGTERM"
+      kill -KILL "$pid" 2>/dev/null || true; sleep 0.5
+    fi
+    log "stopped $name (pid $pid, $((SECONDS - t0)) s)"
   fi
   rm -f "$PIDS/$name.pid"
 }
@@ -94,9 +95,10 @@ for ipt in iptables ip6tables; do
     log "removed ${#chains[@]} $ipt chains from table $table"
   done
 done
-if [ -f "$CLUSTER_DIR/ip_forward.orig" ]; then
-  sysctl -qw net.ipv4.ip_forward="$(cat "$CLUSTER_DIR/ip_forward.orig")"
-  rm -f "$CLUSTER_DIR/ip_forward.orig"
+# The sysctls up.sh changed, back to what they were before.
+if [ -s "$CLUSTER_DIR/sysctl.orig" ]; then
+  while read -r key value; do sysctl -qw "$key=$value" 2>/dev/null || true; done < "$CLUSTER_DIR/sysctl.orig"
+  rm -f "$CLUSTER_DIR/sysctl.orig"
 fi
 # IP addresses handed out by host-local: every pod is gone.
 rm -rf "$CLUSTER_DIR/cni/ipam"

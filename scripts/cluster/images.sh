@@ -99,6 +99,8 @@ debian_rootfs() {
   mirror=$(debian_mirror); security=$(debian_security_mirror)
   rm -rf "$root" && mkdir -p "$root"
   tar --numeric-owner -C "$root" -xf "$(base_tarball "$suite")"
+  # update-alternatives (Java's postinst) fails when the manual page directory it links into is missing.
+  mkdir -p "$root/usr/share/man/man1"
   {
     echo "deb $mirror $suite main"
     echo "deb $mirror $suite-updates main"
@@ -370,6 +372,12 @@ if [ "$IMPORT" = 1 ]; then
   while read -r ref digest; do
     grep -v '^sha256:' <<<"$listing" | grep -q " $digest\$" || "${CTR[@]}" images rm "$ref" >/dev/null 2>&1 || true
   done < <(grep '^sha256:' <<<"$listing")
+  listing=$("${CTR[@]}" images ls 2>/dev/null)
   log "images in containerd (namespace k8s.io):"
-  "${CTR[@]}" images ls 2>/dev/null | awk 'NR > 1 && $1 !~ /^sha256:/ {printf "  %-60s %s %s\n", $1, $4, $5}' >&2
+  for name in "${SELECTED[@]}"; do
+    eval "refs=(\"\${refs_${name//-/_}[@]}\")"
+    for r in "${refs[@]}"; do
+      awk -v ref="$(normalize_ref "$r")" '$1 == ref {printf "  %-56s %s %s\n", $1, $4, $5}' <<<"$listing" >&2
+    done
+  done
 fi

@@ -24,6 +24,7 @@ deployment_ready() {
 healthy() {
   local c
   for c in "${COMPONENTS[@]}"; do pid_alive "$c" || return 1; done
+  iptables -t mangle -C FORWARD -j DU-ISOLATION 2>/dev/null || return 1
   apiserver_ready && node_ready && deployment_ready kube-system coredns \
     && deployment_ready local-path-storage local-path-provisioner
 }
@@ -55,11 +56,15 @@ fi
 ip addr show dev "$BRIDGE" | grep -q "inet $NODE_IP/" || ip addr add "$NODE_IP/${POD_CIDR#*/}" dev "$BRIDGE"
 ip link set "$BRIDGE" up
 # Forwarding is needed between pods on the bridge (a Service's DNAT routes through the node), and
-# bridge-nf-call-iptables so that kube-proxy's rules see bridged pod-to-pod traffic. The previous value of
-# ip_forward is restored by down.sh.
-[ -f "$CLUSTER_DIR/ip_forward.orig" ] || cat /proc/sys/net/ipv4/ip_forward > "$CLUSTER_DIR/ip_forward.orig"
+# bridge-nf-call-iptables so that kube-proxy's rules see bridged pod-to-pod traffic. The previous values of
+# both are restored by down.sh.
+if [ ! -s "$CLUSTER_DIR/sysctl.orig" ]; then
+  for key in net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables; do
+    echo "$key $(sysctl -n "$key")"
+  done > "$CLUSTER_DIR/sysctl.orig"
+fi
 sysctl -qw net.ipv4.ip_forward=1
-sysctl -qw net.bridge.bridge-nf-call-iptables=1 2>/dev/null || log "warning: bridge-nf-call-iptables not settable"
+sysctl -qw net.bridge.bridge-nf-call-iptables=1
 # DU-ISOLATION: nothing forwarded enters or leaves the bridge from or to another interface. In the mangle
 # table, which runs before the filter table's FORWARD, where kube-proxy's ACCEPT rules sit.
 iptables -t mangle -N DU-ISOLATION 2>/dev/null || true
