@@ -100,11 +100,11 @@ if [ -s "$CLUSTER_DIR/sysctl.orig" ]; then
   while read -r key value; do sysctl -qw "$key=$value" 2>/dev/null || true; done < "$CLUSTER_DIR/sysctl.orig"
   rm -f "$CLUSTER_DIR/sysctl.orig"
 fi
-# IP addresses handed out by host-local: every pod is gone.
-rm -rf "$CLUSTER_DIR/cni/ipam"
+# IP addresses handed out by host-local, and containerd's runtime state: every pod is gone.
+rm -rf "$CLUSTER_DIR/cni/ipam" "$CONTAINERD_STATE"
 
 if [ "$PURGE" = 1 ]; then
   log "purging the cluster state in $CLUSTER_DIR (build caches and images stay)"
-  rm -rf "$CLUSTER_DIR" "$CONTAINERD_STATE"
+  rm -rf "$CLUSTER_DIR"
 fi
 log "cluster down"

@@ -110,7 +110,8 @@ debian_rootfs() {
   mount -t proc proc "$root/proc" && CHROOT_MOUNTS+=("$root/proc")
   mount --bind /dev "$root/dev" && CHROOT_MOUNTS+=("$root/dev")
   in_chroot "$root" "${PRE_INSTALL:-true}"
-  local apt_log="$IMAGE_CACHE/work/apt-$(basename "$(dirname "$root")").log"
+  local apt_log
+  apt_log="$IMAGE_CACHE/work/apt-$(basename "$(dirname "$root")").log"
   { chroot "$root" apt-get update -qq \
       && DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y -q --no-install-recommends "$@" \
       && chroot "$root" apt-get clean; } > "$apt_log" 2>&1 \
@@ -286,12 +287,14 @@ config_operator() {
 inputs_operator() { ls "$ROOT"/target/image/lib/*.jar; }
 
 # --- Packing, caching, importing ------------------------------------------------------------------------
+# The names of image $1, one a line (refs_<image> above).
+refs_of() { local -n _refs="refs_${1//-/_}"; printf '%s\n' "${_refs[@]}"; }
 cache_key() {
   local fn=${1//-/_} f
   {
     echo "pipeline $PIPELINE_VERSION"
     declare -f "recipe_$fn" "config_$fn"
-    eval "printf '%s\n' \"\${refs_$fn[@]}\""
+    refs_of "$1"
     for f in $("inputs_$fn"); do sha256sum "$f" | awk '{print $1}'; done
   } | sha256sum | cut -c1-16
 }
@@ -320,7 +323,7 @@ build_archive() {
   umoci config --image "$oci:$tag" --os linux --architecture amd64 --author databaseunit \
     --config.label "dev.databaseunit.image-key=$key" "${opts[@]}"
   umoci gc --layout "$oci"
-  eval "refs=(\"\${refs_$fn[@]}\")"
+  mapfile -t refs < <(refs_of "$name")
   for r in "${refs[@]:1}"; do extra+=(--additional-tag "$(normalize_ref "$r")"); done
   rm -f "$archive" "$archive.key"
   skopeo copy -q "${extra[@]}" "oci:$oci:$tag" "docker-archive:$archive:$(normalize_ref "${refs[0]}")"
@@ -333,7 +336,7 @@ build_archive() {
 import_archive() {
   local name=$1 fn=${1//-/_} archive=$2 key refs r need=0
   key=$(cat "$archive.key")
-  eval "refs=(\"\${refs_$fn[@]}\")"
+  mapfile -t refs < <(refs_of "$name")
   for r in "${refs[@]}"; do
     "${CTR[@]}" images ls "name==$(normalize_ref "$r")" 2>/dev/null | grep -q "dev.databaseunit.image-key=$key" || need=1
   done
@@ -375,7 +378,7 @@ if [ "$IMPORT" = 1 ]; then
   listing=$("${CTR[@]}" images ls 2>/dev/null)
   log "images in containerd (namespace k8s.io):"
   for name in "${SELECTED[@]}"; do
-    eval "refs=(\"\${refs_${name//-/_}[@]}\")"
+    mapfile -t refs < <(refs_of "$name")
     for r in "${refs[@]}"; do
       awk -v ref="$(normalize_ref "$r")" '$1 == ref {printf "  %-56s %s %s\n", $1, $4, $5}' <<<"$listing" >&2
     done
