@@ -19,7 +19,7 @@ mkdir -p "$CLUSTER_BIN" "$CLUSTER_BUILD"
 # --- Kubernetes node and control-plane components -----------------------------------------------------
 missing=()
 for c in kubelet kube-controller-manager kube-scheduler kube-proxy; do
-  "$CLUSTER_BIN/$c" --version 2>/dev/null | grep -qx "Kubernetes v$K8S_VERSION" || missing+=("$c")
+  [ "$("$CLUSTER_BIN/$c" --version 2>/dev/null)" = "Kubernetes v$K8S_VERSION" ] || missing+=("$c")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   (
@@ -34,7 +34,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # --- CoreDNS ------------------------------------------------------------------------------------------
-if ! "$CLUSTER_BIN/coredns" -version 2>/dev/null | grep -q "CoreDNS-$COREDNS_VERSION"; then
+# (Version checks capture the output first: `cmd | grep -q` fails under pipefail when grep exits early.)
+if [[ "$("$CLUSTER_BIN/coredns" -version 2>/dev/null)" != *"CoreDNS-$COREDNS_VERSION"* ]]; then
   log "building CoreDNS v$COREDNS_VERSION (cold: ~3 min on 2 cores)"
   GOFLAGS="${GOFLAGS:-} -mod=mod" CGO_ENABLED=0 GOBIN="$CLUSTER_BUILD/gobin" \
     go install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@v$COREDNS_VERSION"
@@ -42,7 +43,7 @@ if ! "$CLUSTER_BIN/coredns" -version 2>/dev/null | grep -q "CoreDNS-$COREDNS_VER
 fi
 
 # --- local-path-provisioner ---------------------------------------------------------------------------
-if ! "$CLUSTER_BIN/local-path-provisioner" --version 2>/dev/null | grep -q "v$LOCAL_PATH_VERSION"; then
+if [[ "$("$CLUSTER_BIN/local-path-provisioner" --version 2>/dev/null)" != *"v$LOCAL_PATH_VERSION"* ]]; then
   log "building local-path-provisioner v$LOCAL_PATH_VERSION"
   src=$(GOFLAGS=-mod=mod go mod download -json "github.com/rancher/local-path-provisioner@v$LOCAL_PATH_VERSION" \
     | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
@@ -57,7 +58,7 @@ fi
 # --- pause ----------------------------------------------------------------------------------------------
 # The sandbox process of every pod, from the same Kubernetes release; static, so the image holds one file.
 PAUSE_VERSION=${PAUSE_IMAGE##*:}
-if ! "$CLUSTER_BIN/pause" -v 2>/dev/null | grep -q "pause.c v$PAUSE_VERSION"; then
+if [[ "$("$CLUSTER_BIN/pause" -v 2>/dev/null)" != *"pause.c v$PAUSE_VERSION"* ]]; then
   log "building pause v$PAUSE_VERSION"
   k8s_src=$(GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
   gcc -Os -static -Wall -Werror -DVERSION="v$PAUSE_VERSION" -o "$CLUSTER_BIN/pause" "$k8s_src/build/pause/linux/pause.c"

@@ -64,7 +64,7 @@ CLUSTER_PACKAGES=(containerd runc containernetworking-plugins iptables conntrack
 pid_of() {
   local f="$PIDS/$1.pid" pid
   [ -s "$f" ] && pid=$(cat "$f") && [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$1 " || return 1
+  [[ "$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)" == *"$1 "* ]] || return 1
   echo "$pid"
 }
 pid_alive() { pid_of "$1" >/dev/null; }
@@ -76,6 +76,30 @@ wait_for() {
   return 1
 }
 
+# Writes stdin to file $1 only when the content differs: kube-proxy exits when its configuration file changes
+# (even to the same bytes), and containerd reloads on CNI configuration events.
+write_if_changed() {
+  local file=$1 tmp="$1.tmp.$$"
+  cat > "$tmp"
+  WROTE=0
+  if [ -f "$file" ] && cmp -s "$tmp" "$file"; then rm -f "$tmp"; else chmod "${2:-0644}" "$tmp"; mv "$tmp" "$file"; WROTE=1; fi
+}
+
+# Stops component $1 (TERM, then KILL after $2 seconds) if it runs; removes its PID file.
+stop_component() {
+  local name=$1 wait=${2:-15} pid i t0=$SECONDS
+  if pid=$(pid_of "$name"); then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < wait * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "killing $name (pid $pid): still running ${wait} s after SIGTERM"
+      kill -KILL "$pid" 2>/dev/null || true; sleep 0.5
+    fi
+    log "stopped $name (pid $pid, $((SECONDS - t0)) s)"
+  fi
+  rm -f "$PIDS/$name.pid" "$PIDS/$name.args"
+}
+
 containerd_up() { [ -S "$CONTAINERD_SOCK" ] && ctr --address "$CONTAINERD_SOCK" version >/dev/null 2>&1; }
 
 # Starts the cluster's own containerd (own config, root, state and socket) unless it runs already.
@@ -84,7 +108,7 @@ start_containerd() {
   mkdir -p "$CLUSTER_DIR/containerd" "$CONTAINERD_ROOT" "$CONTAINERD_STATE" "$LOGS" "$PIDS" "$CNI_CONF_DIR"
   # restrict_oom_score_adj: this VM lacks CAP_SYS_RESOURCE, so runc could not write the negative
   # oom_score_adj the kubelet asks for (sandbox creation fails with "can't get final child's PID from pipe").
-  cat > "$CLUSTER_DIR/containerd/config.toml" <<TOML
+  write_if_changed "$CLUSTER_DIR/containerd/config.toml" <<TOML
 version = 2
 root = "$CONTAINERD_ROOT"
 state = "$CONTAINERD_STATE"

@@ -10,20 +10,7 @@ source "$(dirname "$0")/common.sh"
 PURGE=0
 [ "${1:-}" = --purge ] && PURGE=1
 
-# Stops the process of PID file $1 (TERM, then KILL after $2 seconds).
-stop() {
-  local name=$1 wait=${2:-15} pid i t0=$SECONDS
-  if pid=$(pid_of "$name"); then
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < wait * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "killing $name (pid $pid): still running ${wait} s after SIGTERM"
-      kill -KILL "$pid" 2>/dev/null || true; sleep 0.5
-    fi
-    log "stopped $name (pid $pid, $((SECONDS - t0)) s)"
-  fi
-  rm -f "$PIDS/$name.pid"
-}
+stop() { stop_component "$@"; }
 
 # The kubelet first, so that it recreates nothing; then kube-proxy and the controllers.
 stop kubelet

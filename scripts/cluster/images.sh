@@ -338,7 +338,7 @@ import_archive() {
   key=$(cat "$archive.key")
   mapfile -t refs < <(refs_of "$name")
   for r in "${refs[@]}"; do
-    "${CTR[@]}" images ls "name==$(normalize_ref "$r")" 2>/dev/null | grep -q "dev.databaseunit.image-key=$key" || need=1
+    [[ "$("${CTR[@]}" images ls "name==$(normalize_ref "$r")" 2>/dev/null)" == *"dev.databaseunit.image-key=$key"* ]] || need=1
   done
   [ "$need" = 1 ] || return 0
   log "importing $name as ${refs[*]}"
@@ -371,10 +371,11 @@ for name in "${SELECTED[@]}"; do
 done
 if [ "$IMPORT" = 1 ]; then
   # containerd's CRI keeps a sha256:<image id> name per image; drop those left by images replaced above.
-  listing=$("${CTR[@]}" images ls 2>/dev/null | awk 'NR > 1 {print $1, $3}')
-  while read -r ref digest; do
-    grep -v '^sha256:' <<<"$listing" | grep -q " $digest\$" || "${CTR[@]}" images rm "$ref" >/dev/null 2>&1 || true
-  done < <(grep '^sha256:' <<<"$listing")
+  # (The sha256: names whose manifest digest no named image has.)
+  "${CTR[@]}" images ls 2>/dev/null | awk 'NR > 1 {
+      if ($1 ~ /^sha256:/) ids[$1] = $3; else named[$3] = 1 }
+    END { for (r in ids) if (!(ids[r] in named)) print r }' \
+  | while read -r ref; do "${CTR[@]}" images rm "$ref" >/dev/null 2>&1 || true; done
   listing=$("${CTR[@]}" images ls 2>/dev/null)
   log "images in containerd (namespace k8s.io):"
   for name in "${SELECTED[@]}"; do

@@ -21,8 +21,11 @@ deployment_ready() {
   have=$("${KUBECTL[@]}" -n "$ns" get deployment "$name" -o jsonpath='{.status.readyReplicas}' 2>/dev/null) || return 1
   [ -n "$want" ] && [ "${have:-0}" = "$want" ]
 }
+# The scripts and manifests this cluster was last brought up with: after a change, the full path runs again.
+STAMP=$(cat "$ROOT"/scripts/cluster/{up.sh,common.sh} "$ROOT"/scripts/cluster/manifests/*.yaml | sha256sum | cut -c1-16)
 healthy() {
   local c
+  [ "$(cat "$CLUSTER_DIR/up.stamp" 2>/dev/null)" = "$STAMP" ] || return 1
   for c in "${COMPONENTS[@]}"; do pid_alive "$c" || return 1; done
   iptables -t mangle -C FORWARD -j DU-ISOLATION 2>/dev/null || return 1
   apiserver_ready && node_ready && deployment_ready kube-system coredns \
@@ -39,12 +42,19 @@ fi
 
 # Starts component $1 as "${@:2}" unless its PID file names a live process. setsid: the cluster outlives the
 # shell (and the process group) that started it.
+# A running component whose command line differs from the one given is restarted.
 start() {
-  local name=$1; shift
-  pid_alive "$name" && return 0
+  local name=$1 args; shift
+  args=$(printf '%q ' "$@")
+  if pid_alive "$name"; then
+    [ "$(cat "$PIDS/$name.args" 2>/dev/null)" != "$args" ] || return 0
+    log "the command line of $name changed: restarting it"
+    stop_component "$name"
+  fi
   log "starting $name (log $LOGS/$name.log)"
   setsid nohup "$@" >> "$LOGS/$name.log" 2>&1 < /dev/null &
   echo $! > "$PIDS/$name.pid"
+  echo "$args" > "$PIDS/$name.args"
 }
 
 # --- Network: one bridge, no route or NAT beyond the node ----------------------------------------------
@@ -53,7 +63,7 @@ start() {
 if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
   ip link add "$BRIDGE" type bridge
 fi
-ip addr show dev "$BRIDGE" | grep -q "inet $NODE_IP/" || ip addr add "$NODE_IP/${POD_CIDR#*/}" dev "$BRIDGE"
+[[ "$(ip addr show dev "$BRIDGE")" == *"inet $NODE_IP/"* ]] || ip addr add "$NODE_IP/${POD_CIDR#*/}" dev "$BRIDGE"
 ip link set "$BRIDGE" up
 # Forwarding is needed between pods on the bridge (a Service's DNAT routes through the node), and
 # bridge-nf-call-iptables so that kube-proxy's rules see bridged pod-to-pod traffic. The previous values of
@@ -74,7 +84,7 @@ iptables -t mangle -A DU-ISOLATION ! -i "$BRIDGE" -o "$BRIDGE" -j DROP
 iptables -t mangle -C FORWARD -j DU-ISOLATION 2>/dev/null || iptables -t mangle -I FORWARD 1 -j DU-ISOLATION
 # Pods get routes to the pod subnet (on-link) and the service range (via the node) only: no default route.
 # ipMasq false: no MASQUERADE for pod traffic; portmap without SNAT.
-cat > "$CNI_CONF_DIR/10-$CNI_NETWORK.conflist" <<JSON
+write_if_changed "$CNI_CONF_DIR/10-$CNI_NETWORK.conflist" <<JSON
 {
   "cniVersion": "1.0.0",
   "name": "$CNI_NETWORK",
@@ -139,7 +149,7 @@ if [ ! -s "$PKI/sa.key" ]; then
 fi
 kubeconfig() { # file user cert-name
   local file=$1 user=$2 c=$3
-  cat > "$file.tmp" <<YAML
+  write_if_changed "$file" 0600 <<YAML
 apiVersion: v1
 kind: Config
 clusters:
@@ -157,7 +167,6 @@ contexts:
   context: {cluster: databaseunit, user: $user}
 current-context: databaseunit
 YAML
-  chmod 0600 "$file.tmp" && mv "$file.tmp" "$file"
 }
 kubeconfig "$KUBECONFIG_ADMIN" admin admin
 kubeconfig "$PKI/controller-manager.kubeconfig" system:kube-controller-manager controller-manager
@@ -208,7 +217,7 @@ start_containerd
 # oomScoreAdj 0 and containerd's restrict_oom_score_adj: nothing here may lower an oom_score_adj (no
 # CAP_SYS_RESOURCE in this VM). The image GC thresholds at 100 %: imported images cannot be pulled again,
 # so the kubelet must never remove one. resolvConf "": pods learn no upstream resolver.
-cat > "$CLUSTER_DIR/kubelet-config.yaml" <<YAML
+write_if_changed "$CLUSTER_DIR/kubelet-config.yaml" <<YAML
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: $NODE_IP
@@ -244,11 +253,13 @@ rotateCertificates: false
 serverTLSBootstrap: false
 maxPods: 110
 YAML
+# A changed configuration takes effect only on a restart.
+[ "$WROTE" = 0 ] || stop_component kubelet
 start kubelet "$CLUSTER_BIN/kubelet" --config="$CLUSTER_DIR/kubelet-config.yaml" \
   --kubeconfig="$PKI/kubelet.kubeconfig" --root-dir="$CLUSTER_DIR/kubelet" --cert-dir="$PKI" \
   --hostname-override="$NODE_NAME" --node-ip="$NODE_IP" --v=1
 
-cat > "$CLUSTER_DIR/kube-proxy-config.yaml" <<YAML
+write_if_changed "$CLUSTER_DIR/kube-proxy-config.yaml" <<YAML
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection: {kubeconfig: $PKI/kube-proxy.kubeconfig}
@@ -263,6 +274,7 @@ oomScoreAdj: 0
 conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
 iptables: {masqueradeAll: false, localhostNodePorts: false}
 YAML
+[ "$WROTE" = 0 ] || stop_component kube-proxy
 start kube-proxy "$CLUSTER_BIN/kube-proxy" --config="$CLUSTER_DIR/kube-proxy-config.yaml" --v=1
 
 log "waiting for node $NODE_NAME to be Ready"
@@ -308,6 +320,7 @@ wait_for 120 pvc_bound || { log "the check PVC did not bind"; "${KUBECTL[@]}" -n
 "${KUBECTL[@]}" -n default wait --for=condition=Ready pod/du-up-check --timeout=120s >/dev/null
 "${KUBECTL[@]}" delete pod,pvc -n default -l app.kubernetes.io/name=du-up-check --wait=false >/dev/null
 
+echo "$STAMP" > "$CLUSTER_DIR/up.stamp"
 log "cluster up in $((SECONDS - T0)) s: node $NODE_NAME Ready, CoreDNS Ready, a PVC bound (StorageClass local-path)"
 log "kubeconfig: export KUBECONFIG=$KUBECONFIG_ADMIN   (server $APISERVER_URL)"
 echo "$KUBECONFIG_ADMIN"
