@@ -85,19 +85,25 @@ write_if_changed() {
   if [ -f "$file" ] && cmp -s "$tmp" "$file"; then rm -f "$tmp"; else chmod "${2:-0644}" "$tmp"; mv "$tmp" "$file"; WROTE=1; fi
 }
 
-# Stops component $1 (TERM, then KILL after $2 seconds) if it runs; removes its PID file.
+# Stops the components named in the arguments together (TERM, then KILL after 15 s); removes their PID files.
 stop_component() {
-  local name=$1 wait=${2:-15} pid i t0=$SECONDS
-  if pid=$(pid_of "$name"); then
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < wait * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "killing $name (pid $pid): still running ${wait} s after SIGTERM"
-      kill -KILL "$pid" 2>/dev/null || true; sleep 0.5
-    fi
-    log "stopped $name (pid $pid, $((SECONDS - t0)) s)"
-  fi
-  rm -f "$PIDS/$name.pid" "$PIDS/$name.args"
+  local name pid i t0=$SECONDS pids=() names=()
+  for name in "$@"; do
+    if pid=$(pid_of "$name"); then kill -TERM "$pid" 2>/dev/null || true; pids+=("$pid"); names+=("$name"); fi
+    rm -f "$PIDS/$name.pid" "$PIDS/$name.args"
+  done
+  [ ${#pids[@]} -gt 0 ] || return 0
+  local alive
+  for ((i = 0; i < 150; i++)); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 1 ] || break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null && { log "killing pid $pid: still running 15 s after SIGTERM"; kill -KILL "$pid" 2>/dev/null || true; }
+  done
+  log "stopped ${names[*]} ($((SECONDS - t0)) s)"
 }
 
 containerd_up() { [ -S "$CONTAINERD_SOCK" ] && ctr --address "$CONTAINERD_SOCK" version >/dev/null 2>&1; }

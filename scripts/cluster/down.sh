@@ -14,9 +14,7 @@ stop() { stop_component "$@"; }
 
 # The kubelet first, so that it recreates nothing; then kube-proxy and the controllers.
 stop kubelet
-stop kube-proxy
-stop kube-scheduler
-stop kube-controller-manager
+stop kube-proxy kube-scheduler kube-controller-manager
 
 # Pods: kill every task of containerd's k8s.io namespace, delete the containers (and their snapshots), and
 # remember the network namespaces of the sandboxes to remove them below.
