@@ -41,6 +41,7 @@ kind: Pod
 metadata: {name: pg, namespace: $NS, labels: {app: pg}}
 spec:
   automountServiceAccountToken: false
+  terminationGracePeriodSeconds: 5
   securityContext: $PSC
   containers:
   - name: postgres
@@ -88,6 +89,7 @@ kind: Pod
 metadata: {name: client, namespace: $NS}
 spec:
   automountServiceAccountToken: false
+  terminationGracePeriodSeconds: 0
   restartPolicy: Never
   securityContext: $PSC
   containers:
