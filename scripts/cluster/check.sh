@@ -107,6 +107,11 @@ out=$(k -n "$NS" exec client -- env PGPASSWORD=check-only-password PGCONNECT_TIM
   || fail "psql from the client pod to pg.$NS.svc.$CLUSTER_DOMAIN failed"
 [ "${out%%|*}" = 1 ] || fail "unexpected answer: $out"
 ok "psql via pg.$NS.svc.$CLUSTER_DOMAIN (ClusterIP $(k -n "$NS" get svc pg -o jsonpath='{.spec.clusterIP}')): $out (pgvector works)"
+# Hairpin: the server pod reaches itself through its own Service.
+hp=$(k -n "$NS" exec pg -- env PGPASSWORD=check-only-password PGCONNECT_TIMEOUT=10 \
+  psql "host=pg.$NS.svc.$CLUSTER_DOMAIN user=check dbname=checkdb" -tAXqc "SELECT 'hairpin'") || fail "hairpin (pod to its own Service) failed"
+[ "$hp" = hairpin ] || fail "hairpin answer: $hp"
+ok "hairpin: the PostgreSQL pod reaches itself through its Service"
 k -n "$NS" exec client -- pgbench --version >/dev/null || fail "pgbench missing from the image"
 # A name outside the cluster is NXDOMAIN from CoreDNS itself: it forwards nothing.
 k -n "$NS" exec client -- getent hosts "kubernetes.default.svc.$CLUSTER_DOMAIN" >/dev/null || fail "cluster DNS does not resolve the kubernetes Service"
@@ -130,6 +135,8 @@ done <<<"$routes"
 ok "pod routes:$seen (pod subnet and service range only, no default route)"
 # The node routes the cluster ranges to the bridge only.
 [ "$(ip route show "$POD_CIDR" | awk '{print $3}')" = "$BRIDGE" ] || fail "the pod subnet is not on $BRIDGE"
+[ "$(ip route show "$SERVICE_CIDR" | awk '{print $3}')" = "$BRIDGE" ] || fail "the service range is not routed to $BRIDGE"
+ok "node routes: $POD_CIDR and $SERVICE_CIDR on $BRIDGE"
 # NAT: the one MASQUERADE is kube-proxy's, for service traffic it marked (hairpin); nothing for the pod range.
 nat=$(iptables -t nat -S)
 masq=$(grep -E -- '-j (MASQUERADE|SNAT)' <<<"$nat" || true)

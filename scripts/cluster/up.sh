@@ -60,11 +60,20 @@ start() {
 # --- Network: one bridge, no route or NAT beyond the node ----------------------------------------------
 # Pods sit on $BRIDGE with the node at $NODE_IP; the apiserver and kubelet listen on that address, so pods
 # reach them, and nothing listens on the machine's other interfaces.
+# A fixed MAC (locally administered, from the node address): a bridge without one takes the lowest MAC of its
+# ports, which changes as pods come and go, and pods whose ARP entry for the gateway went stale lose packets
+# (seen here as connection timeouts to a Service right after a new pod started).
+BRIDGE_MAC=$(printf '02:42:%02x:%02x:%02x:%02x' ${NODE_IP//./ })
 if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
-  ip link add "$BRIDGE" type bridge
+  ip link add "$BRIDGE" address "$BRIDGE_MAC" type bridge
 fi
+[ "$(cat "/sys/class/net/$BRIDGE/address")" = "$BRIDGE_MAC" ] || ip link set "$BRIDGE" address "$BRIDGE_MAC"
 [[ "$(ip addr show dev "$BRIDGE")" == *"inet $NODE_IP/"* ]] || ip addr add "$NODE_IP/${POD_CIDR#*/}" dev "$BRIDGE"
 ip link set "$BRIDGE" up
+# The service range is routed to the bridge too, from the node address: traffic to a ClusterIP that has no
+# rule (yet) stays on the bridge instead of heading for the default route, and the node reaches Services
+# from an address in the cluster range (no masquerading).
+ip route replace "$SERVICE_CIDR" dev "$BRIDGE" src "$NODE_IP"
 # Forwarding is needed between pods on the bridge (a Service's DNAT routes through the node), and
 # bridge-nf-call-iptables so that kube-proxy's rules see bridged pod-to-pod traffic. The previous values of
 # both are restored by down.sh.
@@ -283,8 +292,11 @@ wait_for 120 node_ready || { log "node is not Ready; see $LOGS/kubelet.log"; tai
 # --- Add-ons ------------------------------------------------------------------------------------------
 export COREDNS_IMAGE LOCAL_PATH_IMAGE LOCAL_PATH_HELPER_IMAGE DNS_SVC_IP CLUSTER_DOMAIN LOCAL_PATH_DIR
 for m in coredns local-path; do
+  # The manifest's hash in the pod template: a changed ConfigMap rolls the Deployment.
+  MANIFEST_HASH=$(sha256sum "$ROOT/scripts/cluster/manifests/$m.yaml" | cut -c1-16)
+  export MANIFEST_HASH
   # shellcheck disable=SC2016
-  envsubst '$COREDNS_IMAGE $LOCAL_PATH_IMAGE $LOCAL_PATH_HELPER_IMAGE $DNS_SVC_IP $CLUSTER_DOMAIN $LOCAL_PATH_DIR' \
+  envsubst '$COREDNS_IMAGE $LOCAL_PATH_IMAGE $LOCAL_PATH_HELPER_IMAGE $DNS_SVC_IP $CLUSTER_DOMAIN $LOCAL_PATH_DIR $MANIFEST_HASH' \
     < "$ROOT/scripts/cluster/manifests/$m.yaml" | "${KUBECTL[@]}" apply -f - >/dev/null
 done
 log "waiting for CoreDNS and local-path-provisioner"
