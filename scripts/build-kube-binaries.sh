@@ -13,34 +13,9 @@ BUILD="$STATE_DIR/kube-build"
 mkdir -p "$BUILD/k8s" "$BUILD/etcd" "$KUBEAPITEST_DIR"
 export GOFLAGS="${GOFLAGS:-} -mod=mod" CGO_ENABLED=0
 
-# k8s.io/kubernetes points its staging modules at ./staging; a wrapper module replaces each with the
-# published k8s.io/<name> v0.<minor>.<patch> of the same release.
 (
-  cd "$BUILD/k8s"
-  cat > go.mod <<MOD
-module databaseunit.dev/kubebuild
-
-go 1.24
-MOD
-  cat > tools.go <<'GO'
-//go:build tools
-
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kubectl"
-)
-GO
-  go mod edit -require="k8s.io/kubernetes@v$K8S_VERSION"
-  modfile=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
-  staging_version="v0.${K8S_VERSION#1.}"
-  for m in $(grep -E '^\s*k8s.io/[a-z0-9-]+ => \./staging/' "$modfile" | awk '{print $1}'); do
-    go mod edit -replace="$m=$m@$staging_version"
-  done
-  go mod tidy
-  ldflags="-s -w -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${K8S_VERSION#1.}"
-  ldflags="$ldflags -X k8s.io/client-go/pkg/version.gitVersion=v$K8S_VERSION"
+  k8s_wrapper_module "$BUILD/k8s" kube-apiserver kubectl
+  ldflags=$(k8s_ldflags)
   log "building kube-apiserver v$K8S_VERSION (cold: 10-20 min on 2 cores)"
   go build -trimpath -ldflags "$ldflags" -o "$KUBEAPITEST_DIR/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
   log "building kubectl v$K8S_VERSION"

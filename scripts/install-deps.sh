@@ -7,27 +7,12 @@ source "$(dirname "$0")/lib.sh"
 PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib pgbouncer redis-server prometheus lua5.4 openssl make gcc dpkg-dev)
 VECTOR_CONTROL="/usr/share/postgresql/$PG_MAJOR/extension/vector.control"
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
+ensure_packages "${PACKAGES[@]}"
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-if [ ${#missing[@]} -gt 0 ]; then
-  log "installing ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
 # Debian's packages start system-wide services we do not use: our own instances run on private ports.
 for svc in postgresql pgbouncer redis-server prometheus; do
   $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || $SUDO service "$svc" stop >/dev/null 2>&1 || true
 done
-
-# The machine's own Debian mirror, read from its apt sources (deb822 or one-line format).
-debian_mirror() {
-  { grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}'
-    grep -hE '^deb\s' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk '{print $2}'
-  } | grep -v -- '-security' | grep '/debian/\?$' | head -n1 || true
-}
 
 if [ ! -f "$VECTOR_CONTROL" ]; then
   . /etc/os-release

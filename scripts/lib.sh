@@ -58,3 +58,52 @@ newest_jdk() {
   (( best_v >= 21 )) || { log "newest JDK is $best_v; Java 21+ needed"; return 1; }
   echo "$best"
 }
+
+# The machine's own Debian mirror, read from its apt sources (deb822 or one-line format), so no script names a
+# mirror host: whatever this machine's apt uses is what a debootstrap or a private apt configuration uses too.
+debian_mirror() {
+  { grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}'
+    grep -hE '^deb\s' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk '{print $2}'
+  } | grep -v -- '-security' | grep '/debian/\?$' | head -n1 || true
+}
+
+# Installs the Debian packages among "$@" that are not installed yet (one apt-get update, only when needed).
+ensure_packages() {
+  local p missing=() sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  log "installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Makes DIR a wrapper Go module that builds the given k8s.io/kubernetes/cmd/<name> commands of $K8S_VERSION and
+# cd's into it. k8s.io/kubernetes points its staging modules at ./staging; the wrapper replaces each with the
+# published k8s.io/<name> v0.<minor>.<patch> of the same release. Needs GOFLAGS=-mod=mod (set here).
+k8s_wrapper_module() {
+  local dir=$1 cmd modfile staging_version m; shift
+  case " ${GOFLAGS:-} " in *" -mod=mod "*) ;; *) export GOFLAGS="${GOFLAGS:-} -mod=mod" ;; esac
+  export CGO_ENABLED=0
+  mkdir -p "$dir" && cd "$dir"
+  printf 'module databaseunit.dev/kubebuild\n\ngo 1.24\n' > go.mod
+  { printf '//go:build tools\n\npackage tools\n\nimport (\n'
+    for cmd in "$@"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$cmd"; done
+    printf ')\n'; } > tools.go
+  go mod edit -require="k8s.io/kubernetes@v$K8S_VERSION"
+  modfile=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  staging_version="v0.${K8S_VERSION#1.}"
+  for m in $(grep -E '^\s*k8s.io/[a-z0-9-]+ => \./staging/' "$modfile" | awk '{print $1}'); do
+    go mod edit -replace="$m=$m@$staging_version"
+  done
+  go mod tidy
+}
+
+# The -ldflags that stamp $K8S_VERSION into Kubernetes binaries (what `--version` and the API report).
+k8s_ldflags() {
+  local f="-s -w -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1"
+  f="$f -X k8s.io/component-base/version.gitMinor=${K8S_VERSION#1.} -X k8s.io/client-go/pkg/version.gitVersion=v$K8S_VERSION"
+  echo "$f"
+}
