@@ -226,7 +226,13 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
 
     Duration after;
     if (!progress.problems.isEmpty()) {
+      // The backoff paces retries of what the reconcile itself does; a capability whose state changes on its own
+      // (the pool loop finding PgBouncer reachable again, a build to poll) is looked at when it asked, or its
+      // problem would stay on the unit for as long as the backoff earlier failures built up (up to 5 minutes).
       after = backoff.next(unitKey);
+      if (progress.recheckAfter != null && progress.recheckAfter.compareTo(after) < 0) {
+        after = progress.recheckAfter;
+      }
     } else {
       backoff.reset(unitKey);
       after = progress.recheckAfter != null ? progress.recheckAfter : RESYNC;

@@ -144,6 +144,29 @@ class PoolerIT {
     assertThat(c.getMessage()).contains("127.0.0.1:1");
   }
 
+  /**
+   * A pooler that refuses the first looks (on a cluster: the Service's endpoints not yet programmed by kube-proxy
+   * right after the pod became ready) and listens only after the unit has been Degraded for a while: the unit is
+   * Ready within a few samples of PgBouncer listening, not after the retry backoff its earlier failures built up
+   * (5 s, 10 s, 20 s, ... up to 5 minutes), and without an operator restart.
+   */
+  @Test
+  void aPoolerThatListensLateClearsPoolerUnreachableWithinAFewSamples(TestDatabase db) {
+    bouncer.stop();
+    createUnit(db, bouncer.port(), bouncer.adminPassword(), 25);
+    assertThat(awaitCondition("Degraded", "True").getReason()).isEqualTo("PoolerUnreachable");
+    // Reconciles at about 0, 5, 15 and 35 s: the next one after this is due some 20 s later.
+    await().during(Duration.ofSeconds(16)).atMost(Duration.ofSeconds(20))
+        .until(() -> "PoolerUnreachable".equals(condition("Degraded").getReason()));
+
+    bouncer.restart();
+    await().atMost(Duration.ofSeconds(8)).untilAsserted(() -> {
+      assertThat(condition("Ready").getStatus()).isEqualTo("True");
+      assertThat(condition("Degraded").getReason()).isEqualTo("AsExpected");
+    });
+    assertThat(pooler().currentSize()).isBetween(5, 10);
+  }
+
   @Test
   void whileClientsQueueThePoolGrowsInQuickStepsDespiteALongCooldown(TestDatabase db) {
     // cooldown 10 minutes: only the scale-up cooldown (150ms, clients waiting in every sample; the loop samples that
