@@ -4,6 +4,7 @@ import dev.databaseunit.operator.api.v1alpha1.CacheSpec;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.CacheStatus;
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.InactiveCachePolicy;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.LastInvalidation;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
 import dev.databaseunit.operator.databaseunit.UnitContext;
@@ -28,6 +29,8 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -93,13 +96,15 @@ public final class CacheCapability implements UnitCapability, AutoCloseable {
     if (spec == null) {
       return removeCache(context, status);
     }
-    var policy = EffectiveCachePolicy.of(unit.getMetadata().getNamespace(), unit.getMetadata().getName(), spec);
+    var declared = EffectiveCachePolicy.of(unit.getMetadata().getNamespace(), unit.getMetadata().getName(), spec);
     UnitState state = units.computeIfAbsent(context.unitKey(), key -> new UnitState());
     var values = metrics.of(context.unitKey());
     CacheStatus previous = status.cache();
     LastInvalidation lastInvalidation = previous != null ? previous.lastInvalidation() : null;
     RedisEndpoint endpoint = null;
     try {
+      List<InactiveCachePolicy> inactive = inactiveDefaults(context, spec, declared);
+      var policy = declared.withoutTypes(inactive.stream().map(InactiveCachePolicy::dataType).toList());
       publishPolicy(unit, policy);
       endpoint = spec.external() != null ? RedisEndpoint.resolve(unit, context.secrets())
           : managedRedis(unit, policy, context.secrets());
@@ -112,12 +117,34 @@ public final class CacheCapability implements UnitCapability, AutoCloseable {
       state.lastSample = info;
       values.info = info;
       values.hitRatio = hitRatio == null ? Double.NaN : hitRatio;
-      return Outcome.done(status.withCache(cacheStatus(info, hitRatio, state, lastInvalidation))).recheckAfter(SAMPLE_INTERVAL);
+      return Outcome.done(status.withCache(cacheStatus(info, hitRatio, state, lastInvalidation, inactive)))
+          .recheckAfter(SAMPLE_INTERVAL);
     } catch (UnitProblem problem) {
       return Outcome.degraded(status.withCache(previous), problem);
     } catch (RedisException e) {
       servers.close(context.unitKey());
       return Outcome.degraded(status.withCache(previous), redisProblem(endpoint, e));
+    }
+  }
+
+  /**
+   * The event-driven types of the default policy table whose source table or key column the database lacks (a unit
+   * without the seed's schema): they do not apply, and the unit stays Ready. Looked at on every reconcile, so a
+   * type applies as soon as a migration creates its table.
+   */
+  private static List<InactiveCachePolicy> inactiveDefaults(UnitContext context, CacheSpec spec, EffectiveCachePolicy policy)
+      throws UnitProblem {
+    if (!EffectiveCachePolicy.usesDefaultPolicies(spec) || policy.eventDrivenTypes().isEmpty()) {
+      return List.of();
+    }
+    try (Connection connection = context.dataSource().orElseThrow().getConnection()) {
+      List<InactiveCachePolicy> inactive = new ArrayList<>();
+      for (var type : policy.eventDrivenTypes()) {
+        InvalidationTriggers.missingSource(connection, type).ifPresent(inactive::add);
+      }
+      return inactive;
+    } catch (SQLException e) {
+      throw DatabaseFailures.classify(context.target().orElseThrow(), e);
     }
   }
 
@@ -255,10 +282,12 @@ public final class CacheCapability implements UnitCapability, AutoCloseable {
     state.lastTtlSweep = now;
   }
 
-  private static CacheStatus cacheStatus(RedisInfo info, Double hitRatio, UnitState state, LastInvalidation lastInvalidation) {
+  private static CacheStatus cacheStatus(RedisInfo info, Double hitRatio, UnitState state, LastInvalidation lastInvalidation,
+      List<InactiveCachePolicy> inactive) {
     long lagMicros = state.lastLagMicros.get();
     return new CacheStatus(hitRatio, info.hits(), info.misses(), info.evictedKeys(), info.usedMemoryBytes(),
-        info.maxMemoryBytes(), info.opsPerSecond(), lagMicros < 0 ? null : lagMicros / 1000.0, lastInvalidation);
+        info.maxMemoryBytes(), info.opsPerSecond(), lagMicros < 0 ? null : lagMicros / 1000.0, lastInvalidation,
+        inactive.isEmpty() ? null : inactive);
   }
 
   private static UnitProblem redisProblem(RedisEndpoint endpoint, RedisException e) {

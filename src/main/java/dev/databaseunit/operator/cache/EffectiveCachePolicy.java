@@ -13,6 +13,7 @@ import dev.databaseunit.operator.api.v1alpha1.CacheSpec;
 import io.fabric8.generator.annotation.Default;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -74,6 +75,24 @@ public record EffectiveCachePolicy(String unit, RedisLocation redis, String keyP
     var types = policies.stream().map(p -> new TypePolicy(p.dataType(), ApiDurations.parse(p.ttl()).toSeconds(),
         wireName(p.strategy()), wireName(p.invalidation()), p.sourceTable(), p.keyColumn())).toList();
     return new EffectiveCachePolicy(unitName, location(namespace, unitName, spec), prefix, maxMemory, eviction, types);
+  }
+
+  /**
+   * Whether the unit runs on the seed's default policy table: spec.policies left out, or exactly the table the CRD
+   * fills in when it is left out. The defaults name the seed's tables, so their event-driven types apply only where
+   * those tables exist; declared policies are what the user asked for, a missing source table is a problem then.
+   */
+  public static boolean usesDefaultPolicies(CacheSpec spec) {
+    return spec.policies() == null || spec.policies().isEmpty() || spec.policies().equals(defaultPolicies());
+  }
+
+  /** This policy without the given data types (inactive defaults): neither enforced nor published. */
+  public EffectiveCachePolicy withoutTypes(Collection<String> dataTypes) {
+    if (dataTypes.isEmpty()) {
+      return this;
+    }
+    return new EffectiveCachePolicy(unit, redis, keyPrefix, maxMemoryBytes, evictionPolicy,
+        types.stream().filter(t -> !dataTypes.contains(t.dataType())).toList());
   }
 
   private static RedisLocation location(String namespace, String unitName, CacheSpec spec) {

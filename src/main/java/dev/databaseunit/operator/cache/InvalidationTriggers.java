@@ -1,5 +1,7 @@
 package dev.databaseunit.operator.cache;
 
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.InactiveCachePolicy;
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.InactiveReason;
 import dev.databaseunit.operator.cache.EffectiveCachePolicy.TypePolicy;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
@@ -10,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The database side of event-driven invalidation. A row trigger on each source table appends the changed key
@@ -189,6 +192,35 @@ final class InvalidationTriggers {
   }
 
   private static long tableOid(Connection connection, TypePolicy type) throws SQLException, UnitProblem {
+    Optional<Source> source = source(connection, type);
+    Optional<InactiveCachePolicy> missing = missing(type, source);
+    if (missing.isPresent()) {
+      throw new UnitProblem(EventReason.CacheSourceMissing, "Cache type " + type.dataType() + ": " + missing.get().message());
+    }
+    return source.orElseThrow().oid();
+  }
+
+  /** What an event-driven type's triggers would need and the database lacks: its source table or the key column. */
+  static Optional<InactiveCachePolicy> missingSource(Connection connection, TypePolicy type) throws SQLException {
+    return missing(type, source(connection, type));
+  }
+
+  private static Optional<InactiveCachePolicy> missing(TypePolicy type, Optional<Source> source) {
+    if (source.isEmpty()) {
+      return Optional.of(new InactiveCachePolicy(type.dataType(), InactiveReason.SourceTableMissing,
+          "source table " + SqlIdentifier.describe(type.sourceTable()) + " does not exist"));
+    }
+    if (!source.get().hasKeyColumn()) {
+      return Optional.of(new InactiveCachePolicy(type.dataType(), InactiveReason.KeyColumnMissing,
+          "table " + SqlIdentifier.describe(type.sourceTable()) + " has no column " + SqlIdentifier.describe(type.keyColumn())));
+    }
+    return Optional.empty();
+  }
+
+  /** A source table as the catalog has it: its oid and whether the key column is one of its live columns. */
+  private record Source(long oid, boolean hasKeyColumn) {}
+
+  private static Optional<Source> source(Connection connection, TypePolicy type) throws SQLException {
     try (var s = connection.prepareStatement("""
         SELECT c.oid::bigint, a.attname IS NOT NULL FROM pg_class c
         LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = ? AND a.attnum > 0 AND NOT a.attisdropped
@@ -196,15 +228,7 @@ final class InvalidationTriggers {
       s.setString(1, type.keyColumn());
       s.setString(2, SqlIdentifier.quoteQualified(type.sourceTable()));
       try (var rs = s.executeQuery()) {
-        if (!rs.next()) {
-          throw new UnitProblem(EventReason.CacheSourceMissing, "Cache type " + type.dataType() + ": source table "
-              + SqlIdentifier.describe(type.sourceTable()) + " does not exist");
-        }
-        if (!rs.getBoolean(2)) {
-          throw new UnitProblem(EventReason.CacheSourceMissing, "Cache type " + type.dataType() + ": table "
-              + SqlIdentifier.describe(type.sourceTable()) + " has no column " + SqlIdentifier.describe(type.keyColumn()));
-        }
-        return rs.getLong(1);
+        return rs.next() ? Optional.of(new Source(rs.getLong(1), rs.getBoolean(2))) : Optional.empty();
       }
     }
   }

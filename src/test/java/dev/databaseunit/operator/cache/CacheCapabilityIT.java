@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.CacheStatus;
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.InactiveCachePolicy;
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.InactiveReason;
 import dev.databaseunit.operator.testing.CapturedLogs;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.OperatorInNamespace;
@@ -152,6 +154,55 @@ class CacheCapabilityIT {
       assertThat(client.configMaps().inNamespace(namespace).withName("recipes-cache-policy").get().getMetadata().getResourceVersion())
           .isEqualTo(resourceVersion);
       assertNoSecret(logs, "recipes", redis.password());
+    }
+  }
+
+  /**
+   * A unit without the seed's schema on the default policy table: the event-driven defaults whose tables are missing
+   * do not apply (status says which and why) and the unit is Ready; a table created later makes its type apply.
+   */
+  @Test
+  void defaultPoliciesWithoutTheirTablesAreInactiveAndApplyOnceTheTableExists(TestDatabase db) throws Exception {
+    try (var redis = PrivateRedis.start(false)) {
+      createUnit("plain", db, redis, false);
+      awaitReady("plain");
+      assertThat(units.get("plain").getStatus().cache().inactivePolicies()).containsExactly(
+          new InactiveCachePolicy("user_profiles", InactiveReason.SourceTableMissing, "source table 'users' does not exist"),
+          new InactiveCachePolicy("taste_profiles", InactiveReason.SourceTableMissing,
+              "source table 'user_taste_profiles' does not exist"));
+      assertThat(publishedTypes("plain")).containsExactly("recipes", "search_results");
+      assertThat(units.eventReasons("plain")).doesNotContain("CacheSourceMissing");
+
+      // users appears (as a migration would create it); user_taste_profiles without its key column
+      execute(db, "CREATE TABLE users (id bigint PRIMARY KEY, email text)");
+      execute(db, "CREATE TABLE user_taste_profiles (profile_id bigint PRIMARY KEY)");
+      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(units.get("plain").getStatus().cache().inactivePolicies())
+          .containsExactly(new InactiveCachePolicy("taste_profiles", InactiveReason.KeyColumnMissing,
+              "table 'user_taste_profiles' has no column 'user_id'")));
+      assertThat(publishedTypes("plain")).containsExactly("user_profiles", "recipes", "search_results");
+      assertThat(units.condition("plain", "Ready").getStatus()).isEqualTo("True");
+
+      // and its invalidation works
+      execute(db, "INSERT INTO users VALUES (7, 'grace@example.com')");
+      var commands = commands(redis);
+      commands.setex("plain:user_profiles:7", 3600, "Grace");
+      execute(db, "UPDATE users SET email = 'g@example.com' WHERE id = 7");
+      await().atMost(INVALIDATION_BOUND.multipliedBy(5)).until(() -> commands.exists("plain:user_profiles:7") == 0);
+    }
+  }
+
+  /** A declared policy is what the user asked for: its missing source table is a problem, not an inactive default. */
+  @Test
+  void aDeclaredPolicyWhoseTableIsMissingIsDegraded(TestDatabase db) throws Exception {
+    try (var redis = PrivateRedis.start(false)) {
+      var unit = units.unit(unitYaml("carts", db, redis) + """
+              policies:
+                - {dataType: carts, ttl: 10m, strategy: write-through, invalidation: event-driven, sourceTable: carts, keyColumn: id}
+          """);
+      client.resource(unit).create();
+      var degraded = units.awaitCondition("carts", "Degraded", "True");
+      assertThat(degraded.getReason()).isEqualTo("CacheSourceMissing");
+      assertThat(degraded.getMessage()).contains("Cache type carts: source table 'carts' does not exist");
     }
   }
 
@@ -411,9 +462,18 @@ class CacheCapabilityIT {
   }
 
   private void createUnit(String name, TestDatabase db, PrivateRedis redis, boolean tls, String redisPassword) {
+    client.resource(units.unit(unitYaml(name, db, redis, tls, redisPassword))).create();
+  }
+
+  /** Creates the unit's Secrets; the unit's YAML ends inside spec.cache. */
+  private String unitYaml(String name, TestDatabase db, PrivateRedis redis) {
+    return unitYaml(name, db, redis, false, redis.password());
+  }
+
+  private String unitYaml(String name, TestDatabase db, PrivateRedis redis, boolean tls, String redisPassword) {
     client.resource(units.credentialsSecret(name + "-db", db)).create();
     client.resource(units.secret(name + "-redis", Map.of("username", "default", "password", redisPassword))).create();
-    String yaml = units.unitYaml(name, name + "-db", db) + """
+    return units.unitYaml(name, name + "-db", db) + """
           cache:
             external:
               host: %s
@@ -426,7 +486,13 @@ class CacheCapabilityIT {
             evictionPolicy: allkeys-lfu
         """.formatted(redis.host(), redis.port(), name, tls,
         tls ? "      caSecret: {name: redis-ca, key: ca.crt}" : "");
-    client.resource(units.unit(yaml)).create();
+  }
+
+  /** The data types of the published policy ConfigMap. */
+  private List<String> publishedTypes(String unit) {
+    ConfigMap published = client.configMaps().inNamespace(namespace).withName(unit + "-cache-policy").get();
+    return EffectiveCachePolicy.fromJson(published.getData().get(EffectiveCachePolicy.CONFIG_MAP_KEY)).types().stream()
+        .map(EffectiveCachePolicy.TypePolicy::dataType).toList();
   }
 
   private void assertNoSecret(CapturedLogs logs, String unit, String secret) {

@@ -33,6 +33,36 @@ class EffectiveCachePolicyTest {
     assertThat(policy.eventDrivenTypes()).extracting(TypePolicy::dataType).containsExactly("user_profiles", "taste_profiles");
   }
 
+  /** The API server fills in the CRD's default table when spec.cache.policies is left out: still the defaults. */
+  @Test
+  void theDefaultTableIsRecognisedAlsoAsTheCrdFillsItIn() throws Exception {
+    var crd = new com.fasterxml.jackson.dataformat.yaml.YAMLMapper()
+        .readTree(java.nio.file.Path.of("crds", "databaseunits.databaseunit.dev-v1.yml").toFile());
+    var defaultTable = crd.at("/spec/versions/0/schema/openAPIV3Schema/properties/spec/properties/cache/properties/policies/default");
+    List<CachePolicy> crdDefaults = List.of(new com.fasterxml.jackson.databind.ObjectMapper().treeToValue(defaultTable, CachePolicy[].class));
+    var oneChanged = new java.util.ArrayList<>(crdDefaults);
+    oneChanged.set(0, new CachePolicy("user_profiles", "2h", CachePolicy.Strategy.WRITE_THROUGH,
+        CachePolicy.InvalidationMode.EVENT_DRIVEN, "users", "id"));
+
+    assertThat(crdDefaults).hasSize(4);
+    assertThat(EffectiveCachePolicy.usesDefaultPolicies(spec(null, null))).isTrue();
+    assertThat(EffectiveCachePolicy.usesDefaultPolicies(spec(null, List.of()))).isTrue();
+    assertThat(EffectiveCachePolicy.usesDefaultPolicies(spec(null, crdDefaults))).isTrue();
+    assertThat(EffectiveCachePolicy.usesDefaultPolicies(spec(null, oneChanged))).isFalse();
+    assertThat(EffectiveCachePolicy.usesDefaultPolicies(spec(null, crdDefaults.subList(1, 4)))).isFalse();
+  }
+
+  @Test
+  void inactiveTypesAreLeftOutOfThePolicy() {
+    var policy = EffectiveCachePolicy.of("shop", "recipes", spec(null, null));
+
+    var active = policy.withoutTypes(List.of("user_profiles", "taste_profiles"));
+    assertThat(active.types()).extracting(TypePolicy::dataType).containsExactly("recipes", "search_results");
+    assertThat(active.eventDrivenTypes()).isEmpty();
+    assertThat(active.maxMemoryBytes()).isEqualTo(policy.maxMemoryBytes());
+    assertThat(policy.withoutTypes(List.of())).isSameAs(policy);
+  }
+
   @Test
   void explicitValuesWin() {
     var spec = new CacheSpec(null, null, "2gb", CacheSpec.EvictionPolicy.VOLATILE_TTL, "shop",

@@ -30,7 +30,9 @@ public record CacheSpec(
         + "{\"dataType\":\"recipes\",\"ttl\":\"30m\",\"strategy\":\"write-behind\",\"invalidation\":\"time-based\"},"
         + "{\"dataType\":\"search_results\",\"ttl\":\"15m\",\"strategy\":\"cache-aside\",\"invalidation\":\"manual\"},"
         + "{\"dataType\":\"taste_profiles\",\"ttl\":\"4h\",\"strategy\":\"write-through\",\"invalidation\":\"event-driven\",\"sourceTable\":\"user_taste_profiles\",\"keyColumn\":\"user_id\"}]")
-        @Size(min = 1, max = 32) @JsonPropertyDescription("Per-data-type policy: TTL, write strategy and invalidation.")
+        @Size(min = 1, max = 32) @JsonPropertyDescription("Per-data-type policy: TTL, write strategy and invalidation. "
+            + "Left out, the seed's table applies, its event-driven types only where their source tables exist "
+            + "(status.cache.inactivePolicies lists the others).")
         List<CachePolicy> policies,
     @JsonPropertyDescription("Flush one data type (SCAN + UNLINK); bump generation to flush again.") Invalidation invalidate) {
 

@@ -112,7 +112,19 @@ public record DatabaseUnitStatus(
       @JsonPropertyDescription("Commands per second Redis reported (instantaneous_ops_per_sec).") Long opsPerSecond,
       @JsonPropertyDescription("Time from a row change to the UNLINK of its key, last measured, in milliseconds.")
           Double invalidationLagMillis,
-      @JsonPropertyDescription("The last manual invalidation carried out.") LastInvalidation lastInvalidation) {}
+      @JsonPropertyDescription("The last manual invalidation carried out.") LastInvalidation lastInvalidation,
+      @JsonPropertyDescription("Default policies (spec.cache.policies left out) that do not apply, each with why: the "
+          + "seed's event-driven types need their source tables. Not a failure; a type applies once a migration creates "
+          + "its table. Declared policies are never inactive: a missing source table makes the unit Degraded.")
+          List<InactiveCachePolicy> inactivePolicies) {}
+
+  public record InactiveCachePolicy(
+      @JsonPropertyDescription("The data type of the policy.") String dataType,
+      @JsonPropertyDescription("Why it does not apply: SourceTableMissing or KeyColumnMissing.") InactiveReason reason,
+      @JsonPropertyDescription("What is missing, e.g. \"source table 'users' does not exist\".") String message) {}
+
+  /** Why a default cache policy does not apply. */
+  public enum InactiveReason { SourceTableMissing, KeyColumnMissing }
 
   public record LastInvalidation(
       @JsonPropertyDescription("The data type whose keys were flushed.") String dataType,
