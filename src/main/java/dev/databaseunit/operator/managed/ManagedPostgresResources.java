@@ -27,6 +27,13 @@ public final class ManagedPostgresResources {
   static final long POSTGRES_UID = 999;
   static final int PORT = PostgresTargets.MANAGED_PORT;
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final String SOCKET_DIR = "/var/run/postgresql";
+  /**
+   * The container's command ({@code sh -c START_SCRIPT postgres <settings>}), from postgres-start.sh without its
+   * comment lines: initialises an empty PGDATA (TLS-only pg_hba.conf, the database), then runs postgres. It needs
+   * only what the upstream pgvector/postgres images and the locally built one share (docs/managed-images.md).
+   */
+  static final String START_SCRIPT = startScript();
 
   private ManagedPostgresResources() {}
 
@@ -69,8 +76,11 @@ public final class ManagedPostgresResources {
         .withNewTemplate().withNewMetadata().withLabels(selector(unit)).endMetadata()
         .withNewSpec()
         .addNewContainer().withName("postgres").withImage(orDefault(managed.image(), "pgvector/pgvector:0.8.0-pg17"))
+        // Our own start script, not the image's entrypoint (see START_SCRIPT); the arguments are postgres settings:
         // TLS only from 1.2 up, and pg_stat_statements for the query latency metrics.
-        .withArgs("-c", "ssl=on", "-c", "ssl_cert_file=/tls/tls.crt", "-c", "ssl_key_file=/tls/tls.key",
+        .withCommand("sh", "-c", START_SCRIPT, "postgres")
+        .withArgs("-c", "listen_addresses=*", "-c", "unix_socket_directories=" + SOCKET_DIR,
+            "-c", "ssl=on", "-c", "ssl_cert_file=/tls/tls.crt", "-c", "ssl_key_file=/tls/tls.key",
             "-c", "ssl_ca_file=/tls/ca.crt", "-c", "ssl_min_protocol_version=TLSv1.2",
             "-c", "shared_preload_libraries=pg_stat_statements")
         .addNewEnv().withName("POSTGRES_USER").withNewValueFrom().withNewSecretKeyRef("username", superuser, false).endValueFrom().endEnv()
@@ -78,24 +88,27 @@ public final class ManagedPostgresResources {
         .addNewEnv().withName("POSTGRES_DB").withValue(managed.database()).endEnv()
         .addNewEnv().withName("PGDATA").withValue("/var/lib/postgresql/data/pgdata").endEnv()
         .addNewPort().withName("postgres").withContainerPort(PORT).endPort()
-        .withNewReadinessProbe().withNewExec().withCommand("sh", "-c", "pg_isready -h 127.0.0.1 -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\"")
-        .endExec().withPeriodSeconds(5).endReadinessProbe()
+        // pg_isready on the local socket: no password, no TLS, and not the first start's private server.
+        .withNewStartupProbe().withNewExec().withCommand(isReady()).endExec()
+        .withPeriodSeconds(5).withFailureThreshold(120).endStartupProbe()
+        .withNewReadinessProbe().withNewExec().withCommand(isReady()).endExec().withPeriodSeconds(5).endReadinessProbe()
         .withNewLivenessProbe().withNewTcpSocket().withPort(new IntOrString("postgres")).endTcpSocket()
-        .withInitialDelaySeconds(30).withPeriodSeconds(10).endLivenessProbe()
+        .withPeriodSeconds(10).withFailureThreshold(6).endLivenessProbe()
         .withNewResources()
         .addToRequests("cpu", new Quantity("250m")).addToRequests("memory", new Quantity("512Mi"))
         .addToLimits("memory", new Quantity("2Gi"))
         .endResources()
         .addNewVolumeMount().withName("data").withMountPath("/var/lib/postgresql/data").endVolumeMount()
         .addNewVolumeMount().withName("tls").withMountPath("/tls").withReadOnly(true).endVolumeMount()
-        .addNewVolumeMount().withName("run").withMountPath("/var/run/postgresql").endVolumeMount()
+        .addNewVolumeMount().withName("run").withMountPath(SOCKET_DIR).endVolumeMount()
         .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
         .endContainer()
         // PostgreSQL accepts a key owned by root when only its group (fsGroup) can read it: mode 0640.
         .addNewVolume().withName("tls").withNewSecret().withSecretName(PostgresTargets.managedTlsSecret(unit.getMetadata().getName()))
         .withDefaultMode(0640).endSecret().endVolume()
         .addNewVolume().withName("run").withNewEmptyDir().endEmptyDir().endVolume()
-        .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
+        // In memory: the first start passes the superuser password to initdb as a file here.
+        .addNewVolume().withName("tmp").withNewEmptyDir().withMedium("Memory").withSizeLimit(new Quantity("64Mi")).endEmptyDir().endVolume()
         .endSpec().endTemplate()
         .addNewVolumeClaimTemplate().withNewMetadata().withName("data").endMetadata()
         .withNewSpec().withAccessModes("ReadWriteOnce").withStorageClassName(managed.storageClassName())
@@ -104,6 +117,20 @@ public final class ManagedPostgresResources {
         .endSpec().build();
     RestrictedPodSecurity.apply(statefulSet.getSpec().getTemplate().getSpec(), POSTGRES_UID);
     return statefulSet;
+  }
+
+  private static List<String> isReady() {
+    return List.of("pg_isready", "-q", "-h", SOCKET_DIR, "-p", Integer.toString(PORT));
+  }
+
+  private static String startScript() {
+    try (var in = ManagedPostgresResources.class.getResourceAsStream("postgres-start.sh")) {
+      String script = new String(java.util.Objects.requireNonNull(in, "postgres-start.sh").readAllBytes(),
+          java.nio.charset.StandardCharsets.UTF_8);
+      return script.lines().filter(line -> !line.startsWith("#")).collect(java.util.stream.Collectors.joining("\n", "", "\n"));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   private static Map<String, String> selector(DatabaseUnit unit) {
