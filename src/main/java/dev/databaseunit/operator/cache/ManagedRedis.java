@@ -77,7 +77,9 @@ final class ManagedRedis {
         .withNewTemplate().withNewMetadata().withLabels(selector(unit)).endMetadata()
         .withNewSpec()
         .addNewContainer().withName("redis").withImage(image)
-        .withArgs(List.of("redis-server", "--requirepass", "$(REDIS_PASSWORD)", "--dir", "/data", "--appendonly", "yes",
+        // redis-server itself, found on the image's PATH: no entrypoint script of the image runs.
+        .withCommand("redis-server")
+        .withArgs(List.of("--requirepass", "$(REDIS_PASSWORD)", "--dir", "/data", "--appendonly", "yes",
             "--maxmemory", Long.toString(policy.maxMemoryBytes()), "--maxmemory-policy", policy.evictionPolicy()))
         .addNewEnv().withName("REDIS_PASSWORD").withNewValueFrom().withNewSecretKeyRef("password", credentialsSecret(unitName), false)
         .endValueFrom().endEnv()

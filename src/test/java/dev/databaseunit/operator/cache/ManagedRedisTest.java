@@ -27,6 +27,8 @@ class ManagedRedisTest {
     var sts = ManagedRedis.statefulSet(unit, policy);
     var container = sts.getSpec().getTemplate().getSpec().getContainers().getFirst();
 
+    // redis-server as the command: the image's entrypoint script does not run
+    assertThat(container.getCommand()).containsExactly("redis-server");
     assertThat(container.getArgs()).containsSubsequence("--requirepass", "$(REDIS_PASSWORD)")
         .containsSubsequence("--maxmemory", Long.toString(128L << 20)).containsSubsequence("--maxmemory-policy", "volatile-lfu");
     assertThat(container.getEnv().getFirst().getValueFrom().getSecretKeyRef().getName()).isEqualTo("recipes-redis-credentials");
