@@ -237,7 +237,7 @@ config_pgbouncer() {
 }
 inputs_pgbouncer() { :; }
 
-# Redis as uid 999 (ManagedRedis.REDIS_UID); the operator passes `redis-server ...` as the arguments.
+# Redis as uid 999 (ManagedRedis.REDIS_UID); the operator runs `redis-server ...` as the command (no entrypoint).
 refs_redis=("$REDIS_IMAGE")
 recipe_redis() {
   PRE_INSTALL='groupadd --system --gid 999 redis

@@ -57,7 +57,8 @@ public record CacheSpec(
           SecretKeyRef caSecret) {}
 
   public record ManagedRedis(
-      @Default("redis:7.4-alpine") @JsonPropertyDescription("Redis image.") String image,
+      @Default("redis:7.4-alpine") @JsonPropertyDescription("Redis image. Its entrypoint is not used: the operator runs redis-server from PATH as "
+          + "uid 999 with /data as its volume, as in the upstream redis images; docs/managed-images.md.") String image,
       @Default("1Gi") @Pattern(ApiPatterns.STORAGE_QUANTITY) @Size(max = 16) @JsonPropertyDescription("Size of the data volume.")
           String storageSize) {}
 

@@ -73,7 +73,8 @@ public record PoolerSpec(
 
   public record ManagedPooler(
       @Default("1") @Min(1) @Max(10) @JsonPropertyDescription("PgBouncer replicas.") Integer replicas,
-      @Default("ghcr.io/cloudnative-pg/pgbouncer:1.24.1") @JsonPropertyDescription("PgBouncer image.") String image,
+      @Default("ghcr.io/cloudnative-pg/pgbouncer:1.24.1") @JsonPropertyDescription("PgBouncer image. Its entrypoint is not used: the operator runs /usr/bin/pgbouncer "
+          + "with its own pgbouncer.ini as uid 998, as in the CloudNativePG image; docs/managed-images.md.") String image,
       @Default("{}") @JsonPropertyDescription("TLS between applications and the PgBouncer (TLS 1.2 or newer).")
           ClientTls clientTls) {}
 
