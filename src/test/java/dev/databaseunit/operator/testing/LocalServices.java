@@ -2,9 +2,16 @@ package dev.databaseunit.operator.testing;
 
 import java.io.IOException;
 import java.io.Reader;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Properties;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * Coordinates of the local services started by {@code scripts/start-services.sh}, read from the properties
@@ -110,6 +117,19 @@ public record LocalServices(Properties properties) {
 
   public String s3SecretKey() {
     return value("s3.secretKey");
+  }
+
+  /** A client of the local s3proxy. */
+  public S3Client s3Client() {
+    return S3Client.builder()
+        .endpointOverride(URI.create(s3Endpoint()))
+        .region(Region.US_EAST_1)
+        .forcePathStyle(true)
+        // S3-compatible servers (s3proxy, older MinIO) reject the SDK's default trailing checksums.
+        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(s3AccessKey(), s3SecretKey())))
+        .build();
   }
 
   public String kubeVersion() {

@@ -10,7 +10,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -21,12 +20,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
-import java.util.stream.Stream;
 
 /**
- * The embedded default behind scripts/demo.sh: a local control plane, the operator in this process (leader
- * election on), samples/ applied to the default namespace, and `kubectl get` of the result. It keeps running
- * until Ctrl-C, unless started with --exit.
+ * The in-process developer stack behind scripts/demo-local.sh: a local control plane, the operator in this process
+ * (leader election on), samples/ rewritten to external mode on the loopback services ({@link LocalSamples}) and
+ * applied to the default namespace, and `kubectl get` of the result. It keeps running until Ctrl-C, unless started
+ * with --exit. (scripts/demo.sh runs the same samples in managed mode on the local cluster.)
  */
 public final class LocalStack {
   private static final String NAMESPACE = "default";
@@ -63,7 +62,11 @@ public final class LocalStack {
       Path kubeconfig = stackDir.resolve("kubeconfig");
       Files.writeString(kubeconfig, controlPlane.cluster().kubeconfigYaml());
       operator.start();
-      List<HasMetadata> samples = samples(client);
+      var local = LocalSamples.load(Path.of("samples"), LocalServices.get(), client.getKubernetesSerialization());
+      try (var s3 = LocalServices.get().s3Client()) {
+        local.prepareServices(s3);
+      }
+      List<HasMetadata> samples = local.objects(stackDir);
       for (HasMetadata object : samples) {
         client.resource(object).inNamespace(NAMESPACE).serverSideApply();
       }
@@ -122,18 +125,6 @@ public final class LocalStack {
     }
     var conditions = status.get("conditions") instanceof List<?> list ? (List<Map<String, Object>>) list : List.<Map<String, Object>>of();
     return conditions.stream().anyMatch(c -> Conditions.READY.equals(c.get("type")) && "True".equals(c.get("status")));
-  }
-
-  private static List<HasMetadata> samples(KubernetesClient client) throws IOException {
-    try (Stream<Path> files = Files.list(Path.of("samples"))) {
-      List<HasMetadata> objects = new ArrayList<>();
-      for (Path file : files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList()) {
-        try (InputStream in = Files.newInputStream(file)) {
-          objects.addAll(client.load(in).items());
-        }
-      }
-      return objects;
-    }
   }
 
   private static String kubectlBinary() {

@@ -1,15 +1,9 @@
 package dev.databaseunit.operator.testing;
 
-import java.net.URI;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
-import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -40,16 +34,7 @@ public final class TestBucket implements AutoCloseable {
   TestBucket(LocalServices services) {
     this.services = services;
     this.name = "du-test-" + UUID.randomUUID().toString().substring(0, 13);
-    this.client = S3Client.builder()
-        .endpointOverride(URI.create(services.s3Endpoint()))
-        .region(Region.US_EAST_1)
-        .forcePathStyle(true)
-        // S3-compatible servers (s3proxy, older MinIO) reject the SDK's default trailing checksums.
-        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-        .credentialsProvider(StaticCredentialsProvider.create(
-            AwsBasicCredentials.create(services.s3AccessKey(), services.s3SecretKey())))
-        .build();
+    this.client = services.s3Client();
     client.createBucket(b -> b.bucket(name));
   }
 

@@ -84,7 +84,20 @@ class OperatorOnK3sE2E {
   /** A backup to S3 (s3proxy in the cluster), then a restore test of it into a scratch database: Passed. */
   private static void backupAndRestoreTest(KubernetesClient client, K3sCluster cluster) throws Exception {
     S3InCluster.deploy(client, "recipes-backups");
-    applyFile(client, Path.of("samples", "00-credentials.yaml"));
+    // The Secrets samples/README.md asks for: the in-cluster s3proxy's keys and a fresh key-encryption key.
+    byte[] kek = new byte[32];
+    new java.security.SecureRandom().nextBytes(kek);
+    create(client, """
+        apiVersion: v1
+        kind: Secret
+        metadata: {name: recipes-backup-s3}
+        stringData: {accessKeyId: %s, secretAccessKey: %s}
+        ---
+        apiVersion: v1
+        kind: Secret
+        metadata: {name: recipes-backup-kek}
+        stringData: {kek: %s}
+        """.formatted(S3InCluster.ACCESS_KEY, S3InCluster.SECRET_KEY, java.util.Base64.getEncoder().encodeToString(kek)));
     // samples/backuppolicy.yaml with schedules that fire within a minute, and the S3 endpoint in the cluster
     create(client, """
         apiVersion: databaseunit.dev/v1alpha1
@@ -185,7 +198,7 @@ class OperatorOnK3sE2E {
     }
   }
 
-  /** samples/databaseunit.yaml with its external PostgreSQL (the local stack) replaced by a managed one. */
+  /** samples/databaseunit.yaml with a smaller volume for its managed PostgreSQL. */
   @SuppressWarnings("unchecked")
   private static DatabaseUnit managedSampleUnit(KubernetesClient client) throws Exception {
     var serialization = client.getKubernetesSerialization();

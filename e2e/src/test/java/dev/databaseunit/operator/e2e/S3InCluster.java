@@ -12,13 +12,16 @@ import java.util.concurrent.TimeUnit;
 /**
  * An S3 endpoint inside the cluster for backups: s3proxy (the server the local test stack uses, same version) on
  * its filesystem backend, where a bucket is a directory. Its own namespace, since the image runs as root; the
- * access keys are those of samples/00-credentials.yaml.
+ * access keys are the test's own.
  */
 final class S3InCluster {
   static final String NAMESPACE = "s3";
   static final String ENDPOINT = "http://s3." + NAMESPACE + ".svc:8080";
   private static final String IMAGE = "andrewgaul/s3proxy:2.6.0";
   private static final String DATA = "/data";
+  /** Keys of this throw-away server (the test's Secret recipes-backup-s3 carries them). */
+  static final String ACCESS_KEY = "e2e-access";
+  static final String SECRET_KEY = "e2e-secret";
 
   private S3InCluster() {}
 
@@ -36,8 +39,8 @@ final class S3InCluster {
         .withCommand("sh", "-c", mkdirs + " && exec /opt/s3proxy/run-docker-container.sh")
         .addNewEnv().withName("S3PROXY_ENDPOINT").withValue("http://0.0.0.0:8080").endEnv()
         .addNewEnv().withName("S3PROXY_AUTHORIZATION").withValue("aws-v2-or-v4").endEnv()
-        .addNewEnv().withName("S3PROXY_IDENTITY").withValue("local-test-access").endEnv()
-        .addNewEnv().withName("S3PROXY_CREDENTIAL").withValue("local-test-secret").endEnv()
+        .addNewEnv().withName("S3PROXY_IDENTITY").withValue(ACCESS_KEY).endEnv()
+        .addNewEnv().withName("S3PROXY_CREDENTIAL").withValue(SECRET_KEY).endEnv()
         .addNewEnv().withName("JCLOUDS_PROVIDER").withValue("filesystem").endEnv()
         .addNewEnv().withName("JCLOUDS_FILESYSTEM_BASEDIR").withValue(DATA).endEnv()
         .addNewPort().withContainerPort(8080).endPort()
