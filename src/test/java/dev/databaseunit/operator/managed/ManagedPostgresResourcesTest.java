@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 class ManagedPostgresResourcesTest {
   private static final KubernetesSerialization JSON = new KubernetesSerialization();
 
-  private static DatabaseUnit unit() {
+  /** A unit with a managed PostgreSQL and nothing else, database "orders". */
+  static DatabaseUnit unit() {
     return JSON.unmarshal("""
         apiVersion: databaseunit.dev/v1alpha1
         kind: DatabaseUnit

@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.testing.TestClock;
 import io.fabric8.kubernetes.api.model.Container;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -102,7 +100,7 @@ class ManagedPostgresStartIT {
 
   /** Starts the rendered command and waits until it accepts TLS logins; returns its output so far. */
   private String startServer(int port) throws Exception {
-    Container container = ManagedPostgresResources.statefulSet(unit()).getSpec().getTemplate().getSpec().getContainers().getFirst();
+    Container container = ManagedPostgresResources.statefulSet(ManagedPostgresResourcesTest.unit()).getSpec().getTemplate().getSpec().getContainers().getFirst();
     List<String> command = new ArrayList<>();
     if (ROOT) {
       command.addAll(List.of("runuser", "-u", "postgres", "--"));
@@ -177,17 +175,6 @@ class ManagedPostgresStartIT {
           .max(java.util.Comparator.comparingInt(b -> Integer.parseInt(b.getParent().getFileName().toString())))
           .orElseThrow().toString();
     }
-  }
-
-  private static DatabaseUnit unit() {
-    return new KubernetesSerialization().unmarshal("""
-        apiVersion: databaseunit.dev/v1alpha1
-        kind: DatabaseUnit
-        metadata: {name: shop, namespace: apps, uid: u-1}
-        spec:
-          postgres:
-            managed: {database: orders}
-        """, DatabaseUnit.class);
   }
 
   private static int freePort() throws IOException {
