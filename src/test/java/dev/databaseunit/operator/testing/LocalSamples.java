@@ -79,11 +79,6 @@ public final class LocalSamples {
     return all;
   }
 
-  /** The samples of the operator's kinds, as rewritten. */
-  public List<GenericKubernetesResource> samples() {
-    return samples;
-  }
-
   /** Creates the databases and buckets the rewritten samples name, where they do not exist yet. */
   public void prepareServices(S3Client s3) throws SQLException {
     String url = "jdbc:postgresql://" + services.postgresHost() + ":" + services.postgresPort() + "/postgres";
@@ -92,7 +87,11 @@ public final class LocalSamples {
         var create = c.createStatement()) {
       for (String database : databases) {
         exists.setString(1, database);
-        if (!exists.executeQuery().next()) {
+        boolean found;
+        try (var rs = exists.executeQuery()) {
+          found = rs.next();
+        }
+        if (!found) {
           // a sample's database name matches the CRD's identifier pattern
           create.execute("CREATE DATABASE \"" + database + "\"");
         }
