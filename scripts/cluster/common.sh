@@ -146,7 +146,8 @@ state = "$CONTAINERD_STATE"
     config_path = ""
 TOML
   log "starting containerd (socket $CONTAINERD_SOCK)"
-  nohup containerd --config "$CLUSTER_DIR/containerd/config.toml" >> "$LOGS/containerd.log" 2>&1 &
+  # setsid: containerd must outlive the shell and process group that started it (a CI step, an e2e, a session).
+  setsid nohup containerd --config "$CLUSTER_DIR/containerd/config.toml" >> "$LOGS/containerd.log" 2>&1 < /dev/null &
   echo $! > "$PIDS/containerd.pid"
   wait_for 30 containerd_up || { log "containerd did not start; see $LOGS/containerd.log"; tail -20 "$LOGS/containerd.log" >&2; return 1; }
 }

@@ -235,6 +235,11 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
       return s; // the run's Degraded condition stands until the next run or a spec change
     }
     String message = next.map(n -> "Next window starts at " + MaintenanceRun.timestamp(n)).orElse("runNow: no run pending");
+    // The last run of this spec keeps saying how it ended: an idle look must not turn RunSucceeded into Scheduled.
+    if (last != null && Objects.equals(last.generation(), generation) && last.outcome() != null) {
+      return WindowConditions.healthy(s, generation, now, "Run" + last.outcome(), "Last run " + last.id() + ": " + last.outcome()
+          + "; " + message);
+    }
     return WindowConditions.healthy(s, generation, now, "Scheduled", message);
   }
 
