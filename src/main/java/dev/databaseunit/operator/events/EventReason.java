@@ -57,7 +57,7 @@ public enum EventReason {
   VectorDimensionsMismatch,
   /** A relation with the index's name exists and is not an HNSW index on the table; the operator leaves it alone. */
   VectorIndexNameTaken,
-  /** analyzeSchedule is not a valid Quartz cron expression. */
+  /** analyzeSchedule is not a valid cron (CronJob or Quartz syntax). */
   VectorScheduleInvalid,
   /** A concurrent build, swap or drop failed; it is retried, replacing what it left behind. */
   VectorIndexBuildFailed,

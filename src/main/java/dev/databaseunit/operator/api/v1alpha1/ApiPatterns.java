@@ -8,8 +8,8 @@ public final class ApiPatterns {
   public static final String SQL_IDENTIFIER = "^[a-z_][a-z0-9_]{0,62}$";
   /** A schema-qualified or plain table name. */
   public static final String SQL_TABLE = "^([a-z_][a-z0-9_]{0,62}\\.)?[a-z_][a-z0-9_]{0,62}$";
-  /** A positive duration such as 300s, 5m, 4h or 30d; zero is not a duration we accept. */
-  public static final String POSITIVE_DURATION = "^[1-9][0-9]*(ms|s|m|h|d)$";
+  /** A positive duration such as 300s, 5m, 4h, 30d or 12w (weeks of 7 days); zero is not a duration we accept. */
+  public static final String POSITIVE_DURATION = "^[1-9][0-9]*(ms|s|m|h|d|w)$";
   /**
    * A Quartz cron expression: seconds, minutes, hours, day of month, month, day of week and an optional
    * year. The pattern checks the shape; the operator parses it with Quartz and reports a Degraded
