@@ -1,6 +1,8 @@
 package dev.databaseunit.operator.common;
 
+import dev.databaseunit.operator.api.v1alpha1.ApiPatterns;
 import java.text.ParseException;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
@@ -18,8 +20,7 @@ import java.util.stream.Collectors;
  */
 public final class CronSyntax {
   /** What every error ends with: both accepted forms, each with an example. */
-  public static final String FORMS = "write a Kubernetes CronJob schedule (5 fields, e.g. \"0 3 * * *\", or @daily) "
-      + "or a Quartz cron (6-7 fields, e.g. \"0 0 3 * * ?\")";
+  public static final String FORMS = "write " + ApiPatterns.CRON_FORMS;
 
   /** CronJob's macros (robfig/cron, as the CronJob controller reads them), as Quartz crons. */
   private static final Map<String, String> MACROS = Map.of(
@@ -30,7 +31,7 @@ public final class CronSyntax {
       "@daily", "0 0 0 * * ?",
       "@midnight", "0 0 0 * * ?",
       "@hourly", "0 0 * * * ?");
-  private static final java.util.List<String> DAY_NAMES = java.util.List.of("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT");
+  private static final List<String> DAY_NAMES = List.of("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT");
 
   private CronSyntax() {}
 
