@@ -31,7 +31,7 @@ public final class ApiPatterns {
    * reports a Degraded condition for one that fits the shape but not the calendar.
    */
   public static final String CRON = "^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)"
-      + "|[0-9*/,-]+ [0-9*/,-]+ [0-9*/,-]+ [0-9A-Za-z*/,-]+ [0-9A-Za-z*/,-]+"
+      + "|[0-9*/,-]+ [0-9*/,-]+ [0-9*/,-]+ ([0-9*/,-]|[A-Za-z]{3})+ ([0-9*/,-]|[A-Za-z]{3})+"
       + "|[0-9*/,-]+ [0-9*/,-]+ [0-9*/,-]+ [0-9*?/,LW-]+ [0-9A-Za-z*/,-]+ [0-9A-Za-z*?/,L#-]+( [0-9*/,-]+)?)$";
   public static final String CRON_FORMS = "a Kubernetes CronJob schedule (5 fields, e.g. \"0 3 * * *\", or @daily) or a "
       + "Quartz cron (6-7 fields, e.g. \"0 0 3 * * ?\")";
