@@ -22,6 +22,8 @@ KUBEAPITEST_DIR="$HOME/.kubeapitest/k8s/${K8S_VERSION}-linux-amd64"
 # Helm, built from its Go module by scripts/build-tools.sh for the chart tests.
 HELM_VERSION="${HELM_VERSION:-3.22.0}"
 HELM_BIN="$STATE_DIR/bin/helm"
+# kstatus-check (tools/kstatus), built by scripts/build-kstatus.sh for KstatusIT.
+KSTATUS_BIN="$STATE_DIR/bin/kstatus-check"
 
 # Loopback ports of the local test services; override with the environment.
 PG_PORT="${DU_PG_PORT:-55432}"

@@ -7,6 +7,7 @@ start=$(date +%s)
 bash scripts/install-deps.sh
 bash scripts/build-kube-binaries.sh
 bash scripts/build-tools.sh
+bash scripts/build-kstatus.sh
 bash scripts/start-services.sh
 log "environment ready in $(( $(date +%s) - start ))s"
 status=0

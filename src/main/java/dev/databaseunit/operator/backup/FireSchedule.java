@@ -44,7 +44,7 @@ public final class FireSchedule {
     try {
       this.cron = WallClockCron.parse(cronText, ZoneId.of(timeZone));
     } catch (ParseException e) {
-      throw new IllegalArgumentException("invalid Quartz cron '" + cronText + "': " + e.getMessage());
+      throw new IllegalArgumentException("'" + cronText + "' is not a valid cron: " + e.getMessage());
     }
     this.window = window;
   }

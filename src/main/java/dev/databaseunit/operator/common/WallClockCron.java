@@ -14,11 +14,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.quartz.CronExpression;
 
 /**
- * A Quartz cron matched against local wall-clock time in a zone, with DST applied afterwards the way cron daemons do:
+ * A cron, in CronJob or Quartz syntax ({@link CronSyntax}), matched against local wall-clock time in a zone, with DST applied afterwards the way cron daemons do:
  * a time in the hour skipped in spring fires right after the jump (02:30 becomes 03:30), and a time in the hour that
  * repeats in autumn fires once, at its first occurrence. Quartz alone drops the spring fire and, evaluated in the zone
  * itself, can return a start in the repeated hour that its own window search does not find again. Every schedule of
- * the operator (backup tiers, restore tests, maintenance windows) goes through here.
+ * the operator (backup tiers, restore tests, maintenance windows, ANALYZE of vector tables) goes through here.
  */
 public final class WallClockCron {
   private static final int CACHE_LIMIT = 4096;
@@ -37,7 +37,7 @@ public final class WallClockCron {
    * Sharing is safe: after construction a Quartz CronExpression is only read (each evaluation works on a Calendar of its
    * own), and the map publishes it safely.
    *
-   * @throws ParseException when Quartz cannot parse the expression
+   * @throws ParseException when the expression is in neither syntax, or Quartz cannot parse it
    * @throws java.time.DateTimeException when the zone is unknown
    */
   public static WallClockCron parse(String cronText, ZoneId zone) throws ParseException {
@@ -46,7 +46,7 @@ public final class WallClockCron {
     if (cached != null) {
       return cached;
     }
-    var expression = new CronExpression(cronText);
+    var expression = new CronExpression(CronSyntax.toQuartz(cronText));
     // Quartz sees local wall-clock time written as UTC; next() maps it back through the real zone.
     expression.setTimeZone(TimeZone.getTimeZone(ZoneOffset.UTC));
     var parsed = new WallClockCron(expression, zone);

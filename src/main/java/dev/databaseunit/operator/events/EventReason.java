@@ -1,5 +1,8 @@
 package dev.databaseunit.operator.events;
 
+import java.util.EnumSet;
+import java.util.Set;
+
 /**
  * Every reason the operator writes on an Event or a condition; one enum so reasons stay a closed, documented
  * set. Grouped by capability.
@@ -57,7 +60,7 @@ public enum EventReason {
   VectorDimensionsMismatch,
   /** A relation with the index's name exists and is not an HNSW index on the table; the operator leaves it alone. */
   VectorIndexNameTaken,
-  /** analyzeSchedule is not a valid Quartz cron expression. */
+  /** analyzeSchedule is not a valid cron (CronJob or Quartz syntax). */
   VectorScheduleInvalid,
   /** A concurrent build, swap or drop failed; it is retried, replacing what it left behind. */
   VectorIndexBuildFailed,
@@ -223,4 +226,20 @@ public enum EventReason {
   BootstrapErasuresFailed,
 
   // ----- end -----
+  ;
+
+  /**
+   * The reasons of a Degraded condition that the operator clears by itself: it retries with backoff (a server that is
+   * down, a write or a build that failed). Every other Degraded reason waits for a person — a change to the spec or to
+   * what it references (a Secret, a table, a key), or a look at a failed run — and makes the resource Stalled.
+   */
+  private static final Set<EventReason> RETRIED = EnumSet.of(DatabaseUnreachable, ConnectionSecretFailed,
+      VectorIndexBuildFailed, VectorIndexDatabaseError, PoolerUnreachable, PoolerCommandFailed, CacheUnreachable, BackupFailed,
+      BackupCopyFailed, BackupInterrupted, MaintenanceLeaseHeld, ExportStorageFailed, CacheInvalidationFailed,
+      GdprRequestRetrying, BootstrapRestoreFailed, BootstrapErasuresFailed);
+
+  /** Whether a resource Degraded for this reason recovers without anyone changing anything (see {@link #RETRIED}). */
+  public boolean retried() {
+    return RETRIED.contains(this);
+  }
 }

@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.gdpr;
 
+import dev.databaseunit.operator.api.v1alpha1.ApiDurations;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.GdprRequest;
@@ -305,7 +306,7 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest> {
     } else {
       var x = result.export();
       hash = x.subjectHash();
-      Instant expiresAt = clock.instant().plus(parseTtl(spec.exportTtl())).truncatedTo(ChronoUnit.SECONDS);
+      Instant expiresAt = clock.instant().plus(ApiDurations.parse(spec.exportTtl() != null ? spec.exportTtl() : "7d")).truncatedTo(ChronoUnit.SECONDS);
       export = new GdprRequestStatus.ExportResult(x.location(), x.sha256(), x.sizeBytes(), x.rowCounts(), expiresAt.toString(), false);
       recheck = Duration.between(clock.instant(), expiresAt);
       long rows = SubjectEraser.total(x.rowCounts());
@@ -387,21 +388,6 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest> {
 
   private static GdprRequestSpec.Format format(GdprRequestSpec spec) {
     return spec.format() != null ? spec.format() : GdprRequestSpec.Format.JSON;
-  }
-
-  /** exportTtl as the CRD accepts it: a positive number with ms, s, m, h or d. */
-  static Duration parseTtl(String ttl) {
-    String value = ttl != null ? ttl : "7d";
-    int unitStart = value.length() - (value.endsWith("ms") ? 2 : 1);
-    long amount = Long.parseLong(value.substring(0, unitStart));
-    return switch (value.substring(unitStart)) {
-      case "ms" -> Duration.ofMillis(amount);
-      case "s" -> Duration.ofSeconds(amount);
-      case "m" -> Duration.ofMinutes(amount);
-      case "h" -> Duration.ofHours(amount);
-      case "d" -> Duration.ofDays(amount);
-      default -> throw new IllegalArgumentException("not a duration: " + ttl);
-    };
   }
 
   private static Result resultOf(Future<Result> job) {

@@ -9,7 +9,7 @@ import java.time.ZoneId;
 import java.util.Optional;
 
 /**
- * When maintenance may run: a Quartz cron of window starts, evaluated on the zone's wall clock with cron-daemon DST rules
+ * When maintenance may run: a cron (CronJob or Quartz syntax) of window starts, evaluated on the zone's wall clock with cron-daemon DST rules
  * ({@link WallClockCron}), and the window's length.
  * Pure: every question takes the instant to answer for, so callers pass their injected clock's time.
  */
@@ -57,7 +57,7 @@ public final class WindowSchedule {
     try {
       schedule = new WindowSchedule(WallClockCron.parse(cron, zone), length);
     } catch (ParseException e) {
-      throw new InvalidSchedule("schedule '" + cron + "' is not a valid Quartz cron: " + e.getMessage());
+      throw new InvalidSchedule("schedule '" + cron + "' is not a valid cron: " + e.getMessage());
     }
     if (schedule.nextStartAfter(now).isEmpty()) {
       throw new InvalidSchedule("schedule '" + cron + "' never fires after " + now);

@@ -6,7 +6,6 @@ import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The sizing parameters of one unit's pool, with the seed's values as defaults (min 5, max 50, initial 10,
@@ -21,7 +20,6 @@ import java.util.regex.Pattern;
 public record PoolSettings(int minSize, int maxSize, int initialSize, double scaleUpThreshold,
     double scaleDownThreshold, int scaleUpStep, int scaleDownStep, Duration sampleInterval, Duration window,
     Duration cooldown, Duration scaleUpCooldown, Duration serverIdleTimeout) {
-  private static final Pattern DURATION = Pattern.compile("([1-9][0-9]*)(ms|s|m|h|d)");
 
   public PoolSettings {
     if (minSize < 1 || minSize > initialSize || initialSize > maxSize) {

@@ -30,6 +30,8 @@ import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import java.util.concurrent.atomic.AtomicBoolean;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 
 /**
  * The operator: the JOSDK Operator with every reconciler of this project and the resources they share (the
@@ -39,14 +41,17 @@ public final class DatabaseUnitOperator {
   /** Recall probes of each ready vector index run this often, and after each build. */
   private static final java.time.Duration VECTOR_PROBE_INTERVAL = java.time.Duration.ofHours(1);
   private final Operator operator;
+  private final AtomicBoolean stopping;
   private final Deque<AutoCloseable> resources = new ArrayDeque<>();
   private final List<Runnable> onStart = new ArrayList<>();
 
-  private DatabaseUnitOperator(Operator operator) {
+  private DatabaseUnitOperator(Operator operator, AtomicBoolean stopping) {
     this.operator = operator;
+    this.stopping = stopping;
   }
 
   public static DatabaseUnitOperator create(KubernetesClient client, MeterRegistry registry, OperatorSettings settings, Clock clock) {
+    var stopping = new AtomicBoolean();
     var operator = new Operator(o -> {
       o.withKubernetesClient(client)
           .withCloseClientOnStop(false)
@@ -56,10 +61,10 @@ public final class DatabaseUnitOperator {
         o.withLeaderElectionConfiguration(new LeaderElectionConfiguration(OperatorSettings.LEASE_NAME,
             settings.leaseNamespace(), LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
             LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE, LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE,
-            settings.leaderIdentity(), null, settings.exitOnLostLeadership()));
+            settings.leaderIdentity(), exitOnLostLeadership(settings, stopping), false));
       }
     });
-    var result = new DatabaseUnitOperator(operator);
+    var result = new DatabaseUnitOperator(operator, stopping);
     var events = new EventRecorder(client, clock);
     var dataSources = result.closeOnStop(new UnitDataSources(CaCertificates.inTempDirectory()));
 
@@ -150,6 +155,22 @@ public final class DatabaseUnitOperator {
     return result;
   }
 
+  /**
+   * Ends the process when leadership is lost, so Kubernetes restarts it as a follower; not when {@link #stop()} gives it up.
+   * JOSDK's own exit-on-stop-leading also fires on stop: inside a SIGTERM shutdown hook its System.exit waits forever for
+   * the shutdown already running, and the pod hangs until it is killed. The exit runs on a thread of its own so the leader
+   * elector's lock is not held while the shutdown hooks stop the operator.
+   */
+  private static LeaderCallbacks exitOnLostLeadership(OperatorSettings settings, AtomicBoolean stopping) {
+    return new LeaderCallbacks(() -> {}, () -> {
+      if (settings.exitOnLostLeadership() && !stopping.get()) {
+        org.slf4j.LoggerFactory.getLogger(DatabaseUnitOperator.class).error("Lost the leadership of {}: exiting",
+            OperatorSettings.LEASE_NAME);
+        Thread.ofPlatform().name("exit-on-lost-leadership").start(() -> System.exit(1));
+      }
+    }, leader -> {});
+  }
+
   private <R extends io.fabric8.kubernetes.api.model.HasMetadata> void register(Reconciler<R> reconciler, OperatorSettings settings) {
     operator.register(reconciler, c -> {
       if (!settings.watchNamespaces().isEmpty()) {
@@ -173,7 +194,11 @@ public final class DatabaseUnitOperator {
     onStart.forEach(Runnable::run);
   }
 
+  /** Stops the reconcilers, then closes what they shared; a second call does nothing. */
   public void stop() {
+    if (stopping.getAndSet(true)) {
+      return;
+    }
     operator.stop();
     while (!resources.isEmpty()) {
       try {

@@ -1,27 +1,25 @@
 package dev.databaseunit.operator.vector;
 
+import dev.databaseunit.operator.common.WallClockCron;
 import java.text.ParseException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Date;
+import java.time.ZoneOffset;
 import java.util.Optional;
-import java.util.TimeZone;
-import org.quartz.CronExpression;
 
 /**
- * When to ANALYZE a table, from a Quartz cron (in UTC) and the last run recorded in status. The last run lives
- * in the status, not in memory, so an operator restart neither skips a due run nor repeats one.
+ * When to ANALYZE a table, from a cron in UTC (CronJob or Quartz syntax, see {@link WallClockCron}) and the last run
+ * recorded in status. The last run lives in the status, not in memory, so an operator restart neither skips a due run
+ * nor repeats one.
  */
-public record AnalyzeSchedule(CronExpression cron) {
+public record AnalyzeSchedule(WallClockCron cron) {
 
-  /** @throws IllegalArgumentException for an expression Quartz cannot parse, with Quartz's reason */
+  /** @throws IllegalArgumentException for an expression in neither syntax, with the reason */
   public static AnalyzeSchedule parse(String expression) {
     try {
-      var cron = new CronExpression(expression);
-      cron.setTimeZone(TimeZone.getTimeZone("UTC"));
-      return new AnalyzeSchedule(cron);
+      return new AnalyzeSchedule(WallClockCron.parse(expression, ZoneOffset.UTC));
     } catch (ParseException e) {
-      throw new IllegalArgumentException("analyzeSchedule '" + expression + "' is not a valid Quartz cron: " + e.getMessage(), e);
+      throw new IllegalArgumentException("analyzeSchedule '" + expression + "' is not a valid cron: " + e.getMessage(), e);
     }
   }
 
@@ -33,8 +31,7 @@ public record AnalyzeSchedule(CronExpression cron) {
     if (lastRun == null) {
       return Optional.of(now);
     }
-    Date next = cron.getNextValidTimeAfter(Date.from(lastRun));
-    return Optional.ofNullable(next).map(Date::toInstant);
+    return Optional.ofNullable(cron.next(lastRun));
   }
 
   public boolean isDue(Instant lastRun, Instant now) {

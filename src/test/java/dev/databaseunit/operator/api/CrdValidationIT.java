@@ -77,6 +77,41 @@ class CrdValidationIT {
     assertThat(manifest.get()).as("%s: a rejected manifest must not be stored", invalid).isNull();
   }
 
+  /** Issue 19: the seed's strategy as a Kubernetes user writes it, and every other schedule in CronJob syntax. */
+  @Test
+  void schedulesInCronJobSyntaxAndDurationsInWeeksAreAccepted(KubeCluster cluster) {
+    String namespace = cluster.createNamespace(client, "crd-cronjob");
+    for (GenericKubernetesResource manifest : parse("""
+        apiVersion: databaseunit.dev/v1alpha1
+        kind: BackupPolicy
+        metadata: {name: seed}
+        spec:
+          databaseUnit: recipes
+          schedules:
+            - {tier: daily, cron: "0 3 * * *", retention: 30d}
+            - {tier: weekly, cron: "0 3 * * 0", retention: 12w}
+          restoreTest: {cron: "@monthly"}
+          storage: {bucket: recipes-backups}
+          encryption: {keyEncryptionKey: {name: recipes-backup-kek, key: kek}}
+        ---
+        apiVersion: databaseunit.dev/v1alpha1
+        kind: MaintenanceWindow
+        metadata: {name: weekly}
+        spec: {databaseUnit: recipes, schedule: "30 2 * * SUN", duration: 1w, drainTimeout: 2d}
+        ---
+        apiVersion: databaseunit.dev/v1alpha1
+        kind: DatabaseUnit
+        metadata: {name: recipes}
+        spec:
+          postgres:
+            external: {host: db.example.com, database: app, credentials: {secretName: app-db}}
+          vectorIndexes:
+            - {name: idx_embeddings, table: embeddings, column: embedding, dimensions: 3, analyzeSchedule: "@daily"}
+        """)) {
+      assertThatNoException().as(manifest.getKind()).isThrownBy(() -> client.resource(manifest).inNamespace(namespace).create());
+    }
+  }
+
   @Test
   void gdprRequestSpecIsImmutable(KubeCluster cluster) {
     String namespace = cluster.createNamespace(client, "crd-immutable");

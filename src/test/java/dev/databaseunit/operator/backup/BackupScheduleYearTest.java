@@ -26,6 +26,8 @@ class BackupScheduleYearTest {
 
   private static final Map<String, BackupPolicySpec> SPECS = Map.of(
       "seed (UTC, monthly restore tests)", BackupPlannerTest.SEED,
+      "seed in CronJob syntax, Berlin: 0 3 * * *, 0 3 * * 0, @monthly restore tests, 12w",
+      CronJobSyntaxScheduleTest.cronJobSeed("Europe/Berlin"),
       "Berlin: daily 02:30 (in the spring gap), restore tests on the 1st at 02:30", spec(
           List.of(schedule(Tier.DAILY, "0 30 2 * * ?", "Europe/Berlin", "1h")), "0 30 2 1 * ?", "Europe/Berlin", "7d"),
       "New York: weekly backups, daily restore tests at 01:30 (in the autumn overlap)", spec(

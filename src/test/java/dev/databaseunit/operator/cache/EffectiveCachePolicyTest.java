@@ -109,7 +109,7 @@ class EffectiveCachePolicyTest {
     assertThat(ApiDurations.parse("15m")).isEqualTo(Duration.ofMinutes(15));
     assertThat(ApiDurations.parse("7d")).isEqualTo(Duration.ofDays(7));
     assertThatThrownBy(() -> ApiDurations.parse("0s")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> ApiDurations.parse("1w")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> ApiDurations.parse("1y")).isInstanceOf(IllegalArgumentException.class);
     assertThat(EffectiveCachePolicy.memoryBytes("64kb")).isEqualTo(65536);
     assertThat(EffectiveCachePolicy.memoryBytes("1GB")).isEqualTo(1L << 30);
     assertThatThrownBy(() -> EffectiveCachePolicy.memoryBytes("10m")).isInstanceOf(IllegalArgumentException.class);

@@ -8,7 +8,6 @@ import dev.databaseunit.operator.api.v1alpha1.CacheSpec;
 import dev.databaseunit.operator.api.v1alpha1.GdprSpec;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -66,15 +65,5 @@ class SubjectPlanTest {
     assertThat(SubjectCacheKeys.of(defaultPrefix, "recipes-unit", plan, "42", Map.of()).patterns())
         .containsExactly("recipes-unit:user_profiles:42", "recipes-unit:user_profiles:42:*");
     assertThat(SubjectCacheKeys.of(null, "unit", plan, "42", Map.of()).isEmpty()).isTrue();
-  }
-
-  @Test
-  void exportTtlIsReadLikeTheCrdPattern() {
-    assertThat(GdprRequestReconciler.parseTtl("7d")).isEqualTo(Duration.ofDays(7));
-    assertThat(GdprRequestReconciler.parseTtl("36h")).isEqualTo(Duration.ofHours(36));
-    assertThat(GdprRequestReconciler.parseTtl("90m")).isEqualTo(Duration.ofMinutes(90));
-    assertThat(GdprRequestReconciler.parseTtl("45s")).isEqualTo(Duration.ofSeconds(45));
-    assertThat(GdprRequestReconciler.parseTtl("1500ms")).isEqualTo(Duration.ofMillis(1500));
-    assertThat(GdprRequestReconciler.parseTtl(null)).isEqualTo(Duration.ofDays(7));
   }
 }

@@ -33,53 +33,7 @@ class KubectlWaitIT {
       KubernetesClient client = operator.client();
       String namespace = operator.namespace();
       Path manifests = dir.resolve("shop.yaml");
-      Files.writeString(manifests, """
-          apiVersion: v1
-          kind: Secret
-          metadata: {name: db}
-          stringData: {username: %s, password: %s}
-          ---
-          apiVersion: v1
-          kind: Secret
-          metadata: {name: s3}
-          stringData: {accessKeyId: %s, secretAccessKey: %s}
-          ---
-          apiVersion: v1
-          kind: Secret
-          metadata: {name: kek}
-          stringData: {kek: 3q2+7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=}
-          ---
-          apiVersion: databaseunit.dev/v1alpha1
-          kind: DatabaseUnit
-          metadata: {name: shop}
-          spec:
-            postgres:
-              external: {host: %s, port: %d, database: %s, credentials: {secretName: db}, tls: {mode: disable}}
-            migrations: {configMaps: [recipes-schema]}
-          ---
-          apiVersion: databaseunit.dev/v1alpha1
-          kind: BackupPolicy
-          metadata: {name: shop-backups}
-          spec:
-            databaseUnit: shop
-            schedules: [{tier: daily, cron: "0 0 3 * * ?", retention: 30d}]
-            storage: {bucket: %s, endpoint: "%s", credentials: {secretName: s3}}
-            encryption: {keyEncryptionKey: {name: kek, key: kek}}
-          ---
-          apiVersion: databaseunit.dev/v1alpha1
-          kind: MaintenanceWindow
-          metadata: {name: shop-weekly}
-          spec:
-            databaseUnit: shop
-            schedule: "0 0 2 ? * SUN"
-            duration: 2h
-          ---
-          apiVersion: databaseunit.dev/v1alpha1
-          kind: GdprRequest
-          metadata: {name: erase-dry-run}
-          spec: {databaseUnit: shop, type: Erase, subjectId: "42", dryRun: true, requestedBy: dpo@example.com}
-          """.formatted(db.user(), db.password(), bucket.accessKey(), bucket.secretKey(), db.host(), db.port(), db.name(),
-          bucket.name(), bucket.endpoint()));
+      Files.writeString(manifests, shop(db, bucket));
       kubectl(kubeconfig, "apply", "-n", namespace, "-f", Path.of("samples", "recipe-schema.yaml").toString());
       kubectl(kubeconfig, "apply", "-n", namespace, "-f", manifests.toString());
       for (String object : List.of("databaseunit/shop", "backuppolicy/shop-backups", "maintenancewindow/shop-weekly",
@@ -92,10 +46,59 @@ class KubectlWaitIT {
     }
   }
 
-  private static String kubectl(Path kubeconfig, String... args) throws Exception {
-    Path kubectl = Path.of(System.getProperty("user.home"), ".kubeapitest", "k8s",
-        LocalServices.get().kubeVersion() + "-linux-amd64", "kubectl");
-    List<String> command = new ArrayList<>(List.of(kubectl.toString(), "--kubeconfig", kubeconfig.toString()));
+  /** A Secret-backed unit "shop" on the test database with a policy, a window and a GdprRequest of its own, all Ready. */
+  static String shop(TestDatabase db, TestBucket bucket) {
+    return """
+        apiVersion: v1
+        kind: Secret
+        metadata: {name: db}
+        stringData: {username: %s, password: %s}
+        ---
+        apiVersion: v1
+        kind: Secret
+        metadata: {name: s3}
+        stringData: {accessKeyId: %s, secretAccessKey: %s}
+        ---
+        apiVersion: v1
+        kind: Secret
+        metadata: {name: kek}
+        stringData: {kek: 3q2+7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=}
+        ---
+        apiVersion: databaseunit.dev/v1alpha1
+        kind: DatabaseUnit
+        metadata: {name: shop}
+        spec:
+          postgres:
+            external: {host: %s, port: %d, database: %s, credentials: {secretName: db}, tls: {mode: disable}}
+          migrations: {configMaps: [recipes-schema]}
+        ---
+        apiVersion: databaseunit.dev/v1alpha1
+        kind: BackupPolicy
+        metadata: {name: shop-backups}
+        spec:
+          databaseUnit: shop
+          schedules: [{tier: daily, cron: "0 0 3 * * ?", retention: 30d}]
+          storage: {bucket: %s, endpoint: "%s", credentials: {secretName: s3}}
+          encryption: {keyEncryptionKey: {name: kek, key: kek}}
+        ---
+        apiVersion: databaseunit.dev/v1alpha1
+        kind: MaintenanceWindow
+        metadata: {name: shop-weekly}
+        spec:
+          databaseUnit: shop
+          schedule: "0 0 2 ? * SUN"
+          duration: 2h
+        ---
+        apiVersion: databaseunit.dev/v1alpha1
+        kind: GdprRequest
+        metadata: {name: erase-dry-run}
+        spec: {databaseUnit: shop, type: Erase, subjectId: "42", dryRun: true, requestedBy: dpo@example.com}
+        """.formatted(db.user(), db.password(), bucket.accessKey(), bucket.secretKey(), db.host(), db.port(), db.name(),
+        bucket.name(), bucket.endpoint());
+  }
+
+  static String kubectl(Path kubeconfig, String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(LocalServices.get().kubectl().toString(), "--kubeconfig", kubeconfig.toString()));
     command.addAll(List.of(args));
     return Commands.run(command);
   }

@@ -70,7 +70,7 @@ class WindowScheduleTest {
   @Test
   void malformedCronUnknownZoneAndEmptyLengthAreRejected() {
     assertThatThrownBy(() -> schedule("0 0 25 * * ?", "UTC", Duration.ofHours(1)))
-        .isInstanceOf(InvalidSchedule.class).hasMessageContaining("not a valid Quartz cron");
+        .isInstanceOf(InvalidSchedule.class).hasMessageContaining("not a valid cron");
     assertThatThrownBy(() -> schedule(SUNDAY_2AM, "Mars/Olympus_Mons", Duration.ofHours(1)))
         .isInstanceOf(InvalidSchedule.class).hasMessageContaining("time zone 'Mars/Olympus_Mons' is unknown");
     assertThatThrownBy(() -> schedule(SUNDAY_2AM, "UTC", Duration.ZERO))

@@ -45,11 +45,20 @@ public record LocalServices(Properties properties) {
 
   /** The Helm CLI built by scripts/build-tools.sh. */
   public static Path helm() {
-    Path helm = stateDir().resolve("bin").resolve("helm");
-    if (!Files.isExecutable(helm)) {
-      throw new IllegalStateException(helm + " is missing: run scripts/build-tools.sh, or scripts/test.sh");
+    return built("helm", "scripts/build-tools.sh");
+  }
+
+  /** kstatus-check (tools/kstatus: cli-utils' kstatus on one object's JSON) built by scripts/build-kstatus.sh. */
+  public static Path kstatusCheck() {
+    return built("kstatus-check", "scripts/build-kstatus.sh");
+  }
+
+  private static Path built(String tool, String script) {
+    Path binary = stateDir().resolve("bin").resolve(tool);
+    if (!Files.isExecutable(binary)) {
+      throw new IllegalStateException(binary + " is missing: run " + script + ", or scripts/test.sh");
     }
-    return helm;
+    return binary;
   }
 
   private static Properties load(Path file) {
@@ -134,5 +143,10 @@ public record LocalServices(Properties properties) {
 
   public String kubeVersion() {
     return value("kube.version");
+  }
+
+  /** The kubectl of the test control plane's version (scripts/build-kube-binaries.sh). */
+  public Path kubectl() {
+    return Path.of(System.getProperty("user.home"), ".kubeapitest", "k8s", kubeVersion() + "-linux-amd64", "kubectl");
   }
 }

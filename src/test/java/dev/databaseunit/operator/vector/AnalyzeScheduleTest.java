@@ -53,6 +53,6 @@ class AnalyzeScheduleTest {
   @Test
   void aCalendarImpossibleExpressionIsRejectedWithQuartzsReason() {
     assertThatThrownBy(() -> AnalyzeSchedule.parse("0 0 4 * * * *"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a valid Quartz cron");
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a valid cron");
   }
 }

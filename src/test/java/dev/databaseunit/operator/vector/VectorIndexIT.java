@@ -265,7 +265,7 @@ class VectorIndexIT {
         "no-dimensions", new String[] {"table: docs, column: loose, dimensions: 3", "VectorDimensionsMismatch",
             "is vector without dimensions"},
         "bad-cron", new String[] {"table: docs, column: embedding, dimensions: 3, analyzeSchedule: '0 0 4 * * * *'",
-            "VectorScheduleInvalid", "not a valid Quartz cron"});
+            "VectorScheduleInvalid", "not a valid cron"});
     cases.forEach((name, c) -> units.client().resource(unit(name, db, "{name: docs_hnsw, " + c[0] + "}")).create());
     cases.forEach((name, c) -> {
       Condition degraded = units.awaitCondition(name, "Degraded", "True");

@@ -3,7 +3,6 @@ package dev.databaseunit.operator.api.v1alpha1;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
-import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
@@ -14,8 +13,10 @@ import java.util.List;
     message = "schedules must have unique tiers")
 @ValidationRule(value = "!self.schedules.exists(s, s.copyToSecondary) || has(self.secondaryStorage)",
     message = "secondaryStorage is required when a schedule sets copyToSecondary")
+@ValidationRule(value = "!has(self.databaseUnit) || self.databaseUnit.matches(r\"" + ApiPatterns.K8S_NAME + "\")", fieldPath = ".databaseUnit",
+    message = "databaseUnit " + ApiPatterns.K8S_NAME_MESSAGE)
 public record BackupPolicySpec(
-    @Required @Pattern(ApiPatterns.K8S_NAME) @Size(max = 253) @JsonPropertyDescription("The DatabaseUnit to back up, in this namespace.")
+    @Required @Size(max = 253) @JsonPropertyDescription("The DatabaseUnit to back up, in this namespace.")
         String databaseUnit,
     @Default("[{\"tier\":\"daily\",\"cron\":\"0 0 3 * * ?\",\"timeZone\":\"UTC\",\"window\":\"1h\",\"retention\":\"30d\",\"copyToSecondary\":false},"
         + "{\"tier\":\"weekly\",\"cron\":\"0 0 3 ? * SUN\",\"timeZone\":\"UTC\",\"window\":\"1h\",\"retention\":\"84d\",\"copyToSecondary\":true}]")
@@ -36,56 +37,94 @@ public record BackupPolicySpec(
     @JsonProperty("monthly") MONTHLY
   }
 
+  @ValidationRule(value = "!has(self.cron) || self.cron.matches(r\"" + ApiPatterns.CRON + "\")", fieldPath = ".cron",
+      message = "cron " + ApiPatterns.CRON_MESSAGE)
+  @ValidationRule(value = "!has(self.cron) || !self.cron.matches(r\"" + ApiPatterns.CRON_BOTH_DAYS + "\")", fieldPath = ".cron",
+      message = "cron " + ApiPatterns.CRON_BOTH_DAYS_MESSAGE)
+  @ValidationRule(value = "!has(self.timeZone) || self.timeZone.matches(r\"" + ApiPatterns.TIME_ZONE + "\")", fieldPath = ".timeZone",
+      message = "timeZone " + ApiPatterns.TIME_ZONE_MESSAGE)
+  @ValidationRule(value = "!has(self.window) || self.window.matches(r\"" + ApiPatterns.POSITIVE_DURATION + "\")", fieldPath = ".window",
+      message = "window " + ApiPatterns.POSITIVE_DURATION_MESSAGE)
+  @ValidationRule(value = "!has(self.retention) || self.retention.matches(r\"" + ApiPatterns.POSITIVE_DURATION + "\")", fieldPath = ".retention",
+      message = "retention " + ApiPatterns.POSITIVE_DURATION_MESSAGE)
   public record BackupSchedule(
       @Required @JsonPropertyDescription("Retention tier of backups taken by this schedule.") Tier tier,
-      @Required @Pattern(ApiPatterns.QUARTZ_CRON) @Size(max = 128) @JsonPropertyDescription("Quartz cron of the window start.") String cron,
-      @Default("UTC") @Pattern(ApiPatterns.TIME_ZONE) @Size(max = 64) @JsonPropertyDescription("Time zone of cron.") String timeZone,
-      @Default("1h") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16)
+      @Required @Size(max = 128) @JsonPropertyDescription("When a backup is due, in timeZone: a CronJob schedule (\"0 3 * * *\", @daily) or a "
+          + "Quartz cron (\"0 0 3 * * ?\").") String cron,
+      @Default("UTC") @Size(max = 64) @JsonPropertyDescription("Time zone of cron.") String timeZone,
+      @Default("1h") @Size(max = 16)
           @JsonPropertyDescription("A missed fire still runs within this long after it; later it is recorded as missed.")
           String window,
-      @Required @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("How long backups of this tier are kept.")
+      @Required @Size(max = 16) @JsonPropertyDescription("How long backups of this tier are kept.")
           String retention,
       @Default("false") @JsonPropertyDescription("Copy each backup of this tier to secondaryStorage.") Boolean copyToSecondary) {}
 
+  @ValidationRule(value = "!has(self.bucket) || self.bucket.matches(r\"" + ApiPatterns.BUCKET + "\")", fieldPath = ".bucket",
+      message = "bucket " + ApiPatterns.BUCKET_MESSAGE)
+  @ValidationRule(value = "!has(self.prefix) || self.prefix.matches(r\"" + ApiPatterns.OBJECT_PREFIX + "\")", fieldPath = ".prefix",
+      message = "prefix " + ApiPatterns.OBJECT_PREFIX_MESSAGE)
+  @ValidationRule(value = "!has(self.endpoint) || self.endpoint.matches(r\"" + ApiPatterns.URL + "\")", fieldPath = ".endpoint",
+      message = "endpoint " + ApiPatterns.URL_MESSAGE)
+  @ValidationRule(value = "!has(self.region) || self.region.matches(r\"" + ApiPatterns.REGION + "\")", fieldPath = ".region",
+      message = "region " + ApiPatterns.REGION_MESSAGE)
   public record ObjectStorage(
-      @Required @Pattern("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$") @JsonPropertyDescription("Bucket name.") String bucket,
-      @Default("") @Pattern("^([-a-zA-Z0-9_.!~*'()]+/)*$") @JsonPropertyDescription("Key prefix, ending in '/'.") String prefix,
-      @Pattern("^https?://[^\\s]+$") @JsonPropertyDescription("S3-compatible endpoint; the provider's default when empty.")
+      @Required @Size(max = 63) @JsonPropertyDescription("Bucket name.") String bucket,
+      @Default("") @Size(max = 512) @JsonPropertyDescription("Key prefix, ending in '/'.") String prefix,
+      @Size(max = 512) @JsonPropertyDescription("S3-compatible endpoint; the provider's default when empty.")
           String endpoint,
-      @Default("us-east-1") @Pattern("^[a-z0-9-]+$") @JsonPropertyDescription("Region.") String region,
+      @Default("us-east-1") @Size(max = 64) @JsonPropertyDescription("Region.") String region,
       @Default("true") @JsonPropertyDescription("Path-style addressing (MinIO and most S3-compatible servers).") Boolean pathStyle,
       @JsonPropertyDescription("Secret with accessKeyId and secretAccessKey; workload identity when empty.")
           S3Credentials credentials) {}
 
+  @ValidationRule(value = "!has(self.secretName) || self.secretName.matches(r\"" + ApiPatterns.K8S_NAME + "\")", fieldPath = ".secretName",
+      message = "secretName " + ApiPatterns.K8S_NAME_MESSAGE)
   public record S3Credentials(
-      @Required @Pattern(ApiPatterns.K8S_NAME) @Size(max = 253) @JsonPropertyDescription("Name of the Secret in the resource's namespace.")
+      @Required @Size(max = 253) @JsonPropertyDescription("Name of the Secret in the resource's namespace.")
           String secretName,
       @Default("accessKeyId") @JsonPropertyDescription("Key holding the S3 access key id.") String accessKeyIdKey,
       @Default("secretAccessKey") @JsonPropertyDescription("Key holding the S3 secret access key.") String secretAccessKeyKey) {}
 
+  @ValidationRule(value = "!has(self.keyId) || self.keyId.matches(r\"" + ApiPatterns.KEY_ID + "\")", fieldPath = ".keyId",
+      message = "keyId " + ApiPatterns.KEY_ID_MESSAGE)
   public record Encryption(
       @Required @JsonPropertyDescription("Key-encryption key (32 bytes, base64) that wraps each backup's data key.")
           SecretKeyRef keyEncryptionKey,
-      @Pattern("^[-._a-zA-Z0-9]{1,64}$") @JsonPropertyDescription("Id of the key, recorded in every manifest for rotation.")
+      @Size(max = 64) @JsonPropertyDescription("Id of the key, recorded in every manifest for rotation.")
           String keyId,
       @Size(max = 8) @JsonPropertyDescription("Earlier key-encryption keys: backups they wrapped are re-wrapped with "
           + "keyEncryptionKey (manifests only, no re-upload). Remove one only when no backup needs it any more.")
           List<SecretKeyRef> previousKeys) {}
 
+  @ValidationRule(value = "!has(self.retention) || self.retention.matches(r\"" + ApiPatterns.POSITIVE_DURATION + "\")", fieldPath = ".retention",
+      message = "retention " + ApiPatterns.POSITIVE_DURATION_MESSAGE)
   public record PointInTimeRecovery(
       @Default("true") @JsonPropertyDescription("Archive WAL continuously so a restore can reach any moment within retention.")
           Boolean enabled,
-      @Default("7d") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("How far back recovery reaches.")
+      @Default("7d") @Size(max = 16) @JsonPropertyDescription("How far back recovery reaches.")
           String retention) {}
 
+  @ValidationRule(value = "!has(self.cron) || self.cron.matches(r\"" + ApiPatterns.CRON + "\")", fieldPath = ".cron",
+      message = "cron " + ApiPatterns.CRON_MESSAGE)
+  @ValidationRule(value = "!has(self.cron) || !self.cron.matches(r\"" + ApiPatterns.CRON_BOTH_DAYS + "\")", fieldPath = ".cron",
+      message = "cron " + ApiPatterns.CRON_BOTH_DAYS_MESSAGE)
+  @ValidationRule(value = "!has(self.timeZone) || self.timeZone.matches(r\"" + ApiPatterns.TIME_ZONE + "\")", fieldPath = ".timeZone",
+      message = "timeZone " + ApiPatterns.TIME_ZONE_MESSAGE)
+  @ValidationRule(value = "!has(self.window) || self.window.matches(r\"" + ApiPatterns.POSITIVE_DURATION + "\")", fieldPath = ".window",
+      message = "window " + ApiPatterns.POSITIVE_DURATION_MESSAGE)
+  @ValidationRule(value = "!has(self.rto) || self.rto.matches(r\"" + ApiPatterns.POSITIVE_DURATION + "\")", fieldPath = ".rto",
+      message = "rto " + ApiPatterns.POSITIVE_DURATION_MESSAGE)
+  @ValidationRule(value = "!has(self.rpo) || self.rpo.matches(r\"" + ApiPatterns.POSITIVE_DURATION + "\")", fieldPath = ".rpo",
+      message = "rpo " + ApiPatterns.POSITIVE_DURATION_MESSAGE)
   public record RestoreTest(
       @Default("true") @JsonPropertyDescription("Restore the newest backup into a scratch database on schedule and check it.")
           Boolean enabled,
-      @Default("0 0 5 1 * ?") @Pattern(ApiPatterns.QUARTZ_CRON) @Size(max = 128) @JsonPropertyDescription("Quartz cron (default monthly).")
+      @Default("0 0 5 1 * ?") @Size(max = 128) @JsonPropertyDescription("When a test is due, in timeZone: a CronJob schedule (\"0 5 1 * *\", @monthly) or "
+          + "a Quartz cron (default \"0 0 5 1 * ?\": 05:00 on the 1st of each month).")
           String cron,
-      @Default("UTC") @Pattern(ApiPatterns.TIME_ZONE) @Size(max = 64) @JsonPropertyDescription("Time zone of cron (IANA name).")
+      @Default("UTC") @Size(max = 64) @JsonPropertyDescription("Time zone of cron (IANA name).")
           String timeZone,
-      @Default("7d") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("Catch-up rule: a fire "
+      @Default("7d") @Size(max = 16) @JsonPropertyDescription("Catch-up rule: a fire "
           + "counts only if it comes after the policy's creation. A fire not run at its time (no backup to test yet, the "
           + "operator down, a failed attempt) runs once, as soon as it can, within this long after it; later it is recorded "
           + "as missed. Of several passed fires only the newest runs, so a long outage runs one test, not many.")
@@ -93,8 +132,8 @@ public record BackupPolicySpec(
       @Default("[\"restore_validation\",\"data_integrity_check\",\"recovery_time_measurement\"]") @Size(min = 1)
           @JsonPropertyDescription("Checks each restore test runs: the restore itself, row counts and checksums, and RTO/RPO.")
           List<Check> checks,
-      @Default("4h") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("Recovery time objective.") String rto,
-      @Default("24h") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("Recovery point objective.") String rpo,
+      @Default("4h") @Size(max = 16) @JsonPropertyDescription("Recovery time objective.") String rto,
+      @Default("24h") @Size(max = 16) @JsonPropertyDescription("Recovery point objective.") String rpo,
       @JsonPropertyDescription("A PostgreSQL server to restore into instead of the unit's own: the scratch database is created, "
           + "restored, checked and dropped there, so a test adds no load or disk use to the unit's server. Its database is the one "
           + "the operator connects to for CREATE/DROP DATABASE (e.g. postgres); its user needs CREATEDB and must be able to create "

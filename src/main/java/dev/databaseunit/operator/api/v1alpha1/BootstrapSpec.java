@@ -1,7 +1,6 @@
 package dev.databaseunit.operator.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
-import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
@@ -15,11 +14,15 @@ import io.fabric8.generator.annotation.ValidationRule;
 public record BootstrapSpec(
     @Required @JsonPropertyDescription("Restore a backup that a BackupPolicy of this namespace took.") FromBackup fromBackup) {
 
+  @ValidationRule(value = "!has(self.backupPolicy) || self.backupPolicy.matches(r\"" + ApiPatterns.K8S_NAME + "\")", fieldPath = ".backupPolicy",
+      message = "backupPolicy " + ApiPatterns.K8S_NAME_MESSAGE)
+  @ValidationRule(value = "!has(self.backupId) || self.backupId.matches(r\"" + ApiPatterns.BACKUP_ID + "\")", fieldPath = ".backupId",
+      message = "backupId " + ApiPatterns.BACKUP_ID_MESSAGE)
   public record FromBackup(
-      @Required @Pattern(ApiPatterns.K8S_NAME) @Size(max = 253)
+      @Required @Size(max = 253)
           @JsonPropertyDescription("BackupPolicy (in this namespace) whose storage and encryption keys hold the backup.")
           String backupPolicy,
-      @Pattern("^[a-z0-9][-a-zA-Z0-9_.]*$") @Size(max = 128)
+      @Size(max = 128)
           @JsonPropertyDescription("Id of the backup to restore (status.lastBackup.id of the policy, or a manifest's "
               + "backupId); the newest good backup of the policy when empty.")
           String backupId) {}

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
-import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
@@ -17,14 +16,17 @@ import java.util.List;
     message = "policies must have unique dataType values")
 @ValidationRule(value = "!has(self.invalidate) || self.policies.exists(p, p.dataType == self.invalidate.dataType)",
     message = "invalidate.dataType must name one of the policies")
+@ValidationRule(value = "!has(self.maxMemory) || self.maxMemory.matches(r\"" + ApiPatterns.REDIS_MEMORY + "\")", fieldPath = ".maxMemory",
+    message = "maxMemory " + ApiPatterns.REDIS_MEMORY_MESSAGE)
+@ValidationRule(value = "!has(self.keyPrefix) || self.keyPrefix.matches(r\"" + ApiPatterns.KEY_PREFIX + "\")", fieldPath = ".keyPrefix",
+    message = "keyPrefix " + ApiPatterns.KEY_PREFIX_MESSAGE)
 public record CacheSpec(
     @JsonPropertyDescription("An existing Redis (e.g. ElastiCache).") ExternalRedis external,
     @JsonPropertyDescription("A Redis StatefulSet run by the operator (the default when external is not set).")
         ManagedRedis managed,
-    @Default("256mb") @Pattern(ApiPatterns.REDIS_MEMORY) @Size(max = 16) @JsonPropertyDescription("Redis maxmemory.") String maxMemory,
+    @Default("256mb") @Size(max = 16) @JsonPropertyDescription("Redis maxmemory.") String maxMemory,
     @Default("allkeys-lru") @JsonPropertyDescription("Redis maxmemory-policy.") EvictionPolicy evictionPolicy,
-    @Pattern("^[a-z0-9][-a-z0-9_.]{0,62}$")
-        @JsonPropertyDescription("Key namespace; keys are <keyPrefix>:<dataType>:<id>. Defaults to the unit's name.")
+    @Size(max = 63) @JsonPropertyDescription("Key namespace; keys are <keyPrefix>:<dataType>:<id>. Defaults to the unit's name.")
         String keyPrefix,
     @Default("[{\"dataType\":\"user_profiles\",\"ttl\":\"1h\",\"strategy\":\"write-through\",\"invalidation\":\"event-driven\",\"sourceTable\":\"users\",\"keyColumn\":\"id\"},"
         + "{\"dataType\":\"recipes\",\"ttl\":\"30m\",\"strategy\":\"write-behind\",\"invalidation\":\"time-based\"},"
@@ -56,13 +58,17 @@ public record CacheSpec(
       @JsonPropertyDescription("Secret key with the PEM CA bundle that signed the server certificate (TLS); the JVM's trust store when absent.")
           SecretKeyRef caSecret) {}
 
+  @ValidationRule(value = "!has(self.storageSize) || self.storageSize.matches(r\"" + ApiPatterns.STORAGE_QUANTITY + "\")", fieldPath = ".storageSize",
+      message = "storageSize " + ApiPatterns.STORAGE_QUANTITY_MESSAGE)
   public record ManagedRedis(
-      @Default("redis:7.4-alpine") @JsonPropertyDescription("Redis image. Its entrypoint is not used: the operator runs redis-server from PATH as "
-          + "uid 999 with /data as its volume, as in the upstream redis images; docs/managed-images.md.") String image,
-      @Default("1Gi") @Pattern(ApiPatterns.STORAGE_QUANTITY) @Size(max = 16) @JsonPropertyDescription("Size of the data volume.")
+      @Default("redis:7.4-alpine") @JsonPropertyDescription("Redis image. Its entrypoint is not used: the operator runs "
+          + "redis-server from PATH as uid 999 with /data as its volume, as in the upstream redis images; docs/managed-images.md.") String image,
+      @Default("1Gi") @Size(max = 16) @JsonPropertyDescription("Size of the data volume.")
           String storageSize) {}
 
+  @ValidationRule(value = "!has(self.dataType) || self.dataType.matches(r\"" + ApiPatterns.SQL_IDENTIFIER + "\")", fieldPath = ".dataType",
+      message = "dataType " + ApiPatterns.SQL_IDENTIFIER_MESSAGE)
   public record Invalidation(
-      @Required @Pattern(ApiPatterns.SQL_IDENTIFIER) @Size(max = 63) @JsonPropertyDescription("Data type to flush.") String dataType,
+      @Required @Size(max = 63) @JsonPropertyDescription("Data type to flush.") String dataType,
       @Required @Min(1) @JsonPropertyDescription("Flush again whenever this number grows.") Long generation) {}
 }

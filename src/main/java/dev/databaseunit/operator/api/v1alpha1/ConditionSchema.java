@@ -9,7 +9,8 @@ import io.fabric8.generator.annotation.Required;
  * class carries no descriptions.
  */
 public record ConditionSchema(
-    @Required @JsonPropertyDescription("Ready, Degraded or Progressing.") String type,
+    @Required @JsonPropertyDescription("Ready, Degraded, Progressing, Reconciling or Stalled (the last two as kstatus reads "
+        + "them), or a kind's own such as OnSchedule.") String type,
     @Required @JsonPropertyDescription("True, False or Unknown.") String status,
     @JsonPropertyDescription("A CamelCase reason, one of the operator's EventReasons.") String reason,
     @JsonPropertyDescription("What a person should know, in one sentence.") String message,

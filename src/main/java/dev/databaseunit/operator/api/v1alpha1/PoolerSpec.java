@@ -5,7 +5,6 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
-import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.ValidationRule;
@@ -22,6 +21,16 @@ import io.fabric8.generator.annotation.ValidationRule;
     message = "scaleDownThreshold must be below scaleUpThreshold")
 @ValidationRule(value = "self.maxClientConnections >= self.maxSize",
     message = "maxClientConnections must be at least maxSize")
+@ValidationRule(value = "!has(self.sampleInterval) || self.sampleInterval.matches(r\"" + ApiPatterns.POSITIVE_DURATION + "\")", fieldPath = ".sampleInterval",
+    message = "sampleInterval " + ApiPatterns.POSITIVE_DURATION_MESSAGE)
+@ValidationRule(value = "!has(self.smoothingWindow) || self.smoothingWindow.matches(r\"" + ApiPatterns.POSITIVE_DURATION + "\")", fieldPath = ".smoothingWindow",
+    message = "smoothingWindow " + ApiPatterns.POSITIVE_DURATION_MESSAGE)
+@ValidationRule(value = "!has(self.cooldown) || self.cooldown.matches(r\"" + ApiPatterns.POSITIVE_DURATION + "\")", fieldPath = ".cooldown",
+    message = "cooldown " + ApiPatterns.POSITIVE_DURATION_MESSAGE)
+@ValidationRule(value = "!has(self.scaleUpCooldown) || self.scaleUpCooldown.matches(r\"" + ApiPatterns.POSITIVE_DURATION + "\")", fieldPath = ".scaleUpCooldown",
+    message = "scaleUpCooldown " + ApiPatterns.POSITIVE_DURATION_MESSAGE)
+@ValidationRule(value = "!has(self.serverIdleTimeout) || self.serverIdleTimeout.matches(r\"" + ApiPatterns.POSITIVE_DURATION + "\")", fieldPath = ".serverIdleTimeout",
+    message = "serverIdleTimeout " + ApiPatterns.POSITIVE_DURATION_MESSAGE)
 public record PoolerSpec(
     @Default("true") @JsonPropertyDescription("Run a pooler for this unit.") Boolean enabled,
     @Default("transaction") @JsonPropertyDescription("PgBouncer pool_mode.") PoolMode poolMode,
@@ -34,21 +43,21 @@ public record PoolerSpec(
         @JsonPropertyDescription("Scale down when utilisation is below this fraction.") Double scaleDownThreshold,
     @Default("5") @Min(1) @Max(1000) @JsonPropertyDescription("Connections added per scale-up step.") Integer scaleUpStep,
     @Default("2") @Min(1) @Max(1000) @JsonPropertyDescription("Connections removed per scale-down step.") Integer scaleDownStep,
-    @Default("10s") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("How often the admin console is sampled.")
+    @Default("10s") @Size(max = 16) @JsonPropertyDescription("How often the admin console is sampled.")
         String sampleInterval,
-    @Default("60s") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16)
+    @Default("60s") @Size(max = 16)
         @JsonPropertyDescription("Window over which samples are averaged before deciding.") String smoothingWindow,
-    @Default("120s") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16)
+    @Default("120s") @Size(max = 16)
         @JsonPropertyDescription("Minimum time after a step before the next one (a scale-down always waits this long and for a full "
             + "smoothing window; see scaleUpCooldown for scale-ups while clients queue).") String cooldown,
-    @Default("5s") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16)
+    @Default("5s") @Size(max = 16)
         @JsonPropertyDescription("Minimum time after a step before the next scale-up while clients wait for a server connection: "
             + "when every sample over this long (since the last step) had clients waiting and their mean utilisation is above "
             + "scaleUpThreshold, the pool grows by scaleUpStep without waiting for cooldown and a full window; while clients "
             + "queue, the pool is also sampled this often when it is shorter than sampleInterval. A queue costs every client "
             + "latency; a pool larger than needed costs little, because PgBouncer opens server connections on demand.")
         String scaleUpCooldown,
-    @Default("60s") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16)
+    @Default("60s") @Size(max = 16)
         @JsonPropertyDescription("PgBouncer server_idle_timeout, kept applied by the pool loop (in external mode for the whole "
             + "PgBouncer): a server connection unused this long is closed. PgBouncer hands out the most recently used "
             + "connection first, so the ones a spike opened and the current load does not need close after this long, "
@@ -82,10 +91,12 @@ public record PoolerSpec(
    * The client side of the managed PgBouncer. With require, applications must use TLS; the connection Secret then
    * says sslmode=verify-full and carries the CA, and the operator's own admin connection verifies it too.
    */
+  @ValidationRule(value = "!has(self.secretName) || self.secretName.matches(r\"" + ApiPatterns.K8S_NAME + "\")", fieldPath = ".secretName",
+      message = "secretName " + ApiPatterns.K8S_NAME_MESSAGE)
   public record ClientTls(
       @Default("require") @JsonPropertyDescription("PgBouncer client_tls_sslmode: disable, allow, prefer or require.")
           ClientTlsMode mode,
-      @Pattern(ApiPatterns.K8S_NAME) @Size(max = 253)
+      @Size(max = 253)
           @JsonPropertyDescription("A kubernetes.io/tls Secret (tls.crt, tls.key, optionally ca.crt), e.g. from cert-manager; "
               + "when empty the operator issues a certificate for the pooler Service from a private CA of the unit.")
           String secretName) {}

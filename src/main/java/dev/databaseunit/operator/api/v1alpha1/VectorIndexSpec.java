@@ -5,7 +5,6 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
-import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.ValidationRule;
@@ -13,10 +12,20 @@ import io.fabric8.generator.annotation.ValidationRule;
 /** One HNSW index. The defaults are the seed's: m=16, ef_construction=64, ef_search=40, cosine distance. */
 @ValidationRule(value = "self.efConstruction >= 2 * self.m", message = "efConstruction must be at least 2*m",
     fieldPath = ".efConstruction")
+@ValidationRule(value = "!has(self.name) || self.name.matches(r\"" + ApiPatterns.SQL_IDENTIFIER + "\")", fieldPath = ".name",
+    message = "name " + ApiPatterns.SQL_IDENTIFIER_MESSAGE)
+@ValidationRule(value = "!has(self.table) || self.table.matches(r\"" + ApiPatterns.SQL_TABLE + "\")", fieldPath = ".table",
+    message = "table " + ApiPatterns.SQL_TABLE_MESSAGE)
+@ValidationRule(value = "!has(self.column) || self.column.matches(r\"" + ApiPatterns.SQL_IDENTIFIER + "\")", fieldPath = ".column",
+    message = "column " + ApiPatterns.SQL_IDENTIFIER_MESSAGE)
+@ValidationRule(value = "!has(self.analyzeSchedule) || self.analyzeSchedule.matches(r\"" + ApiPatterns.CRON + "\")", fieldPath = ".analyzeSchedule",
+    message = "analyzeSchedule " + ApiPatterns.CRON_MESSAGE)
+@ValidationRule(value = "!has(self.analyzeSchedule) || !self.analyzeSchedule.matches(r\"" + ApiPatterns.CRON_BOTH_DAYS + "\")", fieldPath = ".analyzeSchedule",
+    message = "analyzeSchedule " + ApiPatterns.CRON_BOTH_DAYS_MESSAGE)
 public record VectorIndexSpec(
-    @Required @Pattern(ApiPatterns.SQL_IDENTIFIER) @Size(max = 63) @JsonPropertyDescription("Name of the index.") String name,
-    @Required @Pattern(ApiPatterns.SQL_TABLE) @Size(max = 127) @JsonPropertyDescription("Table holding the embeddings.") String table,
-    @Required @Pattern(ApiPatterns.SQL_IDENTIFIER) @Size(max = 63) @JsonPropertyDescription("Column of type vector(dimensions).")
+    @Required @Size(max = 63) @JsonPropertyDescription("Name of the index.") String name,
+    @Required @Size(max = 127) @JsonPropertyDescription("Table holding the embeddings.") String table,
+    @Required @Size(max = 63) @JsonPropertyDescription("Column of type vector(dimensions).")
         String column,
     @Required @Min(1) @Max(2000) @JsonPropertyDescription("Dimensions of the vector column; HNSW on vector supports up to 2000.")
         Integer dimensions,
@@ -27,8 +36,9 @@ public record VectorIndexSpec(
         Integer efConstruction,
     @Default("40") @Min(1) @Max(1000) @JsonPropertyDescription("hnsw.ef_search set for the application's sessions.")
         Integer efSearch,
-    @Default("0 0 4 * * ?") @Pattern(ApiPatterns.QUARTZ_CRON) @Size(max = 128)
-        @JsonPropertyDescription("Quartz cron for ANALYZE of the table (default daily 04:00).") String analyzeSchedule,
+    @Default("0 0 4 * * ?") @Size(max = 128)
+        @JsonPropertyDescription("When to ANALYZE the table, in UTC: a CronJob schedule (\"0 4 * * *\", @daily) or a Quartz "
+            + "cron (default \"0 0 4 * * ?\": daily at 04:00).") String analyzeSchedule,
     @Default("Reconcile")
         @JsonPropertyDescription("When a parameter change (m, efConstruction, opclass, column) rebuilds the index. Reconcile "
             + "(default): at once, a replacement is built concurrently next to the serving index and swapped in. "
