@@ -2,7 +2,7 @@ package dev.databaseunit.operator.cache;
 
 import dev.databaseunit.operator.api.v1alpha1.CacheSpec;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
-import dev.databaseunit.operator.managed.OwnedObjects;
+import dev.databaseunit.operator.common.OwnedObjects;
 import dev.databaseunit.operator.managed.RestrictedPodSecurity;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.IntOrString;

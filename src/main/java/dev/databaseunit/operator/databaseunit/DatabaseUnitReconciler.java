@@ -23,6 +23,9 @@ import org.slf4j.LoggerFactory;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import dev.databaseunit.operator.common.OwnedObjects;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -33,6 +36,7 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.Cache;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import java.time.Clock;
 import java.util.HashSet;
 import java.util.List;
@@ -79,7 +83,23 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
     context.getPrimaryCache().addIndexer(REFERENCED_CONFIGMAPS, unit -> indexKeys(unit, Reference.ConfigMap.class));
     return List.of(
         referencedObjects(context, Secret.class, REFERENCED_SECRETS),
-        referencedObjects(context, ConfigMap.class, REFERENCED_CONFIGMAPS));
+        referencedObjects(context, ConfigMap.class, REFERENCED_CONFIGMAPS),
+        ownedObjects(context, StatefulSet.class),
+        ownedObjects(context, Deployment.class));
+  }
+
+  /**
+   * The workloads the operator runs for units (managed PostgreSQL and Redis, PgBouncer): a pod that goes away or comes
+   * back changes their status, and the unit is looked at right then, not at its next recheck.
+   */
+  private static <R extends HasMetadata> InformerEventSource<R, DatabaseUnit> ownedObjects(
+      EventSourceContext<DatabaseUnit> context, Class<R> type) {
+    var config = InformerEventSourceConfiguration.from(type, DatabaseUnit.class)
+        .withNamespacesInheritedFromController()
+        .withLabelSelector("app.kubernetes.io/managed-by=" + OwnedObjects.MANAGED_BY)
+        .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(DatabaseUnit.class))
+        .build();
+    return new InformerEventSource<>(config, context);
   }
 
   private static <R extends HasMetadata> InformerEventSource<R, DatabaseUnit> referencedObjects(

@@ -20,6 +20,8 @@ public enum EventReason {
   ConfigMapNotFound,
   /** The database server cannot be reached (network, DNS, TLS handshake, server down). */
   DatabaseUnreachable,
+  /** The managed PostgreSQL served the unit and now has no ready pod (deleted, restarting, its node gone). */
+  ManagedPostgresUnavailable,
   /** The server refused the credentials from the Secret. */
   DatabaseAuthenticationFailed,
   /** The server is reachable but the named database does not exist. */
@@ -233,7 +235,7 @@ public enum EventReason {
    * down, a write or a build that failed). Every other Degraded reason waits for a person — a change to the spec or to
    * what it references (a Secret, a table, a key), or a look at a failed run — and makes the resource Stalled.
    */
-  private static final Set<EventReason> RETRIED = EnumSet.of(DatabaseUnreachable, ConnectionSecretFailed,
+  private static final Set<EventReason> RETRIED = EnumSet.of(DatabaseUnreachable, ManagedPostgresUnavailable, ConnectionSecretFailed,
       VectorIndexBuildFailed, VectorIndexDatabaseError, PoolerUnreachable, PoolerCommandFailed, CacheUnreachable, BackupFailed,
       BackupCopyFailed, BackupInterrupted, MaintenanceLeaseHeld, ExportStorageFailed, CacheInvalidationFailed,
       GdprRequestRetrying, BootstrapRestoreFailed, BootstrapErasuresFailed);

@@ -3,6 +3,7 @@ package dev.databaseunit.operator.maintenance;
 import dev.databaseunit.operator.api.v1alpha1.CredentialsRef;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.PoolerSpec;
+import dev.databaseunit.operator.api.v1alpha1.PostgresTls;
 import dev.databaseunit.operator.api.v1alpha1.SecretKeyRef;
 import dev.databaseunit.operator.databaseunit.UnitContext;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
@@ -50,8 +51,12 @@ record UnitAccess(PostgresTarget target, DataSource direct, PostgresTarget poole
     AdminEndpoint console = pooler.external() != null
         ? externalConsole(namespace, pooler.external(), secrets)
         : managedConsole(unit, pooler, secrets);
-    var throughPooler = new PostgresTarget(console.host(), console.port(), target.database(), target.username(), target.password(),
-        target.sslMode(), target.caCertificatePem());
+    // Through PgBouncer a client meets PgBouncer's certificate, not the database's: a managed pooler's own CA.
+    var throughPooler = console.tls() != null && console.tls().caCertificatePem() != null
+        ? new PostgresTarget(console.host(), console.port(), target.database(), target.username(), target.password(),
+            PostgresTls.Mode.VERIFY_FULL, console.tls().caCertificatePem())
+        : new PostgresTarget(console.host(), console.port(), target.database(), target.username(), target.password(),
+            target.sslMode(), target.caCertificatePem());
     String schema = UnitMigrations.schemaOf(unit);
     DataSource direct = dataSources.dataSource(unitKey, target);
     return new UnitAccess(target, direct, throughPooler,

@@ -4,6 +4,8 @@ import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
 import dev.databaseunit.operator.databaseunit.UnitContext;
+import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.postgres.PostgresTargets;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -55,6 +57,12 @@ public final class ManagedPostgresCapability implements UnitCapability {
     StatefulSet applied = (StatefulSet) apply(ManagedPostgresResources.statefulSet(unit));
     Integer ready = applied.getStatus() != null ? applied.getStatus().getReadyReplicas() : null;
     if (ready == null || ready < 1) {
+      // Once the instance has served the unit, losing its pod is an outage, not progress: the unit says so until the
+      // StatefulSet has a ready pod again (its informer brings the unit back at once).
+      if (status.database() != null && status.database().serverVersion() != null) {
+        return Outcome.degraded(status, new UnitProblem(EventReason.ManagedPostgresUnavailable, "the managed PostgreSQL "
+            + ManagedPostgresResources.name(unit) + " has no ready pod: clients wait until it is back"));
+      }
       return Outcome.progressing(status, "waiting for the managed PostgreSQL " + ManagedPostgresResources.name(unit)
           + " to be ready", Duration.ofSeconds(10));
     }

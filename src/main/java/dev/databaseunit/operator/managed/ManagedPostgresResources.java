@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.managed;
 
+import dev.databaseunit.operator.common.OwnedObjects;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.ManagedPostgres;
 import dev.databaseunit.operator.postgres.PostgresTargets;

@@ -2,7 +2,7 @@ package dev.databaseunit.operator.pool;
 
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.PoolerSpec;
-import dev.databaseunit.operator.managed.OwnedObjects;
+import dev.databaseunit.operator.common.OwnedObjects;
 import dev.databaseunit.operator.managed.RestrictedPodSecurity;
 import dev.databaseunit.operator.managed.ServerCertificates;
 import dev.databaseunit.operator.postgres.PostgresTarget;

@@ -1,4 +1,4 @@
-package dev.databaseunit.operator.managed;
+package dev.databaseunit.operator.common;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
