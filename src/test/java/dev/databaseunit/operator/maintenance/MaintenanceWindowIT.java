@@ -429,7 +429,7 @@ class MaintenanceWindowIT {
           tasks: [UpdateStatistics]
           prechecks: {requireBackupWithin: 1h}
           """);
-      var waiting = await().atMost(TIMEOUT).until(() -> window().getStatus().currentRun(), r -> r != null && r.backupRequest() != null);
+      var waiting = await().atMost(TIMEOUT).until(this::currentRun, r -> r != null && r.backupRequest() != null);
       String token = waiting.backupRequest().token();
       assertThat(token).isEqualTo(waiting.id());
       assertThat(waiting.backupRequest().policy()).isEqualTo("nightly");
@@ -749,6 +749,12 @@ class MaintenanceWindowIT {
 
   private MaintenanceWindow window(String name) {
     return client.resources(MaintenanceWindow.class).inNamespace(namespace).withName(name).get();
+  }
+
+  /** The window's current run, null also while the operator has not written a status yet. */
+  MaintenanceWindowStatus.Run currentRun() {
+    var w = window();
+    return w.getStatus() == null ? null : w.getStatus().currentRun();
   }
 
   MaintenanceWindowStatus.Run awaitLastRun() {
