@@ -37,9 +37,12 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class OperatorOnLocalClusterE2E {
-  private static final String RELEASE = "du-e2e";
-  private static final String OPERATOR_NAMESPACE = "e2e-operator";
+  /** The demo's release and namespace: the e2e takes the local cluster over (the CRDs belong to that release). */
+  private static final String RELEASE = "databaseunit-operator";
+  private static final String OPERATOR_NAMESPACE = "databaseunit-system";
   private static final String APPS = "e2e-apps";
+  private static final String BACKUPS = "recipes-backups";
+  private static final String EXPORTS = "recipes-gdpr-exports";
   private static final String CHART = "helm/databaseunit-operator";
   private static final String LEADER_LEASE = "databaseunit-operator";
   private static final Duration READY = Duration.ofMinutes(10);
@@ -48,8 +51,9 @@ class OperatorOnLocalClusterE2E {
   private LocalCluster cluster;
   private KubernetesClient client;
   private InCluster apps;
-  private String s3Access;
-  private String s3Secret;
+  private S3InCluster.Keys s3;
+  /** Where this run's backups go in the shared bucket, apart from the demo's and earlier runs'. */
+  private final String prefix = "e2e-" + Long.toString(System.nanoTime(), 36) + "/";
 
   @BeforeAll
   void installTheChart() throws Exception {
@@ -59,15 +63,13 @@ class OperatorOnLocalClusterE2E {
     if (cluster.helm(Duration.ofMinutes(1), "list", "-n", OPERATOR_NAMESPACE, "-q").contains(RELEASE)) {
       cluster.helm(Duration.ofMinutes(3), "uninstall", RELEASE, "-n", OPERATOR_NAMESPACE, "--wait");
     }
-    for (String ns : List.of(APPS, OPERATOR_NAMESPACE, S3InCluster.NAMESPACE)) {
-      InCluster.deleteNamespace(client, ns);
+    InCluster.deleteNamespace(client, APPS);
+    if (client.namespaces().withName(OPERATOR_NAMESPACE).get() == null) {
+      InCluster.createRestrictedNamespace(client, OPERATOR_NAMESPACE);
     }
-    InCluster.createRestrictedNamespace(client, OPERATOR_NAMESPACE);
     InCluster.createRestrictedNamespace(client, APPS);
     apps = new InCluster(client, APPS);
-    s3Access = random(12);
-    s3Secret = random(24);
-    S3InCluster.deploy(client, s3Access, s3Secret, "recipes-backups", "recipes-exports");
+    s3 = S3InCluster.ensureDeployed(client, random(12), random(24));
   }
 
   @AfterAll
@@ -98,7 +100,7 @@ class OperatorOnLocalClusterE2E {
   void managedUnitsGetReadyUnderTheRestrictedProfile() throws Exception {
     apps.applyFile(Path.of("samples", "recipe-schema.yaml"));
     apps.apply(secrets());
-    apps.apply(RECIPES_UNIT);
+    apps.applyFile(Path.of("samples", "databaseunit.yaml"));
     apps.apply(MINIMAL_UNIT);
     apps.awaitReady("DatabaseUnit", "recipes", READY);
     apps.awaitReady("DatabaseUnit", "minimal", READY);
@@ -126,14 +128,14 @@ class OperatorOnLocalClusterE2E {
   @Order(4)
   void aBackupAndARestoreTestAgainstS3InTheCluster() throws Exception {
     seedUser("ada@example.com", 2);
-    apps.apply(BACKUP_POLICY.formatted(S3InCluster.ENDPOINT));
+    apps.apply(BACKUP_POLICY.formatted(BACKUPS, prefix, S3InCluster.ENDPOINT));
     apps.awaitReady("BackupPolicy", "recipes-backups", Duration.ofMinutes(2));
     annotate("BackupPolicy", "recipes-backups", Map.of("databaseunit.dev/backup-now", "first"));
     var backedUp = apps.await("BackupPolicy", "recipes-backups", Duration.ofMinutes(5),
         p -> "first".equals(path(p, "status", "lastOnDemandBackup", "token")));
     assertThat(path(backedUp, "status", "lastOnDemandBackup", "outcome")).as(backedUp.toString()).isEqualTo("Succeeded");
     String objectKey = (String) path(backedUp, "status", "lastBackup", "objectKey");
-    assertThat(S3InCluster.objectKeys(cluster, "recipes-backups")).contains(objectKey);
+    assertThat(S3InCluster.objectKeys(cluster, BACKUPS, prefix)).contains(objectKey);
 
     annotate("BackupPolicy", "recipes-backups", Map.of("databaseunit.dev/restore-test-now", "first"));
     var tested = apps.await("BackupPolicy", "recipes-backups", Duration.ofMinutes(5),
@@ -165,8 +167,9 @@ class OperatorOnLocalClusterE2E {
     apps.apply(gdprRequest("export-grace", "Export", userId));
     var exported = apps.await("GdprRequest", "export-grace", Duration.ofMinutes(3), r -> "Completed".equals(path(r, "status", "phase")));
     String location = (String) path(exported, "status", "export", "location");
-    assertThat(location).startsWith("s3://recipes-exports/");
-    assertThat(S3InCluster.objectKeys(cluster, "recipes-exports")).contains(location.substring("s3://recipes-exports/".length()));
+    String bucketUrl = "s3://" + EXPORTS + "/";
+    assertThat(location).startsWith(bucketUrl);
+    assertThat(S3InCluster.objectKeys(cluster, EXPORTS, "")).contains(location.substring(bucketUrl.length()));
 
     apps.apply(gdprRequest("erase-grace", "Erase", userId));
     var erased = apps.await("GdprRequest", "erase-grace", Duration.ofMinutes(3), r -> "Completed".equals(path(r, "status", "phase")));
@@ -201,7 +204,7 @@ class OperatorOnLocalClusterE2E {
     assertThat(path(done, "status", "lastOnDemandBackup", "outcome")).as(done.toString()).isEqualTo("Succeeded");
     String backupId = (String) path(done, "status", "lastOnDemandBackup", "backupId");
     assertThat(backupId).isNotEqualTo(interrupted);
-    List<String> keys = S3InCluster.objectKeys(cluster, "recipes-backups");
+    List<String> keys = S3InCluster.objectKeys(cluster, BACKUPS, prefix);
     assertThat(keys).noneMatch(k -> k.contains(interrupted));
     assertThat(keys.stream().filter(k -> k.endsWith("manifest.json")).toList())
         .as("one manifest per backup: the first one and the one of request 'killed'").hasSize(2);
@@ -300,33 +303,10 @@ class OperatorOnLocalClusterE2E {
         kind: Secret
         metadata: {name: recipes-backup-kek}
         stringData: {kek: %s}
-        """.formatted(s3Access, s3Secret, Base64.getEncoder().encodeToString(bytes(32)));
+        """.formatted(s3.accessKey(), s3.secretKey(), Base64.getEncoder().encodeToString(bytes(32)));
   }
 
-  private static final String RECIPES_UNIT = """
-      apiVersion: databaseunit.dev/v1alpha1
-      kind: DatabaseUnit
-      metadata: {name: recipes}
-      spec:
-        postgres:
-          managed: {database: recipes, storageSize: 1Gi}
-        extensions: [vector, pg_stat_statements]
-        migrations: {configMaps: [recipes-schema]}
-        vectorIndexes:
-          - {name: idx_recipe_embeddings_hnsw, table: recipe_embeddings, column: embedding, dimensions: 1536, opclass: cosine}
-        pooler:
-          managed: {}
-          poolMode: transaction
-        cache:
-          managed: {}
-        gdpr:
-          exportStorage:
-            bucket: recipes-exports
-            prefix: exports/
-            endpoint: %s
-            credentials: {secretName: recipes-backup-s3}
-      """.formatted(S3InCluster.ENDPOINT);
-
+  /** The probe's minimal unit: managed PostgreSQL, pooler and cache, nothing else (samples/minimal-unit.yaml plus both). */
   private static final String MINIMAL_UNIT = """
       apiVersion: databaseunit.dev/v1alpha1
       kind: DatabaseUnit
@@ -334,10 +314,9 @@ class OperatorOnLocalClusterE2E {
       spec:
         postgres:
           managed: {database: app, storageSize: 256Mi}
-        pooler:
-          managed: {}
+        pooler: {}
         cache:
-          managed: {}
+          managed: {storageSize: 256Mi}
       """;
 
   private static final String BACKUP_POLICY = """
@@ -350,8 +329,8 @@ class OperatorOnLocalClusterE2E {
         schedules:
           - {tier: daily, cron: "0 0 3 * * ?", timeZone: UTC, window: 1h, retention: 30d}
         storage:
-          bucket: recipes-backups
-          prefix: recipes/
+          bucket: %s
+          prefix: %s
           endpoint: %s
           credentials: {secretName: recipes-backup-s3}
         encryption:
