@@ -53,10 +53,24 @@ final class InCluster {
         .addToLabels("pod-security.kubernetes.io/enforce-version", "latest").endMetadata().build()).create();
   }
 
-  /** Deletes a namespace and waits until it is gone (leftovers of an earlier run). */
+  /**
+   * Deletes a namespace of an earlier run and waits until it is gone. That run may have uninstalled the operator, whose
+   * finalizers would then hold the namespace for ever: they are removed first, as a person cleaning up would.
+   */
   static void deleteNamespace(KubernetesClient client, String name) {
     if (client.namespaces().withName(name).get() == null) {
       return;
+    }
+    for (String kind : List.of("DatabaseUnit", "BackupPolicy", "MaintenanceWindow", "GdprRequest")) {
+      var resources = client.genericKubernetesResources("databaseunit.dev/v1alpha1", kind).inNamespace(name);
+      for (var r : resources.list().getItems()) {
+        if (r.getMetadata().getFinalizers() != null && !r.getMetadata().getFinalizers().isEmpty()) {
+          resources.withName(r.getMetadata().getName()).edit(e -> {
+            e.getMetadata().setFinalizers(List.of());
+            return e;
+          });
+        }
+      }
     }
     client.namespaces().withName(name).delete();
     client.namespaces().withName(name).waitUntilCondition(Objects::isNull, 5, TimeUnit.MINUTES);
