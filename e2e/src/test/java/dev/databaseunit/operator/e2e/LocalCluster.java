@@ -60,6 +60,11 @@ final class LocalCluster {
     return Commands.run(command, null, timeout);
   }
 
+  /** SIGKILLs a pod's containers through containerd (scripts/cluster/kill.sh): no SIGTERM, no shutdown hook. */
+  void sigkill(String namespace, String pod) throws Exception {
+    Commands.run(List.of("bash", "scripts/cluster/kill.sh", namespace, pod), null, Duration.ofMinutes(1));
+  }
+
   /** The cluster's own check: restricted pods, PVCs, Service DNS, and no route or NAT rule beyond the node. */
   String check() throws Exception {
     return Commands.run(List.of("bash", "scripts/cluster/check.sh"), null, Duration.ofMinutes(5));
