@@ -1,7 +1,8 @@
 # The operator image: a JRE, the operator's jar and its runtime dependencies, the PostgreSQL client tools
 # (pg_dump/pg_restore for backups), running as a non-root user with a read-only root filesystem.
 # Build: scripts/build-image.sh (it packages the jars first, then runs docker build). Without Docker,
-# scripts/cluster/images.sh builds the same image (its recipe_operator) for the local cluster: keep the two in step.
+# scripts/cluster/images.sh builds the same image for the local cluster from these instructions
+# (scripts/cluster/dockerfile.py reads them; it refuses instructions it does not understand).
 # pg_dump must be at least the server's major version: Debian trixie's client 17 covers servers up to 17.
 FROM debian:trixie-slim
 # The user is `databaseunit`: trixie already has a group `operator` (gid 37), so groupadd of that name fails.

@@ -92,7 +92,8 @@ chroot_umount() {
 }
 trap chroot_umount EXIT
 
-# Copies the suite's base rootfs to $2 and installs the packages "${@:3}" in it from the machine's mirror.
+# Copies the suite's base rootfs to $2 and installs the packages "${@:3}" in it from the machine's mirror; PRE_INSTALL
+# and POST_INSTALL are shell scripts run in the chroot before and after (the mirror still set up).
 debian_rootfs() {
   local suite=$1 root=$2 mirror security
   shift 2
@@ -114,6 +115,7 @@ debian_rootfs() {
   apt_log="$IMAGE_CACHE/work/apt-$(basename "$(dirname "$root")").log"
   { chroot "$root" apt-get update -qq \
       && DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y -q --no-install-recommends "$@" \
+      && in_chroot "$root" "${POST_INSTALL:-true}" \
       && chroot "$root" apt-get clean; } > "$apt_log" 2>&1 \
     || { log "apt-get in the $suite chroot failed (packages: $*):"; tail -20 "$apt_log" >&2; return 1; }
   chroot_umount
@@ -268,23 +270,24 @@ config_s3proxy() {
 }
 inputs_s3proxy() { echo "$S3PROXY_JAR"; }
 
-# The operator: the layers of the repository's Dockerfile (keep the two in step).
+# The operator: built from the instructions of the repository's Dockerfile (scripts/cluster/dockerfile.py reads
+# them), so the image users build with Docker and this one cannot drift apart.
 APP_VERSION=$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$ROOT/helm/databaseunit-operator/Chart.yaml")
 refs_operator=("$OPERATOR_REPO:$APP_VERSION" "$OPERATOR_REPO:dev")
+DOCKERFILE=(python3 "$ROOT/scripts/cluster/dockerfile.py" "$ROOT/Dockerfile")
 recipe_operator() {
-  debian_rootfs trixie "$1" openjdk-21-jre-headless postgresql-client-17 ca-certificates
-  # Trixie has a group `operator` (gid 37) already: the image's user and group are `databaseunit`.
-  in_chroot "$1" 'groupadd --system --gid 65532 databaseunit
-    useradd --system --uid 65532 --gid 65532 --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin databaseunit'
-  mkdir -p "$1/app/lib" && cp "$ROOT"/target/image/lib/*.jar "$1/app/lib/" && chmod 0644 "$1"/app/lib/*.jar
+  local run runs="" src dst
+  # The RUN instructions run in the chroot with the mirror set up, as docker build runs them in the base image.
+  while IFS= read -r -d '' run; do
+    runs+="$run"$'\n'
+  done < <("${DOCKERFILE[@]}" run; printf '\0')
+  POST_INSTALL="$runs" debian_rootfs "$("${DOCKERFILE[@]}" suite)" "$1"
+  while read -r src dst; do
+    mkdir -p "$1/$dst" && cp -R "$ROOT/$src/." "$1/$dst/" && chmod -R a+rX "$1/$dst"
+  done < <("${DOCKERFILE[@]}" copy)
 }
-config_operator() {
-  printf '%s\n' --config.user=65532:65532 "--config.env=PATH=/usr/lib/postgresql/17/bin:$PATH_DEFAULT" \
-    --config.env=JAVA_TOOL_OPTIONS=-XX:MaxRAMPercentage=70 \
-    --config.entrypoint=java --config.entrypoint=-cp "--config.entrypoint=/app/lib/*" \
-    --config.entrypoint=dev.databaseunit.operator.Main --config.workingdir=/ --config.exposedports=8080/tcp
-}
-inputs_operator() { ls "$ROOT"/target/image/lib/*.jar; }
+config_operator() { "${DOCKERFILE[@]}" config "$PATH_DEFAULT"; echo --config.workingdir=/; }
+inputs_operator() { echo "$ROOT/Dockerfile"; echo "$ROOT/scripts/cluster/dockerfile.py"; ls "$ROOT"/target/image/lib/*.jar; }
 
 # --- Packing, caching, importing ------------------------------------------------------------------------
 # The names of image $1, one a line (refs_<image> above).
