@@ -77,11 +77,12 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
   /** Per policy and retry key: when a failed attempt may run again (in memory: a restart retries at once). */
   private final Map<String, Instant> retryAt = new ConcurrentHashMap<>();
 
+  /** @param inUse backups being read, shared with the bootstrap: retention keeps them */
   public BackupPolicyReconciler(EventRecorder events, Clock clock, BackupService backups, RestoreTester restoreTester,
-      ObjectStores stores, MeterRegistry registry, ExecutorService executor) {
+      ObjectStores stores, MeterRegistry registry, ExecutorService executor, BackupsInUse inUse) {
     this.events = events;
     this.clock = clock;
-    this.work = new BackupWork(backups, restoreTester, stores, clock);
+    this.work = new BackupWork(backups, restoreTester, stores, clock, inUse);
     this.registry = registry;
     this.executor = executor;
   }
@@ -163,7 +164,9 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
       switch (plan.action()) {
         case Action.RunBackup backup -> start(policyKey, draft, operation,
             phase -> work.backup(policy, resolved, backup.schedule(), operation, phase));
-        case Action.RunRestoreTest test -> start(policyKey, draft, operation, phase -> work.restoreTest(policy, resolved, operation));
+        case Action.RunRestoreTest test -> start(policyKey, draft, operation,
+            phase -> work.restoreTest(policy, resolved, operation, test.source()));
+        case Action.RunHousekeeping housekeeping -> start(policyKey, draft, operation, phase -> work.housekeeping(policy, resolved));
         case Action.Idle idle -> throw new IllegalStateException("unreachable");
       }
       if (operation.onDemandToken() != null) {
@@ -205,9 +208,11 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
       // Work turns its failures into outcomes; this is a bug in the work itself.
       log.error("Backup work {} failed unexpectedly", job.operation().id(), e.getCause());
       var o = job.operation();
-      return o.kind() == OperationKind.Backup
-          ? new BackupOutcome.BackupFailed(o.tier(), "internal error: " + e.getCause(), o.scheduledFor(), o.onDemandToken())
-          : new BackupOutcome.RestoreTestNotRun("internal error: " + e.getCause(), o.scheduledFor(), o.onDemandToken());
+      return switch (o.kind()) {
+        case Backup -> new BackupOutcome.BackupFailed(o.tier(), "internal error: " + e.getCause(), o.scheduledFor(), o.onDemandToken());
+        case RestoreTest -> new BackupOutcome.RestoreTestNotRun("internal error: " + e.getCause(), o.scheduledFor(), o.onDemandToken());
+        case Housekeeping -> new BackupOutcome.Housekept(BackupOutcome.Housekeeping.failed("internal error: " + e.getCause()));
+      };
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return new BackupOutcome.Interrupted(job.operation().id());

@@ -51,11 +51,14 @@ public final class BootstrapWork implements AutoCloseable {
   private final ObjectStores stores;
   private final GdprService gdpr;
   private final Set<Process> running = ConcurrentHashMap.newKeySet();
+  private final BackupsInUse inUse;
 
-  public BootstrapWork(PostgresTools tools, ObjectStores stores, GdprService gdpr) {
+  /** @param inUse backups being read, shared with the backup reconciler: its retention keeps the one restored here */
+  public BootstrapWork(PostgresTools tools, ObjectStores stores, GdprService gdpr, BackupsInUse inUse) {
     this.tools = tools;
     this.stores = stores;
     this.gdpr = gdpr;
+    this.inUse = inUse;
   }
 
   /** Lists the policy's good backups and picks the one to restore (by id, or the newest). */
@@ -98,7 +101,8 @@ public final class BootstrapWork implements AutoCloseable {
   private void restoreArchive(PostgresTools.Running restore, ObjectStore store, BackupManifest manifest,
       List<KeyEncryptionKey> keys, boolean selective) throws IOException, InterruptedException {
     running.add(restore.process());
-    try (InputStream stored = store.open(manifest.objectKey());
+    try (var hold = inUse.hold(manifest.backupId());
+        InputStream stored = store.open(manifest.objectKey());
         InputStream archive = BackupReader.decrypted(manifest, stored, keyFor(manifest, keys))) {
       restore.feed(archive, selective);
     } finally {

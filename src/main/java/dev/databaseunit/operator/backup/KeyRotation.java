@@ -19,7 +19,9 @@ public final class KeyRotation {
   private KeyRotation() {}
 
   /** @param stranded backup ids whose KEK (by fingerprint) is neither the current nor a listed previous key */
-  public record Result(List<String> rewrapped, Map<String, List<String>> strandedByFingerprint) {}
+  public record Result(List<String> rewrapped, Map<String, List<String>> strandedByFingerprint) {
+    static final Result NONE = new Result(List.of(), Map.of());
+  }
 
   public static Result rewrap(BackupCatalog catalog, KeyEncryptionKey current, String currentKeyId, List<KeyEncryptionKey> previous)
       throws IOException {

@@ -36,9 +36,18 @@ record PolicyInputs(PostgresTarget target, PostgresTarget scratchServer, KeyEncr
     List<KeyEncryptionKey> keys = keys(lookup, namespace, spec.encryption());
     var scratch = spec.restoreTest() != null ? spec.restoreTest().scratchInstance() : null;
     PostgresTarget scratchServer = scratch != null ? PostgresTargets.external(scratch, namespace, lookup) : target;
-    return new PolicyInputs(target, scratchServer, keys.getFirst(), keys.subList(1, keys.size()), spec.storage(),
-        credentials(lookup, namespace, spec.storage()), spec.secondaryStorage(),
+    return new PolicyInputs(target, scratchServer, keys.getFirst(), keys.subList(1, keys.size()), storage(policy, spec.storage()),
+        credentials(lookup, namespace, spec.storage()), storage(policy, spec.secondaryStorage()),
         spec.secondaryStorage() != null ? credentials(lookup, namespace, spec.secondaryStorage()) : null);
+  }
+
+  /** A storage of the policy with its prefix in force: the spec's, or {@code <namespace>/<name>/} when it names none. */
+  static BackupPolicySpec.ObjectStorage storage(BackupPolicy policy, BackupPolicySpec.ObjectStorage storage) {
+    if (storage == null || storage.prefix() != null) {
+      return storage;
+    }
+    return new BackupPolicySpec.ObjectStorage(storage.bucket(), policy.getMetadata().getNamespace() + "/"
+        + policy.getMetadata().getName() + "/", storage.endpoint(), storage.region(), storage.pathStyle(), storage.credentials());
   }
 
   /** The current key-encryption key first, then the previous ones, in spec order. */

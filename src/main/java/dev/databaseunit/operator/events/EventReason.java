@@ -128,6 +128,11 @@ public enum EventReason {
   BackupKeyStillNeeded,
   /** The key-encryption key in the Secret is not 32 bytes of base64. */
   BackupKeyInvalid,
+  /**
+   * Retention or key rotation failed after a backup's manifest was written (storage, an unreadable manifest): the
+   * backup stands and its fire is handled; only the housekeeping is retried.
+   */
+  BackupHousekeepingFailed,
   /** A restore test restored the newest backup and every check passed. */
   RestoreTestPassed,
   /** A restore test failed: the backup did not verify or restore, a check failed, or RTO/RPO was not met. */

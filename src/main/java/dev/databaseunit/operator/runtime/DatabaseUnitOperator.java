@@ -76,9 +76,12 @@ public final class DatabaseUnitOperator {
       bootstrapExecutor.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
     });
     var bootstrapTools = new dev.databaseunit.operator.backup.PostgresTools(dataSources.caFiles(), null);
+    // A backup a bootstrap reads is kept by the backup reconciler's retention until the bootstrap is done with it.
+    var backupsInUse = new dev.databaseunit.operator.backup.BackupsInUse();
     // Closed before the executor: it kills running pg_restore processes, which ends their threads.
     var bootstrapWork = result.closeOnStop(new dev.databaseunit.operator.backup.BootstrapWork(bootstrapTools,
-        dev.databaseunit.operator.backup.S3ObjectStore::connect, new GdprService(clock, SubjectEraser.DeletionListener.NONE)));
+        dev.databaseunit.operator.backup.S3ObjectStore::connect, new GdprService(clock, SubjectEraser.DeletionListener.NONE),
+        backupsInUse));
     capabilities.add(new dev.databaseunit.operator.backup.BootstrapCapability(client, events, clock, dataSources,
         bootstrapTools, bootstrapWork, bootstrapExecutor, registry));
 
@@ -125,7 +128,7 @@ public final class DatabaseUnitOperator {
     result.register(new dev.databaseunit.operator.backup.BackupPolicyReconciler(events, clock,
         new dev.databaseunit.operator.backup.BackupService(postgresTools, clock),
         new dev.databaseunit.operator.backup.RestoreTester(postgresTools, clock),
-        dev.databaseunit.operator.backup.S3ObjectStore::connect, registry, backupWork), settings);
+        dev.databaseunit.operator.backup.S3ObjectStore::connect, registry, backupWork, backupsInUse), settings);
 
     // ----- maintenance -----
     result.register(result.closeOnStop(new MaintenanceWindowReconciler(client, events, clock, dataSources, registry,

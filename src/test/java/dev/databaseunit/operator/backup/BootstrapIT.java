@@ -225,7 +225,7 @@ class BootstrapIT {
         return u;
       });
     }
-    var work = new BootstrapWork(tools, S3ObjectStore::connect, gdpr);
+    var work = new BootstrapWork(tools, S3ObjectStore::connect, gdpr, new BackupsInUse());
     var storage = client.resources(BackupPolicy.class).inNamespace(namespace).withName(POLICY).get().getSpec().storage();
     work.restore(new BootstrapWork.Source(storage, AwsBasicCredentials.create(bucket.accessKey(), bucket.secretKey()),
         List.of(kek)), restored.backupId(), targetOf(target));

@@ -49,7 +49,10 @@ public record BackupPolicySpec(
 
   public record ObjectStorage(
       @Required @Pattern("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$") @JsonPropertyDescription("Bucket name.") String bucket,
-      @Default("") @Pattern("^([-a-zA-Z0-9_.!~*'()]+/)*$") @JsonPropertyDescription("Key prefix, ending in '/'.") String prefix,
+      @Pattern("^([-a-zA-Z0-9_.!~*'()]+/)*$") @JsonPropertyDescription("Key prefix, ending in '/'. For backups it defaults to "
+          + "<namespace>/<policy name>/, so policies sharing a bucket keep apart; whatever the prefix, a policy lists, expires and "
+          + "removes only objects named like its own backups directly under it, never those under another policy's longer "
+          + "prefix. Exports default to the bucket root (their keys carry namespace, name and uid).") String prefix,
       @Pattern("^https?://[^\\s]+$") @JsonPropertyDescription("S3-compatible endpoint; the provider's default when empty.")
           String endpoint,
       @Default("us-east-1") @Pattern("^[a-z0-9-]+$") @JsonPropertyDescription("Region.") String region,
