@@ -40,7 +40,7 @@ public final class BackupBench {
     var admin = new PostgresTarget(services.postgresHost(), services.postgresPort(), "postgres", services.postgresUser(),
         services.postgresPassword(), PostgresTls.Mode.DISABLE, null);
     var target = admin.withDatabase(db);
-    var tools = new PostgresTools(CaCertificates.inTempDirectory(), null);
+    var tools = new PostgresTools(CaCertificates.inTempDirectory(), null, dev.databaseunit.operator.common.EgressPolicy.DEFAULT);
     sql(tools, admin, "DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
     sql(tools, admin, "CREATE DATABASE " + db);
     String bucket = "du-bench-" + Long.toHexString(System.nanoTime());

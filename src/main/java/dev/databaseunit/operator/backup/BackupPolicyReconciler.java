@@ -9,6 +9,7 @@ import dev.databaseunit.operator.api.v1alpha1.BackupPolicyStatus.OperationPhase;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.backup.BackupPlanner.Action;
 import dev.databaseunit.operator.backup.BackupPlanner.Notice;
+import dev.databaseunit.operator.common.EgressPolicy;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.events.EventRecorder;
@@ -72,14 +73,19 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
   private final BackupWork work;
   private final MeterRegistry registry;
   private final ExecutorService executor;
+  private final EgressPolicy egress;
   private final Map<String, Job> jobs = new ConcurrentHashMap<>();
   private final Map<String, BackupMetrics> metrics = new ConcurrentHashMap<>();
   /** Per policy and retry key: when a failed attempt may run again (in memory: a restart retries at once). */
   private final Map<String, Instant> retryAt = new ConcurrentHashMap<>();
 
-  /** @param inUse backups being read, shared with the bootstrap: retention keeps them */
+  /**
+   * @param inUse backups being read, shared with the bootstrap: retention keeps them
+   * @param egress where the policy's scratch instance and storage may be (the chart's allow-lists)
+   */
   public BackupPolicyReconciler(EventRecorder events, Clock clock, BackupService backups, RestoreTester restoreTester,
-      ObjectStores stores, MeterRegistry registry, ExecutorService executor, BackupsInUse inUse) {
+      ObjectStores stores, MeterRegistry registry, ExecutorService executor, BackupsInUse inUse, EgressPolicy egress) {
+    this.egress = egress;
     this.events = events;
     this.clock = clock;
     this.work = new BackupWork(backups, restoreTester, stores, clock, inUse);
@@ -228,7 +234,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
     Cache<Secret> secrets = informerCache(context, Secret.class);
     PostgresTargets.SecretLookup lookup = (ns, name) -> secrets.get(new ResourceID(name, ns));
     var unit = informerCache(context, DatabaseUnit.class).get(new ResourceID(policy.getSpec().databaseUnit(), namespace));
-    return PolicyInputs.resolve(policy, unit, lookup);
+    return PolicyInputs.resolve(policy, unit, lookup, egress);
   }
 
   @SuppressWarnings("unchecked")

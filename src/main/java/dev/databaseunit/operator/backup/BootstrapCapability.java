@@ -173,7 +173,8 @@ public final class BootstrapCapability implements UnitCapability {
     var spec = policy.getSpec();
     try {
       return new BootstrapWork.Source(PolicyInputs.storage(policy, spec.storage()),
-          PolicyInputs.credentials(context.secrets(), namespace, spec.storage()),
+          PolicyInputs.credentials(context.secrets(), namespace, spec.storage(), "BackupPolicy " + policyName + " spec.storage",
+              dataSources.egress()),
           PolicyInputs.keys(context.secrets(), namespace, spec.encryption()));
     } catch (UnitProblem p) {
       throw new UnitProblem(EventReason.BootstrapPolicyInvalid, "BackupPolicy " + policyName + ": " + p.getMessage(), p);

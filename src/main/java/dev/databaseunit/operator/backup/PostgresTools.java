@@ -1,5 +1,8 @@
 package dev.databaseunit.operator.backup;
 
+import dev.databaseunit.operator.api.v1alpha1.PostgresTls;
+import dev.databaseunit.operator.common.EgressPolicy;
+import dev.databaseunit.operator.databaseunit.UnitProblem;
 import dev.databaseunit.operator.postgres.CaCertificates;
 import dev.databaseunit.operator.postgres.DatabaseFailures;
 import dev.databaseunit.operator.postgres.PostgresTarget;
@@ -23,11 +26,25 @@ import java.util.List;
 public final class PostgresTools {
   private final CaCertificates caFiles;
   private final Path binDirectory;
+  private final EgressPolicy egress;
 
-  /** @param binDirectory where pg_dump/pg_restore live, or null to take them from PATH */
-  public PostgresTools(CaCertificates caFiles, Path binDirectory) {
+  /**
+   * @param binDirectory where pg_dump/pg_restore live, or null to take them from PATH
+   * @param egress checked before any program or connection gets a target's password
+   */
+  public PostgresTools(CaCertificates caFiles, Path binDirectory, EgressPolicy egress) {
     this.caFiles = caFiles;
     this.binDirectory = binDirectory;
+    this.egress = egress;
+  }
+
+  /** The target's password may be sent there; a refusal names the rule, and nothing was sent. */
+  private void checkEgress(PostgresTarget target) throws IOException {
+    try {
+      egress.checkDatabase(target.toString(), target.host(), target.sslMode() != PostgresTls.Mode.DISABLE);
+    } catch (UnitProblem p) {
+      throw new IOException(p.getMessage(), p);
+    }
   }
 
   /** A started client program: stdout/stdin are the dump stream, stderr is kept for the failure message. */
@@ -115,6 +132,7 @@ public final class PostgresTools {
   }
 
   private Running start(PostgresTarget target, List<String> command, ProcessBuilder.Redirect stdout) throws IOException {
+    checkEgress(target);
     List<String> args = new ArrayList<>(command);
     if (binDirectory != null) {
       args.set(0, binDirectory.resolve(command.getFirst()).toString());
@@ -131,6 +149,11 @@ public final class PostgresTools {
   }
 
   public Connection connect(PostgresTarget target) throws SQLException {
+    try {
+      checkEgress(target);
+    } catch (IOException e) {
+      throw new SQLException(e.getMessage(), "28000", e);
+    }
     return DriverManager.getConnection(target.jdbcUrl(), target.jdbcProperties(caFiles));
   }
 }

@@ -46,8 +46,14 @@ public final class S3ObjectStore implements ObjectStore {
     this.description = description;
   }
 
-  /** A BackupPolicy's storage; null credentials mean the SDK's default chain (workload identity). */
+  /**
+   * A BackupPolicy's storage; null credentials mean the SDK's default chain (the operator's workload identity), which
+   * the storage must ask for explicitly.
+   */
   public static S3ObjectStore connect(BackupPolicySpec.ObjectStorage storage, AwsBasicCredentials credentials) {
+    if (credentials == null && !Boolean.TRUE.equals(storage.workloadIdentity())) {
+      throw new IllegalArgumentException("storage " + storage.bucket() + " names no credentials and does not ask for workloadIdentity");
+    }
     return connect(storage.endpoint(), storage.region() != null ? storage.region() : "us-east-1",
         !Boolean.FALSE.equals(storage.pathStyle()), storage.bucket(), credentials);
   }

@@ -23,6 +23,15 @@ public enum EventReason {
   DatabaseNotFound,
   /** The server rejected the TLS settings (e.g. verify-full against a server without TLS or a wrong CA). */
   DatabaseTlsFailed,
+  /**
+   * Credentials would travel without TLS (PostgreSQL tls.mode disable, Redis tls false) to a host that is not loopback,
+   * and the cluster admin has not allowed it: nothing was sent.
+   */
+  PlaintextCredentialsRefused,
+  /** A database host, S3 endpoint or scratch instance is not on the cluster admin's allow-list: nothing was sent there. */
+  TargetNotAllowed,
+  /** An object storage names neither credentials nor workloadIdentity: true; the operator's own identity is never implied. */
+  StorageCredentialsMissing,
   /** A listed extension is not installed on the server or the operator's role may not create it. */
   ExtensionUnavailable,
   /** The application's connection Secret could not be written (RBAC, API server). */

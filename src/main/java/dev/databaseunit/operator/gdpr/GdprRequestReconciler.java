@@ -5,7 +5,6 @@ import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.GdprRequest;
 import dev.databaseunit.operator.api.v1alpha1.GdprRequestSpec;
 import dev.databaseunit.operator.api.v1alpha1.GdprRequestStatus;
-import dev.databaseunit.operator.api.v1alpha1.SecretKeyRef;
 import dev.databaseunit.operator.cache.RedisEndpoint;
 import dev.databaseunit.operator.databaseunit.Backoff;
 import dev.databaseunit.operator.databaseunit.UnitContext;
@@ -172,15 +171,10 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest> {
         throw new UnitProblem(EventReason.ExportStorageInvalid,
             "DatabaseUnit " + unitName + " has no spec.gdpr.exportStorage: an Export needs a bucket to write to");
       }
-      String accessKey = null;
-      String secretKey = null;
-      if (storage.credentials() != null) {
-        var c = storage.credentials();
-        accessKey = PostgresTargets.value(secrets, namespace,
-            new SecretKeyRef(c.secretName(), c.accessKeyIdKey() != null ? c.accessKeyIdKey() : "accessKeyId"));
-        secretKey = PostgresTargets.value(secrets, namespace,
-            new SecretKeyRef(c.secretName(), c.secretAccessKeyKey() != null ? c.secretAccessKeyKey() : "secretAccessKey"));
-      }
+      var credentials = dev.databaseunit.operator.backup.PolicyInputs.credentials(secrets, namespace, storage,
+          "DatabaseUnit " + unitName + " spec.gdpr.exportStorage", dataSources.egress());
+      String accessKey = credentials != null ? credentials.accessKeyId() : null;
+      String secretKey = credentials != null ? credentials.secretAccessKey() : null;
       exportTarget = Optional.of(new ExportTarget(storage, accessKey, secretKey));
     }
     if (!needsDatabase) {
@@ -192,8 +186,9 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest> {
     return new Work(request, unit, target, dataSource, plan, redisOf(unit, secrets), exportTarget);
   }
 
-  private static Optional<RedisEndpoint> redisOf(DatabaseUnit unit, PostgresTargets.SecretLookup secrets) throws UnitProblem {
-    return unit.getSpec().cache() == null ? Optional.empty() : Optional.of(RedisEndpoint.forUnit(unit, secrets));
+  private Optional<RedisEndpoint> redisOf(DatabaseUnit unit, PostgresTargets.SecretLookup secrets) throws UnitProblem {
+    return unit.getSpec().cache() == null ? Optional.empty()
+        : Optional.of(RedisEndpoint.forUnit(unit, secrets, dataSources.egress()));
   }
 
   /** The job, on the executor: never throws, every failure becomes a problem with a reason. */

@@ -1,6 +1,9 @@
 package dev.databaseunit.operator.postgres;
 
 import com.zaxxer.hikari.HikariConfig;
+import dev.databaseunit.operator.api.v1alpha1.PostgresTls;
+import dev.databaseunit.operator.common.EgressPolicy;
+import dev.databaseunit.operator.databaseunit.UnitProblem;
 import com.zaxxer.hikari.HikariDataSource;
 import java.time.Duration;
 import java.util.HashMap;
@@ -33,9 +36,12 @@ public final class UnitDataSources implements AutoCloseable {
   private final Map<String, PostgresTarget> targetOfUnit = new HashMap<>();
   private final AtomicInteger poolNumber = new AtomicInteger();
   private final CaCertificates caFiles;
+  private final EgressPolicy egress;
 
-  public UnitDataSources(CaCertificates caFiles) {
+  /** @param egress checked before a pool for a target is handed out, so no capability connects where it may not */
+  public UnitDataSources(CaCertificates caFiles, EgressPolicy egress) {
     this.caFiles = caFiles;
+    this.egress = egress;
   }
 
   /**
@@ -43,7 +49,8 @@ public final class UnitDataSources implements AutoCloseable {
    *
    * @param unitKey namespace/name of the unit
    */
-  public synchronized DataSource dataSource(String unitKey, PostgresTarget target) {
+  public synchronized DataSource dataSource(String unitKey, PostgresTarget target) throws UnitProblem {
+    egress.checkDatabase("the database of " + unitKey, target.host(), target.sslMode() != PostgresTls.Mode.DISABLE);
     PostgresTarget previous = targetOfUnit.put(unitKey, target);
     if (previous != null && !previous.equals(target)) {
       release(unitKey, previous);
@@ -63,6 +70,10 @@ public final class UnitDataSources implements AutoCloseable {
 
   public CaCertificates caFiles() {
     return caFiles;
+  }
+
+  public EgressPolicy egress() {
+    return egress;
   }
 
   private void release(String unitKey, PostgresTarget target) {

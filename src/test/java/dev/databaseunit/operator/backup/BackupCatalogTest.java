@@ -40,8 +40,8 @@ class BackupCatalogTest {
   void theDefaultPrefixIsTheNamespaceAndNameOfThePolicy() {
     var policy = new BackupPolicy();
     policy.setMetadata(new ObjectMetaBuilder().withNamespace("team-a").withName("recipes-backups").build());
-    var unset = new BackupPolicySpec.ObjectStorage("shared", null, null, "us-east-1", true, null);
-    var explicit = new BackupPolicySpec.ObjectStorage("shared", "custom/", null, "us-east-1", true, null);
+    var unset = new BackupPolicySpec.ObjectStorage("shared", null, null, "us-east-1", true, null, null);
+    var explicit = new BackupPolicySpec.ObjectStorage("shared", "custom/", null, "us-east-1", true, null, null);
 
     assertThat(PolicyInputs.storage(policy, unset).prefix()).isEqualTo("team-a/recipes-backups/");
     assertThat(PolicyInputs.storage(policy, explicit).prefix()).isEqualTo("custom/");

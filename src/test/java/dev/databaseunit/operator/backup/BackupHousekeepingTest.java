@@ -174,8 +174,8 @@ class BackupHousekeepingTest {
     policy.setSpec(new BackupPolicySpec("recipes",
         List.of(new BackupPolicySpec.BackupSchedule(Tier.DAILY, "0 0 3 * * ?", "UTC", "1h", "30d", false),
             new BackupPolicySpec.BackupSchedule(Tier.WEEKLY, "0 0 3 ? * SUN", "UTC", "1h", "84d", true)),
-        new BackupPolicySpec.ObjectStorage("primary", "recipes/", null, "us-east-1", true, null),
-        new BackupPolicySpec.ObjectStorage("secondary", "dr/", null, "eu-west-1", true, null),
+        new BackupPolicySpec.ObjectStorage("primary", "recipes/", null, "us-east-1", true, null, null),
+        new BackupPolicySpec.ObjectStorage("secondary", "dr/", null, "eu-west-1", true, null, null),
         new BackupPolicySpec.Encryption(new SecretKeyRef("kek", "kek"), "kek-now", null),
         new BackupPolicySpec.PointInTimeRecovery(false, "7d"),
         new BackupPolicySpec.RestoreTest(false, null, null, null, null, "4h", "24h", null), false));

@@ -37,7 +37,7 @@ class BackupPipelineIT {
   private static final Duration RTO = Duration.ofHours(4);
   private static final Duration RPO = Duration.ofHours(24);
 
-  private final PostgresTools tools = new PostgresTools(CaCertificates.inTempDirectory(), null);
+  private final PostgresTools tools = new PostgresTools(CaCertificates.inTempDirectory(), null, dev.databaseunit.operator.common.EgressPolicy.DEFAULT);
   private final BackupService backups = new BackupService(tools, clock);
   private final RestoreTester restoreTester = new RestoreTester(tools, clock);
   private final String kekBase64 = randomKey();

@@ -56,7 +56,7 @@ class BootstrapIT {
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private final String kekBase64 = BackupPipelineIT.randomKey();
   private final KeyEncryptionKey kek = KeyEncryptionKey.fromBase64(kekBase64);
-  private final PostgresTools tools = new PostgresTools(CaCertificates.inTempDirectory(), null);
+  private final PostgresTools tools = new PostgresTools(CaCertificates.inTempDirectory(), null, dev.databaseunit.operator.common.EgressPolicy.DEFAULT);
   private final GdprService gdpr = new GdprService(clock, SubjectEraser.DeletionListener.NONE);
   private KubernetesClient client;
   private String namespace;

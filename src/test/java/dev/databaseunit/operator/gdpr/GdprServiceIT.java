@@ -464,7 +464,7 @@ class GdprServiceIT {
   // ----- helpers -----
 
   private static S3ExportStore store(TestBucket bucket) {
-    return new S3ExportStore(new BackupPolicySpec.ObjectStorage(bucket.name(), "exports/", bucket.endpoint(), "us-east-1", true, null),
+    return new S3ExportStore(new BackupPolicySpec.ObjectStorage(bucket.name(), "exports/", bucket.endpoint(), "us-east-1", true, null, null),
         bucket.accessKey(), bucket.secretKey());
   }
 

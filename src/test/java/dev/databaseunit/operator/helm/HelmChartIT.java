@@ -153,6 +153,28 @@ class HelmChartIT {
     }
   }
 
+  /** The chart's security values reach the operator as its egress rules; the defaults are the operator's own. */
+  @Test
+  void securityValuesBecomeTheOperatorsEgressRules(KubeCluster cluster) throws Exception {
+    try (KubernetesClient client = cluster.newClient()) {
+      assertThat(egressOf(render(client, "ops", List.of()))).isEqualTo(dev.databaseunit.operator.common.EgressPolicy.DEFAULT);
+      var egress = egressOf(render(client, "ops", List.of("--set", "security.allowPlaintextCredentials=true",
+          "--set", "security.allowedDatabaseHosts={db.internal,*.rds.amazonaws.com}",
+          "--set", "security.allowedS3Endpoints={minio.storage.svc}", "--set", "security.allowedScratchInstances={scratch.internal}")));
+      assertThat(egress).isEqualTo(new dev.databaseunit.operator.common.EgressPolicy(true, true,
+          List.of("db.internal", "*.rds.amazonaws.com"), List.of("minio.storage.svc"), List.of("scratch.internal")));
+      assertThat(helmFails(List.of("--set", "security.allowedDatabaseHosts={not a host}"))).contains("allowedDatabaseHosts");
+    }
+  }
+
+  private static dev.databaseunit.operator.common.EgressPolicy egressOf(List<HasMetadata> objects) {
+    var deployment = objects.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast).findFirst().orElseThrow();
+    var env = new java.util.HashMap<String, String>();
+    deployment.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv().stream().filter(e -> e.getValue() != null)
+        .forEach(e -> env.put(e.getName(), e.getValue()));
+    return OperatorSettings.fromEnvironment(env).egress();
+  }
+
   private static void ensureNamespace(KubernetesClient client, String name) {
     if (client.namespaces().withName(name).get() == null) {
       client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder()
@@ -165,6 +187,16 @@ class HelmChartIT {
     args.addAll(values);
     String yaml = helm(args.toArray(String[]::new));
     return client.load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).items();
+  }
+
+  /** Renders with the values, expecting the chart's schema to refuse them; returns Helm's error output. */
+  private static String helmFails(List<String> values) throws Exception {
+    List<String> command = new ArrayList<>(List.of(LocalServices.helm().toString(), "template", "t", CHART));
+    command.addAll(values);
+    var process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor()).as("helm template %s must fail", values).isNotZero();
+    return output;
   }
 
   private static String helm(String... args) throws Exception {

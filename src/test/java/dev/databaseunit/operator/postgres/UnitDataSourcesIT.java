@@ -16,7 +16,7 @@ class UnitDataSourcesIT {
 
   @Test
   void unitsWithTheSameTargetShareOnePoolThatClosesWithTheLastUnit(TestDatabase db, @TempDir Path dir) throws Exception {
-    try (var pools = new UnitDataSources(new CaCertificates(dir))) {
+    try (var pools = new UnitDataSources(new CaCertificates(dir), dev.databaseunit.operator.common.EgressPolicy.DEFAULT)) {
       var target = target(db, db.name());
       var a = pools.dataSource("ns/a", target);
       var b = pools.dataSource("ns/b", target);
@@ -34,8 +34,8 @@ class UnitDataSourcesIT {
   }
 
   @Test
-  void aUnitWhoseTargetChangesMovesToAnotherPool(TestDatabase db, @TempDir Path dir) {
-    try (var pools = new UnitDataSources(new CaCertificates(dir))) {
+  void aUnitWhoseTargetChangesMovesToAnotherPool(TestDatabase db, @TempDir Path dir) throws Exception {
+    try (var pools = new UnitDataSources(new CaCertificates(dir), dev.databaseunit.operator.common.EgressPolicy.DEFAULT)) {
       var first = pools.dataSource("ns/a", target(db, db.name()));
       var second = pools.dataSource("ns/a", target(db, "postgres"));
       assertThat(second).isNotSameAs(first);

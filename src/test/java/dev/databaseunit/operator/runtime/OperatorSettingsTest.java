@@ -36,4 +36,15 @@ class OperatorSettingsTest {
     assertThatThrownBy(() -> OperatorSettings.fromEnvironment(Map.of("MANAGEMENT_PORT", "70000")))
         .hasMessageContaining("MANAGEMENT_PORT");
   }
+
+  @Test
+  void readsTheAdminsEgressRulesFromTheChartsEnvironment() {
+    var egress = OperatorSettings.fromEnvironment(Map.of("ALLOW_PLAINTEXT_CREDENTIALS", "true",
+        "ALLOWED_DATABASE_HOSTS", "db.internal, *.rds.amazonaws.com", "ALLOWED_S3_ENDPOINTS", "minio.storage.svc",
+        "ALLOWED_SCRATCH_INSTANCES", "scratch.internal")).egress();
+    assertThat(egress).isEqualTo(new dev.databaseunit.operator.common.EgressPolicy(true, true,
+        java.util.List.of("db.internal", "*.rds.amazonaws.com"), java.util.List.of("minio.storage.svc"),
+        java.util.List.of("scratch.internal")));
+    assertThat(OperatorSettings.fromEnvironment(Map.of()).egress()).isEqualTo(dev.databaseunit.operator.common.EgressPolicy.DEFAULT);
+  }
 }

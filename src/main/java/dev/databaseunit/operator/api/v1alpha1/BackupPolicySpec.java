@@ -47,6 +47,8 @@ public record BackupPolicySpec(
           String retention,
       @Default("false") @JsonPropertyDescription("Copy each backup of this tier to secondaryStorage.") Boolean copyToSecondary) {}
 
+  @ValidationRule(value = "has(self.credentials) != (has(self.workloadIdentity) && self.workloadIdentity)",
+      message = "set credentials, or workloadIdentity: true to use the operator's own cloud identity (not both)")
   public record ObjectStorage(
       @Required @Pattern("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$") @JsonPropertyDescription("Bucket name.") String bucket,
       @Pattern("^([-a-zA-Z0-9_.!~*'()]+/)*$") @JsonPropertyDescription("Key prefix, ending in '/'. For backups it defaults to "
@@ -57,8 +59,10 @@ public record BackupPolicySpec(
           String endpoint,
       @Default("us-east-1") @Pattern("^[a-z0-9-]+$") @JsonPropertyDescription("Region.") String region,
       @Default("true") @JsonPropertyDescription("Path-style addressing (MinIO and most S3-compatible servers).") Boolean pathStyle,
-      @JsonPropertyDescription("Secret with accessKeyId and secretAccessKey; workload identity when empty.")
-          S3Credentials credentials) {}
+      @JsonPropertyDescription("Secret with accessKeyId and secretAccessKey.") S3Credentials credentials,
+      @JsonPropertyDescription("Use the operator's own cloud identity (IAM roles for service accounts, workload identity) "
+          + "instead of credentials. Never implied: without credentials this must be true, so a resource cannot borrow the "
+          + "operator's identity by omission.") Boolean workloadIdentity) {}
 
   public record S3Credentials(
       @Required @Pattern(ApiPatterns.K8S_NAME) @Size(max = 253) @JsonPropertyDescription("Name of the Secret in the resource's namespace.")
