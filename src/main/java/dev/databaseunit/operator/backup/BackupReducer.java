@@ -35,6 +35,8 @@ final class BackupReducer {
    * looks again this often (a backup may come from another operator instance after a fail-over).
    */
   static final Duration LOOK_FOR_BACKUP_EVERY = Duration.ofHours(6);
+  /** A condition only policies asking for point-in-time recovery carry: it says that nothing provides it yet. */
+  static final String POINT_IN_TIME_RECOVERY = "PointInTimeRecovery";
 
   private BackupReducer() {}
 
@@ -228,6 +230,11 @@ final class BackupReducer {
         : new Conditions.Desired(Conditions.PROGRESSING, false, "Idle", "Nothing in progress"));
     if (draft.onSchedule != null) {
       desired.add(draft.onSchedule);
+    }
+    if (spec.pointInTimeRecovery() != null && Boolean.TRUE.equals(spec.pointInTimeRecovery().enabled())) {
+      desired.add(new Conditions.Desired(POINT_IN_TIME_RECOVERY, false, "NotImplemented", "spec.pointInTimeRecovery.enabled is "
+          + "true, but the operator does not archive WAL yet: a restore reaches the newest backup, not any moment (use the "
+          + "provider's point-in-time recovery for RDS and Cloud SQL)"));
     }
     return desired;
   }

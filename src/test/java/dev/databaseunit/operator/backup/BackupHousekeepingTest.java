@@ -194,4 +194,24 @@ class BackupHousekeepingTest {
     new SecureRandom().nextBytes(raw);
     return KeyEncryptionKey.fromBase64(Base64.getEncoder().encodeToString(raw));
   }
+
+  /** Nothing implements point-in-time recovery yet: it is off by default, and asking for it is answered, not ignored. */
+  @Test
+  void pointInTimeRecoveryIsOffByDefaultAndReportedAsNotImplementedWhenAskedFor() throws Exception {
+    String crd = java.nio.file.Files.readString(java.nio.file.Path.of("crds/backuppolicies.databaseunit.dev-v1.yml"));
+    String pitr = crd.substring(crd.indexOf("pointInTimeRecovery:"));
+    assertThat(pitr.substring(0, pitr.indexOf("retention:"))).contains("default: false").doesNotContain("default: true");
+    assertThat(BackupReducer.conditions(PolicyDraft.of(null), null, policy().getSpec()))
+        .noneMatch(c -> c.type().equals(BackupReducer.POINT_IN_TIME_RECOVERY));
+
+    var spec = policy().getSpec();
+    var asking = new BackupPolicySpec(spec.databaseUnit(), spec.schedules(), spec.storage(), spec.secondaryStorage(), spec.encryption(),
+        new BackupPolicySpec.PointInTimeRecovery(true, "7d"), spec.restoreTest(), spec.suspend());
+    assertThat(BackupReducer.conditions(PolicyDraft.of(null), null, asking))
+        .filteredOn(c -> c.type().equals(BackupReducer.POINT_IN_TIME_RECOVERY)).singleElement()
+        .satisfies(c -> {
+          assertThat(c.status()).isFalse();
+          assertThat(c.reason()).isEqualTo("NotImplemented");
+        });
+  }
 }

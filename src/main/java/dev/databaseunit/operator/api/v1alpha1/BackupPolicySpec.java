@@ -24,7 +24,9 @@ public record BackupPolicySpec(
     @Required @JsonPropertyDescription("Where backups are stored.") ObjectStorage storage,
     @JsonPropertyDescription("Second bucket or region for cross-region copies.") ObjectStorage secondaryStorage,
     @Required @JsonPropertyDescription("Envelope encryption of every backup.") Encryption encryption,
-    @Default("{}") @JsonPropertyDescription("Point-in-time recovery via WAL archiving (managed instances).")
+    @Default("{}") @JsonPropertyDescription("Point-in-time recovery via WAL archiving. Not implemented yet: the operator "
+        + "takes logical backups only, so a restore reaches the newest backup, not any moment; enabled: true is reported "
+        + "(condition PointInTimeRecovery=False, NotImplemented) and not acted on. For RDS and Cloud SQL use the provider's PITR.")
         PointInTimeRecovery pointInTimeRecovery,
     @Default("{}") @JsonPropertyDescription("Automated restore tests.") RestoreTest restoreTest,
     @Default("false") @JsonPropertyDescription("Pause scheduling; running work finishes.") Boolean suspend) {
@@ -80,9 +82,11 @@ public record BackupPolicySpec(
           List<SecretKeyRef> previousKeys) {}
 
   public record PointInTimeRecovery(
-      @Default("true") @JsonPropertyDescription("Archive WAL continuously so a restore can reach any moment within retention.")
+      @Default("false") @JsonPropertyDescription("Archive WAL continuously so a restore can reach any moment within retention. "
+          + "Not implemented yet: true only reports that it is not done.")
           Boolean enabled,
-      @Default("7d") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("How far back recovery reaches.")
+      @Default("7d") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16)
+          @JsonPropertyDescription("How far back recovery would reach, once point-in-time recovery is implemented.")
           String retention) {}
 
   public record RestoreTest(
