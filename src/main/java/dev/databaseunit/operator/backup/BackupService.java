@@ -34,7 +34,9 @@ import javax.crypto.SecretKey;
  */
 public final class BackupService {
   /** Phases a backup reports, recorded in the policy's status. */
-  public record Request(String backupId, Tier tier, String databaseUnit, PostgresTarget target, String keyId) {}
+  /** @param bound how long pg_dump may run: the tier's window */
+  public record Request(String backupId, Tier tier, String databaseUnit, PostgresTarget target, String keyId,
+      java.time.Duration bound) {}
 
   private final PostgresTools tools;
   private final Clock clock;
@@ -62,7 +64,7 @@ public final class BackupService {
 
       Streamed streamed;
       List<TableSnapshot.Table> tables;
-      try (var dump = tools.dump(target, snapshot)) {
+      try (var dump = tools.dump(target, snapshot, request.bound())) {
         // Counting in the exporting transaction reads the same snapshot pg_dump imported.
         var counting = CompletableFuture.supplyAsync(() -> {
           try {

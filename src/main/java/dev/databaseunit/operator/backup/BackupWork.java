@@ -49,7 +49,8 @@ final class BackupWork {
         var catalog = new BackupCatalog(store, inputs.storage().prefix());
         catalog.removeIncomplete(Set.of(operation.id()));
         var request = new BackupService.Request(operation.id(), schedule.tier(), unit, inputs.target(),
-            policy.getSpec().encryption().keyId());
+            policy.getSpec().encryption().keyId(),
+            ApiDurations.parse(schedule.window() != null ? schedule.window() : BackupPlanner.DEFAULT_BACKUP_WINDOW));
         BackupManifest manifest = backups.backup(request, catalog, inputs.kek(), phase);
         Boolean copied = null;
         String copyProblem = null;

@@ -34,8 +34,13 @@ public final class BootstrapWork implements AutoCloseable {
   /** The ledger and the salt its hashes are made with: all a newer backup has to tell about erasures. */
   private static final List<String> LEDGER_TABLES = List.of("gdpr_erasure_ledger", "gdpr_subject_salt");
 
-  /** Where the backups are and the keys that open them (the current key first, then previous ones). */
-  public record Source(BackupPolicySpec.ObjectStorage storage, AwsBasicCredentials credentials, List<KeyEncryptionKey> keys) {
+  /**
+   * Where the backups are and the keys that open them (the current key first, then previous ones).
+   *
+   * @param rto the policy's recovery time objective: how long pg_restore may run
+   */
+  public record Source(BackupPolicySpec.ObjectStorage storage, AwsBasicCredentials credentials, List<KeyEncryptionKey> keys,
+      java.time.Duration rto) {
     @Override
     public String toString() {
       return "Source[" + storage.bucket() + "/" + storage.prefix() + "]";
@@ -76,7 +81,7 @@ public final class BootstrapWork implements AutoCloseable {
     try (ObjectStore store = stores.open(source.storage(), source.credentials())) {
       var catalog = new BackupCatalog(store, source.storage().prefix());
       BackupManifest manifest = find(catalog.list(), backupId);
-      try (var restore = tools.restoreInOneTransaction(target)) {
+      try (var restore = tools.restoreInOneTransaction(target, source.rto())) {
         restoreArchive(restore, store, manifest, source.keys(), false);
       }
       return new Restored(manifest);
@@ -177,7 +182,7 @@ public final class BootstrapWork implements AutoCloseable {
       PostgresTarget scratchTarget = target.withDatabase(scratch);
       admin(target, "CREATE DATABASE " + scratch);
       try {
-        try (var restore = tools.restoreTables(scratchTarget, LEDGER_TABLES)) {
+        try (var restore = tools.restoreTables(scratchTarget, LEDGER_TABLES, source.rto())) {
           restoreArchive(restore, store, manifest, source.keys(), true);
         }
         try (Connection c = tools.connect(scratchTarget)) {

@@ -72,7 +72,8 @@ public final class S3ObjectStore implements ObjectStore {
         // Most S3-compatible servers reject the SDK's default trailing checksums; our own sha256 covers integrity.
         .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
         .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-        .overrideConfiguration(o -> o.apiCallAttemptTimeout(Duration.ofMinutes(2)))
+        // Every call is bounded, retries included: a store that accepts connections and never answers fails the work.
+        .overrideConfiguration(o -> o.apiCallAttemptTimeout(Duration.ofMinutes(2)).apiCallTimeout(Duration.ofMinutes(10)))
         .credentialsProvider(provider);
     if (endpoint != null && !endpoint.isBlank()) {
       builder.endpointOverride(URI.create(endpoint));

@@ -182,7 +182,8 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest> {
     }
     SubjectPlan plan = SubjectPlan.of(gdpr);
     PostgresTarget target = PostgresTargets.resolve(unit, secrets);
-    DataSource dataSource = dataSources.dataSource(UnitContext.keyOf(unit), target);
+    DataSource dataSource = dev.databaseunit.operator.postgres.TimedDataSource.forPurpose(
+        dataSources.dataSource(UnitContext.keyOf(unit), target), dev.databaseunit.operator.postgres.DatabaseTimeouts.Purpose.GDPR);
     return new Work(request, unit, target, dataSource, plan, redisOf(unit, secrets), exportTarget);
   }
 

@@ -55,7 +55,8 @@ record UnitAccess(PostgresTarget target, DataSource direct, PostgresTarget poole
     String schema = UnitMigrations.schemaOf(unit);
     DataSource direct;
     try {
-      direct = dataSources.dataSource(unitKey, target);
+      direct = dev.databaseunit.operator.postgres.TimedDataSource.forPurpose(dataSources.dataSource(unitKey, target),
+          dev.databaseunit.operator.postgres.DatabaseTimeouts.Purpose.MAINTENANCE);
     } catch (UnitProblem p) {
       throw new RunFailure(EventReason.MaintenancePrecheckFailed, "cannot reach the unit's database: " + p.getMessage(), p);
     }

@@ -25,10 +25,12 @@ public final class UnitDataSources implements AutoCloseable {
 
   private static final class SharedPool {
     final HikariDataSource dataSource;
+    final TimedDataSource forReconcile;
     final Set<String> units = new HashSet<>();
 
-    SharedPool(HikariDataSource dataSource) {
+    SharedPool(HikariDataSource dataSource, DatabaseTimeouts timeouts) {
       this.dataSource = dataSource;
+      this.forReconcile = new TimedDataSource(dataSource, timeouts, DatabaseTimeouts.Purpose.RECONCILE);
     }
   }
 
@@ -37,15 +39,21 @@ public final class UnitDataSources implements AutoCloseable {
   private final AtomicInteger poolNumber = new AtomicInteger();
   private final CaCertificates caFiles;
   private final EgressPolicy egress;
+  private final DatabaseTimeouts timeouts;
 
-  /** @param egress checked before a pool for a target is handed out, so no capability connects where it may not */
-  public UnitDataSources(CaCertificates caFiles, EgressPolicy egress) {
+  /**
+   * @param egress checked before a pool for a target is handed out, so no capability connects where it may not
+   * @param timeouts every session's connect, statement, lock and socket timeouts, by purpose
+   */
+  public UnitDataSources(CaCertificates caFiles, EgressPolicy egress, DatabaseTimeouts timeouts) {
     this.caFiles = caFiles;
     this.egress = egress;
+    this.timeouts = timeouts;
   }
 
   /**
-   * The pool for a unit's target, created on first use.
+   * The pool for a unit's target, created on first use, with the reconcile's timeouts; {@link TimedDataSource#forPurpose}
+   * gives it with another purpose's.
    *
    * @param unitKey namespace/name of the unit
    */
@@ -55,9 +63,9 @@ public final class UnitDataSources implements AutoCloseable {
     if (previous != null && !previous.equals(target)) {
       release(unitKey, previous);
     }
-    SharedPool pool = pools.computeIfAbsent(target, t -> new SharedPool(new HikariDataSource(config(t))));
+    SharedPool pool = pools.computeIfAbsent(target, t -> new SharedPool(new HikariDataSource(config(t)), timeouts));
     pool.units.add(unitKey);
-    return pool.dataSource;
+    return pool.forReconcile;
   }
 
   /** Releases a deleted unit's use of its pool; a no-op for a unit without one. */
@@ -76,6 +84,10 @@ public final class UnitDataSources implements AutoCloseable {
     return egress;
   }
 
+  public DatabaseTimeouts timeouts() {
+    return timeouts;
+  }
+
   private void release(String unitKey, PostgresTarget target) {
     SharedPool pool = pools.get(target);
     if (pool != null && pool.units.remove(unitKey) && pool.units.isEmpty()) {
@@ -91,12 +103,12 @@ public final class UnitDataSources implements AutoCloseable {
     // Named, not looked up through DriverManager: DriverManager finds drivers only through the context class
     // loader of the first thread that asks, which in an embedding (mvn exec:java) may not see pgjdbc.
     config.setDriverClassName(org.postgresql.Driver.class.getName());
-    config.setDataSourceProperties(target.jdbcProperties(caFiles));
+    config.setDataSourceProperties(target.jdbcProperties(caFiles, timeouts.connect(), timeouts.of(DatabaseTimeouts.Purpose.RECONCILE)));
     config.setMaximumPoolSize(MAX_CONNECTIONS_PER_TARGET);
     config.setMinimumIdle(0);
     // Idle connections go quickly: most targets are touched once per resync, and servers count connections.
     config.setIdleTimeout(Duration.ofSeconds(30).toMillis());
-    config.setConnectionTimeout(Duration.ofSeconds(10).toMillis());
+    config.setConnectionTimeout(timeouts.connect().toMillis());
     // Do not fail at construction: an unreachable database is reported by the first use, as a Degraded reason.
     config.setInitializationFailTimeout(-1);
     return config;

@@ -61,7 +61,8 @@ public final class DatabaseUnitOperator {
     });
     var result = new DatabaseUnitOperator(operator);
     var events = new EventRecorder(client, clock);
-    var dataSources = result.closeOnStop(new UnitDataSources(CaCertificates.inTempDirectory(), settings.egress()));
+    var dataSources = result.closeOnStop(new UnitDataSources(CaCertificates.inTempDirectory(), settings.egress(),
+        settings.databaseTimeouts()));
 
     // DatabaseUnit capabilities, run in this order on each reconcile of a unit.
     List<UnitCapability> capabilities = new ArrayList<>();
@@ -75,7 +76,8 @@ public final class DatabaseUnitOperator {
       bootstrapExecutor.shutdownNow();
       bootstrapExecutor.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
     });
-    var bootstrapTools = new dev.databaseunit.operator.backup.PostgresTools(dataSources.caFiles(), null, settings.egress());
+    var bootstrapTools = new dev.databaseunit.operator.backup.PostgresTools(dataSources.caFiles(), null, settings.egress(),
+        settings.databaseTimeouts());
     // A backup a bootstrap reads is kept by the backup reconciler's retention until the bootstrap is done with it.
     var backupsInUse = new dev.databaseunit.operator.backup.BackupsInUse();
     // Closed before the executor: it kills running pg_restore processes, which ends their threads.
@@ -124,7 +126,8 @@ public final class DatabaseUnitOperator {
       backupWork.shutdownNow();
       backupWork.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
     });
-    var postgresTools = new dev.databaseunit.operator.backup.PostgresTools(CaCertificates.inTempDirectory(), null, settings.egress());
+    var postgresTools = new dev.databaseunit.operator.backup.PostgresTools(CaCertificates.inTempDirectory(), null,
+        settings.egress(), settings.databaseTimeouts());
     result.register(new dev.databaseunit.operator.backup.BackupPolicyReconciler(events, clock,
         new dev.databaseunit.operator.backup.BackupService(postgresTools, clock),
         new dev.databaseunit.operator.backup.RestoreTester(postgresTools, clock),

@@ -1,6 +1,7 @@
 package dev.databaseunit.operator.runtime;
 
 import dev.databaseunit.operator.common.EgressPolicy;
+import dev.databaseunit.operator.postgres.DatabaseTimeouts;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -17,26 +18,34 @@ import java.util.Set;
  *     only in-process embeddings (tests, the local stack) turn this off
  * @param leaderIdentity this replica's name in the Lease (the pod name in Kubernetes); must differ per replica
  * @param egress where credentials may be sent (chart values security.*)
+ * @param databaseTimeouts the timeouts of every database session, by purpose (chart value databaseTimeouts)
  */
 public record OperatorSettings(Set<String> watchNamespaces, boolean leaderElection, String leaseNamespace,
-    int managementPort, boolean exitOnLostLeadership, String leaderIdentity, EgressPolicy egress) {
+    int managementPort, boolean exitOnLostLeadership, String leaderIdentity, EgressPolicy egress,
+    DatabaseTimeouts databaseTimeouts) {
   public static final String LEASE_NAME = "databaseunit-operator";
 
   /** Settings with a generated leader identity, unique to this instance, and the default egress policy. */
   public OperatorSettings(Set<String> watchNamespaces, boolean leaderElection, String leaseNamespace, int managementPort,
       boolean exitOnLostLeadership) {
     this(watchNamespaces, leaderElection, leaseNamespace, managementPort, exitOnLostLeadership, generatedIdentity(),
-        EgressPolicy.DEFAULT);
+        EgressPolicy.DEFAULT, DatabaseTimeouts.DEFAULT);
   }
 
   public OperatorSettings(Set<String> watchNamespaces, boolean leaderElection, String leaseNamespace, int managementPort,
       boolean exitOnLostLeadership, String leaderIdentity) {
-    this(watchNamespaces, leaderElection, leaseNamespace, managementPort, exitOnLostLeadership, leaderIdentity, EgressPolicy.DEFAULT);
+    this(watchNamespaces, leaderElection, leaseNamespace, managementPort, exitOnLostLeadership, leaderIdentity, EgressPolicy.DEFAULT,
+        DatabaseTimeouts.DEFAULT);
   }
 
   public OperatorSettings withEgress(EgressPolicy policy) {
     return new OperatorSettings(watchNamespaces, leaderElection, leaseNamespace, managementPort, exitOnLostLeadership, leaderIdentity,
-        policy);
+        policy, databaseTimeouts);
+  }
+
+  public OperatorSettings withDatabaseTimeouts(DatabaseTimeouts timeouts) {
+    return new OperatorSettings(watchNamespaces, leaderElection, leaseNamespace, managementPort, exitOnLostLeadership, leaderIdentity,
+        egress, timeouts);
   }
 
   private static String generatedIdentity() {
@@ -58,7 +67,7 @@ public record OperatorSettings(Set<String> watchNamespaces, boolean leaderElecti
     var settings = identity == null || identity.isBlank()
         ? new OperatorSettings(namespaces, leaderElection, leaseNamespace, port, true)
         : new OperatorSettings(namespaces, leaderElection, leaseNamespace, port, true, identity.trim());
-    return settings.withEgress(egress);
+    return settings.withEgress(egress).withDatabaseTimeouts(DatabaseTimeouts.parse(env.get("DATABASE_TIMEOUTS")));
   }
 
   /** A comma-separated list; empty when unset. */

@@ -37,7 +37,8 @@ class BackupPipelineIT {
   private static final Duration RTO = Duration.ofHours(4);
   private static final Duration RPO = Duration.ofHours(24);
 
-  private final PostgresTools tools = new PostgresTools(CaCertificates.inTempDirectory(), null, dev.databaseunit.operator.common.EgressPolicy.DEFAULT);
+  private final PostgresTools tools = new PostgresTools(CaCertificates.inTempDirectory(), null, dev.databaseunit.operator.common.EgressPolicy.DEFAULT,
+      dev.databaseunit.operator.postgres.DatabaseTimeouts.DEFAULT);
   private final BackupService backups = new BackupService(tools, clock);
   private final RestoreTester restoreTester = new RestoreTester(tools, clock);
   private final String kekBase64 = randomKey();
@@ -265,9 +266,37 @@ class BackupPipelineIT {
     }
   }
 
+  /** pg_restore (and pg_dump alike) on a server that stops answering is stopped at its bound instead of hanging. */
+  @Test
+  void aRestoreOnAServerThatHangsIsStoppedAtItsBound() throws Exception {
+    byte[] archive;
+    try (var c = db.connect()) {
+      c.setAutoCommit(false);
+      c.setTransactionIsolation(java.sql.Connection.TRANSACTION_REPEATABLE_READ);
+      var rs = c.createStatement().executeQuery("SELECT pg_export_snapshot()");
+      rs.next();
+      try (var dump = tools.dump(target, rs.getString(1), Duration.ofMinutes(1))) {
+        dump.process().getOutputStream().close();
+        archive = dump.process().getInputStream().readAllBytes();
+        dump.awaitSuccess();
+      }
+      c.rollback();
+    }
+    try (var relay = new TcpRelay(db.host(), db.port(), 0)) {
+      relay.freeze();
+      var hanging = new PostgresTarget("127.0.0.1", relay.port(), db.name(), db.user(), db.password(), PostgresTls.Mode.DISABLE, null);
+      long start = System.nanoTime();
+      try (var restore = tools.restore(hanging, Duration.ofSeconds(2))) {
+        assertThatThrownBy(() -> restore.feed(new java.io.ByteArrayInputStream(archive), false))
+            .isInstanceOf(IOException.class).hasMessageContaining("was stopped after running for PT2S");
+      }
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(8));
+    }
+  }
+
   private BackupService.Request request() {
     return new BackupService.Request(BackupCatalog.newBackupId(Tier.DAILY, clock.instant()), Tier.DAILY,
-        "ns/recipes", target, null);
+        "ns/recipes", target, null, java.time.Duration.ofHours(1));
   }
 
   private void assertNoScratchDatabaseLeft() throws SQLException {

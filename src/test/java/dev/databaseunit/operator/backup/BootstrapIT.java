@@ -56,7 +56,8 @@ class BootstrapIT {
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private final String kekBase64 = BackupPipelineIT.randomKey();
   private final KeyEncryptionKey kek = KeyEncryptionKey.fromBase64(kekBase64);
-  private final PostgresTools tools = new PostgresTools(CaCertificates.inTempDirectory(), null, dev.databaseunit.operator.common.EgressPolicy.DEFAULT);
+  private final PostgresTools tools = new PostgresTools(CaCertificates.inTempDirectory(), null, dev.databaseunit.operator.common.EgressPolicy.DEFAULT,
+      dev.databaseunit.operator.postgres.DatabaseTimeouts.DEFAULT);
   private final GdprService gdpr = new GdprService(clock, SubjectEraser.DeletionListener.NONE);
   private KubernetesClient client;
   private String namespace;
@@ -228,7 +229,7 @@ class BootstrapIT {
     var work = new BootstrapWork(tools, S3ObjectStore::connect, gdpr, new BackupsInUse());
     var storage = client.resources(BackupPolicy.class).inNamespace(namespace).withName(POLICY).get().getSpec().storage();
     work.restore(new BootstrapWork.Source(storage, AwsBasicCredentials.create(bucket.accessKey(), bucket.secretKey()),
-        List.of(kek)), restored.backupId(), targetOf(target));
+        List.of(kek), java.time.Duration.ofHours(4)), restored.backupId(), targetOf(target));
     try (var c = target.connect()) {
       assertThat(RecipeFixture.userCounts(c, alice).get("recipes")).as("the backup predates alice's erasure").isEqualTo(4);
     }
@@ -258,7 +259,7 @@ class BootstrapIT {
   private BackupManifest backup() throws Exception {
     try (var store = BackupPipelineIT.store(bucket.endpoint(), bucket)) {
       var request = new BackupService.Request(BackupCatalog.newBackupId(Tier.DAILY, clock.instant()), Tier.DAILY,
-          namespace + "/recipes", targetOf(source), null);
+          namespace + "/recipes", targetOf(source), null, java.time.Duration.ofHours(1));
       return new BackupService(tools, clock).backup(request, new BackupCatalog(store, "recipes/"), kek, phase -> {});
     }
   }

@@ -91,7 +91,8 @@ class GdprRequestReconcilerIT {
 
   /** Only the GDPR reconciler, with a service of the test's choosing (fault injection). */
   private void startGdprOnly(GdprService service) {
-    customDataSources = new UnitDataSources(CaCertificates.inTempDirectory(), dev.databaseunit.operator.common.EgressPolicy.DEFAULT);
+    customDataSources = new UnitDataSources(CaCertificates.inTempDirectory(), dev.databaseunit.operator.common.EgressPolicy.DEFAULT,
+        dev.databaseunit.operator.postgres.DatabaseTimeouts.DEFAULT);
     customOperator = new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false));
     customOperator.register(new GdprRequestReconciler(new EventRecorder(client, clock), clock, customDataSources, service,
         Executors.newSingleThreadExecutor(), S3ExportStore::new, endpoint -> RedisSubjectCache.connect(REDIS, endpoint),

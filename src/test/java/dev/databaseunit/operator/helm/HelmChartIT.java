@@ -167,12 +167,31 @@ class HelmChartIT {
     }
   }
 
+  /** The chart's databaseTimeouts reach the operator; unset purposes keep its defaults. */
+  @Test
+  void databaseTimeoutValuesBecomeTheOperatorsSessionTimeouts(KubeCluster cluster) throws Exception {
+    try (KubernetesClient client = cluster.newClient()) {
+      assertThat(settingsOf(render(client, "ops", List.of())).databaseTimeouts())
+          .isEqualTo(dev.databaseunit.operator.postgres.DatabaseTimeouts.DEFAULT);
+      var timeouts = settingsOf(render(client, "ops", List.of("--set", "databaseTimeouts.connect=5s",
+          "--set", "databaseTimeouts.vector-indexes.statement=24h", "--set", "databaseTimeouts.metrics.lock=1s"))).databaseTimeouts();
+      assertThat(timeouts).isEqualTo(dev.databaseunit.operator.postgres.DatabaseTimeouts.parse(
+          "connect=5s,vector-indexes.statement=24h,metrics.lock=1s"));
+      assertThat(timeouts.connect()).isEqualTo(Duration.ofSeconds(5));
+      assertThat(helmFails(List.of("--set", "databaseTimeouts.metrics.lock=soon"))).contains("databaseTimeouts");
+    }
+  }
+
   private static dev.databaseunit.operator.common.EgressPolicy egressOf(List<HasMetadata> objects) {
+    return settingsOf(objects).egress();
+  }
+
+  private static OperatorSettings settingsOf(List<HasMetadata> objects) {
     var deployment = objects.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast).findFirst().orElseThrow();
     var env = new java.util.HashMap<String, String>();
     deployment.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv().stream().filter(e -> e.getValue() != null)
         .forEach(e -> env.put(e.getName(), e.getValue()));
-    return OperatorSettings.fromEnvironment(env).egress();
+    return OperatorSettings.fromEnvironment(env);
   }
 
   private static void ensureNamespace(KubernetesClient client, String name) {

@@ -43,7 +43,8 @@ public record BackupPolicySpec(
       @Required @Pattern(ApiPatterns.QUARTZ_CRON) @Size(max = 128) @JsonPropertyDescription("Quartz cron of the window start.") String cron,
       @Default("UTC") @Pattern(ApiPatterns.TIME_ZONE) @Size(max = 64) @JsonPropertyDescription("Time zone of cron.") String timeZone,
       @Default("1h") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16)
-          @JsonPropertyDescription("A missed fire still runs within this long after it; later it is recorded as missed.")
+          @JsonPropertyDescription("A missed fire still runs within this long after it; later it is recorded as missed. The "
+              + "backup's pg_dump must also finish within this long: it is stopped (and the backup failed) otherwise.")
           String window,
       @Required @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("How long backups of this tier are kept.")
           String retention,
@@ -104,7 +105,8 @@ public record BackupPolicySpec(
       @Default("[\"restore_validation\",\"data_integrity_check\",\"recovery_time_measurement\"]") @Size(min = 1)
           @JsonPropertyDescription("Checks each restore test runs: the restore itself, row counts and checksums, and RTO/RPO.")
           List<Check> checks,
-      @Default("4h") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("Recovery time objective.") String rto,
+      @Default("4h") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("Recovery time objective. "
+          + "A restore test's pg_restore, and a bootstrap's from this policy's backups, is stopped when it runs longer.") String rto,
       @Default("24h") @Pattern(ApiPatterns.POSITIVE_DURATION) @Size(max = 16) @JsonPropertyDescription("Recovery point objective.") String rpo,
       @JsonPropertyDescription("A PostgreSQL server to restore into instead of the unit's own: the scratch database is created, "
           + "restored, checked and dropped there, so a test adds no load or disk use to the unit's server. Its database is the one "
