@@ -111,9 +111,10 @@ public final class BackupCatalog {
 
   /**
    * Copies a backup into another catalog (another bucket, region or provider), streamed so it works across
-   * endpoints, and verifies the copy's sha256 against the manifest before writing the manifest there.
+   * endpoints, and verifies the copy's sha256 against the manifest before writing the manifest there, authenticated
+   * with {@code kek} (the key that wrapped its data key) for its own object key.
    */
-  public void copyTo(BackupCatalog target, BackupManifest manifest) throws IOException {
+  public void copyTo(BackupCatalog target, BackupManifest manifest, KeyEncryptionKey kek) throws IOException {
     String targetKey = target.objectKey(manifest.backupId());
     try (var in = store.open(manifest.objectKey())) {
       ObjectStore.Upload upload = target.store.create(targetKey);
@@ -135,10 +136,7 @@ public final class BackupCatalog {
       throw new IOException("The copy of backup " + manifest.backupId() + " has sha256 " + copied + ", the manifest says "
           + manifest.sha256());
     }
-    target.writeManifest(new BackupManifest(manifest.formatVersion(), manifest.backupId(), manifest.tier(),
-        manifest.databaseUnit(), manifest.startTime(), manifest.endTime(), manifest.database(), manifest.serverVersion(),
-        manifest.walLsn(), targetKey, manifest.compression(), manifest.dumpBytes(),
-        manifest.storedBytes(), manifest.sha256(), manifest.encryption(), manifest.tables()));
+    target.writeManifest(ManifestMac.sign(manifest.withObjectKey(targetKey), kek));
   }
 
   /** Removes a backup: the manifest first, so a half-deleted backup is never listed as good. */

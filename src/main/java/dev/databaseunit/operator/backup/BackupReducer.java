@@ -183,6 +183,12 @@ final class BackupReducer {
       notices.add(new Notice(EventRecorder.Type.Normal, EventReason.BackupKeyRotated, rewrapped + " backup(s) and copies re-wrapped"
           + (current != null ? " with key " + current.keyId() + " (fingerprint " + current.keyFingerprint() + ")" : " with the current key")));
     }
+    int authenticated = h.rotation().authenticated().size()
+        + (h.copyRotation() != null ? h.copyRotation().authenticated().size() : 0);
+    if (authenticated > 0) {
+      notices.add(new Notice(EventRecorder.Type.Normal, EventReason.BackupKeyRotated, authenticated + " manifest(s) written before "
+          + "manifests were authenticated now carry a MAC under the current key"));
+    }
     String stranded = Stream.concat(describeStranded(h.rotation(), "backup(s)"),
         h.copyRotation() != null ? describeStranded(h.copyRotation(), "copies in the secondary storage") : Stream.empty())
         .collect(Collectors.joining("; "));

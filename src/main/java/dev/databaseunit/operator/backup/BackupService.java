@@ -74,7 +74,7 @@ public final class BackupService {
           }
         }, Thread::startVirtualThread);
         dump.process().getOutputStream().close();
-        streamed = upload(dump, catalog.store(), objectKey, dataKey);
+        streamed = upload(dump, catalog.store(), objectKey, dataKey, request.backupId());
         tables = join(counting, target);
       }
       snapshotHolder.commit();
@@ -82,10 +82,11 @@ public final class BackupService {
       var manifest = new BackupManifest(BackupManifest.FORMAT_VERSION, request.backupId(), request.tier(),
           request.databaseUnit(), start, clock.instant(), target.database(), serverVersion, lsn, objectKey,
           "pg_dump custom format (zlib, pg_dump default level)", streamed.dumpBytes, streamed.storedBytes, streamed.sha256,
-          new BackupManifest.EncryptionInfo("AES-256-GCM, chunked v1", ChunkedGcm.DEFAULT_CHUNK_SIZE,
+          new BackupManifest.EncryptionInfo("AES-256-GCM, chunked v2 (bound to the backup id)", ChunkedGcm.DEFAULT_CHUNK_SIZE,
               request.keyId() != null ? request.keyId() : kek.fingerprint(), kek.fingerprint(),
               Base64.getEncoder().encodeToString(kek.wrap(dataKey))),
-          tables);
+          tables, null);
+      manifest = ManifestMac.sign(manifest, kek);
       catalog.writeManifest(manifest);
       return manifest;
     } catch (SQLException e) {
@@ -114,14 +115,15 @@ public final class BackupService {
 
   private record Streamed(long dumpBytes, long storedBytes, String sha256) {}
 
-  private static Streamed upload(PostgresTools.Running dump, ObjectStore store, String objectKey, SecretKey dataKey)
+  private static Streamed upload(PostgresTools.Running dump, ObjectStore store, String objectKey, SecretKey dataKey, String backupId)
       throws IOException, InterruptedException {
     MessageDigest sha = sha256();
     ObjectStore.Upload upload = store.create(objectKey);
     var stored = new CountingOutputStream(upload);
     long dumpBytes = 0;
     try (InputStream in = dump.process().getInputStream()) {
-      OutputStream encrypted = ChunkedGcm.encrypt(new DigestOutputStream(stored, sha), dataKey, ChunkedGcm.DEFAULT_CHUNK_SIZE);
+      OutputStream encrypted = ChunkedGcm.encrypt(new DigestOutputStream(stored, sha), dataKey, ChunkedGcm.DEFAULT_CHUNK_SIZE,
+          backupId);
       byte[] buffer = new byte[256 * 1024];
       for (int n; (n = in.read(buffer)) >= 0; ) {
         if (Thread.interrupted()) {

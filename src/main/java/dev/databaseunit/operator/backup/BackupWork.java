@@ -57,7 +57,7 @@ final class BackupWork {
         if (Boolean.TRUE.equals(schedule.copyToSecondary()) && inputs.secondary() != null) {
           phase.accept(OperationPhase.Copying);
           try (ObjectStore secondary = stores.open(inputs.secondary(), inputs.secondaryCredentials())) {
-            catalog.copyTo(new BackupCatalog(secondary, inputs.secondary().prefix()), manifest);
+            catalog.copyTo(new BackupCatalog(secondary, inputs.secondary().prefix()), manifest, inputs.kek());
             copied = true;
           } catch (IOException | RuntimeException e) {
             copied = false;

@@ -51,6 +51,6 @@ class BackupCatalogTest {
   private static BackupManifest manifest(String id, String objectKey) {
     return new BackupManifest(BackupManifest.FORMAT_VERSION, id, Tier.DAILY, "team-b/orders", Instant.EPOCH, Instant.EPOCH, "orders",
         "15", "0/0", objectKey, "pg_dump custom format", 1, 1, "00",
-        new BackupManifest.EncryptionInfo("AES-256-GCM, chunked v1", 1, "k", "f", "w"), List.of());
+        new BackupManifest.EncryptionInfo("AES-256-GCM, chunked v1", 1, "k", "f", "w"), List.of(), null);
   }
 }

@@ -183,10 +183,14 @@ class BackupHousekeepingTest {
   }
 
   private static BackupManifest manifest(String id, Instant end, KeyEncryptionKey kek) {
-    return new BackupManifest(BackupManifest.FORMAT_VERSION, id, Tier.valueOf(id.substring(0, id.indexOf('-')).toUpperCase()),
+    return ManifestMac.sign(unsignedManifest(id, end, kek, BackupManifest.FORMAT_VERSION), kek);
+  }
+
+  private static BackupManifest unsignedManifest(String id, Instant end, KeyEncryptionKey kek, int formatVersion) {
+    return new BackupManifest(formatVersion, id, Tier.valueOf(id.substring(0, id.indexOf('-')).toUpperCase()),
         "ns/recipes", end.minusSeconds(60), end, "recipes", "15", "0/0", "recipes/" + id + "/" + BackupManifest.OBJECT_NAME,
         "pg_dump custom format", 1, 1, "00", new BackupManifest.EncryptionInfo("AES-256-GCM, chunked v1", ChunkedGcm.DEFAULT_CHUNK_SIZE,
-            "k", kek.fingerprint(), Base64.getEncoder().encodeToString(kek.wrap(KeyEncryptionKey.newDataKey()))), List.of());
+            "k", kek.fingerprint(), Base64.getEncoder().encodeToString(kek.wrap(KeyEncryptionKey.newDataKey()))), List.of(), null);
   }
 
   private static KeyEncryptionKey key() {
@@ -213,5 +217,35 @@ class BackupHousekeepingTest {
           assertThat(c.status()).isFalse();
           assertThat(c.reason()).isEqualTo("NotImplemented");
         });
+  }
+
+  /**
+   * Manifests are authenticated: a MAC keyed from the KEK covers every field, so a change by someone without the key
+   * (row counts, sha256, object key, the wrapped data key) or a removed MAC is found; manifests written before (format
+   * 1, no MAC) stay readable, are reported unauthenticated, and get a MAC at the next housekeeping.
+   */
+  @Test
+  void manifestsAreAuthenticatedAndOldOnesStayReadableUntilTheyGetAMac() throws Exception {
+    var signed = manifest("daily-20261201T030000Z-0007", NOW, current);
+    assertThat(ManifestMac.verify(signed, current)).isEqualTo(ManifestMac.Authenticity.AUTHENTICATED);
+    var moreRows = new BackupManifest(signed.formatVersion(), signed.backupId(), signed.tier(), signed.databaseUnit(), signed.startTime(),
+        signed.endTime(), signed.database(), signed.serverVersion(), signed.walLsn(), signed.objectKey(), signed.compression(),
+        signed.dumpBytes(), signed.storedBytes() + 1, signed.sha256(), signed.encryption(), signed.tables(), signed.mac());
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> BackupReader.dataKey(moreRows, current))
+        .isInstanceOf(ChunkedGcm.TamperedException.class).hasMessageContaining("fails authentication");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> BackupReader.dataKey(signed.withMac(null), current))
+        .isInstanceOf(ChunkedGcm.TamperedException.class).hasMessageContaining("it was removed");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ManifestMac.verify(signed, previous))
+        .isInstanceOf(ChunkedGcm.TamperedException.class);
+
+    var legacy = unsignedManifest("daily-20261130T030000Z-0008", NOW.minus(Duration.ofDays(1)), current, 1);
+    assertThat(ManifestMac.verify(legacy, current)).isEqualTo(ManifestMac.Authenticity.UNAUTHENTICATED);
+    BackupReader.dataKey(legacy, current);
+    catalog(primary).writeManifest(legacy);
+    var housekept = (BackupOutcome.Housekept) work.housekeeping(policy(), inputs(List.of())).call();
+    assertThat(housekept.housekeeping().rotation().authenticated()).containsExactly(legacy.backupId());
+    var now = catalog(primary).list().getFirst();
+    assertThat(ManifestMac.verify(now, current)).isEqualTo(ManifestMac.Authenticity.AUTHENTICATED);
+    assertThat(now.withMac(null)).isEqualTo(legacy);
   }
 }

@@ -143,13 +143,16 @@ class BackupPipelineIT {
       var truncated = restoreTester.test(manifest, catalog, kek, target, RTO, RPO);
       assertThat(truncated.checks().getFirst().detail()).contains("truncated");
 
-      // The object intact but the manifest's sha256 wrong: caught by the sha256 comparison itself.
+      // The object intact but the manifest's sha256 wrong: without the KEK the change breaks the manifest's MAC; even with
+      // a valid MAC (written by a holder of the KEK) it is caught by the sha256 comparison itself.
       store.put(manifest.objectKey(), stored);
       var wrongSha = new BackupManifest(manifest.formatVersion(), manifest.backupId(), manifest.tier(), manifest.databaseUnit(),
           manifest.startTime(), manifest.endTime(), manifest.database(), manifest.serverVersion(), manifest.walLsn(),
           manifest.objectKey(), manifest.compression(), manifest.dumpBytes(), manifest.storedBytes(), "0".repeat(64),
-          manifest.encryption(), manifest.tables());
-      var result = restoreTester.test(wrongSha, catalog, kek, target, RTO, RPO);
+          manifest.encryption(), manifest.tables(), manifest.mac());
+      assertThat(restoreTester.test(wrongSha, catalog, kek, target, RTO, RPO).checks().getFirst().detail())
+          .contains("fails authentication");
+      var result = restoreTester.test(ManifestMac.sign(wrongSha, kek), catalog, kek, target, RTO, RPO);
       assertThat(result.checks().getFirst().passed()).isFalse();
       assertThat(result.checks().getFirst().detail()).contains("sha256 of the stored object is " + manifest.sha256());
       assertNoScratchDatabaseLeft();
@@ -162,7 +165,7 @@ class BackupPipelineIT {
       var manifest = backups.backup(request(), new BackupCatalog(store, "eu-west-1/"), kek, phase -> {});
       var secondary = new BackupCatalog(secondaryStore, "dr/");
 
-      new BackupCatalog(store, "eu-west-1/").copyTo(secondary, manifest);
+      new BackupCatalog(store, "eu-west-1/").copyTo(secondary, manifest, kek);
 
       var copied = secondary.list();
       assertThat(copied).extracting(BackupManifest::backupId, BackupManifest::sha256, BackupManifest::objectKey)

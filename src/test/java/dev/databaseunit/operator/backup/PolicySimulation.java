@@ -93,7 +93,7 @@ final class PolicySimulation {
       case Action.RunBackup b -> {
         var manifest = new BackupManifest(BackupManifest.FORMAT_VERSION, backupId, b.schedule().tier(), "ns/unit", start, end, "db",
             "17", "0/0", "prefix/" + backupId, "gzip", 1, 1, "00", new BackupManifest.EncryptionInfo("AES-256-GCM", 1, "k", "f", "w"),
-            List.of());
+            List.of(), null);
         backups.add(manifest);
         yield new BackupOutcome.BackedUp(manifest, fireOf(b.fire()), b.token(), false, null, null,
             new BackupOutcome.Housekeeping(java.util.Set.of(), java.util.Set.of(), backups.size(), KeyRotation.Result.NONE, null, null));
