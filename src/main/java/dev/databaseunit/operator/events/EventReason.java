@@ -204,6 +204,8 @@ public enum EventReason {
   ExportCompleted,
   /** An export object reached its expiry and was deleted. */
   ExportExpired,
+  /** An export was deleted with its GdprRequest (the request's finalizer), before its expiry. */
+  ExportDeleted,
   /** The subject's rows were erased in one transaction. */
   ErasureCompleted,
   /** A dry run counted the rows an erasure would delete. */

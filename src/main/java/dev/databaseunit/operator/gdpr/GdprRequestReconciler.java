@@ -18,7 +18,9 @@ import dev.databaseunit.operator.postgres.UnitDataSources;
 import dev.databaseunit.operator.status.Conditions;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
@@ -60,7 +62,7 @@ import org.slf4j.LoggerFactory;
  * backoff; fixing the DatabaseUnit triggers the retry at once through a watch on units.
  */
 @ControllerConfiguration(name = GdprRequestReconciler.NAME)
-public class GdprRequestReconciler implements Reconciler<GdprRequest> {
+public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<GdprRequest> {
   public static final String NAME = "gdprrequest";
   public static final String PENDING = "Pending";
   public static final String RUNNING = "Running";
@@ -373,6 +375,42 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest> {
         export.expiresAt(), true);
     return patch(request, status, new GdprRequestStatus(generation(request), conditions, status.phase(), status.startTime(),
         status.completionTime(), status.subjectHash(), expired, status.erasure()));
+  }
+
+  /**
+   * A deleted request takes its export with it (the request's finalizer): a person's data must not outlive the record of
+   * why it was exported. A storage failure keeps the request until the delete succeeds; without the unit (and so without
+   * the storage's credentials) the export cannot be reached, which a Warning Event says, and the request goes.
+   */
+  @Override
+  public DeleteControl cleanup(GdprRequest request, Context<GdprRequest> context) {
+    String uid = request.getMetadata().getUid();
+    Future<Result> job = running.remove(uid);
+    if (job != null) {
+      job.cancel(true);
+    }
+    var export = request.getStatus() != null ? request.getStatus().export() : null;
+    if (export == null || Boolean.TRUE.equals(export.expired())) {
+      backoff.reset(uid);
+      return DeleteControl.defaultDelete();
+    }
+    try {
+      var target = resolve(request, context, false).exportTarget().orElseThrow();
+      try (var store = stores.open(target.storage(), target.accessKeyId(), target.secretAccessKey())) {
+        store.delete(objectKey(request));
+      }
+      events.record(request, EventRecorder.Type.Normal, EventReason.ExportDeleted, "Export " + export.location()
+          + " deleted with its GdprRequest");
+    } catch (UnitProblem p) {
+      events.record(request, EventRecorder.Type.Warning, EventReason.ExportStorageFailed, "Export " + export.location()
+          + " could not be deleted with its GdprRequest (" + p.getMessage() + "); delete it by hand");
+    } catch (IOException | RuntimeException e) {
+      events.record(request, EventRecorder.Type.Warning, EventReason.ExportStorageFailed, "Export " + export.location()
+          + " not deleted yet, retried: " + e.getMessage());
+      return DeleteControl.noFinalizerRemoval().rescheduleAfter(backoff.next(uid));
+    }
+    backoff.reset(uid);
+    return DeleteControl.defaultDelete();
   }
 
   /** The export's object key: fixed per request, so a re-run after a crash overwrites instead of adding. */

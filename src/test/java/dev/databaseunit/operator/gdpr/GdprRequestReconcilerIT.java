@@ -152,6 +152,12 @@ class GdprRequestReconcilerIT {
           .as("an export with a longer TTL stays").isNotEmpty();
       assertThat(get("export-bob").getStatus().export().expired()).isFalse();
 
+      // Deleting a request deletes its export (its finalizer), long before the expiry.
+      client.resources(GdprRequest.class).inNamespace(namespace).withName("export-bob").delete();
+      await().atMost(TIMEOUT).until(() -> get("export-bob") == null);
+      assertThatThrownBy(() -> bucket.client().headObject(b -> b.bucket(bucket.name()).key(csvKey)))
+          .as("the export went with its request").isInstanceOf(software.amazon.awssdk.services.s3.model.S3Exception.class);
+
       String everything = client.getKubernetesSerialization().asJson(get("export-alice").getStatus())
           + client.getKubernetesSerialization().asJson(units.events("export-alice"));
       assertThat(everything).doesNotContain(db.password()).doesNotContain(bucket.secretKey()).doesNotContain("alice@example.com");

@@ -241,6 +241,30 @@ class GdprServiceIT {
     assertThat(SubjectCache.NONE.invalidate(SubjectCacheKeys.of(null, "unit", plan, "1", Map.of()))).isZero();
   }
 
+  /**
+   * A retried erasure (the first run committed, then Redis failed) replays the deletion of the subject's cache keys:
+   * the keys of the rows it deleted come back from the completed audit row, since the rows themselves are gone.
+   */
+  @Test
+  void aReplayedErasureNamesTheSameCacheKeysAsTheFirstRun() throws Exception {
+    var cache = new CacheSpec(null, null, "64mb", CacheSpec.EvictionPolicy.ALLKEYS_LRU, "shop", List.of(
+        new CachePolicy("recipes", "30m", CachePolicy.Strategy.WRITE_BEHIND, CachePolicy.InvalidationMode.EVENT_DRIVEN, "recipes", "id")),
+        null);
+    var plan = SubjectPlan.seedDefault();
+    var service = service();
+    var prepared = service.prepare(dataSource, plan);
+    var request = request(Long.toString(alice));
+
+    var first = service.erase(dataSource, prepared, request, false, SubjectCacheKeys.rowKeyColumns(cache, plan));
+    var replay = service.erase(dataSource, prepared, request, false, SubjectCacheKeys.rowKeyColumns(cache, plan));
+
+    assertThat(replay.replayed()).isTrue();
+    assertThat(first.deletedKeys().get("recipes")).isNotEmpty();
+    assertThat(replay.deletedKeys()).isEqualTo(first.deletedKeys());
+    assertThat(SubjectCacheKeys.of(cache, "unit", plan, Long.toString(alice), replay.deletedKeys()).exact())
+        .hasSize(first.deletedKeys().get("recipes").size()).allMatch(k -> k.startsWith("shop:recipes:"));
+  }
+
   @Test
   void jsonExportHoldsExactlyTheSubjectsRows(TestBucket bucket) throws Exception {
     var service = service();
