@@ -192,6 +192,7 @@ public final class BootstrapCapability implements UnitCapability {
     DatabaseUnit unit = context.unit();
     var source = source(context, unit.getSpec().bootstrap().fromBackup().backupPolicy());
     SubjectPlan plan = SubjectPlan.of(unit.getSpec().gdpr());
+    var key = dev.databaseunit.operator.gdpr.SubjectKeys.resolve(client, unit);
     String namespace = unit.getMetadata().getNamespace();
     var dataSource = dev.databaseunit.operator.postgres.TimedDataSource.forPurpose(dataSources.dataSource(context.unitKey(), target),
         dev.databaseunit.operator.postgres.DatabaseTimeouts.Purpose.BACKUP);
@@ -200,7 +201,7 @@ public final class BootstrapCapability implements UnitCapability {
     return () -> {
       BackupManifest restored = work.choose(source, current.backupId());
       var requests = BootstrapSteps.erasuresToReapply(all, BootstrapSteps.unitsOf(namespace, unit.getMetadata().getName(), restored));
-      return work.reapplyErasures(source, current.backupId(), target, dataSource, plan, requests, note);
+      return work.reapplyErasures(source, current.backupId(), target, dataSource, plan, key, requests, note);
     };
   }
 

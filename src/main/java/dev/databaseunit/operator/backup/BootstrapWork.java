@@ -6,6 +6,7 @@ import dev.databaseunit.operator.databaseunit.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.gdpr.ErasureLedger;
 import dev.databaseunit.operator.gdpr.GdprService;
+import dev.databaseunit.operator.gdpr.SubjectKey;
 import dev.databaseunit.operator.gdpr.SubjectPlan;
 import dev.databaseunit.operator.postgres.DatabaseFailures;
 import dev.databaseunit.operator.postgres.PostgresTarget;
@@ -130,7 +131,7 @@ public final class BootstrapWork implements AutoCloseable {
    * (each a no-op where the restored audit trail already shows it completed). Each step is idempotent.
    */
   public Reapplied reapplyErasures(Source source, String backupId, PostgresTarget target, DataSource unitDatabase,
-      SubjectPlan plan, List<GdprRequest> requests, String note) throws UnitProblem {
+      SubjectPlan plan, SubjectKey key, List<GdprRequest> requests, String note) throws UnitProblem {
     int subjects = 0;
     int ledgerEntries = 0;
     try {
@@ -138,11 +139,11 @@ public final class BootstrapWork implements AutoCloseable {
       if (ledger != null && !ledger.entries().isEmpty()) {
         ledgerEntries = ledger.entries().size();
         try (Connection c = unitDatabase.getConnection()) {
-          subjects += ledger.reapply(c).subjects();
+          subjects += ledger.reapply(c, key).subjects();
         }
       }
       if (!requests.isEmpty()) {
-        var prepared = gdpr.prepare(unitDatabase, plan);
+        var prepared = gdpr.prepare(unitDatabase, plan, key);
         for (GdprRequest r : requests) {
           var spec = r.getSpec();
           var request = new GdprService.Request(r.getMetadata().getUid(), spec.subjectId(), spec.requestedBy(),

@@ -204,6 +204,8 @@ public enum EventReason {
   ExportCompleted,
   /** An export object reached its expiry and was deleted. */
   ExportExpired,
+  /** The subject hash key in the Secret (spec.gdpr.subjectHashKey) is not base64 of at least 32 bytes. */
+  GdprSubjectKeyInvalid,
   /** An export was deleted with its GdprRequest (the request's finalizer), before its expiry. */
   ExportDeleted,
   /** The subject's rows were erased in one transaction. */

@@ -85,7 +85,7 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<G
 
   /** What a job needs, resolved on the reconcile thread from the request, its unit and their Secrets. */
   private record Work(GdprRequest request, DatabaseUnit unit, PostgresTarget target, DataSource dataSource, SubjectPlan plan,
-      Optional<RedisEndpoint> cache, Optional<ExportTarget> exportTarget) {}
+      SubjectKey key, Optional<RedisEndpoint> cache, Optional<ExportTarget> exportTarget) {}
 
   private record ExportTarget(BackupPolicySpec.ObjectStorage storage, String accessKeyId, String secretAccessKey) {}
 
@@ -180,13 +180,14 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<G
       exportTarget = Optional.of(new ExportTarget(storage, accessKey, secretKey));
     }
     if (!needsDatabase) {
-      return new Work(request, unit, null, null, null, Optional.empty(), exportTarget);
+      return new Work(request, unit, null, null, null, null, Optional.empty(), exportTarget);
     }
     SubjectPlan plan = SubjectPlan.of(gdpr);
     PostgresTarget target = PostgresTargets.resolve(unit, secrets);
     DataSource dataSource = dev.databaseunit.operator.postgres.TimedDataSource.forPurpose(
         dataSources.dataSource(UnitContext.keyOf(unit), target), dev.databaseunit.operator.postgres.DatabaseTimeouts.Purpose.GDPR);
-    return new Work(request, unit, target, dataSource, plan, redisOf(unit, secrets), exportTarget);
+    return new Work(request, unit, target, dataSource, plan, SubjectKeys.resolve(context.getClient(), unit), redisOf(unit, secrets),
+        exportTarget);
   }
 
   private Optional<RedisEndpoint> redisOf(DatabaseUnit unit, PostgresTargets.SecretLookup secrets) throws UnitProblem {
@@ -203,7 +204,7 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<G
         "unit", work.unit().getMetadata().getName(), "type", spec.type().name());
     long started = System.nanoTime();
     try {
-      var prepared = service.prepare(work.dataSource(), work.plan());
+      var prepared = service.prepare(work.dataSource(), work.plan(), work.key());
       service.requested(work.dataSource(), prepared, request, erase);
       if (erase) {
         boolean dryRun = Boolean.TRUE.equals(spec.dryRun());

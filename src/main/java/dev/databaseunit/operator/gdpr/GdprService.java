@@ -28,10 +28,10 @@ public final class GdprService {
   /** Who asks for what about whom; {@code uid} is the GdprRequest's metadata.uid. */
   public record Request(String uid, String subjectId, String actor, String reason) {}
 
-  /** A unit's database made ready for requests: the checked plan, its audit table and its subject salt. */
-  public record Prepared(SubjectPlan plan, AuditLog audit, byte[] salt) {
+  /** A unit's database made ready for requests: the checked plan, its audit table and the unit's subject hash key. */
+  public record Prepared(SubjectPlan plan, AuditLog audit, SubjectKey key) {
     public String hash(String subjectId) {
-      return SubjectHash.of(salt, subjectId);
+      return key.hash(subjectId);
     }
   }
 
@@ -61,15 +61,20 @@ public final class GdprService {
     this.listener = listener;
   }
 
-  /** Creates the salt, audit and ledger tables if missing and checks the plan against the catalog. */
-  public Prepared prepare(DataSource dataSource, SubjectPlan plan) throws SQLException, UnitProblem {
+  /**
+   * Creates the salt (for ledger entries from before keyed hashes), audit and ledger tables if missing and checks the
+   * plan against the catalog.
+   *
+   * @param key the unit's subject hash key
+   */
+  public Prepared prepare(DataSource dataSource, SubjectPlan plan, SubjectKey key) throws SQLException, UnitProblem {
     try (Connection c = dataSource.getConnection()) {
       SubjectCatalog.verify(c, plan);
-      byte[] salt = SubjectHash.salt(c);
+      SubjectHash.salt(c);
       var audit = new AuditLog(plan.auditTable());
       audit.ensure(c);
       ErasureLedger.ensure(c);
-      return new Prepared(plan, audit, salt);
+      return new Prepared(plan, audit, key);
     }
   }
 
@@ -133,7 +138,7 @@ public final class GdprService {
     var deleted = SubjectEraser.delete(tx, prepared.plan(), request.subjectId(), cacheKeyColumns, listener);
     var erasure = new Erasure(hash, deleted.counts(), false, true, deleted.keys(), false);
     if (erasure.subjectFound()) {
-      ErasureLedger.record(tx, new ErasureLedger.Entry(hash, request.uid(), clock.instant()));
+      ErasureLedger.record(tx, new ErasureLedger.Entry(hash, request.uid(), clock.instant(), prepared.key().scheme()));
     }
     return erasure;
   }

@@ -265,7 +265,7 @@ class BootstrapIT {
   }
 
   private void eraseDirectly(long userId) throws Exception {
-    var prepared = gdpr.prepare(source.dataSource(), SubjectPlan.seedDefault());
+    var prepared = gdpr.prepare(source.dataSource(), SubjectPlan.seedDefault(), dev.databaseunit.operator.gdpr.GdprServiceIT.TEST_KEY);
     var erasure = gdpr.erase(source.dataSource(), prepared,
         new GdprService.Request("direct-" + userId, Long.toString(userId), "dpo@example.com", "test"), false, Map.of());
     assertThat(erasure.subjectFound()).isTrue();
@@ -326,7 +326,15 @@ class BootstrapIT {
     return new PostgresTarget(db.host(), db.port(), db.name(), db.user(), db.password(), PostgresTls.Mode.DISABLE, null);
   }
 
+  /**
+   * The erasures the tests make on the source use the test key; a bootstrapped unit re-applies them only with the same
+   * key, which it finds in the Secret the operator would otherwise make for it.
+   */
   private DatabaseUnit unit(String name, TestDatabase db, String backupId) {
+    if (client.secrets().inNamespace(namespace).withName(dev.databaseunit.operator.gdpr.SubjectKeys.generatedSecretName(name)).get() == null) {
+      client.resource(fixtures.secret(dev.databaseunit.operator.gdpr.SubjectKeys.generatedSecretName(name),
+          Map.of("key", dev.databaseunit.operator.gdpr.GdprServiceIT.TEST_KEY_BASE64))).create();
+    }
     String bootstrap = name.equals("recipes") ? "" : """
           bootstrap:
             fromBackup: {backupPolicy: %s%s}

@@ -17,7 +17,11 @@ public record GdprSpec(
     @Default("gdpr_audit_log") @Pattern(ApiPatterns.SQL_IDENTIFIER) @Size(max = 63)
         @JsonPropertyDescription("Append-only audit table in the unit's database.") String auditTable,
     @JsonPropertyDescription("Bucket that Export requests write to; an Export is refused without it.")
-        BackupPolicySpec.ObjectStorage exportStorage) {
+        BackupPolicySpec.ObjectStorage exportStorage,
+    @JsonPropertyDescription("Secret key (base64 of at least 32 random bytes) of the HMAC that pseudonymises subject ids in "
+        + "the audit trail, the erasure ledger and status. When unset the operator makes the Secret <unit>-gdpr-subject-key "
+        + "once; a unit bootstrapped from another unit's backups names that unit's key, so their erasures re-apply.")
+        SecretKeyRef subjectHashKey) {
 
   /** A table holding subject rows, directly (subjectColumn) or through a parent table (via). */
   @ValidationRule(value = "has(self.subjectColumn) != has(self.via)", message = "set exactly one of subjectColumn or via")
