@@ -68,7 +68,8 @@ public record PolicyInputs(PostgresTarget target, PostgresTarget scratchServer, 
     return List.copyOf(keys);
   }
 
-  private static KeyEncryptionKey kek(PostgresTargets.SecretLookup lookup, String namespace, SecretKeyRef ref) throws UnitProblem {
+  /** A key-encryption key from a Secret: 32 bytes, base64. */
+  public static KeyEncryptionKey kek(PostgresTargets.SecretLookup lookup, String namespace, SecretKeyRef ref) throws UnitProblem {
     try {
       return KeyEncryptionKey.fromBase64(PostgresTargets.value(lookup, namespace, ref));
     } catch (IllegalArgumentException e) {

@@ -74,7 +74,9 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<G
   /** Opens the store an export goes to (S3 in production). */
   @FunctionalInterface
   public interface ExportStores {
-    ExportStore open(BackupPolicySpec.ObjectStorage storage, String accessKeyId, String secretAccessKey);
+    /** @param kek the key-encryption key the export is sealed with */
+    ExportStore open(BackupPolicySpec.ObjectStorage storage, String accessKeyId, String secretAccessKey,
+        dev.databaseunit.operator.backup.KeyEncryptionKey kek);
   }
 
   /** Opens the unit's Redis. */
@@ -87,7 +89,12 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<G
   private record Work(GdprRequest request, DatabaseUnit unit, PostgresTarget target, DataSource dataSource, SubjectPlan plan,
       SubjectKey key, Optional<RedisEndpoint> cache, Optional<ExportTarget> exportTarget) {}
 
-  private record ExportTarget(BackupPolicySpec.ObjectStorage storage, String accessKeyId, String secretAccessKey) {}
+  private record ExportTarget(BackupPolicySpec.ObjectStorage storage, String accessKeyId, String secretAccessKey,
+      dev.databaseunit.operator.backup.KeyEncryptionKey kek) {
+    ExportStore open(ExportStores stores) {
+      return stores.open(storage, accessKeyId, secretAccessKey, kek);
+    }
+  }
 
   /** A job's result: exactly one of erasure, export or problem. */
   private record Result(GdprService.Erasure erasure, long cacheKeysInvalidated, GdprService.Export export, UnitProblem problem) {}
@@ -177,7 +184,12 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<G
           "DatabaseUnit " + unitName + " spec.gdpr.exportStorage", dataSources.egress());
       String accessKey = credentials != null ? credentials.accessKeyId() : null;
       String secretKey = credentials != null ? credentials.secretAccessKey() : null;
-      exportTarget = Optional.of(new ExportTarget(storage, accessKey, secretKey));
+      if (gdpr.exportEncryption() == null) {
+        throw new UnitProblem(EventReason.ExportStorageInvalid, "DatabaseUnit " + unitName + " has no "
+            + "spec.gdpr.exportEncryption: exports are encrypted at rest with a key-encryption key from a Secret");
+      }
+      var kek = dev.databaseunit.operator.backup.PolicyInputs.kek(secrets, namespace, gdpr.exportEncryption().keyEncryptionKey());
+      exportTarget = Optional.of(new ExportTarget(storage, accessKey, secretKey, kek));
     }
     if (!needsDatabase) {
       return new Work(request, unit, null, null, null, null, Optional.empty(), exportTarget);
@@ -214,7 +226,7 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<G
         return new Result(erasure, invalidated, null, null);
       }
       var target = work.exportTarget().orElseThrow();
-      try (var store = stores.open(target.storage(), target.accessKeyId(), target.secretAccessKey())) {
+      try (var store = target.open(stores)) {
         var export = service.export(work.dataSource(), prepared, request, format(spec), store, objectKey(work.request()));
         return new Result(null, 0, export, null);
       }
@@ -358,7 +370,7 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<G
     }
     try {
       var target = resolve(request, context, false).exportTarget().orElseThrow();
-      try (var store = stores.open(target.storage(), target.accessKeyId(), target.secretAccessKey())) {
+      try (var store = target.open(stores)) {
         store.delete(objectKey(request));
       }
     } catch (UnitProblem p) {
@@ -397,7 +409,7 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<G
     }
     try {
       var target = resolve(request, context, false).exportTarget().orElseThrow();
-      try (var store = stores.open(target.storage(), target.accessKeyId(), target.secretAccessKey())) {
+      try (var store = target.open(stores)) {
         store.delete(objectKey(request));
       }
       events.record(request, EventRecorder.Type.Normal, EventReason.ExportDeleted, "Export " + export.location()

@@ -325,10 +325,13 @@ public class GdprServiceIT {
     var prepared = service.prepare(dataSource, SubjectPlan.seedDefault(), GdprServiceIT.TEST_KEY);
     try (var store = store(bucket)) {
       var export = service.export(dataSource, prepared, request(Long.toString(alice)), GdprRequestSpec.Format.JSON, store, "alice.json");
-      byte[] object = bucket.client().getObjectAsBytes(b -> b.bucket(bucket.name()).key("exports/alice.json")).asByteArray();
+      byte[] stored = bucket.client().getObjectAsBytes(b -> b.bucket(bucket.name()).key("exports/alice.json.enc")).asByteArray();
+      assertThat(new String(stored, java.nio.charset.StandardCharsets.ISO_8859_1)).as("encrypted at rest").doesNotContain("subjectHash")
+          .startsWith("DUBK");
+      byte[] object = readExport(bucket, "exports/alice.json");
       assertThat(export.sizeBytes()).isEqualTo(object.length);
       assertThat(export.sha256()).isEqualTo(sha256(object));
-      assertThat(export.location()).isEqualTo("s3://" + bucket.name() + "/exports/alice.json");
+      assertThat(export.location()).isEqualTo("s3://" + bucket.name() + "/exports/alice.json.enc");
 
       JsonNode doc = JSON.readTree(object);
       assertThat(doc.get("subjectHash").asText()).isEqualTo(prepared.hash(Long.toString(alice)));
@@ -363,7 +366,7 @@ public class GdprServiceIT {
     var prepared = service.prepare(dataSource, SubjectPlan.seedDefault(), GdprServiceIT.TEST_KEY);
     try (var store = store(bucket)) {
       var export = service.export(dataSource, prepared, request(Long.toString(bob)), GdprRequestSpec.Format.CSV, store, "bob.zip");
-      byte[] object = bucket.client().getObjectAsBytes(b -> b.bucket(bucket.name()).key("exports/bob.zip")).asByteArray();
+      byte[] object = readExport(bucket, "exports/bob.zip");
       assertThat(export.sha256()).isEqualTo(sha256(object));
       Map<String, String> files = unzip(object);
       assertThat(files.keySet()).containsExactlyInAnyOrderElementsOf(SubjectPlan.seedDefault().tableNames().stream()
@@ -543,7 +546,22 @@ public class GdprServiceIT {
 
   private static S3ExportStore store(TestBucket bucket) {
     return new S3ExportStore(new BackupPolicySpec.ObjectStorage(bucket.name(), "exports/", bucket.endpoint(), "us-east-1", true, null, null),
-        bucket.accessKey(), bucket.secretKey());
+        bucket.accessKey(), bucket.secretKey(), EXPORT_KEK);
+  }
+
+  /** The key-encryption key the tests' exports are sealed with. */
+  public static final String EXPORT_KEK_BASE64 = java.util.Base64.getEncoder().encodeToString(new byte[32]).replace('A', 'e');
+  static final dev.databaseunit.operator.backup.KeyEncryptionKey EXPORT_KEK =
+      dev.databaseunit.operator.backup.KeyEncryptionKey.fromBase64(EXPORT_KEK_BASE64);
+
+  /** An export as its reader gets it: the object decrypted with the KEK through its manifest, which must authenticate. */
+  static byte[] readExport(TestBucket bucket, String key) throws Exception {
+    var manifest = dev.databaseunit.operator.backup.BackupManifest.fromJson(
+        bucket.client().getObjectAsBytes(b -> b.bucket(bucket.name()).key(key + ".manifest.json")).asByteArray());
+    byte[] stored = bucket.client().getObjectAsBytes(b -> b.bucket(bucket.name()).key(key + ".enc")).asByteArray();
+    try (var in = dev.databaseunit.operator.backup.BackupReader.decrypted(manifest, new java.io.ByteArrayInputStream(stored), EXPORT_KEK)) {
+      return in.readAllBytes();
+    }
   }
 
   /** Runs a check every 16 MiB written, while the export is streaming. */
