@@ -138,7 +138,7 @@ public final class BackupService {
       upload.abort();
       throw e;
     }
-    return new Streamed(dumpBytes, stored.count, HexFormat.of().formatHex(sha.digest()));
+    return new Streamed(dumpBytes, stored.count(), HexFormat.of().formatHex(sha.digest()));
   }
 
   private static List<TableSnapshot.Table> join(CompletableFuture<List<TableSnapshot.Table>> counting, PostgresTarget target)
@@ -165,26 +165,6 @@ public final class BackupService {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  private static final class CountingOutputStream extends java.io.FilterOutputStream {
-    long count;
-
-    CountingOutputStream(OutputStream out) {
-      super(out);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
-      count += len;
-    }
-
-    @Override
-    public void write(int b) throws IOException {
-      out.write(b);
-      count++;
     }
   }
 }

@@ -24,13 +24,14 @@ public final class SealedUpload extends FilterOutputStream {
   private final KeyEncryptionKey kek;
   private final SecretKey dataKey;
   private final MessageDigest sha;
-  private final Counter stored;
-  private long plainBytes;
+  private final CountingOutputStream stored;
+  private final CountingOutputStream plain;
   private boolean completed;
 
-  private SealedUpload(OutputStream cipher, ObjectStore store, ObjectStore.Upload upload, String objectKey, String manifestKey,
-      String id, KeyEncryptionKey kek, SecretKey dataKey, MessageDigest sha, Counter stored) {
-    super(cipher);
+  private SealedUpload(CountingOutputStream plain, ObjectStore store, ObjectStore.Upload upload, String objectKey, String manifestKey,
+      String id, KeyEncryptionKey kek, SecretKey dataKey, MessageDigest sha, CountingOutputStream stored) {
+    super(plain);
+    this.plain = plain;
     this.store = store;
     this.upload = upload;
     this.objectKey = objectKey;
@@ -48,28 +49,21 @@ public final class SealedUpload extends FilterOutputStream {
     SecretKey dataKey = KeyEncryptionKey.newDataKey();
     MessageDigest sha = BackupService.sha256();
     ObjectStore.Upload upload = store.create(objectKey);
-    var stored = new Counter(upload);
+    var stored = new CountingOutputStream(upload);
     OutputStream cipher = ChunkedGcm.encrypt(new DigestOutputStream(stored, sha), dataKey, ChunkedGcm.DEFAULT_CHUNK_SIZE, id);
-    return new SealedUpload(cipher, store, upload, objectKey, manifestKey, id, kek, dataKey, sha, stored);
+    return new SealedUpload(new CountingOutputStream(cipher), store, upload, objectKey, manifestKey, id, kek, dataKey, sha, stored);
   }
 
   @Override
   public void write(byte[] b, int off, int len) throws IOException {
     out.write(b, off, len);
-    plainBytes += len;
-  }
-
-  @Override
-  public void write(int b) throws IOException {
-    out.write(b);
-    plainBytes++;
   }
 
   /** Seals the last chunk, completes the upload and writes the manifest; the object counts only from here. */
   public void complete() throws IOException {
     out.close();
     var manifest = new BackupManifest(BackupManifest.FORMAT_VERSION, id, null, null, null, null, null, null, null, objectKey, "none",
-        plainBytes, stored.count, HexFormat.of().formatHex(sha.digest()),
+        plain.count(), stored.count(), HexFormat.of().formatHex(sha.digest()),
         new BackupManifest.EncryptionInfo("AES-256-GCM, chunked v2 (bound to the id)", ChunkedGcm.DEFAULT_CHUNK_SIZE,
             kek.fingerprint(), kek.fingerprint(), Base64.getEncoder().encodeToString(kek.wrap(dataKey))), List.of(), null);
     store.put(manifestKey, ManifestMac.sign(manifest, kek).toJson());
@@ -85,26 +79,6 @@ public final class SealedUpload extends FilterOutputStream {
   public void close() {
     if (!completed) {
       abort();
-    }
-  }
-
-  private static final class Counter extends FilterOutputStream {
-    long count;
-
-    Counter(OutputStream out) {
-      super(out);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
-      count += len;
-    }
-
-    @Override
-    public void write(int b) throws IOException {
-      out.write(b);
-      count++;
     }
   }
 }
