@@ -40,7 +40,8 @@ public final class BackupBench {
     var admin = new PostgresTarget(services.postgresHost(), services.postgresPort(), "postgres", services.postgresUser(),
         services.postgresPassword(), PostgresTls.Mode.DISABLE, null);
     var target = admin.withDatabase(db);
-    var tools = new PostgresTools(CaCertificates.inTempDirectory(), null);
+    var tools = new PostgresTools(CaCertificates.inTempDirectory(), null, dev.databaseunit.operator.common.EgressPolicy.DEFAULT,
+      dev.databaseunit.operator.postgres.DatabaseTimeouts.DEFAULT);
     sql(tools, admin, "DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
     sql(tools, admin, "CREATE DATABASE " + db);
     String bucket = "du-bench-" + Long.toHexString(System.nanoTime());
@@ -76,7 +77,7 @@ public final class BackupBench {
           long t = System.nanoTime();
           if (ours) {
             manifest = backups.backup(new BackupService.Request(BackupCatalog.newBackupId(Tier.DAILY, Instant.now()),
-                Tier.DAILY, "bench/" + db, target, null), catalog, kek, p -> {});
+                Tier.DAILY, "bench/" + db, target, null, java.time.Duration.ofHours(1)), catalog, kek, p -> {});
             ourDump += seconds(t);
             dumpBytes = manifest.dumpBytes();
             storedBytes = manifest.storedBytes();

@@ -140,7 +140,7 @@ public final class GdprBench {
       PER_TABLE.merge(table, (now - last[0]) / 1e6, Double::sum);
       last[0] = now;
     });
-    var prepared = service.prepare(dataSource, SubjectPlan.seedDefault());
+    var prepared = service.prepare(dataSource, SubjectPlan.seedDefault(), dev.databaseunit.operator.gdpr.SubjectKey.fromBase64(dev.databaseunit.operator.gdpr.SubjectKey.newBase64()));
     long start = System.nanoTime();
     last[0] = start;
     var erasure = service.erase(dataSource, prepared,

@@ -17,12 +17,17 @@ import java.util.TreeSet;
 /**
  * The backups of one policy in object storage: {@code <prefix><backupId>/backup.dump.enc} and, once that object is
  * complete, {@code <prefix><backupId>/manifest.json}. Only backups with a manifest are listed; anything else under
- * the prefix is the remains of an interrupted backup and is removed by {@link #removeIncomplete(Set)}.
+ * the prefix is the remains of an interrupted backup and is removed by {@link #removeIncomplete(Set)}. Only keys of
+ * exactly that shape belong to the catalog: a policy whose prefix is a parent of another's (the bucket root, say)
+ * never lists, expires or removes the other's objects.
  */
 public final class BackupCatalog {
   private static final DateTimeFormatter ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'", Locale.ROOT)
       .withZone(ZoneOffset.UTC);
   private static final SecureRandom RANDOM = new SecureRandom();
+  /** What {@link #newBackupId} makes; anything else under a prefix is not this catalog's (another policy's prefix, say). */
+  private static final java.util.regex.Pattern BACKUP_ID =
+      java.util.regex.Pattern.compile("(hourly|daily|weekly|monthly)-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}");
 
   private final ObjectStore store;
   private final String prefix;
@@ -59,7 +64,7 @@ public final class BackupCatalog {
   public List<BackupManifest> list() throws IOException {
     List<BackupManifest> manifests = new ArrayList<>();
     for (var object : store.list(prefix)) {
-      if (object.key().endsWith("/" + BackupManifest.FILE_NAME)) {
+      if (backupIdOf(object.key()).isPresent() && object.key().endsWith("/" + BackupManifest.FILE_NAME)) {
         manifests.add(BackupManifest.fromJson(store.get(object.key())));
       }
     }
@@ -93,17 +98,23 @@ public final class BackupCatalog {
     return all;
   }
 
+  /** The backup a key belongs to: {@code <prefix><backupId>/<file>}, nothing deeper, an id of our shape. */
   private java.util.Optional<String> backupIdOf(String key) {
     String rest = key.substring(prefix.length());
     int slash = rest.indexOf('/');
-    return slash > 0 ? java.util.Optional.of(rest.substring(0, slash)) : java.util.Optional.empty();
+    if (slash <= 0 || rest.indexOf('/', slash + 1) >= 0) {
+      return java.util.Optional.empty();
+    }
+    String id = rest.substring(0, slash);
+    return BACKUP_ID.matcher(id).matches() ? java.util.Optional.of(id) : java.util.Optional.empty();
   }
 
   /**
    * Copies a backup into another catalog (another bucket, region or provider), streamed so it works across
-   * endpoints, and verifies the copy's sha256 against the manifest before writing the manifest there.
+   * endpoints, and verifies the copy's sha256 against the manifest before writing the manifest there, authenticated
+   * with {@code kek} (the key that wrapped its data key) for its own object key.
    */
-  public void copyTo(BackupCatalog target, BackupManifest manifest) throws IOException {
+  public void copyTo(BackupCatalog target, BackupManifest manifest, KeyEncryptionKey kek) throws IOException {
     String targetKey = target.objectKey(manifest.backupId());
     try (var in = store.open(manifest.objectKey())) {
       ObjectStore.Upload upload = target.store.create(targetKey);
@@ -125,10 +136,7 @@ public final class BackupCatalog {
       throw new IOException("The copy of backup " + manifest.backupId() + " has sha256 " + copied + ", the manifest says "
           + manifest.sha256());
     }
-    target.writeManifest(new BackupManifest(manifest.formatVersion(), manifest.backupId(), manifest.tier(),
-        manifest.databaseUnit(), manifest.startTime(), manifest.endTime(), manifest.database(), manifest.serverVersion(),
-        manifest.walLsn(), targetKey, manifest.compression(), manifest.dumpBytes(),
-        manifest.storedBytes(), manifest.sha256(), manifest.encryption(), manifest.tables()));
+    target.writeManifest(ManifestMac.sign(manifest.withObjectKey(targetKey), kek));
   }
 
   /** Removes a backup: the manifest first, so a half-deleted backup is never listed as good. */

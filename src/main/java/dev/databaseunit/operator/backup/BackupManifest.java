@@ -19,6 +19,8 @@ import java.util.List;
  * @param storedBytes size of the stored, encrypted object
  * @param sha256 hex sha256 of the stored object, as downloaded
  * @param tables row counts (and checksums of small tables) taken in the same snapshot that pg_dump dumped
+ * @param mac HMAC-SHA256 of everything else, keyed from the KEK that wrapped the data key ({@link ManifestMac}); null in
+ *     manifests written before manifests were authenticated, which get one at the next housekeeping
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record BackupManifest(
@@ -37,9 +39,11 @@ public record BackupManifest(
     long storedBytes,
     String sha256,
     EncryptionInfo encryption,
-    List<TableSnapshot.Table> tables) {
+    List<TableSnapshot.Table> tables,
+    String mac) {
 
-  public static final int FORMAT_VERSION = 1;
+  /** 2: the object is bound to the backup id (ChunkedGcm v2) and the manifest carries a MAC. 1 is still read. */
+  public static final int FORMAT_VERSION = 2;
   public static final String FILE_NAME = "manifest.json";
   public static final String OBJECT_NAME = "backup.dump.enc";
 
@@ -68,8 +72,20 @@ public record BackupManifest(
     return JSON.readValue(json, BackupManifest.class);
   }
 
+  /** Re-wrapped: its MAC must be made again, with the new key. */
   public BackupManifest withEncryption(EncryptionInfo rewrapped) {
     return new BackupManifest(formatVersion, backupId, tier, databaseUnit, startTime, endTime, database, serverVersion,
-        walLsn, objectKey, compression, dumpBytes, storedBytes, sha256, rewrapped, tables);
+        walLsn, objectKey, compression, dumpBytes, storedBytes, sha256, rewrapped, tables, null);
+  }
+
+  /** The same backup stored under another key (a cross-region copy): its MAC must be made again. */
+  public BackupManifest withObjectKey(String key) {
+    return new BackupManifest(formatVersion, backupId, tier, databaseUnit, startTime, endTime, database, serverVersion,
+        walLsn, key, compression, dumpBytes, storedBytes, sha256, encryption, tables, null);
+  }
+
+  public BackupManifest withMac(String newMac) {
+    return new BackupManifest(formatVersion, backupId, tier, databaseUnit, startTime, endTime, database, serverVersion,
+        walLsn, objectKey, compression, dumpBytes, storedBytes, sha256, encryption, tables, newMac);
   }
 }

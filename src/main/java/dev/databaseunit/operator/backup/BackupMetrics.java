@@ -55,20 +55,28 @@ final class BackupMetrics {
     meters.add(Gauge.builder(name, value, AtomicReference::get).description(description).tags(tags).register(registry));
   }
 
-  private void backupSucceeded(BackupManifest manifest, int retainedCount) {
+  /** @param retainedCount null when the housekeeping could not list the backups */
+  private void backupSucceeded(BackupManifest manifest, Integer retainedCount) {
     Timer timer = Timer.builder("databaseunit.backup.duration").description("Duration of successful backups")
         .tags(tags).tag("tier", manifest.tier().name().toLowerCase(java.util.Locale.ROOT)).register(registry);
     meters.add(timer);
     timer.record(Duration.between(manifest.startTime(), manifest.endTime()));
     lastSuccess.set(manifest.endTime().toEpochMilli() / 1000.0);
     lastSize.set((double) manifest.storedBytes());
-    retained.set((double) retainedCount);
+    retained(retainedCount);
+  }
+
+  private void retained(Integer count) {
+    if (count != null) {
+      retained.set((double) count);
+    }
   }
 
   /** The metrics of one finished piece of work. A restore test with nothing to test yet is no failure: it counts nothing. */
   void record(BackupOutcome outcome) {
     switch (outcome) {
-      case BackupOutcome.BackedUp done -> backupSucceeded(done.manifest(), done.retained());
+      case BackupOutcome.BackedUp done -> backupSucceeded(done.manifest(), done.housekeeping().retained());
+      case BackupOutcome.Housekept housekept -> retained(housekept.housekeeping().retained());
       case BackupOutcome.BackupFailed failed -> backupFailed();
       case BackupOutcome.RestoreTested tested -> restoreTested(tested.result());
       case BackupOutcome.RestoreTestNotRun notRun -> restoreTestCouldNotRun();

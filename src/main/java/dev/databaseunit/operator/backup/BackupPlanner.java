@@ -5,6 +5,7 @@ import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.BackupSchedule;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.Tier;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicyStatus;
+import dev.databaseunit.operator.api.v1alpha1.BackupPolicyStatus.BackupSource;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicyStatus.Operation;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicyStatus.OperationKind;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicyStatus.OperationPhase;
@@ -32,6 +33,8 @@ import java.util.function.Consumer;
 final class BackupPlanner {
   /** The retry key of the restore test; backup tiers use their name. */
   static final String RESTORE_TEST = "restore-test";
+  /** The retry key of a housekeeping that failed behind a backup. */
+  static final String HOUSEKEEPING = "housekeeping";
   static final Duration MAX_SLEEP = Duration.ofMinutes(10);
   static final String DEFAULT_BACKUP_WINDOW = "1h";
   static final String DEFAULT_RESTORE_TEST_WINDOW = "7d";
@@ -48,7 +51,11 @@ final class BackupPlanner {
     /** @param fire the scheduled fire it serves, or null for an on-demand request */
     record RunBackup(BackupSchedule schedule, Instant fire, String token) implements Action {}
 
-    record RunRestoreTest(Instant fire, String token) implements Action {}
+    /** @param source the storage to test: the copies when the previous test restored from the primary */
+    record RunRestoreTest(Instant fire, String token, BackupSource source) implements Action {}
+
+    /** Retention and key rotation again, after they failed behind a backup that stands. */
+    record RunHousekeeping() implements Action {}
   }
 
   /** When a failed attempt of a tier (or {@link #RESTORE_TEST}) may run again; null when it may now. */
@@ -125,6 +132,14 @@ final class BackupPlanner {
     var restoreTestNow = OnDemand.pendingRestoreTest(annotations, draft.lastOnDemandRestoreTest)
         .filter(r -> accepted(r, "restore test", now, notices, rejected -> draft.lastOnDemandRestoreTest = rejected));
 
+    boolean housekeepingDue = false;
+    if (draft.workFailure != null && draft.workFailure.reason() == EventReason.BackupHousekeepingFailed) {
+      Instant openAt = gate.openAt(HOUSEKEEPING);
+      housekeepingDue = open(openAt, now);
+      sleep = housekeepingDue ? sleep : earliest(sleep, openAt, now);
+    }
+
+    BackupSource source = restoreSource(spec, draft.lastRestoreTest);
     Action action = new Action.Idle();
     if (dueSchedule != null) {
       action = new Action.RunBackup(dueSchedule, dueFire, null);
@@ -132,10 +147,12 @@ final class BackupPlanner {
       Tier tier = backupNow.get().tier();
       action = new Action.RunBackup(schedules(spec).stream().filter(s -> s.tier() == tier).findFirst().orElseThrow(), null,
           backupNow.get().token());
+    } else if (housekeepingDue) {
+      action = new Action.RunHousekeeping();
     } else if (restoreDue != null) {
-      action = new Action.RunRestoreTest(restoreDue, null);
+      action = new Action.RunRestoreTest(restoreDue, null, source);
     } else if (restoreTestNow.isPresent()) {
-      action = new Action.RunRestoreTest(null, restoreTestNow.get().token());
+      action = new Action.RunRestoreTest(null, restoreTestNow.get().token(), source);
     }
     return new Plan(action, sleep, missed, List.copyOf(notices));
   }
@@ -147,8 +164,16 @@ final class BackupPlanner {
           OperationPhase.Dumping, now.toString(), b.schedule().tier(), b.fire() != null ? b.fire().toString() : null, b.token());
       case Action.RunRestoreTest t -> new Operation(OperationKind.RestoreTest, null, OperationPhase.Restoring, now.toString(), null,
           t.fire() != null ? t.fire().toString() : null, t.token());
+      case Action.RunHousekeeping h -> new Operation(OperationKind.Housekeeping, null, OperationPhase.Housekeeping, now.toString(), null,
+          null, null);
       case Action.Idle idle -> throw new IllegalArgumentException("no work to start");
     };
+  }
+
+  /** With a secondary storage, restore tests alternate: a copy after a test of the primary, the primary otherwise. */
+  static BackupSource restoreSource(BackupPolicySpec spec, BackupPolicyStatus.RestoreTestReport last) {
+    return spec.secondaryStorage() != null && last != null && last.source() == BackupSource.Primary
+        ? BackupSource.Copy : BackupSource.Primary;
   }
 
   static Duration restoreTestWindow(BackupPolicySpec spec) {

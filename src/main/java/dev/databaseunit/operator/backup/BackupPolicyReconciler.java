@@ -9,6 +9,7 @@ import dev.databaseunit.operator.api.v1alpha1.BackupPolicyStatus.OperationPhase;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.backup.BackupPlanner.Action;
 import dev.databaseunit.operator.backup.BackupPlanner.Notice;
+import dev.databaseunit.operator.common.EgressPolicy;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.events.EventRecorder;
@@ -72,16 +73,22 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
   private final BackupWork work;
   private final MeterRegistry registry;
   private final ExecutorService executor;
+  private final EgressPolicy egress;
   private final Map<String, Job> jobs = new ConcurrentHashMap<>();
   private final Map<String, BackupMetrics> metrics = new ConcurrentHashMap<>();
   /** Per policy and retry key: when a failed attempt may run again (in memory: a restart retries at once). */
   private final Map<String, Instant> retryAt = new ConcurrentHashMap<>();
 
+  /**
+   * @param inUse backups being read, shared with the bootstrap: retention keeps them
+   * @param egress where the policy's scratch instance and storage may be (the chart's allow-lists)
+   */
   public BackupPolicyReconciler(EventRecorder events, Clock clock, BackupService backups, RestoreTester restoreTester,
-      ObjectStores stores, MeterRegistry registry, ExecutorService executor) {
+      ObjectStores stores, MeterRegistry registry, ExecutorService executor, BackupsInUse inUse, EgressPolicy egress) {
+    this.egress = egress;
     this.events = events;
     this.clock = clock;
-    this.work = new BackupWork(backups, restoreTester, stores, clock);
+    this.work = new BackupWork(backups, restoreTester, stores, clock, inUse);
     this.registry = registry;
     this.executor = executor;
   }
@@ -163,7 +170,9 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
       switch (plan.action()) {
         case Action.RunBackup backup -> start(policyKey, draft, operation,
             phase -> work.backup(policy, resolved, backup.schedule(), operation, phase));
-        case Action.RunRestoreTest test -> start(policyKey, draft, operation, phase -> work.restoreTest(policy, resolved, operation));
+        case Action.RunRestoreTest test -> start(policyKey, draft, operation,
+            phase -> work.restoreTest(policy, resolved, operation, test.source()));
+        case Action.RunHousekeeping housekeeping -> start(policyKey, draft, operation, phase -> work.housekeeping(policy, resolved));
         case Action.Idle idle -> throw new IllegalStateException("unreachable");
       }
       if (operation.onDemandToken() != null) {
@@ -205,9 +214,11 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
       // Work turns its failures into outcomes; this is a bug in the work itself.
       log.error("Backup work {} failed unexpectedly", job.operation().id(), e.getCause());
       var o = job.operation();
-      return o.kind() == OperationKind.Backup
-          ? new BackupOutcome.BackupFailed(o.tier(), "internal error: " + e.getCause(), o.scheduledFor(), o.onDemandToken())
-          : new BackupOutcome.RestoreTestNotRun("internal error: " + e.getCause(), o.scheduledFor(), o.onDemandToken());
+      return switch (o.kind()) {
+        case Backup -> new BackupOutcome.BackupFailed(o.tier(), "internal error: " + e.getCause(), o.scheduledFor(), o.onDemandToken());
+        case RestoreTest -> new BackupOutcome.RestoreTestNotRun("internal error: " + e.getCause(), o.scheduledFor(), o.onDemandToken());
+        case Housekeeping -> new BackupOutcome.Housekept(BackupOutcome.Housekeeping.failed("internal error: " + e.getCause()));
+      };
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return new BackupOutcome.Interrupted(job.operation().id());
@@ -223,7 +234,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
     Cache<Secret> secrets = informerCache(context, Secret.class);
     PostgresTargets.SecretLookup lookup = (ns, name) -> secrets.get(new ResourceID(name, ns));
     var unit = informerCache(context, DatabaseUnit.class).get(new ResourceID(policy.getSpec().databaseUnit(), namespace));
-    return PolicyInputs.resolve(policy, unit, lookup);
+    return PolicyInputs.resolve(policy, unit, lookup, egress);
   }
 
   @SuppressWarnings("unchecked")

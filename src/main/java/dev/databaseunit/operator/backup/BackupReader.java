@@ -12,8 +12,9 @@ import javax.crypto.SecretKey;
 
 /**
  * Turns a stored backup object back into the pg_dump archive: checks that the KEK is the one the manifest
- * names, unwraps the data key, decrypts chunk by chunk (each authenticated before it is released) and, at the
- * end of the stream, compares the sha256 of the stored bytes with the manifest's.
+ * names and the manifest's MAC ({@link ManifestMac}), unwraps the data key, decrypts chunk by chunk (each
+ * authenticated, and bound to the manifest's backup id, before it is released) and, at the end of the stream,
+ * compares the sha256 of the stored bytes with the manifest's.
  */
 public final class BackupReader {
   private BackupReader() {}
@@ -25,12 +26,9 @@ public final class BackupReader {
     }
   }
 
-  public static SecretKey dataKey(BackupManifest manifest, KeyEncryptionKey kek) throws WrongKeyException {
+  public static SecretKey dataKey(BackupManifest manifest, KeyEncryptionKey kek) throws WrongKeyException, ChunkedGcm.TamperedException {
+    authenticity(manifest, kek);
     var encryption = manifest.encryption();
-    if (!kek.fingerprint().equals(encryption.keyFingerprint())) {
-      throw new WrongKeyException("Backup " + manifest.backupId() + " is encrypted under key " + encryption.keyId()
-          + " (fingerprint " + encryption.keyFingerprint() + "), but the key given has fingerprint " + kek.fingerprint());
-    }
     try {
       return kek.unwrap(Base64.getDecoder().decode(encryption.wrappedDataKey()));
     } catch (GeneralSecurityException | IllegalArgumentException e) {
@@ -39,10 +37,27 @@ public final class BackupReader {
     }
   }
 
+  /**
+   * Whether the manifest is authenticated under the key given, which must be the one that wrapped its data key; a MAC
+   * that does not match is a modified manifest.
+   */
+  static ManifestMac.Authenticity authenticity(BackupManifest manifest, KeyEncryptionKey kek)
+      throws WrongKeyException, ChunkedGcm.TamperedException {
+    var encryption = manifest.encryption();
+    if (!kek.fingerprint().equals(encryption.keyFingerprint())) {
+      throw new WrongKeyException("Backup " + manifest.backupId() + " is encrypted under key " + encryption.keyId()
+          + " (fingerprint " + encryption.keyFingerprint() + "), but the key given has fingerprint " + kek.fingerprint());
+    }
+    return ManifestMac.verify(manifest, kek);
+  }
+
   /** The decrypted archive; reading it to the end throws {@link ChunkedGcm.TamperedException} on any change. */
   public static InputStream decrypted(BackupManifest manifest, InputStream stored, KeyEncryptionKey kek) throws IOException {
     MessageDigest sha = BackupService.sha256();
-    InputStream plain = ChunkedGcm.decrypt(new DigestInputStream(stored, sha), dataKey(manifest, kek));
+    SecretKey dataKey = dataKey(manifest, kek);
+    // An unauthenticated (old) manifest may only describe an old object: one bound to its id never lost its MAC honestly.
+    String context = authenticity(manifest, kek) == ManifestMac.Authenticity.AUTHENTICATED ? manifest.backupId() : null;
+    InputStream plain = ChunkedGcm.decrypt(new DigestInputStream(stored, sha), dataKey, context);
     return new FilterInputStream(plain) {
       private boolean verified;
 

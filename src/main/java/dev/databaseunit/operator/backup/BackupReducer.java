@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * How finished work changes a BackupPolicy's status: the outcome of a backup or restore test becomes the schedule
@@ -34,6 +35,8 @@ final class BackupReducer {
    * looks again this often (a backup may come from another operator instance after a fail-over).
    */
   static final Duration LOOK_FOR_BACKUP_EVERY = Duration.ofHours(6);
+  /** A condition only policies asking for point-in-time recovery carry: it says that nothing provides it yet. */
+  static final String POINT_IN_TIME_RECOVERY = "PointInTimeRecovery";
 
   private BackupReducer() {}
 
@@ -61,7 +64,6 @@ final class BackupReducer {
         tier.lastSuccessTime = m.endTime().toString();
         draft.lastBackup = new BackupPolicyStatus.BackupRecord(m.backupId(), m.tier(), m.startTime().toString(),
             m.endTime().toString(), m.storedBytes(), m.sha256(), m.objectKey(), done.copied());
-        draft.retained = done.retained();
         draft.workFailure = null;
         if (done.scheduledFor() != null) {
           draft.onSchedule = new Conditions.Desired(BackupPolicyReconciler.ON_SCHEDULE, true, EventReason.BackupSucceeded.name(),
@@ -81,21 +83,11 @@ final class BackupReducer {
           notices.add(new Notice(EventRecorder.Type.Warning, EventReason.BackupCopyFailed, "Backup " + m.backupId()
               + " was not copied to the secondary storage: " + done.copyProblem()));
         }
-        if (!done.rotation().rewrapped().isEmpty()) {
-          notices.add(new Notice(EventRecorder.Type.Normal, EventReason.BackupKeyRotated, done.rotation().rewrapped().size()
-              + " backup(s) re-wrapped with key " + m.encryption().keyId() + " (fingerprint " + m.encryption().keyFingerprint() + ")"));
-        }
-        if (!done.rotation().strandedByFingerprint().isEmpty()) {
-          draft.workFailure = new UnitProblem(EventReason.BackupKeyStillNeeded, done.rotation().strandedByFingerprint().entrySet()
-              .stream().map(e -> e.getValue().size() + " backup(s) (newest " + e.getValue().getLast() + ") are wrapped by key fingerprint "
-                  + e.getKey())
-              .collect(Collectors.joining("; ")) + ", which spec.encryption no longer lists: add that key to previousKeys so "
-              + "they can be re-wrapped, or they cannot be restored");
-          notices.add(new Notice(EventRecorder.Type.Warning, EventReason.BackupKeyStillNeeded, draft.workFailure.getMessage()));
-        }
-        for (String id : done.expired()) {
-          notices.add(new Notice(EventRecorder.Type.Normal, EventReason.BackupExpired, "Backup " + id + " passed its retention and was deleted"));
-        }
+        housekept(draft, done.housekeeping(), m.encryption(), notices, retryAt, cleared, now);
+      }
+      case BackupOutcome.Housekept housekept -> {
+        draft.workFailure = null;
+        housekept(draft, housekept.housekeeping(), null, notices, retryAt, cleared, now);
       }
       case BackupOutcome.BackupFailed failed -> {
         if (failed.onDemandToken() != null) {
@@ -120,7 +112,7 @@ final class BackupReducer {
           draft.lastOnDemandRestoreTest = new BackupPolicyStatus.OnDemandRequest(tested.onDemandToken(), r.passed() ? "Passed" : "Failed",
               r.backupId(), started, ended, null);
         }
-        draft.lastRestoreTest = report(r, spec);
+        draft.lastRestoreTest = report(r, tested.source(), spec);
         if (r.passed()) {
           draft.workFailure = null;
           cleared.add(BackupPlanner.RESTORE_TEST);
@@ -168,6 +160,60 @@ final class BackupReducer {
   }
 
   /**
+   * What a housekeeping changes: the retained count, Events for expired and re-wrapped backups (primary and copies), a
+   * standing BackupKeyStillNeeded for backups or copies under a key the spec no longer lists, or a standing
+   * BackupHousekeepingFailed that retries only the housekeeping.
+   *
+   * @param current the encryption of the backup just written, naming the current key; null for a housekeeping retry
+   */
+  private static void housekept(PolicyDraft draft, BackupOutcome.Housekeeping h, BackupManifest.EncryptionInfo current,
+      List<Notice> notices, Map<String, Instant> retryAt, Set<String> cleared, Instant now) {
+    if (h.retained() != null) {
+      draft.retained = h.retained();
+    }
+    for (String id : h.expired()) {
+      notices.add(new Notice(EventRecorder.Type.Normal, EventReason.BackupExpired, "Backup " + id + " passed its retention and was deleted"));
+    }
+    for (String id : h.expiredCopies()) {
+      notices.add(new Notice(EventRecorder.Type.Normal, EventReason.BackupExpired, "The copy of backup " + id
+          + " in the secondary storage passed its retention and was deleted"));
+    }
+    int rewrapped = h.rotation().rewrapped().size() + (h.copyRotation() != null ? h.copyRotation().rewrapped().size() : 0);
+    if (rewrapped > 0) {
+      notices.add(new Notice(EventRecorder.Type.Normal, EventReason.BackupKeyRotated, rewrapped + " backup(s) and copies re-wrapped"
+          + (current != null ? " with key " + current.keyId() + " (fingerprint " + current.keyFingerprint() + ")" : " with the current key")));
+    }
+    int authenticated = h.rotation().authenticated().size()
+        + (h.copyRotation() != null ? h.copyRotation().authenticated().size() : 0);
+    if (authenticated > 0) {
+      notices.add(new Notice(EventRecorder.Type.Normal, EventReason.BackupKeyRotated, authenticated + " manifest(s) written before "
+          + "manifests were authenticated now carry a MAC under the current key"));
+    }
+    String stranded = Stream.concat(describeStranded(h.rotation(), "backup(s)"),
+        h.copyRotation() != null ? describeStranded(h.copyRotation(), "copies in the secondary storage") : Stream.empty())
+        .collect(Collectors.joining("; "));
+    if (!stranded.isEmpty()) {
+      draft.workFailure = new UnitProblem(EventReason.BackupKeyStillNeeded, stranded + ", which spec.encryption no longer lists: add "
+          + "that key to previousKeys so they can be re-wrapped, or they cannot be restored");
+      notices.add(new Notice(EventRecorder.Type.Warning, EventReason.BackupKeyStillNeeded, draft.workFailure.getMessage()));
+    }
+    if (h.problem() != null) {
+      // The backup stands and its fire is handled: only the housekeeping runs again.
+      draft.workFailure = new UnitProblem(EventReason.BackupHousekeepingFailed, "Retention and key rotation failed " + h.problem()
+          + "; the backups stand, the housekeeping is retried");
+      notices.add(new Notice(EventRecorder.Type.Warning, EventReason.BackupHousekeepingFailed, draft.workFailure.getMessage()));
+      retryAt.put(BackupPlanner.HOUSEKEEPING, now.plus(RETRY_AFTER_FAILURE));
+    } else {
+      cleared.add(BackupPlanner.HOUSEKEEPING);
+    }
+  }
+
+  private static Stream<String> describeStranded(KeyRotation.Result rotation, String what) {
+    return rotation.strandedByFingerprint().entrySet().stream().map(e -> e.getValue().size() + " " + what + " (newest "
+        + e.getValue().getLast() + ") are wrapped by key fingerprint " + e.getKey());
+  }
+
+  /**
    * Ready, Degraded and Progressing (and OnSchedule once a fire was run or missed): an input problem or a standing
    * failure degrades the policy; a restore test waiting for its first backup does not.
    */
@@ -191,6 +237,11 @@ final class BackupReducer {
     if (draft.onSchedule != null) {
       desired.add(draft.onSchedule);
     }
+    if (spec.pointInTimeRecovery() != null && Boolean.TRUE.equals(spec.pointInTimeRecovery().enabled())) {
+      desired.add(new Conditions.Desired(POINT_IN_TIME_RECOVERY, false, "NotImplemented", "spec.pointInTimeRecovery.enabled is "
+          + "true, but the operator does not archive WAL yet: a restore reaches the newest backup, not any moment (use the "
+          + "provider's point-in-time recovery for RDS and Cloud SQL)"));
+    }
     return desired;
   }
 
@@ -203,10 +254,11 @@ final class BackupReducer {
     return onDemandToken != null ? " (on-demand request " + onDemandToken + ")" : "";
   }
 
-  private static BackupPolicyStatus.RestoreTestReport report(RestoreTester.Result r, BackupPolicySpec spec) {
+  private static BackupPolicyStatus.RestoreTestReport report(RestoreTester.Result r, BackupPolicyStatus.BackupSource source,
+      BackupPolicySpec spec) {
     List<BackupPolicySpec.Check> wanted = spec.restoreTest() != null && spec.restoreTest().checks() != null ? spec.restoreTest().checks()
         : List.of(BackupPolicySpec.Check.values());
-    return new BackupPolicyStatus.RestoreTestReport(r.backupId(), r.start().toString(), r.end().toString(),
+    return new BackupPolicyStatus.RestoreTestReport(r.backupId(), source, r.start().toString(), r.end().toString(),
         r.passed() ? "Passed" : "Failed", r.recoveryTime().toMillis() / 1000.0, r.rtoMet(), (double) r.backupAge().toSeconds(),
         r.rpoMet(), r.checks().stream().filter(c -> wanted.contains(c.check()))
             .map(c -> new BackupPolicyStatus.CheckResult(c.check(), c.passed(), c.detail())).toList());

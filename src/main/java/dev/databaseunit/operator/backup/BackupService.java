@@ -34,7 +34,9 @@ import javax.crypto.SecretKey;
  */
 public final class BackupService {
   /** Phases a backup reports, recorded in the policy's status. */
-  public record Request(String backupId, Tier tier, String databaseUnit, PostgresTarget target, String keyId) {}
+  /** @param bound how long pg_dump may run: the tier's window */
+  public record Request(String backupId, Tier tier, String databaseUnit, PostgresTarget target, String keyId,
+      java.time.Duration bound) {}
 
   private final PostgresTools tools;
   private final Clock clock;
@@ -62,7 +64,7 @@ public final class BackupService {
 
       Streamed streamed;
       List<TableSnapshot.Table> tables;
-      try (var dump = tools.dump(target, snapshot)) {
+      try (var dump = tools.dump(target, snapshot, request.bound())) {
         // Counting in the exporting transaction reads the same snapshot pg_dump imported.
         var counting = CompletableFuture.supplyAsync(() -> {
           try {
@@ -72,7 +74,7 @@ public final class BackupService {
           }
         }, Thread::startVirtualThread);
         dump.process().getOutputStream().close();
-        streamed = upload(dump, catalog.store(), objectKey, dataKey);
+        streamed = upload(dump, catalog.store(), objectKey, dataKey, request.backupId());
         tables = join(counting, target);
       }
       snapshotHolder.commit();
@@ -80,10 +82,11 @@ public final class BackupService {
       var manifest = new BackupManifest(BackupManifest.FORMAT_VERSION, request.backupId(), request.tier(),
           request.databaseUnit(), start, clock.instant(), target.database(), serverVersion, lsn, objectKey,
           "pg_dump custom format (zlib, pg_dump default level)", streamed.dumpBytes, streamed.storedBytes, streamed.sha256,
-          new BackupManifest.EncryptionInfo("AES-256-GCM, chunked v1", ChunkedGcm.DEFAULT_CHUNK_SIZE,
+          new BackupManifest.EncryptionInfo("AES-256-GCM, chunked v2 (bound to the backup id)", ChunkedGcm.DEFAULT_CHUNK_SIZE,
               request.keyId() != null ? request.keyId() : kek.fingerprint(), kek.fingerprint(),
               Base64.getEncoder().encodeToString(kek.wrap(dataKey))),
-          tables);
+          tables, null);
+      manifest = ManifestMac.sign(manifest, kek);
       catalog.writeManifest(manifest);
       return manifest;
     } catch (SQLException e) {
@@ -112,14 +115,15 @@ public final class BackupService {
 
   private record Streamed(long dumpBytes, long storedBytes, String sha256) {}
 
-  private static Streamed upload(PostgresTools.Running dump, ObjectStore store, String objectKey, SecretKey dataKey)
+  private static Streamed upload(PostgresTools.Running dump, ObjectStore store, String objectKey, SecretKey dataKey, String backupId)
       throws IOException, InterruptedException {
     MessageDigest sha = sha256();
     ObjectStore.Upload upload = store.create(objectKey);
     var stored = new CountingOutputStream(upload);
     long dumpBytes = 0;
     try (InputStream in = dump.process().getInputStream()) {
-      OutputStream encrypted = ChunkedGcm.encrypt(new DigestOutputStream(stored, sha), dataKey, ChunkedGcm.DEFAULT_CHUNK_SIZE);
+      OutputStream encrypted = ChunkedGcm.encrypt(new DigestOutputStream(stored, sha), dataKey, ChunkedGcm.DEFAULT_CHUNK_SIZE,
+          backupId);
       byte[] buffer = new byte[256 * 1024];
       for (int n; (n = in.read(buffer)) >= 0; ) {
         if (Thread.interrupted()) {
@@ -134,7 +138,7 @@ public final class BackupService {
       upload.abort();
       throw e;
     }
-    return new Streamed(dumpBytes, stored.count, HexFormat.of().formatHex(sha.digest()));
+    return new Streamed(dumpBytes, stored.count(), HexFormat.of().formatHex(sha.digest()));
   }
 
   private static List<TableSnapshot.Table> join(CompletableFuture<List<TableSnapshot.Table>> counting, PostgresTarget target)
@@ -161,26 +165,6 @@ public final class BackupService {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  private static final class CountingOutputStream extends java.io.FilterOutputStream {
-    long count;
-
-    CountingOutputStream(OutputStream out) {
-      super(out);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
-      count += len;
-    }
-
-    @Override
-    public void write(int b) throws IOException {
-      out.write(b);
-      count++;
     }
   }
 }

@@ -172,8 +172,12 @@ public final class BootstrapCapability implements UnitCapability {
     }
     var spec = policy.getSpec();
     try {
-      return new BootstrapWork.Source(spec.storage(), PolicyInputs.credentials(context.secrets(), namespace, spec.storage()),
-          PolicyInputs.keys(context.secrets(), namespace, spec.encryption()));
+      return new BootstrapWork.Source(PolicyInputs.storage(policy, spec.storage()),
+          PolicyInputs.credentials(context.secrets(), namespace, spec.storage(), "BackupPolicy " + policyName + " spec.storage",
+              dataSources.egress()),
+          PolicyInputs.keys(context.secrets(), namespace, spec.encryption()),
+          dev.databaseunit.operator.api.v1alpha1.ApiDurations.parse(spec.restoreTest() != null && spec.restoreTest().rto() != null
+              ? spec.restoreTest().rto() : "4h"));
     } catch (UnitProblem p) {
       throw new UnitProblem(EventReason.BootstrapPolicyInvalid, "BackupPolicy " + policyName + ": " + p.getMessage(), p);
     }
@@ -188,14 +192,16 @@ public final class BootstrapCapability implements UnitCapability {
     DatabaseUnit unit = context.unit();
     var source = source(context, unit.getSpec().bootstrap().fromBackup().backupPolicy());
     SubjectPlan plan = SubjectPlan.of(unit.getSpec().gdpr());
+    var key = dev.databaseunit.operator.gdpr.SubjectKeys.resolve(client, unit);
     String namespace = unit.getMetadata().getNamespace();
-    var dataSource = dataSources.dataSource(context.unitKey(), target);
+    var dataSource = dev.databaseunit.operator.postgres.TimedDataSource.forPurpose(dataSources.dataSource(context.unitKey(), target),
+        dev.databaseunit.operator.postgres.DatabaseTimeouts.Purpose.BACKUP);
     List<GdprRequest> all = client.resources(GdprRequest.class).inNamespace(namespace).list().getItems();
     String note = "re-applied after " + unit.getMetadata().getName() + " was bootstrapped from backup " + current.backupId();
     return () -> {
       BackupManifest restored = work.choose(source, current.backupId());
       var requests = BootstrapSteps.erasuresToReapply(all, BootstrapSteps.unitsOf(namespace, unit.getMetadata().getName(), restored));
-      return work.reapplyErasures(source, current.backupId(), target, dataSource, plan, requests, note);
+      return work.reapplyErasures(source, current.backupId(), target, dataSource, plan, key, requests, note);
     };
   }
 

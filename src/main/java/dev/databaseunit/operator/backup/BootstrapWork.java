@@ -6,6 +6,7 @@ import dev.databaseunit.operator.databaseunit.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.gdpr.ErasureLedger;
 import dev.databaseunit.operator.gdpr.GdprService;
+import dev.databaseunit.operator.gdpr.SubjectKey;
 import dev.databaseunit.operator.gdpr.SubjectPlan;
 import dev.databaseunit.operator.postgres.DatabaseFailures;
 import dev.databaseunit.operator.postgres.PostgresTarget;
@@ -34,8 +35,13 @@ public final class BootstrapWork implements AutoCloseable {
   /** The ledger and the salt its hashes are made with: all a newer backup has to tell about erasures. */
   private static final List<String> LEDGER_TABLES = List.of("gdpr_erasure_ledger", "gdpr_subject_salt");
 
-  /** Where the backups are and the keys that open them (the current key first, then previous ones). */
-  public record Source(BackupPolicySpec.ObjectStorage storage, AwsBasicCredentials credentials, List<KeyEncryptionKey> keys) {
+  /**
+   * Where the backups are and the keys that open them (the current key first, then previous ones).
+   *
+   * @param rto the policy's recovery time objective: how long pg_restore may run
+   */
+  public record Source(BackupPolicySpec.ObjectStorage storage, AwsBasicCredentials credentials, List<KeyEncryptionKey> keys,
+      java.time.Duration rto) {
     @Override
     public String toString() {
       return "Source[" + storage.bucket() + "/" + storage.prefix() + "]";
@@ -51,11 +57,14 @@ public final class BootstrapWork implements AutoCloseable {
   private final ObjectStores stores;
   private final GdprService gdpr;
   private final Set<Process> running = ConcurrentHashMap.newKeySet();
+  private final BackupsInUse inUse;
 
-  public BootstrapWork(PostgresTools tools, ObjectStores stores, GdprService gdpr) {
+  /** @param inUse backups being read, shared with the backup reconciler: its retention keeps the one restored here */
+  public BootstrapWork(PostgresTools tools, ObjectStores stores, GdprService gdpr, BackupsInUse inUse) {
     this.tools = tools;
     this.stores = stores;
     this.gdpr = gdpr;
+    this.inUse = inUse;
   }
 
   /** Lists the policy's good backups and picks the one to restore (by id, or the newest). */
@@ -73,7 +82,7 @@ public final class BootstrapWork implements AutoCloseable {
     try (ObjectStore store = stores.open(source.storage(), source.credentials())) {
       var catalog = new BackupCatalog(store, source.storage().prefix());
       BackupManifest manifest = find(catalog.list(), backupId);
-      try (var restore = tools.restoreInOneTransaction(target)) {
+      try (var restore = tools.restoreInOneTransaction(target, source.rto())) {
         restoreArchive(restore, store, manifest, source.keys(), false);
       }
       return new Restored(manifest);
@@ -98,7 +107,8 @@ public final class BootstrapWork implements AutoCloseable {
   private void restoreArchive(PostgresTools.Running restore, ObjectStore store, BackupManifest manifest,
       List<KeyEncryptionKey> keys, boolean selective) throws IOException, InterruptedException {
     running.add(restore.process());
-    try (InputStream stored = store.open(manifest.objectKey());
+    try (var hold = inUse.hold(manifest.backupId());
+        InputStream stored = store.open(manifest.objectKey());
         InputStream archive = BackupReader.decrypted(manifest, stored, keyFor(manifest, keys))) {
       restore.feed(archive, selective);
     } finally {
@@ -121,7 +131,7 @@ public final class BootstrapWork implements AutoCloseable {
    * (each a no-op where the restored audit trail already shows it completed). Each step is idempotent.
    */
   public Reapplied reapplyErasures(Source source, String backupId, PostgresTarget target, DataSource unitDatabase,
-      SubjectPlan plan, List<GdprRequest> requests, String note) throws UnitProblem {
+      SubjectPlan plan, SubjectKey key, List<GdprRequest> requests, String note) throws UnitProblem {
     int subjects = 0;
     int ledgerEntries = 0;
     try {
@@ -129,11 +139,11 @@ public final class BootstrapWork implements AutoCloseable {
       if (ledger != null && !ledger.entries().isEmpty()) {
         ledgerEntries = ledger.entries().size();
         try (Connection c = unitDatabase.getConnection()) {
-          subjects += ledger.reapply(c).subjects();
+          subjects += ledger.reapply(c, key).subjects();
         }
       }
       if (!requests.isEmpty()) {
-        var prepared = gdpr.prepare(unitDatabase, plan);
+        var prepared = gdpr.prepare(unitDatabase, plan, key);
         for (GdprRequest r : requests) {
           var spec = r.getSpec();
           var request = new GdprService.Request(r.getMetadata().getUid(), spec.subjectId(), spec.requestedBy(),
@@ -173,7 +183,7 @@ public final class BootstrapWork implements AutoCloseable {
       PostgresTarget scratchTarget = target.withDatabase(scratch);
       admin(target, "CREATE DATABASE " + scratch);
       try {
-        try (var restore = tools.restoreTables(scratchTarget, LEDGER_TABLES)) {
+        try (var restore = tools.restoreTables(scratchTarget, LEDGER_TABLES, source.rto())) {
           restoreArchive(restore, store, manifest, source.keys(), true);
         }
         try (Connection c = tools.connect(scratchTarget)) {

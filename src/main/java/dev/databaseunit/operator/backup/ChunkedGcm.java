@@ -19,17 +19,22 @@ import javax.crypto.spec.GCMParameterSpec;
  * AES-256-GCM over a stream of any length in constant memory: the plaintext is cut into chunks, each sealed on
  * its own (so every chunk is authenticated before a byte of it is released), and each chunk's nonce and
  * associated data carry its index and whether it is the last, so reordered, dropped, duplicated or truncated
- * chunks fail like flipped bits do.
+ * chunks fail like flipped bits do. Version 2 binds the stream to a context, the backup's id: an object decrypts only
+ * as the backup its (authenticated) manifest names. Version 1 streams, written before, are still read.
  *
  * <pre>
  * header: "DUBK" | version (1 byte) | chunk size (int) | nonce prefix (8 random bytes)
  * frame:  plaintext length (int, high bit set on the final frame) | ciphertext + 16-byte tag
- * nonce of frame i = nonce prefix | i (int);  associated data = header | i (long) | final (byte)
+ * nonce of frame i = nonce prefix | i (int)
+ * associated data  = header | i (long) | final (byte)                                  (v1)
+ *                  = header | context length (int) | context (UTF-8) | i (long) | final  (v2)
  * </pre>
  */
 public final class ChunkedGcm {
   static final byte[] MAGIC = {'D', 'U', 'B', 'K'};
-  static final byte VERSION = 1;
+  /** Written since the backup id is bound; {@link #LEGACY_VERSION} is still read. */
+  static final byte VERSION = 2;
+  static final byte LEGACY_VERSION = 1;
   static final int HEADER_LENGTH = 4 + 1 + 4 + 8;
   static final int TAG_BYTES = 16;
   static final int FINAL_FLAG = 0x8000_0000;
@@ -48,40 +53,53 @@ public final class ChunkedGcm {
     }
   }
 
-  public static OutputStream encrypt(OutputStream out, SecretKey dataKey, int chunkSize) throws IOException {
-    return new Encrypting(out, dataKey, chunkSize);
+  /** @param context what the stream is bound to: the backup id */
+  public static OutputStream encrypt(OutputStream out, SecretKey dataKey, int chunkSize, String context) throws IOException {
+    return new Encrypting(out, dataKey, chunkSize, context.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
-  public static InputStream decrypt(InputStream in, SecretKey dataKey) throws IOException {
-    return new Decrypting(in, dataKey);
+  /**
+   * @param context the backup id the stream must be bound to, or null to accept only a version 1 stream (which is bound
+   *     to none)
+   */
+  public static InputStream decrypt(InputStream in, SecretKey dataKey, String context) throws IOException {
+    return new Decrypting(in, dataKey, context != null ? context.getBytes(java.nio.charset.StandardCharsets.UTF_8) : null);
   }
 
   private static byte[] nonce(byte[] header, int index) {
     return ByteBuffer.allocate(12).put(header, 9, 8).putInt(index).array();
   }
 
-  private static byte[] associatedData(byte[] header, long index, boolean last) {
-    return ByteBuffer.allocate(HEADER_LENGTH + 9).put(header).putLong(index).put((byte) (last ? 1 : 0)).array();
+  /** @param context null for a version 1 stream */
+  private static byte[] associatedData(byte[] header, byte[] context, long index, boolean last) {
+    var aad = ByteBuffer.allocate(HEADER_LENGTH + (context != null ? 4 + context.length : 0) + 9).put(header);
+    if (context != null) {
+      aad.putInt(context.length).put(context);
+    }
+    return aad.putLong(index).put((byte) (last ? 1 : 0)).array();
   }
 
-  private static Cipher cipher(int mode, SecretKey key, byte[] header, int index, boolean last) throws GeneralSecurityException {
+  private static Cipher cipher(int mode, SecretKey key, byte[] header, byte[] context, int index, boolean last)
+      throws GeneralSecurityException {
     Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
     cipher.init(mode, key, new GCMParameterSpec(TAG_BYTES * 8, nonce(header, index)));
-    cipher.updateAAD(associatedData(header, index, last));
+    cipher.updateAAD(associatedData(header, context, index, last));
     return cipher;
   }
 
   private static final class Encrypting extends FilterOutputStream {
     private final SecretKey key;
     private final byte[] header;
+    private final byte[] context;
     private final byte[] plain;
     private final byte[] sealed;
     private int filled;
     private int index;
     private boolean closed;
 
-    Encrypting(OutputStream out, SecretKey key, int chunkSize) throws IOException {
+    Encrypting(OutputStream out, SecretKey key, int chunkSize, byte[] context) throws IOException {
       super(out);
+      this.context = context;
       if (chunkSize <= 0 || chunkSize > MAX_CHUNK_SIZE) {
         throw new IllegalArgumentException("chunk size out of range: " + chunkSize);
       }
@@ -116,7 +134,7 @@ public final class ChunkedGcm {
 
     private void seal(boolean last) throws IOException {
       try {
-        int n = cipher(Cipher.ENCRYPT_MODE, key, header, index, last).doFinal(plain, 0, filled, sealed, 0);
+        int n = cipher(Cipher.ENCRYPT_MODE, key, header, context, index, last).doFinal(plain, 0, filled, sealed, 0);
         out.write(ByteBuffer.allocate(4).putInt(last ? filled | FINAL_FLAG : filled).array());
         out.write(sealed, 0, n);
       } catch (GeneralSecurityException e) {
@@ -151,6 +169,7 @@ public final class ChunkedGcm {
     private final DataInputStream in;
     private final SecretKey key;
     private final byte[] header = new byte[HEADER_LENGTH];
+    private final byte[] context;
     private final byte[] sealed;
     private final byte[] plain;
     private int position;
@@ -158,7 +177,7 @@ public final class ChunkedGcm {
     private int index;
     private boolean finished;
 
-    Decrypting(InputStream source, SecretKey key) throws IOException {
+    Decrypting(InputStream source, SecretKey key, byte[] context) throws IOException {
       this.in = new DataInputStream(source);
       this.key = key;
       try {
@@ -169,9 +188,14 @@ public final class ChunkedGcm {
       ByteBuffer h = ByteBuffer.wrap(header);
       byte[] magic = new byte[4];
       h.get(magic);
-      if (!Arrays.equals(magic, MAGIC) || h.get() != VERSION) {
-        throw new TamperedException("the object does not start with a backup encryption header (DUBK v1)");
+      byte version = h.get();
+      if (!Arrays.equals(magic, MAGIC) || (version != VERSION && version != LEGACY_VERSION)) {
+        throw new TamperedException("the object does not start with a backup encryption header (DUBK v1 or v2)");
       }
+      if (version == VERSION && context == null) {
+        throw new TamperedException("the object is bound to its backup id, but its manifest is not authenticated");
+      }
+      this.context = version == VERSION ? context : null;
       int chunkSize = h.getInt();
       if (chunkSize <= 0 || chunkSize > MAX_CHUNK_SIZE) {
         throw new TamperedException("the encryption header names an impossible chunk size " + chunkSize);
@@ -214,11 +238,12 @@ public final class ChunkedGcm {
       }
       try {
         in.readFully(sealed, 0, length + TAG_BYTES);
-        available = cipher(Cipher.DECRYPT_MODE, key, header, index, last).doFinal(sealed, 0, length + TAG_BYTES, plain, 0);
+        available = cipher(Cipher.DECRYPT_MODE, key, header, context, index, last).doFinal(sealed, 0, length + TAG_BYTES, plain, 0);
       } catch (EOFException e) {
         throw new TamperedException("chunk " + index + " is cut short (truncated object)");
       } catch (AEADBadTagException e) {
-        throw new TamperedException("chunk " + index + " failed AES-GCM authentication: the object was modified");
+        throw new TamperedException("chunk " + index + " failed AES-GCM authentication: the object was modified, or belongs "
+            + "to another backup");
       } catch (GeneralSecurityException e) {
         throw new IOException("AES-GCM decryption failed", e);
       }

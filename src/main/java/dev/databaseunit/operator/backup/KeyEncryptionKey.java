@@ -6,6 +6,7 @@ import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.HexFormat;
 import javax.crypto.Cipher;
+import javax.crypto.Mac;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -68,6 +69,25 @@ public final class KeyEncryptionKey {
     Cipher cipher = Cipher.getInstance("AESWrap");
     cipher.init(Cipher.UNWRAP_MODE, key);
     return (SecretKey) cipher.unwrap(wrapped, "AES", Cipher.SECRET_KEY);
+  }
+
+  /**
+   * A key for another use, derived from this one with HKDF-SHA256 (RFC 5869, no salt): the manifest MAC key, so the
+   * KEK itself only ever wraps data keys, and whoever holds the KEK can check a manifest.
+   */
+  byte[] derive(String info) {
+    try {
+      var extract = Mac.getInstance("HmacSHA256");
+      extract.init(new SecretKeySpec(new byte[32], "HmacSHA256"));
+      byte[] prk = extract.doFinal(key.getEncoded());
+      var expand = Mac.getInstance("HmacSHA256");
+      expand.init(new SecretKeySpec(prk, "HmacSHA256"));
+      expand.update(info.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      expand.update((byte) 1);
+      return expand.doFinal();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HMAC-SHA256 is unavailable in this JVM", e);
+    }
   }
 
   private static String fingerprintOf(byte[] raw) {

@@ -20,7 +20,8 @@ import java.util.Set;
 final class PolicyDraft {
   /** The failures that stay reported (Degraded) until the next success, whatever reconciles happen in between. */
   private static final Set<EventReason> STANDING_FAILURES =
-      Set.of(EventReason.BackupFailed, EventReason.RestoreTestFailed, EventReason.BackupKeyStillNeeded);
+      Set.of(EventReason.BackupFailed, EventReason.RestoreTestFailed, EventReason.BackupKeyStillNeeded,
+          EventReason.BackupHousekeepingFailed);
 
   final Map<Tier, TierState> tiers = new EnumMap<>(Tier.class);
   final TierState restoreSchedule;

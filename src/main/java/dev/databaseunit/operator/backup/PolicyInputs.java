@@ -4,6 +4,7 @@ import dev.databaseunit.operator.api.v1alpha1.BackupPolicy;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.SecretKeyRef;
+import dev.databaseunit.operator.common.EgressPolicy;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.postgres.PostgresTarget;
@@ -21,14 +22,15 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
  *
  * @param scratchServer where restore tests create their scratch database: the unit's server or spec.restoreTest.scratchInstance
  */
-record PolicyInputs(PostgresTarget target, PostgresTarget scratchServer, KeyEncryptionKey kek, List<KeyEncryptionKey> previousKeys,
+public record PolicyInputs(PostgresTarget target, PostgresTarget scratchServer, KeyEncryptionKey kek, List<KeyEncryptionKey> previousKeys,
     BackupPolicySpec.ObjectStorage storage, AwsBasicCredentials credentials, BackupPolicySpec.ObjectStorage secondary,
     AwsBasicCredentials secondaryCredentials) {
 
   static final String DEFAULT_ACCESS_KEY_ID_KEY = "accessKeyId";
   static final String DEFAULT_SECRET_ACCESS_KEY_KEY = "secretAccessKey";
 
-  static PolicyInputs resolve(BackupPolicy policy, Optional<DatabaseUnit> unit, PostgresTargets.SecretLookup lookup) throws UnitProblem {
+  static PolicyInputs resolve(BackupPolicy policy, Optional<DatabaseUnit> unit, PostgresTargets.SecretLookup lookup,
+      EgressPolicy egress) throws UnitProblem {
     String namespace = policy.getMetadata().getNamespace();
     var spec = policy.getSpec();
     PostgresTarget target = PostgresTargets.resolve(unit.orElseThrow(() -> new UnitProblem(EventReason.BackupUnitNotFound,
@@ -36,9 +38,23 @@ record PolicyInputs(PostgresTarget target, PostgresTarget scratchServer, KeyEncr
     List<KeyEncryptionKey> keys = keys(lookup, namespace, spec.encryption());
     var scratch = spec.restoreTest() != null ? spec.restoreTest().scratchInstance() : null;
     PostgresTarget scratchServer = scratch != null ? PostgresTargets.external(scratch, namespace, lookup) : target;
-    return new PolicyInputs(target, scratchServer, keys.getFirst(), keys.subList(1, keys.size()), spec.storage(),
-        credentials(lookup, namespace, spec.storage()), spec.secondaryStorage(),
-        spec.secondaryStorage() != null ? credentials(lookup, namespace, spec.secondaryStorage()) : null);
+    if (scratch != null) {
+      egress.checkScratchInstance(scratch.host());
+    }
+    return new PolicyInputs(target, scratchServer, keys.getFirst(), keys.subList(1, keys.size()), storage(policy, spec.storage()),
+        credentials(lookup, namespace, spec.storage(), "spec.storage", egress), storage(policy, spec.secondaryStorage()),
+        spec.secondaryStorage() != null
+            ? credentials(lookup, namespace, spec.secondaryStorage(), "spec.secondaryStorage", egress) : null);
+  }
+
+  /** A storage of the policy with its prefix in force: the spec's, or {@code <namespace>/<name>/} when it names none. */
+  static BackupPolicySpec.ObjectStorage storage(BackupPolicy policy, BackupPolicySpec.ObjectStorage storage) {
+    if (storage == null || storage.prefix() != null) {
+      return storage;
+    }
+    return new BackupPolicySpec.ObjectStorage(storage.bucket(), policy.getMetadata().getNamespace() + "/"
+        + policy.getMetadata().getName() + "/", storage.endpoint(), storage.region(), storage.pathStyle(), storage.credentials(),
+        storage.workloadIdentity());
   }
 
   /** The current key-encryption key first, then the previous ones, in spec order. */
@@ -52,7 +68,8 @@ record PolicyInputs(PostgresTarget target, PostgresTarget scratchServer, KeyEncr
     return List.copyOf(keys);
   }
 
-  private static KeyEncryptionKey kek(PostgresTargets.SecretLookup lookup, String namespace, SecretKeyRef ref) throws UnitProblem {
+  /** A key-encryption key from a Secret: 32 bytes, base64. */
+  public static KeyEncryptionKey kek(PostgresTargets.SecretLookup lookup, String namespace, SecretKeyRef ref) throws UnitProblem {
     try {
       return KeyEncryptionKey.fromBase64(PostgresTargets.value(lookup, namespace, ref));
     } catch (IllegalArgumentException e) {
@@ -61,11 +78,21 @@ record PolicyInputs(PostgresTarget target, PostgresTarget scratchServer, KeyEncr
     }
   }
 
-  /** The S3 credentials a storage names, or null when it names none. */
-  static AwsBasicCredentials credentials(PostgresTargets.SecretLookup lookup, String namespace, BackupPolicySpec.ObjectStorage storage)
-      throws UnitProblem {
+  /**
+   * The S3 credentials a storage names, or null when it asks for the operator's own identity (workloadIdentity: true,
+   * never implied); either way only once its endpoint is allowed.
+   *
+   * @param what how messages name the storage, e.g. spec.storage
+   */
+  public static AwsBasicCredentials credentials(PostgresTargets.SecretLookup lookup, String namespace,
+      BackupPolicySpec.ObjectStorage storage, String what, EgressPolicy egress) throws UnitProblem {
+    egress.checkS3(what, storage.endpoint(), storage.region() != null ? storage.region() : "us-east-1");
     var ref = storage.credentials();
     if (ref == null) {
+      if (!Boolean.TRUE.equals(storage.workloadIdentity())) {
+        throw new UnitProblem(EventReason.StorageCredentialsMissing, what + " (bucket " + storage.bucket() + ") names no "
+            + "credentials: set credentials, or workloadIdentity: true to use the operator's own cloud identity");
+      }
       return null;
     }
     return AwsBasicCredentials.create(

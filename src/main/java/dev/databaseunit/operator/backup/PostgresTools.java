@@ -1,6 +1,10 @@
 package dev.databaseunit.operator.backup;
 
+import dev.databaseunit.operator.api.v1alpha1.PostgresTls;
+import dev.databaseunit.operator.common.EgressPolicy;
+import dev.databaseunit.operator.databaseunit.UnitProblem;
 import dev.databaseunit.operator.postgres.CaCertificates;
+import dev.databaseunit.operator.postgres.DatabaseTimeouts;
 import dev.databaseunit.operator.postgres.DatabaseFailures;
 import dev.databaseunit.operator.postgres.PostgresTarget;
 import java.io.IOException;
@@ -12,8 +16,12 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Starts pg_dump and pg_restore for a target and opens JDBC connections to it. Credentials travel in the libpq
@@ -23,18 +31,43 @@ import java.util.List;
 public final class PostgresTools {
   private final CaCertificates caFiles;
   private final Path binDirectory;
+  private final EgressPolicy egress;
+  private final DatabaseTimeouts timeouts;
 
-  /** @param binDirectory where pg_dump/pg_restore live, or null to take them from PATH */
-  public PostgresTools(CaCertificates caFiles, Path binDirectory) {
+  /**
+   * @param binDirectory where pg_dump/pg_restore live, or null to take them from PATH
+   * @param egress checked before any program or connection gets a target's password
+   * @param timeouts of the connections it opens (purpose BACKUP) and pg_dump's lock wait
+   */
+  public PostgresTools(CaCertificates caFiles, Path binDirectory, EgressPolicy egress, DatabaseTimeouts timeouts) {
     this.caFiles = caFiles;
     this.binDirectory = binDirectory;
+    this.egress = egress;
+    this.timeouts = timeouts;
   }
 
-  /** A started client program: stdout/stdin are the dump stream, stderr is kept for the failure message. */
-  public record Running(Process process, Path stderr, PostgresTarget target, String program) implements AutoCloseable {
+  /** The target's password may be sent there; a refusal names the rule, and nothing was sent. */
+  private void checkEgress(PostgresTarget target) throws IOException {
+    try {
+      egress.checkDatabase(target.toString(), target.host(), target.sslMode() != PostgresTls.Mode.DISABLE);
+    } catch (UnitProblem p) {
+      throw new IOException(p.getMessage(), p);
+    }
+  }
+
+  /**
+   * A started client program: stdout/stdin are the dump stream, stderr is kept for the failure message. It is killed
+   * once it has run for {@code bound} (a backup's window, a restore's RTO), so one that hangs on a silent server or a
+   * lock ends.
+   */
+  public record Running(Process process, Path stderr, PostgresTarget target, String program, Duration bound,
+      AtomicBoolean stopped) implements AutoCloseable {
     /** Waits for the exit and throws with pg_dump/pg_restore's own words when it failed. */
     public void awaitSuccess() throws IOException, InterruptedException {
       int code = process.waitFor();
+      if (stopped.get()) {
+        throw new IOException(program + " on " + target + " was stopped after running for " + bound + ", its bound");
+      }
       if (code != 0) {
         throw new IOException(program + " failed (exit " + code + ") on " + target + ": " + errorText());
       }
@@ -83,38 +116,43 @@ public final class PostgresTools {
     }
   }
 
-  /** pg_dump in custom format of the target database, as of an exported snapshot (so counts match the dump). */
-  public Running dump(PostgresTarget target, String snapshot) throws IOException {
-    return start(target, List.of("pg_dump", "--format=custom", "--no-password", "--snapshot=" + snapshot),
-        ProcessBuilder.Redirect.PIPE);
+  /**
+   * pg_dump in custom format of the target database, as of an exported snapshot (so counts match the dump); a table
+   * lock it cannot get within the backup purpose's lock timeout fails it instead of waiting.
+   */
+  public Running dump(PostgresTarget target, String snapshot, Duration bound) throws IOException {
+    return start(target, List.of("pg_dump", "--format=custom", "--no-password", "--snapshot=" + snapshot,
+        "--lock-wait-timeout=" + timeouts.of(DatabaseTimeouts.Purpose.BACKUP).lock().toMillis()), ProcessBuilder.Redirect.PIPE, bound);
   }
 
   /**
    * pg_restore of a custom-format archive read from stdin. Ownership and grants are left out: a scratch copy is
    * owned by the operator's role, and the roles of the source need not exist where it is restored.
    */
-  public Running restore(PostgresTarget target) throws IOException {
-    return restore(target, List.of());
+  public Running restore(PostgresTarget target, Duration bound) throws IOException {
+    return restore(target, List.of(), bound);
   }
 
   /** {@link #restore} in one transaction: a failed or cut-off restore leaves the target as it was. */
-  public Running restoreInOneTransaction(PostgresTarget target) throws IOException {
-    return restore(target, List.of("--single-transaction"));
+  public Running restoreInOneTransaction(PostgresTarget target, Duration bound) throws IOException {
+    return restore(target, List.of("--single-transaction"), bound);
   }
 
   /** {@link #restore} of only the named tables (definition and data) of the archive. */
-  public Running restoreTables(PostgresTarget target, List<String> tables) throws IOException {
-    return restore(target, tables.stream().map(t -> "--table=" + t).toList());
+  public Running restoreTables(PostgresTarget target, List<String> tables, Duration bound) throws IOException {
+    return restore(target, tables.stream().map(t -> "--table=" + t).toList(), bound);
   }
 
-  private Running restore(PostgresTarget target, List<String> options) throws IOException {
+  private Running restore(PostgresTarget target, List<String> options, Duration bound) throws IOException {
     List<String> command = new ArrayList<>(List.of("pg_restore", "--format=custom", "--no-password", "--exit-on-error",
         "--no-owner", "--no-acl", "--dbname=" + target.database()));
     command.addAll(options);
-    return start(target, command, ProcessBuilder.Redirect.DISCARD);
+    return start(target, command, ProcessBuilder.Redirect.DISCARD, bound);
   }
 
-  private Running start(PostgresTarget target, List<String> command, ProcessBuilder.Redirect stdout) throws IOException {
+  private Running start(PostgresTarget target, List<String> command, ProcessBuilder.Redirect stdout, Duration bound)
+      throws IOException {
+    checkEgress(target);
     List<String> args = new ArrayList<>(command);
     if (binDirectory != null) {
       args.set(0, binDirectory.resolve(command.getFirst()).toString());
@@ -123,7 +161,15 @@ public final class PostgresTools {
     var builder = new ProcessBuilder(args).redirectError(stderr.toFile()).redirectOutput(stdout);
     builder.environment().putAll(target.libpqEnvironment(caFiles));
     try {
-      return new Running(builder.start(), stderr, target, command.getFirst());
+      Process process = builder.start();
+      var stopped = new AtomicBoolean();
+      CompletableFuture.delayedExecutor(bound.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
+        if (process.isAlive()) {
+          stopped.set(true);
+          process.destroyForcibly();
+        }
+      });
+      return new Running(process, stderr, target, command.getFirst(), bound, stopped);
     } catch (IOException e) {
       Files.deleteIfExists(stderr);
       throw new IOException("Cannot start " + command.getFirst() + " (is the PostgreSQL client installed?): " + e.getMessage(), e);
@@ -131,6 +177,19 @@ public final class PostgresTools {
   }
 
   public Connection connect(PostgresTarget target) throws SQLException {
-    return DriverManager.getConnection(target.jdbcUrl(), target.jdbcProperties(caFiles));
+    try {
+      checkEgress(target);
+    } catch (IOException e) {
+      throw new SQLException(e.getMessage(), "28000", e);
+    }
+    var session = timeouts.of(DatabaseTimeouts.Purpose.BACKUP);
+    Connection c = DriverManager.getConnection(target.jdbcUrl(), target.jdbcProperties(caFiles, timeouts.connect(), session));
+    try (var st = c.createStatement()) {
+      st.execute(session.setSql());
+    } catch (SQLException e) {
+      c.close();
+      throw e;
+    }
+    return c;
   }
 }

@@ -46,8 +46,14 @@ public final class S3ObjectStore implements ObjectStore {
     this.description = description;
   }
 
-  /** A BackupPolicy's storage; null credentials mean the SDK's default chain (workload identity). */
+  /**
+   * A BackupPolicy's storage; null credentials mean the SDK's default chain (the operator's workload identity), which
+   * the storage must ask for explicitly.
+   */
   public static S3ObjectStore connect(BackupPolicySpec.ObjectStorage storage, AwsBasicCredentials credentials) {
+    if (credentials == null && !Boolean.TRUE.equals(storage.workloadIdentity())) {
+      throw new IllegalArgumentException("storage " + storage.bucket() + " names no credentials and does not ask for workloadIdentity");
+    }
     return connect(storage.endpoint(), storage.region() != null ? storage.region() : "us-east-1",
         !Boolean.FALSE.equals(storage.pathStyle()), storage.bucket(), credentials);
   }
@@ -66,7 +72,8 @@ public final class S3ObjectStore implements ObjectStore {
         // Most S3-compatible servers reject the SDK's default trailing checksums; our own sha256 covers integrity.
         .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
         .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-        .overrideConfiguration(o -> o.apiCallAttemptTimeout(Duration.ofMinutes(2)))
+        // Every call is bounded, retries included: a store that accepts connections and never answers fails the work.
+        .overrideConfiguration(o -> o.apiCallAttemptTimeout(Duration.ofMinutes(2)).apiCallTimeout(Duration.ofMinutes(10)))
         .credentialsProvider(provider);
     if (endpoint != null && !endpoint.isBlank()) {
       builder.endpointOverride(URI.create(endpoint));

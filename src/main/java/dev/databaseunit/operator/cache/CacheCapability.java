@@ -6,6 +6,7 @@ import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.CacheStatus;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.InactiveCachePolicy;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.LastInvalidation;
+import dev.databaseunit.operator.common.EgressPolicy;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
 import dev.databaseunit.operator.databaseunit.UnitContext;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
@@ -68,11 +69,15 @@ public final class CacheCapability implements UnitCapability, AutoCloseable {
   private final EventRecorder events;
   private final Clock clock;
   private final CaCertificates caFiles;
+  private final EgressPolicy egress;
   private final CacheMetrics metrics;
   private final CacheServers servers = new CacheServers();
   private final Map<String, UnitState> units = new ConcurrentHashMap<>();
 
-  public CacheCapability(KubernetesClient client, EventRecorder events, Clock clock, MeterRegistry registry, CaCertificates caFiles) {
+  /** @param egress whether a Redis password may be sent to spec.cache.external */
+  public CacheCapability(KubernetesClient client, EventRecorder events, Clock clock, MeterRegistry registry, CaCertificates caFiles,
+      EgressPolicy egress) {
+    this.egress = egress;
     this.client = client;
     this.events = events;
     this.clock = clock;
@@ -106,7 +111,7 @@ public final class CacheCapability implements UnitCapability, AutoCloseable {
       List<InactiveCachePolicy> inactive = inactiveDefaults(context, spec, declared);
       var policy = declared.withoutTypes(inactive.stream().map(InactiveCachePolicy::dataType).toList());
       publishPolicy(unit, policy);
-      endpoint = spec.external() != null ? RedisEndpoint.resolve(unit, context.secrets())
+      endpoint = spec.external() != null ? RedisEndpoint.resolve(unit, context.secrets(), egress)
           : managedRedis(unit, policy, context.secrets());
       CacheServer server = servers.server(context.unitKey(), endpoint);
       RedisInfo info = applyMemoryPolicy(unit, state, server, policy);

@@ -4,6 +4,7 @@ import dev.databaseunit.operator.api.v1alpha1.CacheSpec;
 import dev.databaseunit.operator.api.v1alpha1.CredentialsRef;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.SecretKeyRef;
+import dev.databaseunit.operator.common.EgressPolicy;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
 import dev.databaseunit.operator.postgres.PostgresTargets;
 
@@ -15,8 +16,12 @@ import dev.databaseunit.operator.postgres.PostgresTargets;
  */
 public record RedisEndpoint(String host, int port, boolean tls, String username, String password, String caCertificatePem) {
 
-  /** The endpoint of spec.cache.external, with credentials and CA from its Secrets. */
-  public static RedisEndpoint resolve(DatabaseUnit unit, PostgresTargets.SecretLookup secrets) throws UnitProblem {
+  /**
+   * The endpoint of spec.cache.external, with credentials and CA from its Secrets, once the egress policy allows sending
+   * the password there.
+   */
+  public static RedisEndpoint resolve(DatabaseUnit unit, PostgresTargets.SecretLookup secrets, EgressPolicy egress)
+      throws UnitProblem {
     CacheSpec.ExternalRedis external = unit.getSpec().cache().external();
     String namespace = unit.getMetadata().getNamespace();
     CredentialsRef credentials = external.credentials();
@@ -29,6 +34,7 @@ public record RedisEndpoint(String host, int port, boolean tls, String username,
           new SecretKeyRef(credentials.secretName(), credentials.passwordKey() != null ? credentials.passwordKey() : "password"));
     }
     String ca = external.caSecret() != null ? PostgresTargets.value(secrets, namespace, external.caSecret()) : null;
+    egress.checkRedis(external.host(), Boolean.TRUE.equals(external.tls()), password != null);
     return new RedisEndpoint(external.host(), external.port() != null ? external.port() : 6379,
         Boolean.TRUE.equals(external.tls()), username, password, ca);
   }
@@ -37,9 +43,10 @@ public record RedisEndpoint(String host, int port, boolean tls, String username,
    * The unit's Redis as another capability reaches it (GDPR erasure): spec.cache.external, or the managed
    * instance's Service with the password from the Secret the cache capability created. Never creates anything.
    */
-  public static RedisEndpoint forUnit(DatabaseUnit unit, PostgresTargets.SecretLookup secrets) throws UnitProblem {
+  public static RedisEndpoint forUnit(DatabaseUnit unit, PostgresTargets.SecretLookup secrets, EgressPolicy egress)
+      throws UnitProblem {
     if (unit.getSpec().cache().external() != null) {
-      return resolve(unit, secrets);
+      return resolve(unit, secrets, egress);
     }
     String unitName = unit.getMetadata().getName();
     String namespace = unit.getMetadata().getNamespace();

@@ -60,6 +60,8 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
 
   /** Without anything scheduled, a unit is looked at again this often (drift in the database, lost events). */
   static final Duration RESYNC = Duration.ofMinutes(5);
+  /** Whether the operator's database role is no broader than it needs (False: a warning, the unit still works). */
+  public static final String LEAST_PRIVILEGE = "LeastPrivilege";
   private static final Logger log = LoggerFactory.getLogger(DatabaseUnitReconciler.class);
 
   private final EventRecorder events;
@@ -161,7 +163,9 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
       try {
         target = Optional.of(PostgresTargets.resolve(unit, secretLookup));
         DataSource ds = dataSources.dataSource(unitKey, target.get());
-        progress.status = progress.status.withDatabase(inspectDatabase(ds, target.get(), unit, progress.status.database()));
+        var found = inspectDatabase(ds, target.get(), extensionsOf(unit));
+        progress.status = progress.status.withDatabase(databaseStatus(found, progress.status.database()));
+        progress.leastPrivilege = leastPrivilege(found);
         dataSource = Optional.of(ds);
       } catch (UnitProblem p) {
         progress.problems.add(p);
@@ -184,6 +188,8 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
     final List<UnitProblem> problems = new ArrayList<>();
     final List<String> progressing = new ArrayList<>();
     Duration recheckAfter;
+    /** Set once the database was inspected in this reconcile. */
+    Conditions.Desired leastPrivilege;
 
     Progress(DatabaseUnitStatus status) {
       this.status = status;
@@ -209,16 +215,36 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
     }
   }
 
-  private DatabaseUnitStatus.DatabaseStatus inspectDatabase(DataSource ds, PostgresTarget target, DatabaseUnit unit,
-      DatabaseUnitStatus.DatabaseStatus previous) throws UnitProblem {
-    List<String> extensions = unit.getSpec().extensions() != null ? unit.getSpec().extensions() : List.of("vector");
+  private static List<String> extensionsOf(DatabaseUnit unit) {
+    return unit.getSpec().extensions() != null ? unit.getSpec().extensions() : List.of("vector");
+  }
+
+  private static DatabaseInventory.Found inspectDatabase(DataSource ds, PostgresTarget target, List<String> extensions)
+      throws UnitProblem {
     try (Connection connection = ds.getConnection()) {
-      var found = DatabaseInventory.ensure(connection, extensions);
-      return new DatabaseUnitStatus.DatabaseStatus(found.serverVersion(), found.extensions(),
-          previous != null ? previous.schemaVersion() : null, previous != null ? previous.pendingMigrations() : null);
+      return DatabaseInventory.ensure(connection, extensions);
     } catch (SQLException e) {
       throw DatabaseFailures.classify(target, e);
     }
+  }
+
+  private static DatabaseUnitStatus.DatabaseStatus databaseStatus(DatabaseInventory.Found found, DatabaseUnitStatus.DatabaseStatus previous) {
+    return new DatabaseUnitStatus.DatabaseStatus(found.serverVersion(), found.extensions(),
+        previous != null ? previous.schemaVersion() : null, previous != null ? previous.pendingMigrations() : null);
+  }
+
+  /**
+   * A warning, not a failure: the operator works as a superuser, but then so could anyone who reads its Secret or steers
+   * its sessions, and an application sharing the role could disable the audit trail. docs/security.md lists the grants
+   * each capability needs.
+   */
+  static Conditions.Desired leastPrivilege(DatabaseInventory.Found found) {
+    return found.broadAttributes().isEmpty()
+        ? new Conditions.Desired(LEAST_PRIVILEGE, true, "OperatorRoleLimited", "The operator's role " + found.operatorRole()
+            + " has no SUPERUSER, BYPASSRLS or REPLICATION")
+        : new Conditions.Desired(LEAST_PRIVILEGE, false, "OperatorRoleTooBroad", "The operator logs in as " + found.operatorRole()
+            + ", which has " + String.join(", ", found.broadAttributes()) + ": give it a role with only the grants in "
+            + "docs/security.md (the unit works either way)");
   }
 
   private UpdateControl<DatabaseUnit> finish(DatabaseUnit unit, DatabaseUnitStatus previous, Progress progress) {
@@ -238,6 +264,9 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
     desired.add(progress.progressing.isEmpty()
         ? new Conditions.Desired(Conditions.PROGRESSING, false, "Idle", "Nothing in progress")
         : new Conditions.Desired(Conditions.PROGRESSING, true, "InProgress", String.join("; ", progress.progressing)));
+    if (progress.leastPrivilege != null) {
+      desired.add(progress.leastPrivilege);
+    }
 
     long generation = unit.getMetadata().getGeneration();
     var conditions = Conditions.merge(progress.status.conditions(), desired, generation, clock.instant());

@@ -28,6 +28,15 @@ public enum EventReason {
   DatabaseNotFound,
   /** The server rejected the TLS settings (e.g. verify-full against a server without TLS or a wrong CA). */
   DatabaseTlsFailed,
+  /**
+   * Credentials would travel without TLS (PostgreSQL tls.mode disable, Redis tls false) to a host that is not loopback,
+   * and the cluster admin has not allowed it: nothing was sent.
+   */
+  PlaintextCredentialsRefused,
+  /** A database host, S3 endpoint or scratch instance is not on the cluster admin's allow-list: nothing was sent there. */
+  TargetNotAllowed,
+  /** An object storage names neither credentials nor workloadIdentity: true; the operator's own identity is never implied. */
+  StorageCredentialsMissing,
   /** A listed extension is not installed on the server or the operator's role may not create it. */
   ExtensionUnavailable,
   /** The application's connection Secret could not be written (RBAC, API server). */
@@ -133,6 +142,11 @@ public enum EventReason {
   BackupKeyStillNeeded,
   /** The key-encryption key in the Secret is not 32 bytes of base64. */
   BackupKeyInvalid,
+  /**
+   * Retention or key rotation failed after a backup's manifest was written (storage, an unreadable manifest): the
+   * backup stands and its fire is handled; only the housekeeping is retried.
+   */
+  BackupHousekeepingFailed,
   /** A restore test restored the newest backup and every check passed. */
   RestoreTestPassed,
   /** A restore test failed: the backup did not verify or restore, a check failed, or RTO/RPO was not met. */
@@ -195,6 +209,10 @@ public enum EventReason {
   ExportCompleted,
   /** An export object reached its expiry and was deleted. */
   ExportExpired,
+  /** The subject hash key in the Secret (spec.gdpr.subjectHashKey) is not base64 of at least 32 bytes. */
+  GdprSubjectKeyInvalid,
+  /** An export was deleted with its GdprRequest (the request's finalizer), before its expiry. */
+  ExportDeleted,
   /** The subject's rows were erased in one transaction. */
   ErasureCompleted,
   /** A dry run counted the rows an erasure would delete. */

@@ -6,7 +6,6 @@ import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.GdprRequest;
 import dev.databaseunit.operator.api.v1alpha1.GdprRequestSpec;
 import dev.databaseunit.operator.api.v1alpha1.GdprRequestStatus;
-import dev.databaseunit.operator.api.v1alpha1.SecretKeyRef;
 import dev.databaseunit.operator.cache.RedisEndpoint;
 import dev.databaseunit.operator.databaseunit.Backoff;
 import dev.databaseunit.operator.databaseunit.UnitContext;
@@ -20,7 +19,9 @@ import dev.databaseunit.operator.postgres.UnitDataSources;
 import dev.databaseunit.operator.status.Conditions;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
@@ -62,7 +63,7 @@ import org.slf4j.LoggerFactory;
  * backoff; fixing the DatabaseUnit triggers the retry at once through a watch on units.
  */
 @ControllerConfiguration(name = GdprRequestReconciler.NAME)
-public class GdprRequestReconciler implements Reconciler<GdprRequest> {
+public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<GdprRequest> {
   public static final String NAME = "gdprrequest";
   public static final String PENDING = "Pending";
   public static final String RUNNING = "Running";
@@ -74,7 +75,9 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest> {
   /** Opens the store an export goes to (S3 in production). */
   @FunctionalInterface
   public interface ExportStores {
-    ExportStore open(BackupPolicySpec.ObjectStorage storage, String accessKeyId, String secretAccessKey);
+    /** @param kek the key-encryption key the export is sealed with */
+    ExportStore open(BackupPolicySpec.ObjectStorage storage, String accessKeyId, String secretAccessKey,
+        dev.databaseunit.operator.backup.KeyEncryptionKey kek);
   }
 
   /** Opens the unit's Redis. */
@@ -85,9 +88,14 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest> {
 
   /** What a job needs, resolved on the reconcile thread from the request, its unit and their Secrets. */
   private record Work(GdprRequest request, DatabaseUnit unit, PostgresTarget target, DataSource dataSource, SubjectPlan plan,
-      Optional<RedisEndpoint> cache, Optional<ExportTarget> exportTarget) {}
+      SubjectKey key, Optional<RedisEndpoint> cache, Optional<ExportTarget> exportTarget) {}
 
-  private record ExportTarget(BackupPolicySpec.ObjectStorage storage, String accessKeyId, String secretAccessKey) {}
+  private record ExportTarget(BackupPolicySpec.ObjectStorage storage, String accessKeyId, String secretAccessKey,
+      dev.databaseunit.operator.backup.KeyEncryptionKey kek) {
+    ExportStore open(ExportStores stores) {
+      return stores.open(storage, accessKeyId, secretAccessKey, kek);
+    }
+  }
 
   /** A job's result: exactly one of erasure, export or problem. */
   private record Result(GdprService.Erasure erasure, long cacheKeysInvalidated, GdprService.Export export, UnitProblem problem) {}
@@ -173,28 +181,31 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest> {
         throw new UnitProblem(EventReason.ExportStorageInvalid,
             "DatabaseUnit " + unitName + " has no spec.gdpr.exportStorage: an Export needs a bucket to write to");
       }
-      String accessKey = null;
-      String secretKey = null;
-      if (storage.credentials() != null) {
-        var c = storage.credentials();
-        accessKey = PostgresTargets.value(secrets, namespace,
-            new SecretKeyRef(c.secretName(), c.accessKeyIdKey() != null ? c.accessKeyIdKey() : "accessKeyId"));
-        secretKey = PostgresTargets.value(secrets, namespace,
-            new SecretKeyRef(c.secretName(), c.secretAccessKeyKey() != null ? c.secretAccessKeyKey() : "secretAccessKey"));
+      var credentials = dev.databaseunit.operator.backup.PolicyInputs.credentials(secrets, namespace, storage,
+          "DatabaseUnit " + unitName + " spec.gdpr.exportStorage", dataSources.egress());
+      String accessKey = credentials != null ? credentials.accessKeyId() : null;
+      String secretKey = credentials != null ? credentials.secretAccessKey() : null;
+      if (gdpr.exportEncryption() == null) {
+        throw new UnitProblem(EventReason.ExportStorageInvalid, "DatabaseUnit " + unitName + " has no "
+            + "spec.gdpr.exportEncryption: exports are encrypted at rest with a key-encryption key from a Secret");
       }
-      exportTarget = Optional.of(new ExportTarget(storage, accessKey, secretKey));
+      var kek = dev.databaseunit.operator.backup.PolicyInputs.kek(secrets, namespace, gdpr.exportEncryption().keyEncryptionKey());
+      exportTarget = Optional.of(new ExportTarget(storage, accessKey, secretKey, kek));
     }
     if (!needsDatabase) {
-      return new Work(request, unit, null, null, null, Optional.empty(), exportTarget);
+      return new Work(request, unit, null, null, null, null, Optional.empty(), exportTarget);
     }
     SubjectPlan plan = SubjectPlan.of(gdpr);
     PostgresTarget target = PostgresTargets.resolve(unit, secrets);
-    DataSource dataSource = dataSources.dataSource(UnitContext.keyOf(unit), target);
-    return new Work(request, unit, target, dataSource, plan, redisOf(unit, secrets), exportTarget);
+    DataSource dataSource = dev.databaseunit.operator.postgres.TimedDataSource.forPurpose(
+        dataSources.dataSource(UnitContext.keyOf(unit), target), dev.databaseunit.operator.postgres.DatabaseTimeouts.Purpose.GDPR);
+    return new Work(request, unit, target, dataSource, plan, SubjectKeys.resolve(context.getClient(), unit), redisOf(unit, secrets),
+        exportTarget);
   }
 
-  private static Optional<RedisEndpoint> redisOf(DatabaseUnit unit, PostgresTargets.SecretLookup secrets) throws UnitProblem {
-    return unit.getSpec().cache() == null ? Optional.empty() : Optional.of(RedisEndpoint.forUnit(unit, secrets));
+  private Optional<RedisEndpoint> redisOf(DatabaseUnit unit, PostgresTargets.SecretLookup secrets) throws UnitProblem {
+    return unit.getSpec().cache() == null ? Optional.empty()
+        : Optional.of(RedisEndpoint.forUnit(unit, secrets, dataSources.egress()));
   }
 
   /** The job, on the executor: never throws, every failure becomes a problem with a reason. */
@@ -206,7 +217,7 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest> {
         "unit", work.unit().getMetadata().getName(), "type", spec.type().name());
     long started = System.nanoTime();
     try {
-      var prepared = service.prepare(work.dataSource(), work.plan());
+      var prepared = service.prepare(work.dataSource(), work.plan(), work.key());
       service.requested(work.dataSource(), prepared, request, erase);
       if (erase) {
         boolean dryRun = Boolean.TRUE.equals(spec.dryRun());
@@ -216,7 +227,7 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest> {
         return new Result(erasure, invalidated, null, null);
       }
       var target = work.exportTarget().orElseThrow();
-      try (var store = stores.open(target.storage(), target.accessKeyId(), target.secretAccessKey())) {
+      try (var store = target.open(stores)) {
         var export = service.export(work.dataSource(), prepared, request, format(spec), store, objectKey(work.request()));
         return new Result(null, 0, export, null);
       }
@@ -360,7 +371,7 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest> {
     }
     try {
       var target = resolve(request, context, false).exportTarget().orElseThrow();
-      try (var store = stores.open(target.storage(), target.accessKeyId(), target.secretAccessKey())) {
+      try (var store = target.open(stores)) {
         store.delete(objectKey(request));
       }
     } catch (UnitProblem p) {
@@ -378,6 +389,42 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest> {
         export.expiresAt(), true);
     return patch(request, status, new GdprRequestStatus(generation(request), conditions, status.phase(), status.startTime(),
         status.completionTime(), status.subjectHash(), expired, status.erasure()));
+  }
+
+  /**
+   * A deleted request takes its export with it (the request's finalizer): a person's data must not outlive the record of
+   * why it was exported. A storage failure keeps the request until the delete succeeds; without the unit (and so without
+   * the storage's credentials) the export cannot be reached, which a Warning Event says, and the request goes.
+   */
+  @Override
+  public DeleteControl cleanup(GdprRequest request, Context<GdprRequest> context) {
+    String uid = request.getMetadata().getUid();
+    Future<Result> job = running.remove(uid);
+    if (job != null) {
+      job.cancel(true);
+    }
+    var export = request.getStatus() != null ? request.getStatus().export() : null;
+    if (export == null || Boolean.TRUE.equals(export.expired())) {
+      backoff.reset(uid);
+      return DeleteControl.defaultDelete();
+    }
+    try {
+      var target = resolve(request, context, false).exportTarget().orElseThrow();
+      try (var store = target.open(stores)) {
+        store.delete(objectKey(request));
+      }
+      events.record(request, EventRecorder.Type.Normal, EventReason.ExportDeleted, "Export " + export.location()
+          + " deleted with its GdprRequest");
+    } catch (UnitProblem p) {
+      events.record(request, EventRecorder.Type.Warning, EventReason.ExportStorageFailed, "Export " + export.location()
+          + " could not be deleted with its GdprRequest (" + p.getMessage() + "); delete it by hand");
+    } catch (IOException | RuntimeException e) {
+      events.record(request, EventRecorder.Type.Warning, EventReason.ExportStorageFailed, "Export " + export.location()
+          + " not deleted yet, retried: " + e.getMessage());
+      return DeleteControl.noFinalizerRemoval().rescheduleAfter(backoff.next(uid));
+    }
+    backoff.reset(uid);
+    return DeleteControl.defaultDelete();
   }
 
   /** The export's object key: fixed per request, so a re-run after a crash overwrites instead of adding. */

@@ -28,10 +28,10 @@ public final class GdprService {
   /** Who asks for what about whom; {@code uid} is the GdprRequest's metadata.uid. */
   public record Request(String uid, String subjectId, String actor, String reason) {}
 
-  /** A unit's database made ready for requests: the checked plan, its audit table and its subject salt. */
-  public record Prepared(SubjectPlan plan, AuditLog audit, byte[] salt) {
+  /** A unit's database made ready for requests: the checked plan, its audit table and the unit's subject hash key. */
+  public record Prepared(SubjectPlan plan, AuditLog audit, SubjectKey key) {
     public String hash(String subjectId) {
-      return SubjectHash.of(salt, subjectId);
+      return key.hash(subjectId);
     }
   }
 
@@ -49,6 +49,9 @@ public final class GdprService {
   public record Export(String subjectHash, String location, String sha256, long sizeBytes, Map<String, Long> rowCounts,
       boolean replayed) {}
 
+  /** Detail of a completed erasure: the cache ids of the rows it deleted, per table. */
+  private static final String CACHE_KEYS = "cacheKeys";
+
   private final Clock clock;
   private final SubjectEraser.DeletionListener listener;
 
@@ -58,15 +61,20 @@ public final class GdprService {
     this.listener = listener;
   }
 
-  /** Creates the salt, audit and ledger tables if missing and checks the plan against the catalog. */
-  public Prepared prepare(DataSource dataSource, SubjectPlan plan) throws SQLException, UnitProblem {
+  /**
+   * Creates the salt (for ledger entries from before keyed hashes), audit and ledger tables if missing and checks the
+   * plan against the catalog.
+   *
+   * @param key the unit's subject hash key
+   */
+  public Prepared prepare(DataSource dataSource, SubjectPlan plan, SubjectKey key) throws SQLException, UnitProblem {
     try (Connection c = dataSource.getConnection()) {
       SubjectCatalog.verify(c, plan);
-      byte[] salt = SubjectHash.salt(c);
+      SubjectHash.salt(c);
       var audit = new AuditLog(plan.auditTable());
       audit.ensure(c);
       ErasureLedger.ensure(c);
-      return new Prepared(plan, audit, salt);
+      return new Prepared(plan, audit, key);
     }
   }
 
@@ -83,7 +91,9 @@ public final class GdprService {
     try (Connection c = dataSource.getConnection()) {
       var done = prepared.audit().completed(c, request.uid(), true);
       if (done.isPresent()) {
-        return new Erasure(hash, done.get().counts(), dryRun, !Boolean.FALSE.equals(fits(done.get().detail())), Map.of(), true);
+        // A retry after the cache could not be cleared: the rows are gone, the keys of what they held are in the audit row.
+        return new Erasure(hash, done.get().counts(), dryRun, !Boolean.FALSE.equals(fits(done.get().detail())),
+            cacheKeys(done.get().detail()), true);
       }
       prepared.audit().append(c, entry(prepared, request, true, AuditLog.Stage.started, "running", null, null));
       c.setAutoCommit(false);
@@ -103,9 +113,14 @@ public final class GdprService {
           lock(c, "pg_advisory_xact_lock", hash);
           erasure = new Erasure(hash, zeroCounts(prepared.plan()), dryRun, false, Map.of(), false);
         }
+        Map<String, Object> detail = new LinkedHashMap<>();
+        detail.put("dryRun", dryRun);
+        detail.put("subjectIdFits", erasure.subjectIdFits());
+        if (!erasure.deletedKeys().isEmpty()) {
+          detail.put(CACHE_KEYS, erasure.deletedKeys());
+        }
         prepared.audit().append(c, entry(prepared, request, true, AuditLog.Stage.completed,
-            erasure.subjectFound() ? (dryRun ? "dry-run" : "erased") : "subject-not-found", erasure.counts(),
-            Map.of("dryRun", dryRun, "subjectIdFits", erasure.subjectIdFits())));
+            erasure.subjectFound() ? (dryRun ? "dry-run" : "erased") : "subject-not-found", erasure.counts(), detail));
         c.commit();
         return erasure;
       } catch (SQLException | RuntimeException e) {
@@ -123,7 +138,7 @@ public final class GdprService {
     var deleted = SubjectEraser.delete(tx, prepared.plan(), request.subjectId(), cacheKeyColumns, listener);
     var erasure = new Erasure(hash, deleted.counts(), false, true, deleted.keys(), false);
     if (erasure.subjectFound()) {
-      ErasureLedger.record(tx, new ErasureLedger.Entry(hash, request.uid(), clock.instant()));
+      ErasureLedger.record(tx, new ErasureLedger.Entry(hash, request.uid(), clock.instant(), prepared.key().scheme()));
     }
     return erasure;
   }
@@ -215,6 +230,13 @@ public final class GdprService {
   /** SQLSTATE class 22 (data exception): e.g. invalid input syntax for type bigint, numeric out of range. */
   private static boolean isDataException(SQLException e) {
     return e.getSQLState() != null && e.getSQLState().startsWith("22");
+  }
+
+  /** The deleted rows' cache ids per table, as the completed audit row keeps them (a replayed erasure clears them again). */
+  @SuppressWarnings("unchecked")
+  private static Map<String, List<String>> cacheKeys(Map<String, Object> detail) {
+    Object keys = detail == null ? null : detail.get(CACHE_KEYS);
+    return keys instanceof Map<?, ?> map ? (Map<String, List<String>>) map : Map.of();
   }
 
   private static Object fits(Map<String, Object> detail) {

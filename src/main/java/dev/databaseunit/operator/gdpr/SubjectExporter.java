@@ -201,7 +201,15 @@ public final class SubjectExporter {
     return counts;
   }
 
-  /** RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled; SQL NULL is an empty field. */
+  /** A cell a spreadsheet would run as a formula (OWASP's CSV injection list); plain numbers are left as they are. */
+  private static final java.util.regex.Pattern FORMULA_START = java.util.regex.Pattern.compile("^[=+\\-@\t\r]");
+  private static final java.util.regex.Pattern NUMBER = java.util.regex.Pattern.compile("^[-+]?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$");
+
+  /**
+   * RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled; SQL NULL is an empty field. A cell
+   * starting with = + - @ (or a tab or carriage return) that is not a plain number gets a leading apostrophe, so a
+   * spreadsheet shows the text instead of running it as a formula: an export is opened by the subject or a clerk.
+   */
   static void writeCsvLine(Writer writer, List<String> values) throws IOException {
     for (int i = 0; i < values.size(); i++) {
       if (i > 0) {
@@ -210,6 +218,9 @@ public final class SubjectExporter {
       String v = values.get(i);
       if (v == null) {
         continue;
+      }
+      if (FORMULA_START.matcher(v).find() && !NUMBER.matcher(v).matches()) {
+        v = "'" + v;
       }
       if (v.indexOf(',') >= 0 || v.indexOf('"') >= 0 || v.indexOf('\n') >= 0 || v.indexOf('\r') >= 0) {
         writer.write('"');

@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import dev.databaseunit.operator.postgres.SqlIdentifier;
 import javax.sql.DataSource;
 
 /**
@@ -46,6 +47,35 @@ final class Catalog {
       }
     }
     return indexes;
+  }
+
+  /**
+   * Creates a contrib extension a task's checks need (amcheck, pgstattuple) when the server has it.
+   *
+   * @return null once it is installed, otherwise why not, for the task's summary in status
+   */
+  static String ensureExtension(DataSource ds, String extension) throws SQLException {
+    if (extensionInstalled(ds, extension)) {
+      return null;
+    }
+    try (Connection c = ds.getConnection(); var ps = c.prepareStatement("SELECT 1 FROM pg_available_extensions WHERE name = ?")) {
+      ps.setString(1, extension);
+      try (var rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return extension + " is not available on this server (install the PostgreSQL contrib package)";
+        }
+      }
+      try (var st = c.createStatement()) {
+        st.execute("CREATE EXTENSION IF NOT EXISTS " + SqlIdentifier.quote(extension));
+      }
+      return null;
+    } catch (SQLException e) {
+      if (!"42501".equals(e.getSQLState())) {
+        throw e;
+      }
+      return extension + " could not be created by the operator's role (" + e.getMessage() + "): grant it, or create it once as "
+          + "a superuser";
+    }
   }
 
   static boolean extensionInstalled(DataSource ds, String extension) throws SQLException {

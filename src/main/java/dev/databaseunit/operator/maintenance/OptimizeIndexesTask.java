@@ -14,8 +14,8 @@ import javax.sql.DataSource;
  * Rebuilds the unit's HNSW indexes declared with {@code rebuildIn: MaintenanceWindow} whose parameters changed (the
  * vector capability's build-next-to-it-and-swap, see {@link WindowRebuilds}; rollback swaps the old index back while
  * it is still there), then REINDEX CONCURRENTLY of the schema's invalid indexes and of its bloated B-tree indexes. Bloat is measured with
- * pgstattuple's {@code pgstatindex} when the unit has that extension; without it only invalid indexes are rebuilt
- * (the summary says so). REINDEX CONCURRENTLY builds the new index beside the old one and swaps them only once the
+ * pgstattuple's {@code pgstatindex}, which the task creates when the server has it; without it only invalid indexes are
+ * rebuilt (the summary says so and why). REINDEX CONCURRENTLY builds the new index beside the old one and swaps them only once the
  * new one is valid, so a failure leaves the old index in place plus an invalid {@code *_ccnew} copy, which the
  * rollback drops.
  */
@@ -33,7 +33,8 @@ public final class OptimizeIndexesTask implements MaintenanceTask {
   @Override
   public String run(Target target) throws SQLException, UnitProblem {
     DataSource ds = target.direct();
-    boolean measured = Catalog.extensionInstalled(ds, "pgstattuple");
+    String missing = Catalog.ensureExtension(ds, "pgstattuple");
+    boolean measured = missing == null;
     List<String> rebuilt = new ArrayList<>();
     try (Connection c = ds.getConnection()) {
       // First, so an invalid replacement a rebuild left behind is dropped by the plan, not reindexed below.
@@ -52,7 +53,7 @@ public final class OptimizeIndexesTask implements MaintenanceTask {
       }
     }
     String summary = rebuilt.isEmpty() ? "no index needed a rebuild" : "rebuilt " + String.join(", ", rebuilt);
-    return measured ? summary : summary + " (bloat not measured: pgstattuple is not installed; only invalid indexes checked)";
+    return measured ? summary : summary + " (bloat NOT measured, only invalid indexes checked: " + missing + ")";
   }
 
   private static boolean needsRebuild(Connection c, Catalog.Index index, boolean measured) throws SQLException {

@@ -58,7 +58,13 @@ record UnitAccess(PostgresTarget target, DataSource direct, PostgresTarget poole
         : new PostgresTarget(console.host(), console.port(), target.database(), target.username(), target.password(),
             target.sslMode(), target.caCertificatePem());
     String schema = UnitMigrations.schemaOf(unit);
-    DataSource direct = dataSources.dataSource(unitKey, target);
+    DataSource direct;
+    try {
+      direct = dev.databaseunit.operator.postgres.TimedDataSource.forPurpose(dataSources.dataSource(unitKey, target),
+          dev.databaseunit.operator.postgres.DatabaseTimeouts.Purpose.MAINTENANCE);
+    } catch (UnitProblem p) {
+      throw new RunFailure(EventReason.MaintenancePrecheckFailed, "cannot reach the unit's database: " + p.getMessage(), p);
+    }
     return new UnitAccess(target, direct, throughPooler,
         drainPoints.forConsole(console),
         new MaintenanceTask.Target(unitKey, direct, schema, migrations(client, unit),

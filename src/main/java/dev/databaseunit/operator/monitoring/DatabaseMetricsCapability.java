@@ -51,7 +51,8 @@ public final class DatabaseMetricsCapability implements UnitCapability {
 
   @Override
   public Outcome reconcile(UnitContext context, DatabaseUnitStatus status) {
-    DataSource dataSource = context.dataSource().orElseThrow();
+    DataSource dataSource = dev.databaseunit.operator.postgres.TimedDataSource.forPurpose(context.dataSource().orElseThrow(),
+        dev.databaseunit.operator.postgres.DatabaseTimeouts.Purpose.METRICS);
     samplers.computeIfAbsent(context.unitKey(), key -> new UnitSampler(context)).dataSource.set(dataSource);
     return Outcome.done(status);
   }
@@ -85,7 +86,9 @@ public final class DatabaseMetricsCapability implements UnitCapability {
       meters.add(Gauge.builder("databaseunit.postgres.query.latency.p95", latencyP95, AtomicReference::get)
           .description("p95 of statement execution time over the last sampling interval (pg_stat_statements)")
           .baseUnit("seconds").tags(tags).register(registry));
-      task = scheduler.scheduleWithFixedDelay(this::sample, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+      // The scheduler only starts each sample: a database that hangs stalls its own unit's sampling, never another's.
+      task = scheduler.scheduleWithFixedDelay(new dev.databaseunit.operator.common.IsolatedTick("database-metrics " + unitKey,
+          this::sample), 0, interval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void gauge(String name, String description, Tags tags, ToDoubleFunction<DatabaseActivity> value) {

@@ -11,17 +11,15 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
+import com.ongres.scram.client.ScramClient;
+import com.ongres.scram.common.exception.ScramException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
@@ -30,8 +28,9 @@ import javax.net.ssl.SSLSocketFactory;
  * A minimal PostgreSQL wire-protocol client for PgBouncer's admin console. pgjdbc (42.7.5+) cannot log in there:
  * after the startup it runs {@code SET extra_float_digits}, which the console answers with "SET failed"
  * (pgbouncer issue 1509), and the console speaks only the simple query protocol anyway. This client sends a
- * startup message with just user and database, authenticates with SCRAM-SHA-256, MD5 or cleartext, and then
- * only 'Q' messages, reading the text-format results. One connection, opened lazily and reopened after a
+ * startup message with just user and database, authenticates with SCRAM-SHA-256 (com.ongres.scram, the library
+ * pgjdbc uses; MD5 or cleartext only over TLS, see {@link Login}), and then only 'Q' messages, reading the
+ * text-format results. One connection, opened lazily and reopened after a
  * failure; calls are serialised. With an {@link SSLSocketFactory} it asks for TLS first (SSLRequest), insists on
  * it, and verifies the certificate chain and the host name, TLS 1.2 or newer.
  */
@@ -236,7 +235,7 @@ public final class PgBouncerAdminClient implements PgBouncerAdmin {
     body.writeTo(out);
     out.flush();
 
-    ScramSession scram = null;
+    var login = new Login(tls != null);
     while (true) {
       Message m = readMessage();
       switch (m.type) {
@@ -244,27 +243,25 @@ public final class PgBouncerAdminClient implements PgBouncerAdmin {
           var payload = new DataInputStream(new java.io.ByteArrayInputStream(m.body));
           int code = payload.readInt();
           switch (code) {
-            case 0 -> { } // AuthenticationOk
-            case 3 -> sendPassword(password);
+            case 0 -> login.ok();
+            case 3 -> {
+              login.passwordInClear("cleartext");
+              sendPassword(password);
+            }
             case 5 -> {
+              login.passwordInClear("MD5");
               byte[] salt = payload.readNBytes(4);
               sendPassword(md5Password(user, password, salt));
             }
-            case 10 -> {
-              String mechanisms = new String(payload.readAllBytes(), StandardCharsets.UTF_8);
-              if (!mechanisms.contains("SCRAM-SHA-256\0")) {
-                throw authFailure("PgBouncer offers no supported SASL mechanism");
-              }
-              scram = new ScramSession(password);
-              sendSaslInitial(scram.clientFirst());
-            }
-            case 11 -> sendSasl(requireScram(scram).clientFinal(new String(payload.readAllBytes(), StandardCharsets.UTF_8)));
-            case 12 -> requireScram(scram).verifyServerFinal(new String(payload.readAllBytes(), StandardCharsets.UTF_8));
+            case 10 -> sendSaslInitial(login.scramStart(saslMechanisms(payload.readAllBytes()), password));
+            case 11 -> sendSasl(login.scramClientFinal(new String(payload.readAllBytes(), StandardCharsets.UTF_8)));
+            case 12 -> login.scramServerFinal(new String(payload.readAllBytes(), StandardCharsets.UTF_8));
             default -> throw authFailure("unsupported authentication request " + code);
           }
         }
         case 'E' -> throw authFailure(errorMessage(m.body));
         case 'Z' -> {
+          login.requireOk();
           return;
         }
         default -> { } // ParameterStatus, BackendKeyData, NoticeResponse
@@ -272,11 +269,93 @@ public final class PgBouncerAdminClient implements PgBouncerAdmin {
     }
   }
 
-  private static ScramSession requireScram(ScramSession scram) {
-    if (scram == null) {
-      throw authFailure("SASL message before SASL started");
+  /** The mechanism names of an AuthenticationSASL message: null-terminated strings, then an empty one. */
+  private static List<String> saslMechanisms(byte[] payload) {
+    return java.util.Arrays.stream(new String(payload, StandardCharsets.UTF_8).split("\0")).filter(m -> !m.isEmpty()).toList();
+  }
+
+  /**
+   * What the server may ask of the client during the login, and in which order. Over plain TCP the password never
+   * leaves in a form a listener could replay or crack cheaply (cleartext, MD5); SCRAM's iteration count is bounded on
+   * both sides (a forged low count makes the proof cheap to brute-force, a huge one is a denial of service); and the
+   * login counts only once the server has proven it knows the password (SCRAM's server-final), so a server that
+   * answers AuthenticationOk without that proof is an impostor.
+   */
+  static final class Login {
+    /** RFC 7677's minimum, and the count PostgreSQL and PgBouncer use by default. */
+    static final int MIN_ITERATIONS = 4096;
+    /** Well above any deployed setting (PostgreSQL allows raising scram_iterations), a fraction of a second of work. */
+    static final int MAX_ITERATIONS = 100_000;
+
+    private final boolean encrypted;
+    private ScramClient scram;
+    private boolean scramVerified;
+    private boolean ok;
+
+    Login(boolean encrypted) {
+      this.encrypted = encrypted;
     }
-    return scram;
+
+    void passwordInClear(String method) {
+      if (!encrypted) {
+        throw authFailure("it asked for the password as " + method + " over a connection without TLS; refused, the password "
+            + "was not sent (use auth_type = scram-sha-256, or TLS to the console)");
+      }
+    }
+
+    String scramStart(List<String> mechanisms, String password) {
+      if (!mechanisms.contains("SCRAM-SHA-256")) {
+        throw authFailure("PgBouncer offers no supported SASL mechanism (" + String.join(", ", mechanisms) + ")");
+      }
+      // No channel binding (what PgBouncer supports); the server takes the user from the startup message and ignores
+      // this one, so "*" as pgjdbc sends.
+      scram = ScramClient.builder().advertisedMechanisms(List.of("SCRAM-SHA-256")).username("*")
+          .password(password.toCharArray()).build();
+      return scram.clientFirstMessage().toString();
+    }
+
+    String scramClientFinal(String serverFirst) {
+      ScramClient session = requireScram();
+      try {
+        int iterations = session.serverFirstMessage(serverFirst).getIterationCount();
+        if (iterations < MIN_ITERATIONS || iterations > MAX_ITERATIONS) {
+          throw authFailure("its SCRAM iteration count " + iterations + " is outside " + MIN_ITERATIONS + ".." + MAX_ITERATIONS
+              + "; refused before computing a proof");
+        }
+      } catch (ScramException e) {
+        throw authFailure("malformed SCRAM server-first message: " + e.getMessage());
+      }
+      return session.clientFinalMessage().toString();
+    }
+
+    void scramServerFinal(String serverFinal) {
+      try {
+        requireScram().serverFinalMessage(serverFinal);
+        scramVerified = true;
+      } catch (ScramException e) {
+        throw authFailure("the server's SCRAM signature does not match: " + e.getMessage());
+      }
+    }
+
+    void ok() {
+      if (scram != null && !scramVerified) {
+        throw authFailure("it sent AuthenticationOk without SCRAM's server-final proof");
+      }
+      ok = true;
+    }
+
+    void requireOk() {
+      if (!ok) {
+        throw authFailure("it reported ready before authentication completed");
+      }
+    }
+
+    private ScramClient requireScram() {
+      if (scram == null) {
+        throw authFailure("SASL message before SASL started");
+      }
+      return scram;
+    }
   }
 
   private static PgBouncerAdminException authFailure(String message) {
@@ -332,114 +411,6 @@ public final class PgBouncerAdminClient implements PgBouncerAdmin {
       return HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(bytes));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  /** SCRAM-SHA-256 without channel binding (RFC 5802/7677), as libpq does it: the user name is left empty. */
-  static final class ScramSession {
-    private final String password;
-    private final String user;
-    private final String clientNonce;
-    private String clientFirstBare;
-    private byte[] expectedServerSignature;
-
-    ScramSession(String password) {
-      this(password, "", newNonce());
-    }
-
-    /** @param user empty for PostgreSQL and PgBouncer, which take the user from the startup message */
-    ScramSession(String password, String user, String clientNonce) {
-      this.password = password;
-      this.user = user;
-      this.clientNonce = clientNonce;
-    }
-
-    private static String newNonce() {
-      byte[] nonce = new byte[18];
-      new SecureRandom().nextBytes(nonce);
-      return Base64.getEncoder().encodeToString(nonce);
-    }
-
-    String clientFirst() {
-      clientFirstBare = "n=" + user + ",r=" + clientNonce;
-      return "n,," + clientFirstBare;
-    }
-
-    String clientFinal(String serverFirst) {
-      Map<Character, String> attributes = attributes(serverFirst);
-      String nonce = attributes.get('r');
-      if (nonce == null || !nonce.startsWith(clientNonce) || attributes.get('s') == null || attributes.get('i') == null) {
-        throw authFailure("malformed SCRAM server-first message");
-      }
-      byte[] salt = Base64.getDecoder().decode(attributes.get('s'));
-      int iterations = Integer.parseInt(attributes.get('i'));
-      byte[] saltedPassword = hi(password.getBytes(StandardCharsets.UTF_8), salt, iterations);
-      byte[] clientKey = hmac(saltedPassword, "Client Key");
-      byte[] storedKey = sha256(clientKey);
-      String withoutProof = "c=biws,r=" + nonce;
-      String authMessage = clientFirstBare + "," + serverFirst + "," + withoutProof;
-      byte[] clientSignature = hmac(storedKey, authMessage);
-      byte[] proof = new byte[clientKey.length];
-      for (int i = 0; i < proof.length; i++) {
-        proof[i] = (byte) (clientKey[i] ^ clientSignature[i]);
-      }
-      expectedServerSignature = hmac(hmac(saltedPassword, "Server Key"), authMessage);
-      return withoutProof + ",p=" + Base64.getEncoder().encodeToString(proof);
-    }
-
-    void verifyServerFinal(String serverFinal) {
-      String verifier = attributes(serverFinal).get('v');
-      if (verifier == null || expectedServerSignature == null
-          || !MessageDigest.isEqual(Base64.getDecoder().decode(verifier), expectedServerSignature)) {
-        throw authFailure("the server's SCRAM signature does not match");
-      }
-    }
-
-    private static Map<Character, String> attributes(String message) {
-      Map<Character, String> result = new LinkedHashMap<>();
-      for (String part : message.split(",")) {
-        if (part.length() >= 2 && part.charAt(1) == '=') {
-          result.put(part.charAt(0), part.substring(2));
-        }
-      }
-      return result;
-    }
-
-    private static byte[] hi(byte[] password, byte[] salt, int iterations) {
-      byte[] first = new byte[salt.length + 4];
-      System.arraycopy(salt, 0, first, 0, salt.length);
-      first[first.length - 1] = 1;
-      byte[] u = hmac(password, first);
-      byte[] result = u.clone();
-      for (int i = 1; i < iterations; i++) {
-        u = hmac(password, u);
-        for (int j = 0; j < result.length; j++) {
-          result[j] ^= u[j];
-        }
-      }
-      return result;
-    }
-
-    private static byte[] hmac(byte[] key, String message) {
-      return hmac(key, message.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static byte[] hmac(byte[] key, byte[] message) {
-      try {
-        Mac mac = Mac.getInstance("HmacSHA256");
-        mac.init(new SecretKeySpec(key, "HmacSHA256"));
-        return mac.doFinal(message);
-      } catch (GeneralSecurityException e) {
-        throw new IllegalStateException(e);
-      }
-    }
-
-    private static byte[] sha256(byte[] bytes) {
-      try {
-        return MessageDigest.getInstance("SHA-256").digest(bytes);
-      } catch (GeneralSecurityException e) {
-        throw new IllegalStateException(e);
-      }
     }
   }
 

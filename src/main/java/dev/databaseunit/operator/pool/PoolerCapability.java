@@ -223,7 +223,9 @@ public final class PoolerCapability implements UnitCapability {
           loop.future.cancel(false);
         }
         long millis = settings.loopPeriod().toMillis();
-        loop.future = scheduler.scheduleWithFixedDelay(loop.controller::tick, millis, millis, TimeUnit.MILLISECONDS);
+        // The scheduler only starts each tick: a PgBouncer that hangs stalls its own unit's loop, never another's.
+        loop.future = scheduler.scheduleWithFixedDelay(new dev.databaseunit.operator.common.IsolatedTick(
+            "pool-loop " + context.unitKey(), loop.controller::tick), millis, millis, TimeUnit.MILLISECONDS);
         loop.interval = settings.loopPeriod();
       }
     }

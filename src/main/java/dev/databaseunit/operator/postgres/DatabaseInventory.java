@@ -14,8 +14,12 @@ import java.util.TreeMap;
  */
 public final class DatabaseInventory {
 
-  /** @param extensions installed extension name → version, for the listed ones */
-  public record Found(String serverVersion, Map<String, String> extensions) {}
+  /**
+   * @param extensions installed extension name → version, for the listed ones
+   * @param operatorRole the role the operator logs in as
+   * @param broadAttributes the attributes of that role beyond what the operator needs (SUPERUSER, BYPASSRLS, ...)
+   */
+  public record Found(String serverVersion, Map<String, String> extensions, String operatorRole, List<String> broadAttributes) {}
 
   private DatabaseInventory() {}
 
@@ -24,6 +28,18 @@ public final class DatabaseInventory {
     try (var st = connection.createStatement(); var rs = st.executeQuery("SHOW server_version")) {
       rs.next();
       version = rs.getString(1);
+    }
+    String role;
+    List<String> broad = new java.util.ArrayList<>();
+    try (var st = connection.createStatement(); var rs = st.executeQuery(
+        "SELECT rolname, rolsuper, rolbypassrls, rolreplication FROM pg_roles WHERE rolname = current_user")) {
+      rs.next();
+      role = rs.getString(1);
+      for (int i = 2; i <= 4; i++) {
+        if (rs.getBoolean(i)) {
+          broad.add(List.of("SUPERUSER", "BYPASSRLS", "REPLICATION").get(i - 2));
+        }
+      }
     }
     Map<String, String> installed = new TreeMap<>();
     for (String extension : wantedExtensions) {
@@ -48,6 +64,6 @@ public final class DatabaseInventory {
         }
       }
     }
-    return new Found(version, installed);
+    return new Found(version, installed, role, List.copyOf(broad));
   }
 }

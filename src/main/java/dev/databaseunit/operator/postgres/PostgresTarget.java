@@ -34,14 +34,23 @@ public record PostgresTarget(
     return "jdbc:postgresql://" + hostForUrl() + ":" + port + "/" + database;
   }
 
-  /** Driver properties: credentials, sslmode and, for a CA from a Secret, the file it was written to. */
+  /**
+   * Driver properties: credentials, sslmode and, for a CA from a Secret, the file it was written to; the reconcile's
+   * default timeouts. Good for any server, PgBouncer too (no startup options).
+   */
   public Properties jdbcProperties(CaCertificates caFiles) {
+    return jdbcProperties(caFiles, DatabaseTimeouts.DEFAULT.connect(), DatabaseTimeouts.DEFAULT.of(DatabaseTimeouts.Purpose.RECONCILE));
+  }
+
+  /** With these connect and socket timeouts (the session's statement and lock timeouts are SET by whoever connects). */
+  public Properties jdbcProperties(CaCertificates caFiles, java.time.Duration connect, DatabaseTimeouts.SessionTimeouts session) {
     var props = new Properties();
     props.setProperty("user", username);
     props.setProperty("password", password);
     props.setProperty("sslmode", sslMode.libpqName());
     props.setProperty("ApplicationName", "databaseunit-operator");
-    props.setProperty("connectTimeout", "10");
+    props.setProperty("connectTimeout", Long.toString(Math.max(1, connect.toSeconds())));
+    props.setProperty("socketTimeout", Long.toString(Math.max(1, session.socket().toSeconds())));
     if (sslMode != PostgresTls.Mode.DISABLE) {
       // The JDK disables TLS below 1.2 by default, which is the floor the seed's encryption pattern asks for.
       if (caCertificatePem != null) {
@@ -61,6 +70,7 @@ public record PostgresTarget(
     env.put("PGPASSWORD", password);
     env.put("PGSSLMODE", sslMode.libpqName());
     env.put("PGAPPNAME", "databaseunit-operator");
+    env.put("PGCONNECT_TIMEOUT", Long.toString(Math.max(2, DatabaseTimeouts.DEFAULT.connect().toSeconds())));
     if (sslMode != PostgresTls.Mode.DISABLE) {
       env.put("PGSSLMINPROTOCOLVERSION", "TLSv1.2");
       if (caCertificatePem != null) {

@@ -1,6 +1,9 @@
 package dev.databaseunit.operator.postgres;
 
 import com.zaxxer.hikari.HikariConfig;
+import dev.databaseunit.operator.api.v1alpha1.PostgresTls;
+import dev.databaseunit.operator.common.EgressPolicy;
+import dev.databaseunit.operator.databaseunit.UnitProblem;
 import com.zaxxer.hikari.HikariDataSource;
 import java.time.Duration;
 import java.util.HashMap;
@@ -22,10 +25,12 @@ public final class UnitDataSources implements AutoCloseable {
 
   private static final class SharedPool {
     final HikariDataSource dataSource;
+    final TimedDataSource forReconcile;
     final Set<String> units = new HashSet<>();
 
-    SharedPool(HikariDataSource dataSource) {
+    SharedPool(HikariDataSource dataSource, DatabaseTimeouts timeouts) {
       this.dataSource = dataSource;
+      this.forReconcile = new TimedDataSource(dataSource, timeouts, DatabaseTimeouts.Purpose.RECONCILE);
     }
   }
 
@@ -33,24 +38,34 @@ public final class UnitDataSources implements AutoCloseable {
   private final Map<String, PostgresTarget> targetOfUnit = new HashMap<>();
   private final AtomicInteger poolNumber = new AtomicInteger();
   private final CaCertificates caFiles;
+  private final EgressPolicy egress;
+  private final DatabaseTimeouts timeouts;
 
-  public UnitDataSources(CaCertificates caFiles) {
+  /**
+   * @param egress checked before a pool for a target is handed out, so no capability connects where it may not
+   * @param timeouts every session's connect, statement, lock and socket timeouts, by purpose
+   */
+  public UnitDataSources(CaCertificates caFiles, EgressPolicy egress, DatabaseTimeouts timeouts) {
     this.caFiles = caFiles;
+    this.egress = egress;
+    this.timeouts = timeouts;
   }
 
   /**
-   * The pool for a unit's target, created on first use.
+   * The pool for a unit's target, created on first use, with the reconcile's timeouts; {@link TimedDataSource#forPurpose}
+   * gives it with another purpose's.
    *
    * @param unitKey namespace/name of the unit
    */
-  public synchronized DataSource dataSource(String unitKey, PostgresTarget target) {
+  public synchronized DataSource dataSource(String unitKey, PostgresTarget target) throws UnitProblem {
+    egress.checkDatabase("the database of " + unitKey, target.host(), target.sslMode() != PostgresTls.Mode.DISABLE);
     PostgresTarget previous = targetOfUnit.put(unitKey, target);
     if (previous != null && !previous.equals(target)) {
       release(unitKey, previous);
     }
-    SharedPool pool = pools.computeIfAbsent(target, t -> new SharedPool(new HikariDataSource(config(t))));
+    SharedPool pool = pools.computeIfAbsent(target, t -> new SharedPool(new HikariDataSource(config(t)), timeouts));
     pool.units.add(unitKey);
-    return pool.dataSource;
+    return pool.forReconcile;
   }
 
   /** Releases a deleted unit's use of its pool; a no-op for a unit without one. */
@@ -63,6 +78,14 @@ public final class UnitDataSources implements AutoCloseable {
 
   public CaCertificates caFiles() {
     return caFiles;
+  }
+
+  public EgressPolicy egress() {
+    return egress;
+  }
+
+  public DatabaseTimeouts timeouts() {
+    return timeouts;
   }
 
   private void release(String unitKey, PostgresTarget target) {
@@ -80,12 +103,12 @@ public final class UnitDataSources implements AutoCloseable {
     // Named, not looked up through DriverManager: DriverManager finds drivers only through the context class
     // loader of the first thread that asks, which in an embedding (mvn exec:java) may not see pgjdbc.
     config.setDriverClassName(org.postgresql.Driver.class.getName());
-    config.setDataSourceProperties(target.jdbcProperties(caFiles));
+    config.setDataSourceProperties(target.jdbcProperties(caFiles, timeouts.connect(), timeouts.of(DatabaseTimeouts.Purpose.RECONCILE)));
     config.setMaximumPoolSize(MAX_CONNECTIONS_PER_TARGET);
     config.setMinimumIdle(0);
     // Idle connections go quickly: most targets are touched once per resync, and servers count connections.
     config.setIdleTimeout(Duration.ofSeconds(30).toMillis());
-    config.setConnectionTimeout(Duration.ofSeconds(10).toMillis());
+    config.setConnectionTimeout(timeouts.connect().toMillis());
     // Do not fail at construction: an unreachable database is reported by the first use, as a Degraded reason.
     config.setInitializationFailTimeout(-1);
     return config;

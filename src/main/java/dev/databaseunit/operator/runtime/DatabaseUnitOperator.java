@@ -66,7 +66,8 @@ public final class DatabaseUnitOperator {
     });
     var result = new DatabaseUnitOperator(operator, stopping);
     var events = new EventRecorder(client, clock);
-    var dataSources = result.closeOnStop(new UnitDataSources(CaCertificates.inTempDirectory()));
+    var dataSources = result.closeOnStop(new UnitDataSources(CaCertificates.inTempDirectory(), settings.egress(),
+        settings.databaseTimeouts()));
 
     // DatabaseUnit capabilities, run in this order on each reconcile of a unit.
     List<UnitCapability> capabilities = new ArrayList<>();
@@ -80,10 +81,14 @@ public final class DatabaseUnitOperator {
       bootstrapExecutor.shutdownNow();
       bootstrapExecutor.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
     });
-    var bootstrapTools = new dev.databaseunit.operator.backup.PostgresTools(dataSources.caFiles(), null);
+    var bootstrapTools = new dev.databaseunit.operator.backup.PostgresTools(dataSources.caFiles(), null, settings.egress(),
+        settings.databaseTimeouts());
+    // A backup a bootstrap reads is kept by the backup reconciler's retention until the bootstrap is done with it.
+    var backupsInUse = new dev.databaseunit.operator.backup.BackupsInUse();
     // Closed before the executor: it kills running pg_restore processes, which ends their threads.
     var bootstrapWork = result.closeOnStop(new dev.databaseunit.operator.backup.BootstrapWork(bootstrapTools,
-        dev.databaseunit.operator.backup.S3ObjectStore::connect, new GdprService(clock, SubjectEraser.DeletionListener.NONE)));
+        dev.databaseunit.operator.backup.S3ObjectStore::connect, new GdprService(clock, SubjectEraser.DeletionListener.NONE),
+        backupsInUse));
     capabilities.add(new dev.databaseunit.operator.backup.BootstrapCapability(client, events, clock, dataSources,
         bootstrapTools, bootstrapWork, bootstrapExecutor, registry));
 
@@ -101,7 +106,7 @@ public final class DatabaseUnitOperator {
     capabilities.add(new dev.databaseunit.operator.pool.PoolerCapability(client, events, registry, poolScheduler, clock));
 
     // ----- cache -----
-    capabilities.add(result.closeOnStop(new CacheCapability(client, events, clock, registry, dataSources.caFiles())));
+    capabilities.add(result.closeOnStop(new CacheCapability(client, events, clock, registry, dataSources.caFiles(), settings.egress())));
 
     // ----- connection secret (after the pooler: it points applications at it) -----
     capabilities.add(new ConnectionSecretCapability(client));
@@ -126,11 +131,12 @@ public final class DatabaseUnitOperator {
       backupWork.shutdownNow();
       backupWork.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
     });
-    var postgresTools = new dev.databaseunit.operator.backup.PostgresTools(CaCertificates.inTempDirectory(), null);
+    var postgresTools = new dev.databaseunit.operator.backup.PostgresTools(CaCertificates.inTempDirectory(), null,
+        settings.egress(), settings.databaseTimeouts());
     result.register(new dev.databaseunit.operator.backup.BackupPolicyReconciler(events, clock,
         new dev.databaseunit.operator.backup.BackupService(postgresTools, clock),
         new dev.databaseunit.operator.backup.RestoreTester(postgresTools, clock),
-        dev.databaseunit.operator.backup.S3ObjectStore::connect, registry, backupWork), settings);
+        dev.databaseunit.operator.backup.S3ObjectStore::connect, registry, backupWork, backupsInUse, settings.egress()), settings);
 
     // ----- maintenance -----
     result.register(result.closeOnStop(new MaintenanceWindowReconciler(client, events, clock, dataSources, registry,

@@ -72,7 +72,8 @@ public final class SchemaMigrations implements UnitCapability {
       return Outcome.done(withSchema(status, checked.state().version(), checked.state().pending()));
     }
     lastChecked.remove(context.unitKey());
-    DataSource dataSource = context.dataSource().orElseThrow();
+    DataSource dataSource = dev.databaseunit.operator.postgres.TimedDataSource.forPurpose(context.dataSource().orElseThrow(),
+        dev.databaseunit.operator.postgres.DatabaseTimeouts.Purpose.MIGRATIONS);
     try {
       if (inWindow) {
         return awaitingWindow(context, status, inputs, migrator.inspect(dataSource, schema, migrations.scripts()), schema);

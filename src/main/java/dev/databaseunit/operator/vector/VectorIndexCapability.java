@@ -88,7 +88,8 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
     List<String> progressing = new ArrayList<>();
     List<VectorIndexSpec> valid = new ArrayList<>();
     Duration recheck = LONGEST_WAIT;
-    DataSource dataSource = context.dataSource().orElseThrow();
+    DataSource dataSource = dev.databaseunit.operator.postgres.TimedDataSource.forPurpose(context.dataSource().orElseThrow(),
+        dev.databaseunit.operator.postgres.DatabaseTimeouts.Purpose.VECTOR_INDEXES);
     try (Connection connection = dataSource.getConnection()) {
       for (VectorIndexSpec spec : specs) {
         VectorIndexStatus before = previous.get(spec.name());

@@ -91,7 +91,7 @@ class CrdValidationIT {
             - {tier: daily, cron: "0 3 * * *", retention: 30d}
             - {tier: weekly, cron: "0 3 * * 0", retention: 12w}
           restoreTest: {cron: "@monthly"}
-          storage: {bucket: recipes-backups}
+          storage: {bucket: recipes-backups, credentials: {secretName: recipes-s3}}
           encryption: {keyEncryptionKey: {name: recipes-backup-kek, key: kek}}
         ---
         apiVersion: databaseunit.dev/v1alpha1

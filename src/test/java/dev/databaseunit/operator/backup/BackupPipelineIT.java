@@ -37,7 +37,8 @@ class BackupPipelineIT {
   private static final Duration RTO = Duration.ofHours(4);
   private static final Duration RPO = Duration.ofHours(24);
 
-  private final PostgresTools tools = new PostgresTools(CaCertificates.inTempDirectory(), null);
+  private final PostgresTools tools = new PostgresTools(CaCertificates.inTempDirectory(), null, dev.databaseunit.operator.common.EgressPolicy.DEFAULT,
+      dev.databaseunit.operator.postgres.DatabaseTimeouts.DEFAULT);
   private final BackupService backups = new BackupService(tools, clock);
   private final RestoreTester restoreTester = new RestoreTester(tools, clock);
   private final String kekBase64 = randomKey();
@@ -142,13 +143,16 @@ class BackupPipelineIT {
       var truncated = restoreTester.test(manifest, catalog, kek, target, RTO, RPO);
       assertThat(truncated.checks().getFirst().detail()).contains("truncated");
 
-      // The object intact but the manifest's sha256 wrong: caught by the sha256 comparison itself.
+      // The object intact but the manifest's sha256 wrong: without the KEK the change breaks the manifest's MAC; even with
+      // a valid MAC (written by a holder of the KEK) it is caught by the sha256 comparison itself.
       store.put(manifest.objectKey(), stored);
       var wrongSha = new BackupManifest(manifest.formatVersion(), manifest.backupId(), manifest.tier(), manifest.databaseUnit(),
           manifest.startTime(), manifest.endTime(), manifest.database(), manifest.serverVersion(), manifest.walLsn(),
           manifest.objectKey(), manifest.compression(), manifest.dumpBytes(), manifest.storedBytes(), "0".repeat(64),
-          manifest.encryption(), manifest.tables());
-      var result = restoreTester.test(wrongSha, catalog, kek, target, RTO, RPO);
+          manifest.encryption(), manifest.tables(), manifest.mac());
+      assertThat(restoreTester.test(wrongSha, catalog, kek, target, RTO, RPO).checks().getFirst().detail())
+          .contains("fails authentication");
+      var result = restoreTester.test(ManifestMac.sign(wrongSha, kek), catalog, kek, target, RTO, RPO);
       assertThat(result.checks().getFirst().passed()).isFalse();
       assertThat(result.checks().getFirst().detail()).contains("sha256 of the stored object is " + manifest.sha256());
       assertNoScratchDatabaseLeft();
@@ -161,7 +165,7 @@ class BackupPipelineIT {
       var manifest = backups.backup(request(), new BackupCatalog(store, "eu-west-1/"), kek, phase -> {});
       var secondary = new BackupCatalog(secondaryStore, "dr/");
 
-      new BackupCatalog(store, "eu-west-1/").copyTo(secondary, manifest);
+      new BackupCatalog(store, "eu-west-1/").copyTo(secondary, manifest, kek);
 
       var copied = secondary.list();
       assertThat(copied).extracting(BackupManifest::backupId, BackupManifest::sha256, BackupManifest::objectKey)
@@ -265,9 +269,37 @@ class BackupPipelineIT {
     }
   }
 
+  /** pg_restore (and pg_dump alike) on a server that stops answering is stopped at its bound instead of hanging. */
+  @Test
+  void aRestoreOnAServerThatHangsIsStoppedAtItsBound() throws Exception {
+    byte[] archive;
+    try (var c = db.connect()) {
+      c.setAutoCommit(false);
+      c.setTransactionIsolation(java.sql.Connection.TRANSACTION_REPEATABLE_READ);
+      var rs = c.createStatement().executeQuery("SELECT pg_export_snapshot()");
+      rs.next();
+      try (var dump = tools.dump(target, rs.getString(1), Duration.ofMinutes(1))) {
+        dump.process().getOutputStream().close();
+        archive = dump.process().getInputStream().readAllBytes();
+        dump.awaitSuccess();
+      }
+      c.rollback();
+    }
+    try (var relay = new TcpRelay(db.host(), db.port(), 0)) {
+      relay.freeze();
+      var hanging = new PostgresTarget("127.0.0.1", relay.port(), db.name(), db.user(), db.password(), PostgresTls.Mode.DISABLE, null);
+      long start = System.nanoTime();
+      try (var restore = tools.restore(hanging, Duration.ofSeconds(2))) {
+        assertThatThrownBy(() -> restore.feed(new java.io.ByteArrayInputStream(archive), false))
+            .isInstanceOf(IOException.class).hasMessageContaining("was stopped after running for PT2S");
+      }
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(8));
+    }
+  }
+
   private BackupService.Request request() {
     return new BackupService.Request(BackupCatalog.newBackupId(Tier.DAILY, clock.instant()), Tier.DAILY,
-        "ns/recipes", target, null);
+        "ns/recipes", target, null, java.time.Duration.ofHours(1));
   }
 
   private void assertNoScratchDatabaseLeft() throws SQLException {

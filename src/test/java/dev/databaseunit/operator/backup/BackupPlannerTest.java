@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.Tier;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicyStatus.OperationKind;
+import dev.databaseunit.operator.api.v1alpha1.BackupPolicyStatus.BackupSource;
 import dev.databaseunit.operator.backup.BackupPlanner.Action;
 import dev.databaseunit.operator.backup.BackupPlanner.RetryGate;
 import dev.databaseunit.operator.events.EventReason;
@@ -102,7 +103,7 @@ class BackupPlannerTest {
 
     // The operator was down from before the fire until three days after it: the test runs now, once.
     var late = plan(SEED, created, draft, fire.plus(Duration.ofDays(3)));
-    assertThat(late.action()).isEqualTo(new Action.RunRestoreTest(fire, null));
+    assertThat(late.action()).isEqualTo(new Action.RunRestoreTest(fire, null, BackupSource.Primary));
 
     // Down for longer than the window (7 days): recorded as missed, and nothing runs.
     var tooLate = PolicyDraft.of(null);
@@ -121,14 +122,14 @@ class BackupPlannerTest {
     var draft = PolicyDraft.of(null);
     draft.restoreSchedule.lastFireTime = "2026-11-01T05:00:00Z";
     var plan = plan(spec, created, draft, Instant.parse("2026-11-05T06:00:00Z"));
-    assertThat(plan.action()).isEqualTo(new Action.RunRestoreTest(Instant.parse("2026-11-05T05:00:00Z"), null));
+    assertThat(plan.action()).isEqualTo(new Action.RunRestoreTest(Instant.parse("2026-11-05T05:00:00Z"), null, BackupSource.Primary));
     assertThat(plan.missedFires()).isEqualTo(3);
   }
 
   @Test
   void anOnDemandRestoreTestWithNothingToTestIsAnsweredWithoutAFailure() {
     var draft = PolicyDraft.of(null);
-    draft.inProgress = BackupPlanner.operation(new Action.RunRestoreTest(null, "t1"), Instant.parse("2026-11-01T00:00:00Z"));
+    draft.inProgress = BackupPlanner.operation(new Action.RunRestoreTest(null, "t1", BackupSource.Primary), Instant.parse("2026-11-01T00:00:00Z"));
     var reduction = BackupReducer.reduce(draft, new BackupOutcome.NothingToTest("s3://b/p/", null, "t1"), SEED,
         Instant.parse("2026-11-01T00:00:05Z"));
     assertThat(draft.lastOnDemandRestoreTest.outcome()).isEqualTo("NotRun");

@@ -56,7 +56,8 @@ class BootstrapIT {
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private final String kekBase64 = BackupPipelineIT.randomKey();
   private final KeyEncryptionKey kek = KeyEncryptionKey.fromBase64(kekBase64);
-  private final PostgresTools tools = new PostgresTools(CaCertificates.inTempDirectory(), null);
+  private final PostgresTools tools = new PostgresTools(CaCertificates.inTempDirectory(), null, dev.databaseunit.operator.common.EgressPolicy.DEFAULT,
+      dev.databaseunit.operator.postgres.DatabaseTimeouts.DEFAULT);
   private final GdprService gdpr = new GdprService(clock, SubjectEraser.DeletionListener.NONE);
   private KubernetesClient client;
   private String namespace;
@@ -225,10 +226,10 @@ class BootstrapIT {
         return u;
       });
     }
-    var work = new BootstrapWork(tools, S3ObjectStore::connect, gdpr);
+    var work = new BootstrapWork(tools, S3ObjectStore::connect, gdpr, new BackupsInUse());
     var storage = client.resources(BackupPolicy.class).inNamespace(namespace).withName(POLICY).get().getSpec().storage();
     work.restore(new BootstrapWork.Source(storage, AwsBasicCredentials.create(bucket.accessKey(), bucket.secretKey()),
-        List.of(kek)), restored.backupId(), targetOf(target));
+        List.of(kek), java.time.Duration.ofHours(4)), restored.backupId(), targetOf(target));
     try (var c = target.connect()) {
       assertThat(RecipeFixture.userCounts(c, alice).get("recipes")).as("the backup predates alice's erasure").isEqualTo(4);
     }
@@ -258,13 +259,13 @@ class BootstrapIT {
   private BackupManifest backup() throws Exception {
     try (var store = BackupPipelineIT.store(bucket.endpoint(), bucket)) {
       var request = new BackupService.Request(BackupCatalog.newBackupId(Tier.DAILY, clock.instant()), Tier.DAILY,
-          namespace + "/recipes", targetOf(source), null);
+          namespace + "/recipes", targetOf(source), null, java.time.Duration.ofHours(1));
       return new BackupService(tools, clock).backup(request, new BackupCatalog(store, "recipes/"), kek, phase -> {});
     }
   }
 
   private void eraseDirectly(long userId) throws Exception {
-    var prepared = gdpr.prepare(source.dataSource(), SubjectPlan.seedDefault());
+    var prepared = gdpr.prepare(source.dataSource(), SubjectPlan.seedDefault(), dev.databaseunit.operator.gdpr.GdprServiceIT.TEST_KEY);
     var erasure = gdpr.erase(source.dataSource(), prepared,
         new GdprService.Request("direct-" + userId, Long.toString(userId), "dpo@example.com", "test"), false, Map.of());
     assertThat(erasure.subjectFound()).isTrue();
@@ -325,7 +326,15 @@ class BootstrapIT {
     return new PostgresTarget(db.host(), db.port(), db.name(), db.user(), db.password(), PostgresTls.Mode.DISABLE, null);
   }
 
+  /**
+   * The erasures the tests make on the source use the test key; a bootstrapped unit re-applies them only with the same
+   * key, which it finds in the Secret the operator would otherwise make for it.
+   */
   private DatabaseUnit unit(String name, TestDatabase db, String backupId) {
+    if (client.secrets().inNamespace(namespace).withName(dev.databaseunit.operator.gdpr.SubjectKeys.generatedSecretName(name)).get() == null) {
+      client.resource(fixtures.secret(dev.databaseunit.operator.gdpr.SubjectKeys.generatedSecretName(name),
+          Map.of("key", dev.databaseunit.operator.gdpr.GdprServiceIT.TEST_KEY_BASE64))).create();
+    }
     String bootstrap = name.equals("recipes") ? "" : """
           bootstrap:
             fromBackup: {backupPolicy: %s%s}

@@ -88,7 +88,7 @@ class BootstrapStepsTest {
 
   private static BackupManifest withUnit(String id, Instant end, String unit) {
     return new BackupManifest(1, id, Tier.DAILY, unit, end.minusSeconds(60), end, "app", "15", null,
-        id + "/backup.dump.enc", "pg_dump", 1, 1, "00", null, List.of());
+        id + "/backup.dump.enc", "pg_dump", 1, 1, "00", null, List.of(), null);
   }
 
   private static GdprRequest request(String name, String unit, GdprRequestSpec.Type type, boolean dryRun, String phase,

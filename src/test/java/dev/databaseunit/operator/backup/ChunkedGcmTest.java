@@ -75,7 +75,7 @@ class ChunkedGcmTest {
 
   private byte[] encrypt(byte[] plain, int chunk) throws IOException {
     var out = new ByteArrayOutputStream();
-    try (var enc = ChunkedGcm.encrypt(out, key, chunk)) {
+    try (var enc = ChunkedGcm.encrypt(out, key, chunk, "daily-20261201T030000Z-abcd")) {
       // Uneven writes exercise the buffering.
       for (int off = 0; off < plain.length; ) {
         int n = Math.min(plain.length - off, 1 + random.nextInt(40));
@@ -87,8 +87,57 @@ class ChunkedGcmTest {
   }
 
   private static byte[] decrypt(byte[] sealed, SecretKey key) throws IOException {
-    try (var in = ChunkedGcm.decrypt(new ByteArrayInputStream(sealed), key)) {
+    try (var in = ChunkedGcm.decrypt(new ByteArrayInputStream(sealed), key, "daily-20261201T030000Z-abcd")) {
       return in.readAllBytes();
     }
+  }
+
+  /** Version 2 binds the object to its backup: the same bytes do not decrypt as another backup. */
+  @Test
+  void anObjectDecryptsOnlyAsTheBackupItWasWrittenFor() throws IOException {
+    byte[] sealed = encrypt(new byte[100], 16);
+    assertThatThrownBy(() -> {
+      try (var in = ChunkedGcm.decrypt(new ByteArrayInputStream(sealed), key, "daily-20261202T030000Z-beef")) {
+        in.readAllBytes();
+      }
+    }).isInstanceOf(ChunkedGcm.TamperedException.class).hasMessageContaining("belongs to another backup");
+    assertThatThrownBy(() -> ChunkedGcm.decrypt(new ByteArrayInputStream(sealed), key, null))
+        .isInstanceOf(ChunkedGcm.TamperedException.class).hasMessageContaining("not authenticated");
+  }
+
+  /** Backups written before the binding (version 1) stay readable, whatever context the reader names. */
+  @Test
+  void versionOneObjectsStayReadable() throws Exception {
+    byte[] plain = new byte[40];
+    random.nextBytes(plain);
+    byte[] v1 = encryptVersionOne(plain, 16);
+    for (String context : new String[] {null, "daily-20261201T030000Z-abcd"}) {
+      try (var in = ChunkedGcm.decrypt(new ByteArrayInputStream(v1), key, context)) {
+        assertThat(in.readAllBytes()).isEqualTo(plain);
+      }
+    }
+  }
+
+  /** The version 1 format as the operator wrote it before: AAD = header | index | final, no context. */
+  private byte[] encryptVersionOne(byte[] plain, int chunk) throws Exception {
+    var out = new ByteArrayOutputStream();
+    byte[] header = java.nio.ByteBuffer.allocate(ChunkedGcm.HEADER_LENGTH).put(ChunkedGcm.MAGIC).put((byte) 1).putInt(chunk)
+        .put(new byte[] {1, 2, 3, 4, 5, 6, 7, 8}).array();
+    out.write(header);
+    int chunks = plain.length / chunk + 1;
+    for (int i = 0; i < chunks; i++) {
+      int from = i * chunk;
+      int length = Math.min(chunk, plain.length - from);
+      boolean last = i == chunks - 1;
+      var cipher = javax.crypto.Cipher.getInstance("AES/GCM/NoPadding");
+      cipher.init(javax.crypto.Cipher.ENCRYPT_MODE, key, new javax.crypto.spec.GCMParameterSpec(128,
+          java.nio.ByteBuffer.allocate(12).put(header, 9, 8).putInt(i).array()));
+      cipher.updateAAD(java.nio.ByteBuffer.allocate(ChunkedGcm.HEADER_LENGTH + 9).put(header).putLong(i).put((byte) (last ? 1 : 0))
+          .array());
+      byte[] sealed = cipher.doFinal(plain, from, length);
+      out.write(java.nio.ByteBuffer.allocate(4).putInt(last ? length | ChunkedGcm.FINAL_FLAG : length).array());
+      out.write(sealed);
+    }
+    return out.toByteArray();
   }
 }

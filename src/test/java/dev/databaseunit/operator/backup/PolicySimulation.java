@@ -93,15 +93,17 @@ final class PolicySimulation {
       case Action.RunBackup b -> {
         var manifest = new BackupManifest(BackupManifest.FORMAT_VERSION, backupId, b.schedule().tier(), "ns/unit", start, end, "db",
             "17", "0/0", "prefix/" + backupId, "gzip", 1, 1, "00", new BackupManifest.EncryptionInfo("AES-256-GCM", 1, "k", "f", "w"),
-            List.of());
+            List.of(), null);
         backups.add(manifest);
-        yield new BackupOutcome.BackedUp(manifest, java.util.Set.of(), backups.size(), fireOf(b.fire()), b.token(), false, null, null,
-            new KeyRotation.Result(List.of(), Map.of()));
+        yield new BackupOutcome.BackedUp(manifest, fireOf(b.fire()), b.token(), false, null, null,
+            new BackupOutcome.Housekeeping(java.util.Set.of(), java.util.Set.of(), backups.size(), KeyRotation.Result.NONE, null, null));
       }
       case Action.RunRestoreTest t -> backups.isEmpty()
           ? new BackupOutcome.NothingToTest("s3://bucket/prefix/", fireOf(t.fire()), t.token())
           : new BackupOutcome.RestoreTested(new RestoreTester.Result(backups.getLast().backupId(), start, end, WORK_TAKES,
-              Duration.between(backups.getLast().endTime(), start), true, true, List.of()), fireOf(t.fire()), t.token());
+              Duration.between(backups.getLast().endTime(), start), true, true, List.of()), t.source(), fireOf(t.fire()), t.token());
+      case Action.RunHousekeeping h -> new BackupOutcome.Housekept(
+          new BackupOutcome.Housekeeping(java.util.Set.of(), java.util.Set.of(), backups.size(), KeyRotation.Result.NONE, null, null));
       case Action.Idle idle -> throw new IllegalStateException();
     };
   }
@@ -150,7 +152,7 @@ final class PolicySimulation {
   }
 
   static BackupPolicySpec spec(List<BackupSchedule> schedules, String restoreCron, String restoreZone, String restoreWindow) {
-    return new BackupPolicySpec("unit", schedules, new BackupPolicySpec.ObjectStorage("bucket", "prefix/", null, "us-east-1", true, null),
+    return new BackupPolicySpec("unit", schedules, new BackupPolicySpec.ObjectStorage("bucket", "prefix/", null, "us-east-1", true, null, null),
         null, new BackupPolicySpec.Encryption(new dev.databaseunit.operator.api.v1alpha1.SecretKeyRef("kek", "kek"), null, null),
         new BackupPolicySpec.PointInTimeRecovery(false, "7d"),
         new BackupPolicySpec.RestoreTest(restoreCron != null, restoreCron, restoreZone, restoreWindow, null, "4h", "24h", null), false);

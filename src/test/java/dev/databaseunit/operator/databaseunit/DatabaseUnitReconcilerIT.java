@@ -47,6 +47,41 @@ class DatabaseUnitReconcilerIT {
     running.close();
   }
 
+  /**
+   * The external database's role is checked: a superuser (the test server's postgres) is a LeastPrivilege warning and the
+   * unit still works; a role with only the documented grants is not.
+   */
+  @Test
+  void aSuperuserRoleIsAWarningAndALimitedRoleIsNot(TestDatabase db) throws Exception {
+    String role = "du_limited_" + db.name().substring(db.name().length() - 8);
+    String password = "limited-" + role;
+    try (var c = db.connect(); var st = c.createStatement()) {
+      st.execute("CREATE EXTENSION IF NOT EXISTS vector");
+      st.execute("CREATE ROLE " + role + " LOGIN PASSWORD '" + password + "'");
+      st.execute("GRANT CONNECT, CREATE, TEMPORARY ON DATABASE " + db.name() + " TO " + role);
+    }
+    try {
+      client.resource(units.credentialsSecret("super-db", db)).create();
+      client.resource(unit("as-super", "super-db", db)).create();
+      client.resource(units.secret("limited-db", java.util.Map.of("username", role, "password", password))).create();
+      client.resource(unit("as-limited", "limited-db", db)).create();
+
+      units.awaitCondition("as-super", "Ready", "True");
+      var broad = units.awaitCondition("as-super", "LeastPrivilege", "False", "OperatorRoleTooBroad");
+      assertThat(broad.getMessage()).contains("SUPERUSER", "docs/security.md");
+      units.awaitCondition("as-limited", "Ready", "True");
+      units.awaitCondition("as-limited", "LeastPrivilege", "True", "OperatorRoleLimited");
+    } finally {
+      client.resources(dev.databaseunit.operator.api.v1alpha1.DatabaseUnit.class).inNamespace(namespace).delete();
+      org.awaitility.Awaitility.await().atMost(TIMEOUT).until(() ->
+          client.resources(dev.databaseunit.operator.api.v1alpha1.DatabaseUnit.class).inNamespace(namespace).list().getItems().isEmpty());
+      try (var c = db.connect(); var st = c.createStatement()) {
+        st.execute("DROP OWNED BY " + role);
+        st.execute("DROP ROLE " + role);
+      }
+    }
+  }
+
   @Test
   void missingSecretDegradesTheUnitAndCreatingItMakesItReady(TestDatabase db) {
     try (var logs = new CapturedLogs()) {

@@ -91,7 +91,8 @@ class GdprRequestReconcilerIT {
 
   /** Only the GDPR reconciler, with a service of the test's choosing (fault injection). */
   private void startGdprOnly(GdprService service) {
-    customDataSources = new UnitDataSources(CaCertificates.inTempDirectory());
+    customDataSources = new UnitDataSources(CaCertificates.inTempDirectory(), dev.databaseunit.operator.common.EgressPolicy.DEFAULT,
+        dev.databaseunit.operator.postgres.DatabaseTimeouts.DEFAULT);
     customOperator = new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false));
     customOperator.register(new GdprRequestReconciler(new EventRecorder(client, clock), clock, customDataSources, service,
         Executors.newSingleThreadExecutor(), S3ExportStore::new, endpoint -> RedisSubjectCache.connect(REDIS, endpoint),
@@ -109,9 +110,11 @@ class GdprRequestReconcilerIT {
   @Test
   void exportsAsJsonAndCsvRecordTheirDigestAndAreDeletedAtExpiry(TestBucket bucket) throws Exception {
     client.resource(units.secret("s3", Map.of("accessKeyId", bucket.accessKey(), "secretAccessKey", bucket.secretKey()))).create();
+    client.resource(units.secret("export-kek", Map.of("kek", GdprServiceIT.EXPORT_KEK_BASE64))).create();
     try (var logs = new CapturedLogs()) {
       createUnit(unitYaml("recipes", db.port(), """
             exportStorage: {bucket: %s, prefix: gdpr/, endpoint: %s, credentials: {secretName: s3}}
+            exportEncryption: {keyEncryptionKey: {name: export-kek, key: kek}}
           """.formatted(bucket.name(), bucket.endpoint()), null));
       startOperator();
       createRequest("export-alice", "Export", Long.toString(alice), "json", null);
@@ -120,8 +123,8 @@ class GdprRequestReconcilerIT {
       var json = awaitPhase("export-alice", GdprRequestReconciler.COMPLETED);
       var export = json.getStatus().export();
       String key = "gdpr/" + namespace + "/export-alice-" + json.getMetadata().getUid() + ".json";
-      byte[] object = bucket.client().getObjectAsBytes(b -> b.bucket(bucket.name()).key(key)).asByteArray();
-      assertThat(export.location()).isEqualTo("s3://" + bucket.name() + "/" + key);
+      byte[] object = GdprServiceIT.readExport(bucket, key);
+      assertThat(export.location()).isEqualTo("s3://" + bucket.name() + "/" + key + ".enc");
       assertThat(export.sha256()).isEqualTo(GdprServiceIT.sha256(object));
       assertThat(export.sizeBytes()).isEqualTo(object.length);
       assertThat(export.expiresAt()).isEqualTo("2026-12-02T12:00:00Z");
@@ -135,7 +138,7 @@ class GdprRequestReconcilerIT {
       }
       var csv = awaitPhase("export-bob", GdprRequestReconciler.COMPLETED);
       String csvKey = "gdpr/" + namespace + "/export-bob-" + csv.getMetadata().getUid() + ".zip";
-      var files = GdprServiceIT.unzip(bucket.client().getObjectAsBytes(b -> b.bucket(bucket.name()).key(csvKey)).asByteArray());
+      var files = GdprServiceIT.unzip(GdprServiceIT.readExport(bucket, csvKey));
       assertThat(files).containsKeys("users.csv", "recipes.csv", "consents.csv", "recipe_embeddings.csv");
       assertThat(units.eventReasons("export-alice")).contains("ExportCompleted");
 
@@ -144,12 +147,17 @@ class GdprRequestReconcilerIT {
       clock.advance(Duration.ofDays(8));
       running.restartOperator(new SimpleMeterRegistry());
       await().atMost(TIMEOUT).until(() -> Boolean.TRUE.equals(get("export-alice").getStatus().export().expired()));
-      assertThatThrownBy(() -> bucket.client().headObject(b -> b.bucket(bucket.name()).key(key)))
+      assertThatThrownBy(() -> bucket.client().headObject(b -> b.bucket(bucket.name()).key(key + ".enc")))
           .isInstanceOf(software.amazon.awssdk.services.s3.model.S3Exception.class);
       assertThat(units.eventReasons("export-alice")).contains("ExportExpired");
-      assertThat(bucket.client().getObjectAsBytes(b -> b.bucket(bucket.name()).key(csvKey)).asByteArray())
-          .as("an export with a longer TTL stays").isNotEmpty();
+      assertThat(GdprServiceIT.readExport(bucket, csvKey)).as("an export with a longer TTL stays").isNotEmpty();
       assertThat(get("export-bob").getStatus().export().expired()).isFalse();
+
+      // Deleting a request deletes its export (its finalizer), long before the expiry.
+      client.resources(GdprRequest.class).inNamespace(namespace).withName("export-bob").delete();
+      await().atMost(TIMEOUT).until(() -> get("export-bob") == null);
+      assertThatThrownBy(() -> bucket.client().headObject(b -> b.bucket(bucket.name()).key(csvKey + ".enc")))
+          .as("the export went with its request").isInstanceOf(software.amazon.awssdk.services.s3.model.S3Exception.class);
 
       String everything = client.getKubernetesSerialization().asJson(get("export-alice").getStatus())
           + client.getKubernetesSerialization().asJson(units.events("export-alice"));

@@ -42,7 +42,11 @@ import org.postgresql.ds.PGSimpleDataSource;
 
 /** Export, erasure, audit and ledger against the real PostgreSQL, Redis and S3-compatible store (no Kubernetes). */
 @WithLocalServices
-class GdprServiceIT {
+public class GdprServiceIT {
+  /** The subject hash key of the units these tests stand for. */
+  public static final String TEST_KEY_BASE64 = SubjectKey.newBase64();
+  public static final SubjectKey TEST_KEY = SubjectKey.fromBase64(TEST_KEY_BASE64);
+
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-25T12:00:00Z"), ZoneOffset.UTC);
 
@@ -78,7 +82,7 @@ class GdprServiceIT {
   @Test
   void erasureRemovesEveryRowOfTheSubjectAndNothingElse() throws Exception {
     var service = service();
-    var prepared = service.prepare(dataSource, SubjectPlan.seedDefault());
+    var prepared = service.prepare(dataSource, SubjectPlan.seedDefault(), GdprServiceIT.TEST_KEY);
     Map<String, Long> aliceBefore;
     Map<String, Long> bobBefore;
     Map<String, Long> totalBefore;
@@ -116,7 +120,7 @@ class GdprServiceIT {
   @Test
   void dryRunCountsWithoutDeleting() throws Exception {
     var service = service();
-    var prepared = service.prepare(dataSource, SubjectPlan.seedDefault());
+    var prepared = service.prepare(dataSource, SubjectPlan.seedDefault(), GdprServiceIT.TEST_KEY);
     Map<String, Long> before;
     try (Connection c = dataSource.getConnection()) {
       before = RecipeFixture.tableCounts(c);
@@ -139,7 +143,7 @@ class GdprServiceIT {
         throw new IllegalStateException("operator killed after " + table);
       }
     });
-    var prepared = faulty.prepare(dataSource, SubjectPlan.seedDefault());
+    var prepared = faulty.prepare(dataSource, SubjectPlan.seedDefault(), GdprServiceIT.TEST_KEY);
     var req = request(Long.toString(alice));
     Map<String, Long> before;
     try (Connection c = dataSource.getConnection()) {
@@ -165,7 +169,7 @@ class GdprServiceIT {
   void theLedgerErasesTheSubjectAgainInADatabaseRestoredFromAnOlderDump(TestDatabase restored)
       throws Exception {
     var service = service();
-    var prepared = service.prepare(dataSource, SubjectPlan.seedDefault());
+    var prepared = service.prepare(dataSource, SubjectPlan.seedDefault(), GdprServiceIT.TEST_KEY);
     byte[] dump = pgDump(seeded);
     var erasure = service.erase(dataSource, prepared, request(Long.toString(alice)), false, Map.of());
 
@@ -186,7 +190,7 @@ class GdprServiceIT {
     }
     ErasureLedger.Reapplied reapplied;
     try (Connection target = restoredSource.getConnection()) {
-      reapplied = ledger.reapply(target);
+      reapplied = ledger.reapply(target, TEST_KEY);
       assertThat(RecipeFixture.userCounts(target, alice).values()).allMatch(n -> n == 0);
       assertThat(RecipeFixture.userCounts(target, bob)).isEqualTo(bobBefore);
       assertThat(query(target, "SELECT subject_hash FROM gdpr_erasure_ledger")).containsExactly(erasure.subjectHash());
@@ -194,7 +198,57 @@ class GdprServiceIT {
     assertThat(reapplied.subjects()).isEqualTo(1);
     assertThat(reapplied.deletedRows()).isEqualTo(erasure.counts());
     try (Connection target = restoredSource.getConnection()) {
-      assertThat(ledger.reapply(target).deletedRows().values()).as("re-applying twice is harmless").allMatch(n -> n == 0);
+      assertThat(ledger.reapply(target, TEST_KEY).deletedRows().values()).as("re-applying twice is harmless").allMatch(n -> n == 0);
+    }
+  }
+
+  /**
+   * Subject hashes are an HMAC under the unit's key from a Secret, not a salted SHA-256 with the salt in the same
+   * database: what the database holds does not let anyone test a guessed id against the hashes. PostgreSQL computes
+   * the same HMAC, so ledger entries match restored rows; entries from before (salted) still re-apply, and entries made
+   * with another unit's key are refused with what to do.
+   */
+  @Test
+  void subjectHashesAreKeyedAndOlderSaltedLedgerEntriesStillReapply(TestDatabase restored) throws Exception {
+    var service = service();
+    var prepared = service.prepare(dataSource, SubjectPlan.seedDefault(), TEST_KEY);
+    byte[] dump = pgDump(seeded);
+    var erasure = service.erase(dataSource, prepared, request(Long.toString(alice)), false, Map.of());
+    byte[] salt;
+    try (Connection c = dataSource.getConnection()) {
+      salt = SubjectHash.read(c);
+      assertThat(erasure.subjectHash()).isEqualTo(TEST_KEY.hash(Long.toString(alice))).isNotEqualTo(SubjectHash.of(salt, Long.toString(alice)));
+      assertThat(query(c, "SELECT scheme FROM gdpr_erasure_ledger")).containsExactly("hmac-sha256:" + TEST_KEY.fingerprint());
+      for (String id : List.of("42", "ü-subject-✓", "x".repeat(200))) {
+        try (var ps = c.prepareStatement("SELECT " + SubjectKey.SQL.formatted("?::text"))) {
+          ps.setBytes(1, TEST_KEY.outerPad());
+          ps.setBytes(2, TEST_KEY.innerPad());
+          ps.setString(3, id);
+          try (var rs = ps.executeQuery()) {
+            rs.next();
+            assertThat(rs.getString(1)).as("PostgreSQL's HMAC of %s", id).isEqualTo(TEST_KEY.hash(id));
+          }
+        }
+      }
+      // An entry written before keyed hashes: salted, with the legacy scheme.
+      ErasureLedger.record(c, new ErasureLedger.Entry(SubjectHash.of(salt, Long.toString(bob)), "legacy-request",
+          java.time.Instant.parse("2026-11-01T00:00:00Z"), ErasureLedger.LEGACY_SCHEME));
+    }
+    pgRestore(restored, dump);
+    var restoredSource = new PGSimpleDataSource();
+    restoredSource.setUrl(restored.jdbcUrl());
+    restoredSource.setUser(restored.user());
+    restoredSource.setPassword(restored.password());
+    ErasureLedger ledger;
+    try (Connection live = dataSource.getConnection()) {
+      ledger = ErasureLedger.read(live, SubjectPlan.seedDefault());
+    }
+    try (Connection target = restoredSource.getConnection()) {
+      var otherKey = SubjectKey.fromBase64(SubjectKey.newBase64());
+      assertThatThrownBy(() -> ledger.reapply(target, otherKey)).hasMessageContaining("spec.gdpr.subjectHashKey");
+      assertThat(ledger.reapply(target, TEST_KEY).subjects()).isEqualTo(2);
+      assertThat(RecipeFixture.userCounts(target, alice).values()).allMatch(n -> n == 0);
+      assertThat(RecipeFixture.userCounts(target, bob).values()).allMatch(n -> n == 0);
     }
   }
 
@@ -224,7 +278,7 @@ class GdprServiceIT {
     bobRecipes.forEach(id -> commands.set(prefix + ":recipes:" + id, "bob"));
 
     var service = service();
-    var erasure = service.erase(dataSource, service.prepare(dataSource, plan), request(Long.toString(alice)), false,
+    var erasure = service.erase(dataSource, service.prepare(dataSource, plan, GdprServiceIT.TEST_KEY), request(Long.toString(alice)), false,
         SubjectCacheKeys.rowKeyColumns(cache, plan));
     long removed;
     var resources = DefaultClientResources.create();
@@ -241,16 +295,43 @@ class GdprServiceIT {
     assertThat(SubjectCache.NONE.invalidate(SubjectCacheKeys.of(null, "unit", plan, "1", Map.of()))).isZero();
   }
 
+  /**
+   * A retried erasure (the first run committed, then Redis failed) replays the deletion of the subject's cache keys:
+   * the keys of the rows it deleted come back from the completed audit row, since the rows themselves are gone.
+   */
+  @Test
+  void aReplayedErasureNamesTheSameCacheKeysAsTheFirstRun() throws Exception {
+    var cache = new CacheSpec(null, null, "64mb", CacheSpec.EvictionPolicy.ALLKEYS_LRU, "shop", List.of(
+        new CachePolicy("recipes", "30m", CachePolicy.Strategy.WRITE_BEHIND, CachePolicy.InvalidationMode.EVENT_DRIVEN, "recipes", "id")),
+        null);
+    var plan = SubjectPlan.seedDefault();
+    var service = service();
+    var prepared = service.prepare(dataSource, plan, GdprServiceIT.TEST_KEY);
+    var request = request(Long.toString(alice));
+
+    var first = service.erase(dataSource, prepared, request, false, SubjectCacheKeys.rowKeyColumns(cache, plan));
+    var replay = service.erase(dataSource, prepared, request, false, SubjectCacheKeys.rowKeyColumns(cache, plan));
+
+    assertThat(replay.replayed()).isTrue();
+    assertThat(first.deletedKeys().get("recipes")).isNotEmpty();
+    assertThat(replay.deletedKeys()).isEqualTo(first.deletedKeys());
+    assertThat(SubjectCacheKeys.of(cache, "unit", plan, Long.toString(alice), replay.deletedKeys()).exact())
+        .hasSize(first.deletedKeys().get("recipes").size()).allMatch(k -> k.startsWith("shop:recipes:"));
+  }
+
   @Test
   void jsonExportHoldsExactlyTheSubjectsRows(TestBucket bucket) throws Exception {
     var service = service();
-    var prepared = service.prepare(dataSource, SubjectPlan.seedDefault());
+    var prepared = service.prepare(dataSource, SubjectPlan.seedDefault(), GdprServiceIT.TEST_KEY);
     try (var store = store(bucket)) {
       var export = service.export(dataSource, prepared, request(Long.toString(alice)), GdprRequestSpec.Format.JSON, store, "alice.json");
-      byte[] object = bucket.client().getObjectAsBytes(b -> b.bucket(bucket.name()).key("exports/alice.json")).asByteArray();
+      byte[] stored = bucket.client().getObjectAsBytes(b -> b.bucket(bucket.name()).key("exports/alice.json.enc")).asByteArray();
+      assertThat(new String(stored, java.nio.charset.StandardCharsets.ISO_8859_1)).as("encrypted at rest").doesNotContain("subjectHash")
+          .startsWith("DUBK");
+      byte[] object = readExport(bucket, "exports/alice.json");
       assertThat(export.sizeBytes()).isEqualTo(object.length);
       assertThat(export.sha256()).isEqualTo(sha256(object));
-      assertThat(export.location()).isEqualTo("s3://" + bucket.name() + "/exports/alice.json");
+      assertThat(export.location()).isEqualTo("s3://" + bucket.name() + "/exports/alice.json.enc");
 
       JsonNode doc = JSON.readTree(object);
       assertThat(doc.get("subjectHash").asText()).isEqualTo(prepared.hash(Long.toString(alice)));
@@ -282,10 +363,10 @@ class GdprServiceIT {
   @Test
   void csvExportIsOneFilePerTableInAZip(TestBucket bucket) throws Exception {
     var service = service();
-    var prepared = service.prepare(dataSource, SubjectPlan.seedDefault());
+    var prepared = service.prepare(dataSource, SubjectPlan.seedDefault(), GdprServiceIT.TEST_KEY);
     try (var store = store(bucket)) {
       var export = service.export(dataSource, prepared, request(Long.toString(bob)), GdprRequestSpec.Format.CSV, store, "bob.zip");
-      byte[] object = bucket.client().getObjectAsBytes(b -> b.bucket(bucket.name()).key("exports/bob.zip")).asByteArray();
+      byte[] object = readExport(bucket, "exports/bob.zip");
       assertThat(export.sha256()).isEqualTo(sha256(object));
       Map<String, String> files = unzip(object);
       assertThat(files.keySet()).containsExactlyInAnyOrderElementsOf(SubjectPlan.seedDefault().tableNames().stream()
@@ -311,7 +392,7 @@ class GdprServiceIT {
       big = RecipeFixture.addUser(c, "big@example.com", 20_000, 5, true);
     }
     var service = service();
-    var prepared = service.prepare(dataSource, SubjectPlan.seedDefault());
+    var prepared = service.prepare(dataSource, SubjectPlan.seedDefault(), GdprServiceIT.TEST_KEY);
     var memory = ManagementFactory.getMemoryMXBean();
     System.gc();
     long baseline = memory.getHeapMemoryUsage().getUsed();
@@ -331,7 +412,7 @@ class GdprServiceIT {
   @Test
   void strangeSubjectIdsMatchNothingAndTouchNothing() throws Exception {
     var service = service();
-    var prepared = service.prepare(dataSource, SubjectPlan.seedDefault());
+    var prepared = service.prepare(dataSource, SubjectPlan.seedDefault(), GdprServiceIT.TEST_KEY);
     Map<String, Long> before;
     try (Connection c = dataSource.getConnection()) {
       before = RecipeFixture.tableCounts(c);
@@ -371,7 +452,7 @@ class GdprServiceIT {
     var plan = new SubjectPlan(List.of(new SubjectPlan.SubjectTable("posts", "author", null),
         new SubjectPlan.SubjectTable("members", "handle", null)), "gdpr_audit_log");
     var service = service();
-    var prepared = service.prepare(dataSource, plan);
+    var prepared = service.prepare(dataSource, plan, GdprServiceIT.TEST_KEY);
     List<String> remaining = new ArrayList<>(handles);
     for (String h : handles) {
       var erasure = service.erase(dataSource, prepared, request(h), false, Map.of());
@@ -392,7 +473,7 @@ class GdprServiceIT {
     var wrongOrder = new ArrayList<>(seed);
     wrongOrder.remove(seed.getLast());
     wrongOrder.add(2, seed.getLast());
-    assertThatThrownBy(() -> service.prepare(dataSource, new SubjectPlan(wrongOrder, "gdpr_audit_log")))
+    assertThatThrownBy(() -> service.prepare(dataSource, new SubjectPlan(wrongOrder, "gdpr_audit_log"), GdprServiceIT.TEST_KEY))
         .isInstanceOfSatisfying(UnitProblem.class, p -> assertThat(p.reason()).isEqualTo(EventReason.SubjectPlanInvalid))
         .hasMessageContaining("users is deleted before recipes, but recipes.user_id references users (recipes_user_id_fkey)")
         .hasMessageContaining("list recipes before users")
@@ -402,18 +483,18 @@ class GdprServiceIT {
     var viaAfterParent = new ArrayList<>(seed);
     viaAfterParent.remove(2);
     viaAfterParent.add(5, seed.get(2));
-    assertThatThrownBy(() -> service.prepare(dataSource, new SubjectPlan(viaAfterParent, "gdpr_audit_log")))
+    assertThatThrownBy(() -> service.prepare(dataSource, new SubjectPlan(viaAfterParent, "gdpr_audit_log"), GdprServiceIT.TEST_KEY))
         .hasMessageContaining("recipes is deleted before parsed_ingredients");
     var missingColumn = new ArrayList<>(seed);
     missingColumn.set(0, new SubjectPlan.SubjectTable("user_sessions", "owner_id", null));
-    assertThatThrownBy(() -> service.prepare(dataSource, new SubjectPlan(missingColumn, "gdpr_audit_log")))
+    assertThatThrownBy(() -> service.prepare(dataSource, new SubjectPlan(missingColumn, "gdpr_audit_log"), GdprServiceIT.TEST_KEY))
         .hasMessage("column user_sessions.owner_id does not exist");
     var withoutConsents = new ArrayList<>(seed);
     withoutConsents.removeIf(t -> t.table().equals("consents"));
-    assertThatThrownBy(() -> service.prepare(dataSource, new SubjectPlan(withoutConsents, "gdpr_audit_log")))
+    assertThatThrownBy(() -> service.prepare(dataSource, new SubjectPlan(withoutConsents, "gdpr_audit_log"), GdprServiceIT.TEST_KEY))
         .hasMessageContaining("consents.user_id references users (consents_user_id_fkey), but consents is not a subject table");
     var missingTable = List.of(new SubjectPlan.SubjectTable("public.no_such_table", "user_id", null));
-    assertThatThrownBy(() -> service.prepare(dataSource, new SubjectPlan(missingTable, "gdpr_audit_log")))
+    assertThatThrownBy(() -> service.prepare(dataSource, new SubjectPlan(missingTable, "gdpr_audit_log"), GdprServiceIT.TEST_KEY))
         .hasMessage("table public.no_such_table does not exist");
     try (Connection c = dataSource.getConnection()) {
       assertThat(RecipeFixture.userCounts(c, alice).get("users")).isEqualTo(1L);
@@ -423,7 +504,7 @@ class GdprServiceIT {
   @Test
   void theAuditLogRejectsUpdatesAndDeletesAndSurvivesTheErasure() throws Exception {
     var service = service();
-    var prepared = service.prepare(dataSource, SubjectPlan.seedDefault());
+    var prepared = service.prepare(dataSource, SubjectPlan.seedDefault(), GdprServiceIT.TEST_KEY);
     var req = request(Long.toString(carol));
     service.requested(dataSource, prepared, req, true);
     service.requested(dataSource, prepared, req, true);
@@ -440,7 +521,7 @@ class GdprServiceIT {
   @Test
   void requestsForOneSubjectAreSerialised() throws Exception {
     var service = service();
-    var prepared = service.prepare(dataSource, SubjectPlan.seedDefault());
+    var prepared = service.prepare(dataSource, SubjectPlan.seedDefault(), GdprServiceIT.TEST_KEY);
     String hash = prepared.hash(Long.toString(bob));
     try (Connection holder = dataSource.getConnection(); var s = holder.createStatement()) {
       holder.setAutoCommit(false);
@@ -464,8 +545,23 @@ class GdprServiceIT {
   // ----- helpers -----
 
   private static S3ExportStore store(TestBucket bucket) {
-    return new S3ExportStore(new BackupPolicySpec.ObjectStorage(bucket.name(), "exports/", bucket.endpoint(), "us-east-1", true, null),
-        bucket.accessKey(), bucket.secretKey());
+    return new S3ExportStore(new BackupPolicySpec.ObjectStorage(bucket.name(), "exports/", bucket.endpoint(), "us-east-1", true, null, null),
+        bucket.accessKey(), bucket.secretKey(), EXPORT_KEK);
+  }
+
+  /** The key-encryption key the tests' exports are sealed with. */
+  public static final String EXPORT_KEK_BASE64 = java.util.Base64.getEncoder().encodeToString(new byte[32]).replace('A', 'e');
+  static final dev.databaseunit.operator.backup.KeyEncryptionKey EXPORT_KEK =
+      dev.databaseunit.operator.backup.KeyEncryptionKey.fromBase64(EXPORT_KEK_BASE64);
+
+  /** An export as its reader gets it: the object decrypted with the KEK through its manifest, which must authenticate. */
+  static byte[] readExport(TestBucket bucket, String key) throws Exception {
+    var manifest = dev.databaseunit.operator.backup.BackupManifest.fromJson(
+        bucket.client().getObjectAsBytes(b -> b.bucket(bucket.name()).key(key + ".manifest.json")).asByteArray());
+    byte[] stored = bucket.client().getObjectAsBytes(b -> b.bucket(bucket.name()).key(key + ".enc")).asByteArray();
+    try (var in = dev.databaseunit.operator.backup.BackupReader.decrypted(manifest, new java.io.ByteArrayInputStream(stored), EXPORT_KEK)) {
+      return in.readAllBytes();
+    }
   }
 
   /** Runs a check every 16 MiB written, while the export is streaming. */

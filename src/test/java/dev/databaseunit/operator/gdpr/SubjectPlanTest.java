@@ -27,7 +27,7 @@ class SubjectPlanTest {
         new GdprSpec.SubjectTable("recipes", "User_Id", null),
         new GdprSpec.SubjectTable("parsed_ingredients", null, new GdprSpec.JoinPath("recipe_id", "recipes r", null, "user_id")),
         new GdprSpec.SubjectTable("recipes", "user_id", null),
-        new GdprSpec.SubjectTable("consents", "user_id", new GdprSpec.JoinPath("a", "b", "c", "d"))), "audit-log", null);
+        new GdprSpec.SubjectTable("consents", "user_id", new GdprSpec.JoinPath("a", "b", "c", "d"))), "audit-log", null, null, null);
     assertThatThrownBy(() -> SubjectPlan.of(spec))
         .isInstanceOfSatisfying(UnitProblem.class, p -> assertThat(p.reason()).isEqualTo(EventReason.SubjectPlanInvalid))
         .hasMessage("spec.gdpr of the DatabaseUnit: auditTable 'audit-log' is not a valid SQL identifier (lower-case letters, digits, _); "
@@ -42,7 +42,7 @@ class SubjectPlanTest {
   void aJoinPathDefaultsItsParentKeyToId() throws UnitProblem {
     var spec = new GdprSpec(List.of(
         new GdprSpec.SubjectTable("app.parsed_ingredients", null, new GdprSpec.JoinPath("recipe_id", "app.recipes", null, "user_id"))),
-        null, null);
+        null, null, null, null);
     var table = SubjectPlan.of(spec).tables().getFirst();
     assertThat(table.via()).isEqualTo(new SubjectPlan.Via("recipe_id", "app.recipes", "id", "user_id"));
     assertThat(SubjectSql.delete(table, null)).isEqualTo(

@@ -153,6 +153,47 @@ class HelmChartIT {
     }
   }
 
+  /** The chart's security values reach the operator as its egress rules; the defaults are the operator's own. */
+  @Test
+  void securityValuesBecomeTheOperatorsEgressRules(KubeCluster cluster) throws Exception {
+    try (KubernetesClient client = cluster.newClient()) {
+      assertThat(egressOf(render(client, "ops", List.of()))).isEqualTo(dev.databaseunit.operator.common.EgressPolicy.DEFAULT);
+      var egress = egressOf(render(client, "ops", List.of("--set", "security.allowPlaintextCredentials=true",
+          "--set", "security.allowedDatabaseHosts={db.internal,*.rds.amazonaws.com}",
+          "--set", "security.allowedS3Endpoints={minio.storage.svc}", "--set", "security.allowedScratchInstances={scratch.internal}")));
+      assertThat(egress).isEqualTo(new dev.databaseunit.operator.common.EgressPolicy(true, true,
+          List.of("db.internal", "*.rds.amazonaws.com"), List.of("minio.storage.svc"), List.of("scratch.internal")));
+      assertThat(helmFails(List.of("--set", "security.allowedDatabaseHosts={not a host}"))).contains("allowedDatabaseHosts");
+    }
+  }
+
+  /** The chart's databaseTimeouts reach the operator; unset purposes keep its defaults. */
+  @Test
+  void databaseTimeoutValuesBecomeTheOperatorsSessionTimeouts(KubeCluster cluster) throws Exception {
+    try (KubernetesClient client = cluster.newClient()) {
+      assertThat(settingsOf(render(client, "ops", List.of())).databaseTimeouts())
+          .isEqualTo(dev.databaseunit.operator.postgres.DatabaseTimeouts.DEFAULT);
+      var timeouts = settingsOf(render(client, "ops", List.of("--set", "databaseTimeouts.connect=5s",
+          "--set", "databaseTimeouts.vector-indexes.statement=24h", "--set", "databaseTimeouts.metrics.lock=1s"))).databaseTimeouts();
+      assertThat(timeouts).isEqualTo(dev.databaseunit.operator.postgres.DatabaseTimeouts.parse(
+          "connect=5s,vector-indexes.statement=24h,metrics.lock=1s"));
+      assertThat(timeouts.connect()).isEqualTo(Duration.ofSeconds(5));
+      assertThat(helmFails(List.of("--set", "databaseTimeouts.metrics.lock=soon"))).contains("databaseTimeouts");
+    }
+  }
+
+  private static dev.databaseunit.operator.common.EgressPolicy egressOf(List<HasMetadata> objects) {
+    return settingsOf(objects).egress();
+  }
+
+  private static OperatorSettings settingsOf(List<HasMetadata> objects) {
+    var deployment = objects.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast).findFirst().orElseThrow();
+    var env = new java.util.HashMap<String, String>();
+    deployment.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv().stream().filter(e -> e.getValue() != null)
+        .forEach(e -> env.put(e.getName(), e.getValue()));
+    return OperatorSettings.fromEnvironment(env);
+  }
+
   private static void ensureNamespace(KubernetesClient client, String name) {
     if (client.namespaces().withName(name).get() == null) {
       client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder()
@@ -165,6 +206,16 @@ class HelmChartIT {
     args.addAll(values);
     String yaml = helm(args.toArray(String[]::new));
     return client.load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).items();
+  }
+
+  /** Renders with the values, expecting the chart's schema to refuse them; returns Helm's error output. */
+  private static String helmFails(List<String> values) throws Exception {
+    List<String> command = new ArrayList<>(List.of(LocalServices.helm().toString(), "template", "t", CHART));
+    command.addAll(values);
+    var process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor()).as("helm template %s must fail", values).isNotZero();
+    return output;
   }
 
   private static String helm(String... args) throws Exception {

@@ -375,7 +375,7 @@ class MaintenanceWindowIT {
         spec:
           databaseUnit: recipes
           schedules: [{tier: daily, cron: "0 0 3 * * ?", retention: 30d}]
-          storage: {bucket: backups}
+          storage: {bucket: backups, credentials: {secretName: backups-s3}}
           encryption: {keyEncryptionKey: {name: kek, key: key}}
         """.formatted(namespace), BackupPolicy.class)).create();
     String anHourAgo = running.clock().instant().minus(Duration.ofHours(1)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();

@@ -64,7 +64,60 @@ class DatabaseMetricsIT {
     }
   }
 
+  /**
+   * One scheduler thread samples every unit, as in the operator. A unit whose server stops answering (a relay that no
+   * longer forwards, and a pool without any timeout, the worst case) must not stop the samples of another unit.
+   */
+  @Test
+  void aHungServerNeverStallsAnotherUnitsSamples(TestDatabase db) throws Exception {
+    var registry = new SimpleMeterRegistry();
+    var scheduler = Executors.newSingleThreadScheduledExecutor();
+    try (var hung = new HikariDataSource(); var healthy = new HikariDataSource();
+        var relay = new dev.databaseunit.operator.testing.TcpRelay(db.host(), db.port(), 0)) {
+      hung.setJdbcUrl("jdbc:postgresql://127.0.0.1:" + relay.port() + "/" + db.name());
+      for (var ds : List.of(hung, healthy)) {
+        if (ds == healthy) {
+          ds.setJdbcUrl(db.jdbcUrl());
+        }
+        ds.setUsername(db.user());
+        ds.setPassword(db.password());
+      }
+      var capability = new DatabaseMetricsCapability(registry, scheduler, Duration.ofMillis(200));
+      reconcile(capability, "stuck", hung);
+      await().atMost(Duration.ofSeconds(10)).until(() -> gaugeOf(registry, "stuck", "databaseunit.postgres.max.connections") > 0);
+      relay.freeze();
+      reconcile(capability, "shop", healthy);
+
+      var slow = CompletableFuture.runAsync(() -> {
+        try (var c = db.connect()) {
+          c.createStatement().execute("SELECT pg_sleep(4)");
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      await().atMost(Duration.ofSeconds(4)).untilAsserted(() -> assertThat(gauge(registry, "databaseunit.postgres.slow.queries"))
+          .as("the healthy unit is sampled while the other one's server hangs").isEqualTo(1.0));
+      slow.get();
+      capability.unitDeleted("apps/stuck");
+      capability.unitDeleted("apps/shop");
+    } finally {
+      scheduler.shutdownNow();
+    }
+  }
+
+  private static void reconcile(DatabaseMetricsCapability capability, String name, javax.sql.DataSource ds) {
+    var unit = new DatabaseUnit();
+    unit.setMetadata(new ObjectMetaBuilder().withNamespace("apps").withName(name).build());
+    capability.reconcile(new UnitContext(unit, "apps/" + name, Optional.empty(), Optional.of(ds), (ns, n) -> Optional.empty(),
+        (ns, n) -> Optional.empty()), new DatabaseUnitStatus(null, List.of(), null, null, null, null, null, null));
+  }
+
   private static double gauge(SimpleMeterRegistry registry, String name) {
-    return registry.get(name).tag("unit", "shop").gauge().value();
+    return gaugeOf(registry, "shop", name);
+  }
+
+  private static double gaugeOf(SimpleMeterRegistry registry, String unit, String name) {
+    var gauge = registry.find(name).tag("unit", unit).gauge();
+    return gauge == null ? Double.NaN : gauge.value();
   }
 }

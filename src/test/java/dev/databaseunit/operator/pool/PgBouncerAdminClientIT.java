@@ -152,4 +152,22 @@ class PgBouncerAdminClientIT {
       client.reload();
     }
   }
+
+  /**
+   * An external console is plain TCP: a real PgBouncer configured for cleartext (auth_type plain) or MD5 passwords
+   * gets none from the operator. The refusal comes before anything is sent, so a listener on the console's address
+   * learns nothing it could replay or crack.
+   */
+  @Test
+  void refusesPlaintextAndMd5LoginsOverPlainTcp() {
+    for (String authType : new String[] {"plain", "md5"}) {
+      try (var weak = PrivatePgBouncer.withAuthType(authType);
+          var client = new PgBouncerAdminClient(weak.host(), weak.port(), weak.adminUser(), weak.adminPassword(), TIMEOUT)) {
+        assertThatThrownBy(client::showPools).as(authType).isInstanceOf(PgBouncerAdminException.class)
+            .hasMessageContaining("over a connection without TLS")
+            .satisfies(e -> assertThat(((PgBouncerAdminException) e).kind()).isEqualTo(PgBouncerAdminException.Kind.AUTHENTICATION_FAILED));
+        assertThat(weak.log()).as(authType).doesNotContain("password authentication failed");
+      }
+    }
+  }
 }

@@ -2,6 +2,7 @@ package dev.databaseunit.operator.testing;
 
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
+import dev.databaseunit.operator.common.EgressPolicy;
 import dev.databaseunit.operator.runtime.OperatorSettings;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
@@ -71,10 +72,15 @@ public final class OperatorInNamespace implements AutoCloseable {
 
   /** Starts an operator on the namespace: the first one, or a new one after {@link #stopOperator}. */
   public synchronized void startOperator(MeterRegistry registry) {
+    startOperator(registry, EgressPolicy.DEFAULT);
+  }
+
+  /** Starts an operator with the cluster admin's egress rules (chart values security.*). */
+  public synchronized void startOperator(MeterRegistry registry, EgressPolicy egress) {
     if (operator != null) {
       throw new IllegalStateException("the operator is already running in " + namespace);
     }
-    var settings = new OperatorSettings(Set.of(namespace), leaderElection, namespace, 0, false);
+    var settings = new OperatorSettings(Set.of(namespace), leaderElection, namespace, 0, false).withEgress(egress);
     operator = DatabaseUnitOperator.create(client, registry, settings, clock);
     operator.start();
   }

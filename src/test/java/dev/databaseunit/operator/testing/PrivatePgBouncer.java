@@ -28,13 +28,15 @@ public final class PrivatePgBouncer implements AutoCloseable {
   private final Path dir;
   private final int port;
   private final String adminPassword;
+  private final String authType;
   private Long pid;
 
-  private PrivatePgBouncer(LocalServices services, Path dir, int port, String adminPassword) {
+  private PrivatePgBouncer(LocalServices services, Path dir, int port, String adminPassword, String authType) {
     this.services = services;
     this.dir = dir;
     this.port = port;
     this.adminPassword = adminPassword;
+    this.authType = authType;
   }
 
   /** Starts one with default_pool_size = initialPoolSize and the given max_client_conn. */
@@ -46,10 +48,21 @@ public final class PrivatePgBouncer implements AutoCloseable {
 
   /** With a given admin password, written to the userlist by the operator's own renderer. */
   public static PrivatePgBouncer start(int initialPoolSize, int maxClientConnections, String adminPassword) {
+    return start(initialPoolSize, maxClientConnections, adminPassword, "scram-sha-256");
+  }
+
+  /** With another PgBouncer auth_type (md5, plain) for clients, to see what a client sends when asked for it. */
+  public static PrivatePgBouncer withAuthType(String authType) {
+    byte[] random = new byte[12];
+    ThreadLocalRandom.current().nextBytes(random);
+    return start(10, 100, HexFormat.of().formatHex(random), authType);
+  }
+
+  private static PrivatePgBouncer start(int initialPoolSize, int maxClientConnections, String adminPassword, String authType) {
     try {
       Path dir = Files.createTempDirectory(Path.of("/var/tmp"), "du-pgbouncer-");
       Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-      var bouncer = new PrivatePgBouncer(LocalServices.get(), dir, freePort(), adminPassword);
+      var bouncer = new PrivatePgBouncer(LocalServices.get(), dir, freePort(), adminPassword, authType);
       bouncer.writeConfig(initialPoolSize, maxClientConnections);
       bouncer.launch();
       return bouncer;
@@ -75,7 +88,7 @@ public final class PrivatePgBouncer implements AutoCloseable {
         "listen_addr = 127.0.0.1",
         "listen_port = " + port,
         "unix_socket_dir =",
-        "auth_type = scram-sha-256",
+        "auth_type = " + authType,
         "auth_file = " + userlist,
         "admin_users = " + ADMIN_USER,
         "stats_users = " + ADMIN_USER,

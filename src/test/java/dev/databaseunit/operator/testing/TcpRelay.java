@@ -23,6 +23,7 @@ public final class TcpRelay implements AutoCloseable {
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
   private final AtomicLong relayedUpstream = new AtomicLong();
   private volatile boolean cut;
+  private volatile boolean frozen;
 
   /** @param bytesPerSecond upstream rate limit, or 0 for none */
   public TcpRelay(String targetHost, int targetPort, long bytesPerSecond) throws IOException {
@@ -66,6 +67,9 @@ public final class TcpRelay implements AutoCloseable {
     byte[] buffer = new byte[16 * 1024];
     try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
       for (int n; (n = in.read(buffer)) >= 0 && !cut; ) {
+        while (frozen && !cut) {
+          Thread.sleep(20);
+        }
         out.write(buffer, 0, n);
         if (upstream) {
           relayedUpstream.addAndGet(n);
@@ -81,6 +85,14 @@ public final class TcpRelay implements AutoCloseable {
       closeQuietly(from);
       closeQuietly(to);
     }
+  }
+
+  /**
+   * The server hangs: connections stay open, new ones are accepted, but nothing is forwarded any more in either direction,
+   * as with a server stuck on a lock or a network that drops packets silently.
+   */
+  public void freeze() {
+    frozen = true;
   }
 
   /** The server becomes unreachable: open connections are reset and new ones refused. */

@@ -25,7 +25,9 @@ public record BackupPolicySpec(
     @Required @JsonPropertyDescription("Where backups are stored.") ObjectStorage storage,
     @JsonPropertyDescription("Second bucket or region for cross-region copies.") ObjectStorage secondaryStorage,
     @Required @JsonPropertyDescription("Envelope encryption of every backup.") Encryption encryption,
-    @Default("{}") @JsonPropertyDescription("Point-in-time recovery via WAL archiving (managed instances).")
+    @Default("{}") @JsonPropertyDescription("Point-in-time recovery via WAL archiving. Not implemented yet: the operator "
+        + "takes logical backups only, so a restore reaches the newest backup, not any moment; enabled: true is reported "
+        + "(condition PointInTimeRecovery=False, NotImplemented) and not acted on. For RDS and Cloud SQL use the provider's PITR.")
         PointInTimeRecovery pointInTimeRecovery,
     @Default("{}") @JsonPropertyDescription("Automated restore tests.") RestoreTest restoreTest,
     @Default("false") @JsonPropertyDescription("Pause scheduling; running work finishes.") Boolean suspend) {
@@ -53,7 +55,8 @@ public record BackupPolicySpec(
           + "Quartz cron (\"0 0 3 * * ?\").") String cron,
       @Default("UTC") @Size(max = 64) @JsonPropertyDescription("Time zone of cron.") String timeZone,
       @Default("1h") @Size(max = 16)
-          @JsonPropertyDescription("A missed fire still runs within this long after it; later it is recorded as missed.")
+          @JsonPropertyDescription("A missed fire still runs within this long after it; later it is recorded as missed. The "
+              + "backup's pg_dump must also finish within this long: it is stopped (and the backup failed) otherwise.")
           String window,
       @Required @Size(max = 16) @JsonPropertyDescription("How long backups of this tier are kept.")
           String retention,
@@ -67,15 +70,22 @@ public record BackupPolicySpec(
       message = "endpoint " + ApiPatterns.URL_MESSAGE)
   @ValidationRule(value = "!has(self.region) || self.region.matches(r\"" + ApiPatterns.REGION + "\")", fieldPath = ".region",
       message = "region " + ApiPatterns.REGION_MESSAGE)
+  @ValidationRule(value = "has(self.credentials) != (has(self.workloadIdentity) && self.workloadIdentity)",
+      message = "set credentials, or workloadIdentity: true to use the operator's own cloud identity (not both)")
   public record ObjectStorage(
       @Required @Size(max = 63) @JsonPropertyDescription("Bucket name.") String bucket,
-      @Default("") @Size(max = 512) @JsonPropertyDescription("Key prefix, ending in '/'.") String prefix,
+      @Size(max = 512) @JsonPropertyDescription("Key prefix, ending in '/'. For backups it defaults to "
+          + "<namespace>/<policy name>/, so policies sharing a bucket keep apart; whatever the prefix, a policy lists, expires and "
+          + "removes only objects named like its own backups directly under it, never those under another policy's longer "
+          + "prefix. Exports default to the bucket root (their keys carry namespace, name and uid).") String prefix,
       @Size(max = 512) @JsonPropertyDescription("S3-compatible endpoint; the provider's default when empty.")
           String endpoint,
       @Default("us-east-1") @Size(max = 64) @JsonPropertyDescription("Region.") String region,
       @Default("true") @JsonPropertyDescription("Path-style addressing (MinIO and most S3-compatible servers).") Boolean pathStyle,
-      @JsonPropertyDescription("Secret with accessKeyId and secretAccessKey; workload identity when empty.")
-          S3Credentials credentials) {}
+      @JsonPropertyDescription("Secret with accessKeyId and secretAccessKey.") S3Credentials credentials,
+      @JsonPropertyDescription("Use the operator's own cloud identity (IAM roles for service accounts, workload identity) "
+          + "instead of credentials. Never implied: without credentials this must be true, so a resource cannot borrow the "
+          + "operator's identity by omission.") Boolean workloadIdentity) {}
 
   @ValidationRule(value = "!has(self.secretName) || self.secretName.matches(r\"" + ApiPatterns.K8S_NAME + "\")", fieldPath = ".secretName",
       message = "secretName " + ApiPatterns.K8S_NAME_MESSAGE)
@@ -99,9 +109,11 @@ public record BackupPolicySpec(
   @ValidationRule(value = "!has(self.retention) || self.retention.matches(r\"" + ApiPatterns.POSITIVE_DURATION + "\")", fieldPath = ".retention",
       message = "retention " + ApiPatterns.POSITIVE_DURATION_MESSAGE)
   public record PointInTimeRecovery(
-      @Default("true") @JsonPropertyDescription("Archive WAL continuously so a restore can reach any moment within retention.")
+      @Default("false") @JsonPropertyDescription("Archive WAL continuously so a restore can reach any moment within retention. "
+          + "Not implemented yet: true only reports that it is not done.")
           Boolean enabled,
-      @Default("7d") @Size(max = 16) @JsonPropertyDescription("How far back recovery reaches.")
+      @Default("7d") @Size(max = 16)
+          @JsonPropertyDescription("How far back recovery would reach, once point-in-time recovery is implemented.")
           String retention) {}
 
   @ValidationRule(value = "!has(self.cron) || self.cron.matches(r\"" + ApiPatterns.CRON + "\")", fieldPath = ".cron",
@@ -132,7 +144,8 @@ public record BackupPolicySpec(
       @Default("[\"restore_validation\",\"data_integrity_check\",\"recovery_time_measurement\"]") @Size(min = 1)
           @JsonPropertyDescription("Checks each restore test runs: the restore itself, row counts and checksums, and RTO/RPO.")
           List<Check> checks,
-      @Default("4h") @Size(max = 16) @JsonPropertyDescription("Recovery time objective.") String rto,
+      @Default("4h") @Size(max = 16) @JsonPropertyDescription("Recovery time objective. "
+          + "A restore test's pg_restore, and a bootstrap's from this policy's backups, is stopped when it runs longer.") String rto,
       @Default("24h") @Size(max = 16) @JsonPropertyDescription("Recovery point objective.") String rpo,
       @JsonPropertyDescription("A PostgreSQL server to restore into instead of the unit's own: the scratch database is created, "
           + "restored, checked and dropped there, so a test adds no load or disk use to the unit's server. Its database is the one "

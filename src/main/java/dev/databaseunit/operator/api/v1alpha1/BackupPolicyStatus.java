@@ -41,7 +41,8 @@ public record BackupPolicyStatus(
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Operation(
-      @JsonPropertyDescription("Backup or RestoreTest.") OperationKind kind,
+      @JsonPropertyDescription("Backup, RestoreTest, or Housekeeping (retention and key rotation retried after they failed "
+          + "behind a backup that stands).") OperationKind kind,
       @JsonPropertyDescription("Id of the backup (unset for a restore test).") String id,
       @JsonPropertyDescription("Where the work is: Dumping and WritingManifest (the backup), Copying (the cross-region copy), "
           + "Housekeeping (retention and key rotation after the manifest is written), Restoring (a restore test), "
@@ -53,7 +54,10 @@ public record BackupPolicyStatus(
       @JsonPropertyDescription("The on-demand request token this work serves (unset for scheduled work); it is handled only once "
           + "the work has finished.") String onDemandToken) {}
 
-  public enum OperationKind { Backup, RestoreTest }
+  public enum OperationKind { Backup, RestoreTest, Housekeeping }
+
+  /** Where a backup is read from: the primary storage, or its cross-region copy in spec.secondaryStorage. */
+  public enum BackupSource { Primary, Copy }
 
   /** The phases of an operation, in the order a backup passes them (a restore test is Restoring throughout). */
   public enum OperationPhase { Dumping, WritingManifest, Copying, Housekeeping, Restoring, CleaningUp }
@@ -72,6 +76,8 @@ public record BackupPolicyStatus(
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record RestoreTestReport(
       @JsonPropertyDescription("Id of the backup restored.") String backupId,
+      @JsonPropertyDescription("Where the restored backup came from: Primary, or Copy (spec.secondaryStorage). With a secondary "
+          + "storage, tests alternate between the two; a copy is tested once one exists.") BackupSource source,
       @JsonPropertyDescription("When the test started, RFC 3339.") String startTime,
       @JsonPropertyDescription("When the test ended, RFC 3339.") String endTime,
       @JsonPropertyDescription("Passed or Failed.") String outcome,

@@ -12,13 +12,26 @@ import java.util.List;
     message = "subjectTables must not repeat a table")
 @ValidationRule(value = "!has(self.auditTable) || self.auditTable.matches(r\"" + ApiPatterns.SQL_IDENTIFIER + "\")", fieldPath = ".auditTable",
     message = "auditTable " + ApiPatterns.SQL_IDENTIFIER_MESSAGE)
+@ValidationRule(value = "!has(self.exportStorage) || has(self.exportEncryption)",
+    message = "exports are encrypted at rest: set exportEncryption.keyEncryptionKey with exportStorage")
 public record GdprSpec(
     @Required @Size(min = 1, max = 32) @JsonPropertyDescription("Subject tables in deletion order.")
         List<SubjectTable> subjectTables,
     @Default("gdpr_audit_log") @Size(max = 63)
         @JsonPropertyDescription("Append-only audit table in the unit's database.") String auditTable,
     @JsonPropertyDescription("Bucket that Export requests write to; an Export is refused without it.")
-        BackupPolicySpec.ObjectStorage exportStorage) {
+        BackupPolicySpec.ObjectStorage exportStorage,
+    @JsonPropertyDescription("How exports are encrypted at rest: with the backup envelope (AES-256-GCM under a per-export data "
+        + "key wrapped by this key-encryption key). The object is <key>.enc, its manifest <key>.manifest.json; "
+        + "scripts/decrypt-backup.sh opens them with the key.") ExportEncryption exportEncryption,
+    @JsonPropertyDescription("Secret key (base64 of at least 32 random bytes) of the HMAC that pseudonymises subject ids in "
+        + "the audit trail, the erasure ledger and status. When unset the operator makes the Secret <unit>-gdpr-subject-key "
+        + "once; a unit bootstrapped from another unit's backups names that unit's key, so their erasures re-apply.")
+        SecretKeyRef subjectHashKey) {
+
+  public record ExportEncryption(
+      @Required @JsonPropertyDescription("Key-encryption key (32 bytes, base64) that wraps each export's data key.")
+          SecretKeyRef keyEncryptionKey) {}
 
   /** A table holding subject rows, directly (subjectColumn) or through a parent table (via). */
   @ValidationRule(value = "has(self.subjectColumn) != has(self.via)", message = "set exactly one of subjectColumn or via")
