@@ -31,7 +31,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * CoreDNS and a dynamic PVC provisioner): the chart installed with Helm, the operator as pods, a managed unit whose
  * PostgreSQL, PgBouncer and Redis run as pods in namespaces that enforce the restricted Pod Security Standard, an
  * application that connects with nothing but the unit's connection Secret, and every kind doing its work — then the
- * faults a cluster brings: operator containers SIGKILLed in the middle of a backup, a drain and an erasure, the
+ * faults a cluster brings: operator pods killed (SIGKILL, then force-deleted) in the middle of a backup, a drain and an erasure, the
  * database pod deleted, an upgrade and an uninstall. The steps build on each other and run in order.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -178,8 +178,8 @@ class OperatorOnLocalClusterE2E {
   }
 
   /**
-   * The leader SIGKILLed in the middle of a backup: a replica (the other, or the restarted container) leads again within
-   * the lease time, no partial backup is listed, and the request runs to one completed backup, not two.
+   * The leader killed in the middle of a backup: the other replica takes over within the lease time, no partial backup
+   * is listed, and the request runs to one completed backup, not two.
    */
   @Test
   @Order(7)
@@ -195,9 +195,9 @@ class OperatorOnLocalClusterE2E {
     String leader = leader();
     Instant killed = killOperatorPod(leader);
     String successor = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
-        .until(() -> leaderSince(killed), java.util.Objects::nonNull);
+        .until(() -> leaderSince(killed), l -> l != null && !l.equals(leader));
     Duration takeover = Duration.between(killed, Instant.now());
-    System.out.printf("e2e: leader %s SIGKILLed mid-backup; %s leads after %d s%n", leader, successor, takeover.toSeconds());
+    System.out.printf("e2e: leader %s killed mid-backup; %s leads after %d s%n", leader, successor, takeover.toSeconds());
     assertThat(takeover).isLessThan(Duration.ofSeconds(45));
 
     var done = apps.await("BackupPolicy", "recipes-backups", Duration.ofMinutes(8),
@@ -249,13 +249,30 @@ class OperatorOnLocalClusterE2E {
         + path(erased, "status", "subjectHash") + "'")).isEqualTo("1");
   }
 
-  /** The PostgreSQL pod deleted: the unit reports it (Degraded), then is Ready again with its data. */
+  /**
+   * The PostgreSQL pod deleted while the node takes no new pods (cordoned, as in a drain): the unit reports the outage
+   * (Degraded, ManagedPostgresUnavailable) for as long as it lasts, then is Ready again with its data once the pod runs.
+   * Without the cordon the StatefulSet's new pod can be ready before any reconcile sees the old one gone.
+   */
   @Test
   @Order(10)
   void thePostgresPodDeletedIsReportedAndRecoveredWithItsData() throws Exception {
     String before = superuserSql("select count(*) from recipes");
-    client.pods().inNamespace(APPS).withName("recipes-postgres-0").delete();
-    apps.await("DatabaseUnit", "recipes", Duration.ofMinutes(3), u -> "True".equals(condition(u, "Degraded")));
+    String node = client.pods().inNamespace(APPS).withName("recipes-postgres-0").get().getSpec().getNodeName();
+    client.nodes().withName(node).edit(n -> {
+      n.getSpec().setUnschedulable(true);
+      return n;
+    });
+    try {
+      client.pods().inNamespace(APPS).withName("recipes-postgres-0").delete();
+      var degraded = apps.await("DatabaseUnit", "recipes", Duration.ofMinutes(3), u -> "True".equals(condition(u, "Degraded")));
+      assertThat(InCluster.conditionField(degraded, "Degraded", "reason")).isEqualTo("ManagedPostgresUnavailable");
+    } finally {
+      client.nodes().withName(node).edit(n -> {
+        n.getSpec().setUnschedulable(false);
+        return n;
+      });
+    }
     apps.awaitReady("DatabaseUnit", "recipes", READY);
     assertThat(superuserSql("select count(*) from recipes")).isEqualTo(before);
   }
@@ -416,13 +433,14 @@ class OperatorOnLocalClusterE2E {
   }
 
   /**
-   * SIGKILLs an operator pod's container as the OOM killer or a crash would: no SIGTERM, no shutdown hook, the run's
-   * phase left in status as it was. (A pod deletion, even without grace, sends SIGTERM first and takes the orderly
-   * path.) The kubelet restarts the container in the same pod. Returns when.
+   * Kills an operator pod as a crash on a lost node would: its container SIGKILLed through containerd (no SIGTERM, no
+   * shutdown hook, a run's phase left in status as it was), then the pod force-deleted (`--grace-period=0 --force`),
+   * so another replica must take over. A pod deletion alone sends SIGTERM first and takes the orderly path. Returns when.
    */
   private Instant killOperatorPod(String name) throws Exception {
     Instant now = Instant.now();
     cluster.sigkill(OPERATOR_NAMESPACE, name);
+    client.pods().inNamespace(OPERATOR_NAMESPACE).withName(name).withGracePeriod(0).delete();
     return now;
   }
 
