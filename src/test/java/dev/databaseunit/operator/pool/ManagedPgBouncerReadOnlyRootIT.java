@@ -47,7 +47,7 @@ class ManagedPgBouncerReadOnlyRootIT {
     var target = new PostgresTarget(db.host(), db.port(), db.name(), db.user(), db.password(), PostgresTls.Mode.DISABLE, null);
     var certificate = ServerCertificates.issue("localhost", List.of("localhost"), Duration.ofDays(1), Instant.now());
     var tls = new PgBouncerResources.ClientTls(PgBouncerResources.clientTlsMode(spec), "orders-pooler-tls", "hash input");
-    var desired = PgBouncerResources.desired(unit, spec, target, "admin-secret", tls);
+    var desired = PgBouncerResources.desired(unit, spec, target, target, "admin-secret", tls);
     int port = freePort();
     // the pod's mounts: the ConfigMap at /etc/pgbouncer/config, the Secret at /etc/pgbouncer/auth
     Path mounts = Files.createTempDirectory(Path.of("/var/tmp"), "du-ro-pgbouncer-");
