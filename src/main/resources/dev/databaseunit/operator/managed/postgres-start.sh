@@ -60,11 +60,14 @@ SELECT format('GRANT pg_maintain TO %I', :'op') WHERE EXISTS (SELECT FROM pg_rol
 SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'op') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \gexec
 ALTER DATABASE :"db" OWNER TO :"op";
 SQL
-# Extensions only a superuser may create, in the database and in template1 (restore tests' scratch databases).
+# Extensions only a superuser may create, in the database and in template1 (restore tests' scratch databases). They
+# lose their comments: a dump would carry COMMENT ON EXTENSION, which only their owner, the superuser, may restore.
 for database in template1 "$POSTGRES_DB"; do
   bootstrap "$database" <<'SQL'
 SELECT format('CREATE EXTENSION IF NOT EXISTS %I', name) FROM pg_available_extensions
   WHERE name IN ('vector', 'amcheck', 'pgstattuple', 'pg_stat_statements') ORDER BY name \gexec
+SELECT format('COMMENT ON EXTENSION %I IS NULL', extname) FROM pg_extension
+  WHERE extname IN ('vector', 'amcheck', 'pgstattuple', 'pg_stat_statements') ORDER BY extname \gexec
 SQL
 done
 # The database's objects: the operator's role owns the schema and what it creates, the application gets DML on it

@@ -5,10 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
+import dev.databaseunit.operator.api.v1alpha1.PostgresTls;
+import dev.databaseunit.operator.backup.PostgresTools;
+import dev.databaseunit.operator.common.EgressPolicy;
 import dev.databaseunit.operator.gdpr.GdprService;
 import dev.databaseunit.operator.gdpr.SubjectEraser;
 import dev.databaseunit.operator.gdpr.SubjectKey;
 import dev.databaseunit.operator.gdpr.SubjectPlan;
+import dev.databaseunit.operator.postgres.CaCertificates;
+import dev.databaseunit.operator.postgres.DatabaseTimeouts;
+import dev.databaseunit.operator.postgres.PostgresTarget;
 import dev.databaseunit.operator.postgres.PostgresTargets;
 import dev.databaseunit.operator.testing.TestClock;
 import io.fabric8.kubernetes.api.model.Container;
@@ -154,7 +160,32 @@ class ManagedPostgresStartIT {
     try (Connection c = connect(port, operator); var s = c.createStatement()) {
       s.execute("CREATE INDEX ON own (id)"); // the application's own table, through membership
       s.execute("CREATE DATABASE scratch_restore");
-      s.execute("DROP DATABASE scratch_restore");
+    }
+    restoreAsTheOperator("scratch_restore");
+    try (Connection c = connect(port, "require", operator.user(), operator.password(), "scratch_restore");
+        var s = c.createStatement()) {
+      assertThat(s.executeQuery("SELECT FROM migrated").next()).isFalse();
+      assertThat(s.executeQuery("SELECT FROM pg_extension WHERE extname = 'pgstattuple'").next()).isTrue();
+    }
+  }
+
+  /**
+   * A restore test's work as the operator's role: pg_dump of the database (its extensions, which only a superuser
+   * may create, included) restored into a scratch database the role created.
+   */
+  private void restoreAsTheOperator(String scratch) throws Exception {
+    var tools = new PostgresTools(CaCertificates.inTempDirectory(), null, EgressPolicy.DEFAULT, DatabaseTimeouts.DEFAULT);
+    var source = new PostgresTarget("127.0.0.1", port, "orders", operator.user(), operator.password(), PostgresTls.Mode.REQUIRE, null);
+    try (Connection snapshotHolder = connect(port, operator); var s = snapshotHolder.createStatement()) {
+      snapshotHolder.setAutoCommit(false);
+      s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+      var rs = s.executeQuery("SELECT pg_export_snapshot()");
+      rs.next();
+      try (var dump = tools.dump(source, rs.getString(1), Duration.ofMinutes(1));
+          var restore = tools.restoreInOneTransaction(source.withDatabase(scratch), Duration.ofMinutes(1))) {
+        restore.feed(dump.process().getInputStream(), false);
+        dump.awaitSuccess();
+      }
     }
   }
 
@@ -322,11 +353,15 @@ class ManagedPostgresStartIT {
   }
 
   private static Connection connect(int port, String sslMode, String user, String password) throws SQLException {
+    return connect(port, sslMode, user, password, "orders");
+  }
+
+  private static Connection connect(int port, String sslMode, String user, String password, String database) throws SQLException {
     var properties = new Properties();
     properties.setProperty("user", user);
     properties.setProperty("password", password);
     properties.setProperty("sslmode", sslMode);
-    return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/orders", properties);
+    return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/" + database, properties);
   }
 
   private List<String> commandLinesOfPostgres() throws IOException {
