@@ -132,4 +132,5 @@ END $$;
 SQL
 pg_ctl -D "$PGDATA" -w -s -m fast stop
 rm -f "$scratch/bootstrap-hba.conf"
+unset OPERATOR_PASSWORD APP_PASSWORD
 exec postgres -D "$PGDATA" "$@"

@@ -100,6 +100,10 @@ class ManagedPostgresStartIT {
     assertThat(commandLinesOfPostgres()).isNotEmpty().noneMatch(line -> line.contains(password)
         || line.contains(operator.password()) || line.contains(app.password()));
     assertThat(Files.exists(dir.resolve("tmp/superuser-password"))).isFalse();
+    long postmaster = Long.parseLong(Files.readAllLines(dir.resolve("data/pgdata/postmaster.pid")).getFirst().trim());
+    assertThat(Files.readString(Path.of("/proc/" + postmaster + "/environ")).split("\0"))
+        .as("the server's environment").noneMatch(v -> v.contains(password) || v.contains(operator.password())
+            || v.contains(app.password()));
 
     stopServer();
     String secondLog = startServer(port);
