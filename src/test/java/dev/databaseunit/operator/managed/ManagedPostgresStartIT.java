@@ -215,6 +215,8 @@ class ManagedPostgresStartIT {
       s.execute("CREATE TYPE mood AS ENUM ('ok')");
       s.execute("CREATE VIEW recipe_titles AS SELECT title FROM recipes");
       s.execute("CREATE TABLE gdpr_erasure_ledger (request_uid text PRIMARY KEY)");
+      s.execute("CREATE SCHEMA billing");
+      s.execute("CREATE TABLE billing.invoices (id int)");
     }
     stopServer();
     startServer(port);
@@ -222,8 +224,9 @@ class ManagedPostgresStartIT {
     try (Connection c = connect(port, superuser); var s = c.createStatement()) {
       var rs = s.executeQuery("SELECT string_agg(DISTINCT pg_get_userbyid(owner), ',') FROM ("
           + "SELECT relowner AS owner FROM pg_class WHERE relname IN ('recipes', 'recipes_id_seq', 'notes', 'notes_id_seq', "
-          + "'recipe_titles', 'gdpr_erasure_ledger') UNION ALL SELECT proowner FROM pg_proc WHERE proname = 'touch' "
-          + "UNION ALL SELECT typowner FROM pg_type WHERE typname = 'mood') o");
+          + "'recipe_titles', 'gdpr_erasure_ledger', 'invoices') UNION ALL SELECT proowner FROM pg_proc WHERE proname = 'touch' "
+          + "UNION ALL SELECT typowner FROM pg_type WHERE typname = 'mood' "
+          + "UNION ALL SELECT nspowner FROM pg_namespace WHERE nspname IN ('public', 'billing')) o");
       rs.next();
       assertThat(rs.getString(1)).isEqualTo(operator.user());
     }
@@ -231,6 +234,7 @@ class ManagedPostgresStartIT {
       s.execute("INSERT INTO recipes (title) VALUES ('soup')");
       s.execute("INSERT INTO notes DEFAULT VALUES");
       assertThat(s.executeQuery("SELECT * FROM recipe_titles").next()).isTrue();
+      s.execute("INSERT INTO billing.invoices VALUES (1)");
       assertThatThrownBy(() -> s.execute("SELECT * FROM gdpr_erasure_ledger")).hasMessageContaining("permission denied");
     }
   }
