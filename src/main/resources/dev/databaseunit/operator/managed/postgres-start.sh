@@ -63,12 +63,18 @@ ALTER DATABASE :"db" OWNER TO :"op";
 SQL
 # Extensions only a superuser may create, in the database and in template1 (restore tests' scratch databases). They
 # lose their comments: a dump would carry COMMENT ON EXTENSION, which only their owner, the superuser, may restore.
+# amcheck grants its functions to nobody (pgstattuple's go to pg_stat_scan_tables, in pg_monitor): the operator's
+# role gets them, for maintenance and restore tests.
 for database in template1 "$POSTGRES_DB"; do
   bootstrap "$database" <<'SQL'
 SELECT format('CREATE EXTENSION IF NOT EXISTS %I', name) FROM pg_available_extensions
   WHERE name IN ('vector', 'amcheck', 'pgstattuple', 'pg_stat_statements') ORDER BY name \gexec
 SELECT format('COMMENT ON EXTENSION %I IS NULL', extname) FROM pg_extension
   WHERE extname IN ('vector', 'amcheck', 'pgstattuple', 'pg_stat_statements') ORDER BY extname \gexec
+\getenv op OPERATOR_USER
+SELECT format('GRANT EXECUTE ON FUNCTION %s TO %I', p.oid::regprocedure, :'op') FROM pg_proc p
+  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+  JOIN pg_extension e ON e.oid = d.refobjid WHERE e.extname = 'amcheck' ORDER BY 1 \gexec
 SQL
 done
 # The database's objects: the operator's role owns the schema and what it creates, the application gets DML on it

@@ -163,6 +163,10 @@ class ManagedPostgresStartIT {
     }
     try (Connection c = connect(port, operator); var s = c.createStatement()) {
       s.execute("CREATE INDEX ON own (id)"); // the application's own table, through membership
+      // what maintenance and restore tests call: amcheck (granted to nobody by default), pgstattuple (pg_monitor)
+      assertThat(s.executeQuery("SELECT bt_index_check('migrated_pkey'::regclass)").next()).isTrue();
+      assertThat(s.executeQuery("SELECT avg_leaf_density FROM pgstatindex('migrated_pkey'::regclass)").next()).isTrue();
+      s.execute("REINDEX INDEX CONCURRENTLY migrated_pkey");
       s.execute("CREATE DATABASE scratch_restore");
     }
     restoreAsTheOperator("scratch_restore");
@@ -170,6 +174,7 @@ class ManagedPostgresStartIT {
         var s = c.createStatement()) {
       assertThat(s.executeQuery("SELECT FROM migrated").next()).isFalse();
       assertThat(s.executeQuery("SELECT FROM pg_extension WHERE extname = 'pgstattuple'").next()).isTrue();
+      assertThat(s.executeQuery("SELECT bt_index_check('migrated_pkey'::regclass)").next()).isTrue();
     }
   }
 
