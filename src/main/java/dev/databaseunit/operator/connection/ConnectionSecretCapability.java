@@ -6,6 +6,7 @@ import dev.databaseunit.operator.databaseunit.UnitContext;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.pool.PgBouncerResources;
+import dev.databaseunit.operator.postgres.PostgresTargets;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -16,7 +17,8 @@ import java.util.Optional;
  * Keeps {@code <unit>-connection} equal to {@link ConnectionSecrets#desired}: written with server-side apply
  * when it is missing or differs (rotated credentials, a pooler added), left alone otherwise, so a steady unit
  * costs no API call. Owned by the unit, so Kubernetes deletes it with the unit. It only needs the resolved
- * target, not a working connection: applications get their Secret even while the database is down.
+ * target, not a working connection: applications get their Secret even while the database is down. A managed
+ * instance's Secret carries its application role, never the operator's role or the superuser.
  */
 public final class ConnectionSecretCapability implements UnitCapability {
   private final KubernetesClient client;
@@ -44,7 +46,13 @@ public final class ConnectionSecretCapability implements UnitCapability {
     var pooler = unit.getSpec().pooler();
     Optional<String> poolerCa = pooler != null && pooler.external() == null
         ? PgBouncerResources.clientCaCertificate(unit, pooler, context.secrets()) : Optional.empty();
-    Secret desired = ConnectionSecrets.desired(unit, context.target().get(), poolerCa);
+    Secret desired;
+    try {
+      desired = ConnectionSecrets.desired(unit, PostgresTargets.application(unit, context.target().get(), context.secrets()),
+          poolerCa);
+    } catch (UnitProblem p) {
+      return Outcome.degraded(status, p);
+    }
     var existing = context.secrets().find(unit.getMetadata().getNamespace(), desired.getMetadata().getName());
     if (existing.isEmpty() || !matches(existing.get(), desired)) {
       try {

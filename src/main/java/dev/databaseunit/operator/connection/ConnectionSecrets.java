@@ -16,8 +16,8 @@ import java.util.Optional;
 /**
  * The Secret an application connects with, as a pure function of the unit and its resolved database target:
  * through the pooler when the unit has one (the external PgBouncer from the spec, or the managed pooler's
- * Service), else straight to PostgreSQL. It carries the unit's database credentials, which are also the ones
- * the pooler's userlist holds. The data is kept base64-encoded, as the API server returns it, so it compares
+ * Service), else straight to PostgreSQL. It carries the applications' credentials
+ * ({@link dev.databaseunit.operator.postgres.PostgresTargets#application}), which the pooler's userlist also holds. The data is kept base64-encoded, as the API server returns it, so it compares
  * directly with what the informer cache holds.
  */
 public final class ConnectionSecrets {

@@ -13,8 +13,9 @@ import java.util.Optional;
 /**
  * The append-only audit trail in the unit's own database: one row per stage (requested, started, completed,
  * failed) of every request, with the subject's hash, never its id. A trigger rejects UPDATE, DELETE and
- * TRUNCATE, whoever runs them (REVOKE would not stop the table's owner, often the operator's own role). The
- * table is not a subject table, so the erasure it records leaves it intact.
+ * TRUNCATE, whoever runs them (REVOKE would not stop the table's owner, the operator's own role); only its owner can
+ * drop or disable that, and no other role has any grant on it ({@link ProtectedTable}). The table is not a subject
+ * table, so the erasure it records leaves it intact.
  */
 public final class AuditLog {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -43,6 +44,7 @@ public final class AuditLog {
           + "id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, action text NOT NULL, request_uid text NOT NULL, "
           + "subject_hash text NOT NULL, actor text NOT NULL, reason text, outcome text NOT NULL, counts jsonb, detail jsonb, "
           + "occurred_at timestamptz NOT NULL DEFAULT clock_timestamp())");
+      ProtectedTable.protect(connection, table);
       s.execute("CREATE INDEX IF NOT EXISTS " + SqlIdentifier.quote(table.replace("\"", "") + "_request_idx")
           + " ON " + table + " (request_uid, action)");
       s.execute("CREATE OR REPLACE FUNCTION " + function + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "

@@ -50,6 +50,7 @@ public final class ErasureLedger {
     try (var s = connection.createStatement()) {
       s.execute("CREATE TABLE IF NOT EXISTS " + TABLE + " (request_uid text PRIMARY KEY, subject_hash text NOT NULL, "
           + "erased_at timestamptz NOT NULL)");
+      ProtectedTable.protect(connection, TABLE);
       // Entries from before keyed hashes keep the legacy scheme.
       s.execute("ALTER TABLE " + TABLE + " ADD COLUMN IF NOT EXISTS scheme text NOT NULL DEFAULT '" + LEGACY_SCHEME + "'");
     }

@@ -51,6 +51,7 @@ public final class SubjectHash {
       s.execute("CREATE TABLE IF NOT EXISTS " + SALT_TABLE
           + " (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), salt bytea NOT NULL)");
     }
+    ProtectedTable.protect(connection, SALT_TABLE);
     byte[] fresh = new byte[32];
     new SecureRandom().nextBytes(fresh);
     try (var ps = connection.prepareStatement("INSERT INTO " + SALT_TABLE + " (salt) VALUES (?) ON CONFLICT DO NOTHING")) {

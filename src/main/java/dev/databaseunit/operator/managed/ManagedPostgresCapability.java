@@ -52,6 +52,8 @@ public final class ManagedPostgresCapability implements UnitCapability {
     }
     String name = unit.getMetadata().getName();
     createOnce(PostgresTargets.managedSuperuserSecret(name), unit, () -> ManagedPostgresResources.superuserSecret(unit));
+    createOnce(PostgresTargets.managedOperatorSecret(name), unit, () -> ManagedPostgresResources.operatorSecret(unit));
+    createOnce(PostgresTargets.managedApplicationSecret(name), unit, () -> ManagedPostgresResources.applicationSecret(unit));
     createOnce(PostgresTargets.managedTlsSecret(name), unit, () -> ManagedPostgresResources.tlsSecret(unit, clock.instant()));
     apply(ManagedPostgresResources.service(unit));
     StatefulSet applied = (StatefulSet) apply(ManagedPostgresResources.statefulSet(unit));

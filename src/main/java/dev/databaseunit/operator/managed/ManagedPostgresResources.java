@@ -4,6 +4,8 @@ import dev.databaseunit.operator.common.OwnedObjects;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.ManagedPostgres;
 import dev.databaseunit.operator.postgres.PostgresTargets;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -20,13 +22,17 @@ import java.util.Map;
 
 /**
  * The objects of a managed PostgreSQL instance, rendered from the unit: a single-instance StatefulSet with a
- * data volume, a Service, the superuser Secret and the TLS Secret. Pure functions of the unit (the Secrets
- * draw random passwords and keys, so they are created once and never re-rendered).
+ * data volume, a Service, the Secrets of its three roles and the TLS Secret. Pure functions of the unit (the Secrets
+ * draw random passwords and keys, so they are created once and never re-rendered). The roles: the superuser, which
+ * only the start script uses (over the pod's local socket); the operator's role, which owns the database and its
+ * schema; the application's role, which {@code <unit>-connection} carries (see postgres-start.sh and docs/security.md).
  */
 public final class ManagedPostgresResources {
   static final String COMPONENT = "postgres";
   static final long POSTGRES_UID = 999;
   static final int PORT = PostgresTargets.MANAGED_PORT;
+  static final String OPERATOR_ROLE = "databaseunit_operator";
+  static final String APPLICATION_ROLE = "app";
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final String SOCKET_DIR = "/var/run/postgresql";
   /**
@@ -43,11 +49,25 @@ public final class ManagedPostgresResources {
   }
 
   public static Secret superuserSecret(DatabaseUnit unit) {
+    return credentials(unit, PostgresTargets.managedSuperuserSecret(unit.getMetadata().getName()), "postgres");
+  }
+
+  /** The operator's role: owner of the database, its schema and what the capabilities create; never a superuser. */
+  public static Secret operatorSecret(DatabaseUnit unit) {
+    return credentials(unit, PostgresTargets.managedOperatorSecret(unit.getMetadata().getName()), OPERATOR_ROLE);
+  }
+
+  /** The application's role: LOGIN and DML on the operator's tables, nothing more (carried by {@code <unit>-connection}). */
+  public static Secret applicationSecret(DatabaseUnit unit) {
+    return credentials(unit, PostgresTargets.managedApplicationSecret(unit.getMetadata().getName()), APPLICATION_ROLE);
+  }
+
+  private static Secret credentials(DatabaseUnit unit, String secretName, String username) {
     byte[] password = new byte[24];
     RANDOM.nextBytes(password);
     return new SecretBuilder()
-        .withMetadata(OwnedObjects.metadata(unit, PostgresTargets.managedSuperuserSecret(unit.getMetadata().getName()), COMPONENT))
-        .withStringData(Map.of("username", "postgres",
+        .withMetadata(OwnedObjects.metadata(unit, secretName, COMPONENT))
+        .withStringData(Map.of("username", username,
             "password", Base64.getUrlEncoder().withoutPadding().encodeToString(password)))
         .build();
   }
@@ -70,7 +90,7 @@ public final class ManagedPostgresResources {
 
   public static StatefulSet statefulSet(DatabaseUnit unit) {
     ManagedPostgres managed = unit.getSpec().postgres().managed();
-    String superuser = PostgresTargets.managedSuperuserSecret(unit.getMetadata().getName());
+    String unitName = unit.getMetadata().getName();
     var statefulSet = new StatefulSetBuilder().withMetadata(OwnedObjects.metadata(unit, name(unit), COMPONENT))
         .withNewSpec().withReplicas(1).withServiceName(name(unit))
         .withNewSelector().withMatchLabels(selector(unit)).endSelector()
@@ -84,8 +104,9 @@ public final class ManagedPostgresResources {
             "-c", "ssl=on", "-c", "ssl_cert_file=/tls/tls.crt", "-c", "ssl_key_file=/tls/tls.key",
             "-c", "ssl_ca_file=/tls/ca.crt", "-c", "ssl_min_protocol_version=TLSv1.2",
             "-c", "shared_preload_libraries=pg_stat_statements")
-        .addNewEnv().withName("POSTGRES_USER").withNewValueFrom().withNewSecretKeyRef("username", superuser, false).endValueFrom().endEnv()
-        .addNewEnv().withName("POSTGRES_PASSWORD").withNewValueFrom().withNewSecretKeyRef("password", superuser, false).endValueFrom().endEnv()
+        .addAllToEnv(credentialsEnv("POSTGRES", PostgresTargets.managedSuperuserSecret(unitName)))
+        .addAllToEnv(credentialsEnv("OPERATOR", PostgresTargets.managedOperatorSecret(unitName)))
+        .addAllToEnv(credentialsEnv("APP", PostgresTargets.managedApplicationSecret(unitName)))
         .addNewEnv().withName("POSTGRES_DB").withValue(managed.database()).endEnv()
         .addNewEnv().withName("PGDATA").withValue("/var/lib/postgresql/data/pgdata").endEnv()
         .addNewPort().withName("postgres").withContainerPort(PORT).endPort()
@@ -105,7 +126,7 @@ public final class ManagedPostgresResources {
         .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
         .endContainer()
         // PostgreSQL accepts a key owned by root when only its group (fsGroup) can read it: mode 0640.
-        .addNewVolume().withName("tls").withNewSecret().withSecretName(PostgresTargets.managedTlsSecret(unit.getMetadata().getName()))
+        .addNewVolume().withName("tls").withNewSecret().withSecretName(PostgresTargets.managedTlsSecret(unitName))
         .withDefaultMode(0640).endSecret().endVolume()
         .addNewVolume().withName("run").withNewEmptyDir().endEmptyDir().endVolume()
         // In memory: the first start passes the superuser password to initdb as a file here.
@@ -118,6 +139,15 @@ public final class ManagedPostgresResources {
         .endSpec().build();
     RestrictedPodSecurity.apply(statefulSet.getSpec().getTemplate().getSpec(), POSTGRES_UID);
     return statefulSet;
+  }
+
+  /** {@code <prefix>_USER} and {@code <prefix>_PASSWORD} from a role's Secret. */
+  private static List<EnvVar> credentialsEnv(String prefix, String secretName) {
+    return List.of(
+        new EnvVarBuilder().withName(prefix + "_USER").withNewValueFrom().withNewSecretKeyRef("username", secretName, false)
+            .endValueFrom().build(),
+        new EnvVarBuilder().withName(prefix + "_PASSWORD").withNewValueFrom().withNewSecretKeyRef("password", secretName, false)
+            .endValueFrom().build());
   }
 
   private static List<String> isReady() {

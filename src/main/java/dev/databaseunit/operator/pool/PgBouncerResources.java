@@ -33,7 +33,8 @@ import java.util.Optional;
 /**
  * The Kubernetes objects of a managed pooler, as a pure function of the unit, its database target and the admin
  * password: a ConfigMap with pgbouncer.ini (default_pool_size = the initial size; the loop changes the size live),
- * a Secret with the userlist (the unit's user and the operator's admin user) and the server CA, a Deployment and a
+ * a Secret with the userlist (the operator's and the application's database users, and the console's admin user) and the
+ * server CA, a Deployment and a
  * Service. All are owned by the unit, so Kubernetes deletes them with it. The Deployment carries a hash of the
  * ini and the Secret, so a change rolls the pods; the loop then re-applies the live size. The pod meets the
  * restricted Pod Security Standard: the ini turns off everything PgBouncer would write to disk (no unix socket,
@@ -118,8 +119,14 @@ public final class PgBouncerResources {
         List.of(name, name + "." + unit.getMetadata().getNamespace(), serviceHost(unit), serviceHost(unit) + ".cluster.local"), now);
   }
 
-  /** @throws IllegalArgumentException when a value cannot be rendered safely (the message names the field) */
-  public static Desired desired(DatabaseUnit unit, PoolerSpec spec, PostgresTarget target, String adminPassword, ClientTls tls) {
+  /**
+   * @param target the operator's login (the server, and the user its checks through the pooler use)
+   * @param application the applications' login ({@code <unit>-connection}); the same as {@code target} for an
+   *     external database
+   * @throws IllegalArgumentException when a value cannot be rendered safely (the message names the field)
+   */
+  public static Desired desired(DatabaseUnit unit, PoolerSpec spec, PostgresTarget target, PostgresTarget application,
+      String adminPassword, ClientTls tls) {
     String name = name(unit);
     Map<String, String> server = new LinkedHashMap<>();
     server.put("host", PgBouncerIni.requireHost(target.host()));
@@ -152,7 +159,10 @@ public final class PgBouncerResources {
       settings.put("client_tls_protocols", "secure");
     }
     String ini = PgBouncerIni.render(Map.of(target.database(), server), settings);
+    // PgBouncer logs in to the server as the client's user, with the password it holds for that user here.
     String userlist = PgBouncerIni.userlistLine(target.username(), target.password())
+        + (application.username().equals(target.username()) ? ""
+            : PgBouncerIni.userlistLine(application.username(), application.password()))
         + PgBouncerIni.userlistLine(ADMIN_USER, adminPassword);
 
     // The Deployment's selector is immutable: these labels stay as they were first released.

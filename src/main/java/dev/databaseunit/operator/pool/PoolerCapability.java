@@ -147,7 +147,8 @@ public final class PoolerCapability implements UnitCapability {
     PgBouncerResources.ClientTls tls = clientTls(unit, spec, context.secrets());
     PgBouncerResources.Desired desired;
     try {
-      desired = PgBouncerResources.desired(unit, spec, target, adminPassword, tls);
+      desired = PgBouncerResources.desired(unit, spec, target, PostgresTargets.application(unit, target, context.secrets()),
+          adminPassword, tls);
     } catch (IllegalArgumentException e) {
       throw new UnitProblem(EventReason.PoolerInvalidSpec, "cannot render pgbouncer.ini: " + e.getMessage());
     }

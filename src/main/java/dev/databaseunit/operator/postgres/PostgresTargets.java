@@ -34,12 +34,28 @@ public final class PostgresTargets {
     }
     ManagedPostgres managed = postgres.managed();
     String name = unit.getMetadata().getName();
-    String secret = managedSuperuserSecret(name);
+    String secret = managedOperatorSecret(name);
     String ca = value(secrets, namespace, new SecretKeyRef(managedTlsSecret(name), "ca.crt"));
     return new PostgresTarget(managedServiceHost(name, namespace), MANAGED_PORT, managed.database(),
         value(secrets, namespace, new SecretKeyRef(secret, "username")),
         value(secrets, namespace, new SecretKeyRef(secret, "password")),
         PostgresTls.Mode.VERIFY_FULL, ca);
+  }
+
+  /**
+   * Where and as whom applications reach the database: a managed instance's application role on the operator's
+   * {@code target}; an external server's spec credentials, which are the target's own.
+   */
+  public static PostgresTarget application(DatabaseUnit unit, PostgresTarget target, SecretLookup secrets) throws UnitProblem {
+    if (unit.getSpec().postgres().managed() == null) {
+      return target;
+    }
+    String namespace = unit.getMetadata().getNamespace();
+    String secret = managedApplicationSecret(unit.getMetadata().getName());
+    return new PostgresTarget(target.host(), target.port(), target.database(),
+        value(secrets, namespace, new SecretKeyRef(secret, "username")),
+        value(secrets, namespace, new SecretKeyRef(secret, "password")),
+        target.sslMode(), target.caCertificatePem());
   }
 
   /** An external server (a unit's, or a restore test's scratch instance) with its Secrets of {@code namespace}. */
@@ -59,9 +75,19 @@ public final class PostgresTargets {
     return unitName + "-postgres." + namespace + ".svc";
   }
 
-  /** Secret (created by the operator) with the managed instance's superuser. */
+  /** Secret (created by the operator) with the managed instance's superuser, which only its start script uses. */
   public static String managedSuperuserSecret(String unitName) {
     return unitName + "-postgres-superuser";
+  }
+
+  /** Secret (created by the operator) with the managed instance's operator role, which the operator logs in as. */
+  public static String managedOperatorSecret(String unitName) {
+    return unitName + "-postgres-operator";
+  }
+
+  /** Secret (created by the operator) with the managed instance's application role, which {@code <unit>-connection} carries. */
+  public static String managedApplicationSecret(String unitName) {
+    return unitName + "-postgres-app";
   }
 
   /** Secret (created by the operator) with the managed instance's server certificate and its CA. */

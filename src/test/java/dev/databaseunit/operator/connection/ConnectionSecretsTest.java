@@ -4,13 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.PostgresTls;
+import dev.databaseunit.operator.managed.ManagedPostgresResources;
 import dev.databaseunit.operator.postgres.PostgresTarget;
+import dev.databaseunit.operator.postgres.PostgresTargets;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 class ConnectionSecretsTest {
@@ -71,6 +77,37 @@ class ConnectionSecretsTest {
       assertThat(owner.getKind()).isEqualTo("DatabaseUnit");
       assertThat(owner.getController()).isTrue();
     });
+  }
+
+  /** Managed: the operator logs in as its own role, the application's Secret carries the application's role. */
+  @Test
+  void aManagedUnitsSecretCarriesTheApplicationRoleNeitherTheOperatorsNorTheSuperuser() throws Exception {
+    var unit = Serialization.unmarshal("""
+        apiVersion: databaseunit.dev/v1alpha1
+        kind: DatabaseUnit
+        metadata: {name: recipes, namespace: shop, uid: uid-1}
+        spec:
+          postgres:
+            managed: {database: recipes}
+        """, DatabaseUnit.class);
+    Map<String, Secret> secrets = Stream.of(ManagedPostgresResources.superuserSecret(unit), ManagedPostgresResources.operatorSecret(unit),
+            ManagedPostgresResources.applicationSecret(unit),
+            new SecretBuilder().withNewMetadata().withName("recipes-postgres-tls").endMetadata().withStringData(Map.of("ca.crt", "CA")).build())
+        .collect(Collectors.toMap(secret -> secret.getMetadata().getName(), secret -> secret));
+    PostgresTargets.SecretLookup lookup = (namespace, name) -> Optional.ofNullable(secrets.get(name));
+
+    PostgresTarget operator = PostgresTargets.resolve(unit, lookup);
+    var data = decoded(unit, PostgresTargets.application(unit, operator, lookup));
+
+    assertThat(operator.username()).isEqualTo("databaseunit_operator");
+    assertThat(operator.password()).isEqualTo(secrets.get("recipes-postgres-operator").getStringData().get("password"));
+    assertThat(data).containsEntry("username", "app")
+        .containsEntry("password", secrets.get("recipes-postgres-app").getStringData().get("password"))
+        .containsEntry("host", "recipes-postgres.shop.svc").containsEntry("sslmode", "verify-full").containsEntry("ca.crt", "CA");
+    assertThat(data.values()).doesNotContain(operator.password(),
+        secrets.get("recipes-postgres-superuser").getStringData().get("password"));
+    // external: the spec's credentials serve both
+    assertThat(PostgresTargets.application(unit(""), TARGET, lookup)).isSameAs(TARGET);
   }
 
   @Test

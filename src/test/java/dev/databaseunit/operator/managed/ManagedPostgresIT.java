@@ -18,6 +18,7 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -74,6 +75,13 @@ class ManagedPostgresIT {
           .isEqualTo("pgvector/pgvector:0.8.1-pg17"));
       assertThat(decode(client.secrets().inNamespace(namespace).withName("shop-postgres-superuser").get(), "password"))
           .as("the password is created once, never rotated by a spec change").isEqualTo(password);
+      for (var role : Map.of("shop-postgres-operator", "databaseunit_operator", "shop-postgres-app", "app").entrySet()) {
+        Secret secret = client.secrets().inNamespace(namespace).withName(role.getKey()).get();
+        assertThat(decode(secret, "username")).isEqualTo(role.getValue());
+        assertThat(decode(secret, "password")).hasSizeGreaterThanOrEqualTo(32).isNotEqualTo(password);
+        assertThat(secret.getMetadata().getOwnerReferences()).singleElement()
+            .satisfies(ref -> assertThat(ref.getUid()).isEqualTo(unit.getMetadata().getUid()));
+      }
     }
   }
 

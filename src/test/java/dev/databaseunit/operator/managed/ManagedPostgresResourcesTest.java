@@ -44,21 +44,39 @@ class ManagedPostgresResourcesTest {
   }
 
   @Test
-  void thePasswordComesFromTheSecretAndTheProbesNeedNone() {
+  void thePasswordsComeFromTheSecretsAndTheProbesNeedNone() {
     Container postgres = container();
 
-    assertThat(postgres.getEnv()).extracting(EnvVar::getName)
-        .containsExactly("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "PGDATA");
-    EnvVar password = postgres.getEnv().get(1);
-    assertThat(password.getValue()).isNull();
-    assertThat(password.getValueFrom().getSecretKeyRef().getName()).isEqualTo("shop-postgres-superuser");
-    assertThat(postgres.getEnv().get(2).getValue()).isEqualTo("orders");
+    assertThat(postgres.getEnv()).extracting(EnvVar::getName).containsExactly("POSTGRES_USER", "POSTGRES_PASSWORD",
+        "OPERATOR_USER", "OPERATOR_PASSWORD", "APP_USER", "APP_PASSWORD", "POSTGRES_DB", "PGDATA");
+    assertThat(postgres.getEnv()).filteredOn(e -> !e.getName().startsWith("P")).allSatisfy(e -> assertThat(e.getValue()).isNull());
+    assertThat(postgres.getEnv()).filteredOn(e -> e.getValueFrom() != null)
+        .extracting(e -> e.getName() + "=" + e.getValueFrom().getSecretKeyRef().getName() + "/" + e.getValueFrom().getSecretKeyRef().getKey())
+        .containsExactly("POSTGRES_USER=shop-postgres-superuser/username", "POSTGRES_PASSWORD=shop-postgres-superuser/password",
+            "OPERATOR_USER=shop-postgres-operator/username", "OPERATOR_PASSWORD=shop-postgres-operator/password",
+            "APP_USER=shop-postgres-app/username", "APP_PASSWORD=shop-postgres-app/password");
+    assertThat(postgres.getEnv().get(6).getValue()).isEqualTo("orders");
     assertThat(ManagedPostgresResources.START_SCRIPT).contains("unset POSTGRES_PASSWORD");
 
     var onTheSocket = java.util.List.of("pg_isready", "-q", "-h", "/var/run/postgresql", "-p", "5432");
     assertThat(postgres.getStartupProbe().getExec().getCommand()).isEqualTo(onTheSocket);
     assertThat(postgres.getReadinessProbe().getExec().getCommand()).isEqualTo(onTheSocket);
     assertThat(postgres.getLivenessProbe().getTcpSocket().getPort().getStrVal()).isEqualTo("postgres");
+  }
+
+  @Test
+  void eachRoleHasItsOwnSecretAndOnlyTheStartScriptHasTheSuperuser() {
+    var unit = unit();
+    var superuser = ManagedPostgresResources.superuserSecret(unit);
+    var operator = ManagedPostgresResources.operatorSecret(unit);
+    var application = ManagedPostgresResources.applicationSecret(unit);
+
+    assertThat(java.util.List.of(superuser, operator, application)).extracting(s -> s.getMetadata().getName())
+        .containsExactly("shop-postgres-superuser", "shop-postgres-operator", "shop-postgres-app");
+    assertThat(java.util.List.of(superuser, operator, application)).extracting(s -> s.getStringData().get("username"))
+        .containsExactly("postgres", "databaseunit_operator", "app");
+    assertThat(java.util.List.of(superuser, operator, application)).extracting(s -> s.getStringData().get("password"))
+        .doesNotHaveDuplicates().allSatisfy(p -> assertThat(p).hasSizeGreaterThanOrEqualTo(32));
   }
 
   @Test

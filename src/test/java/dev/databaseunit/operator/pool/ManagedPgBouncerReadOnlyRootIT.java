@@ -45,9 +45,27 @@ class ManagedPgBouncerReadOnlyRootIT {
     var spec = new PoolerSpec(true, PoolerSpec.PoolMode.TRANSACTION, 2, 10, 5, 0.8, 0.3, 5, 2, "10s", "60s", "120s", "10s", "60s",
         100, null, null);
     var target = new PostgresTarget(db.host(), db.port(), db.name(), db.user(), db.password(), PostgresTls.Mode.DISABLE, null);
+    // A second login, as a managed instance's application role is beside the operator's: both must get through.
+    String appRole = "du_app_" + Long.toHexString(System.nanoTime());
+    String appPassword = java.util.UUID.randomUUID().toString();
+    try (var c = db.connect(); var s = c.createStatement()) {
+      s.execute("CREATE ROLE " + appRole + " LOGIN PASSWORD '" + appPassword + "'");
+    }
+    try {
+      servesTlsClients(db, temp, unit, spec, target,
+          new PostgresTarget(db.host(), db.port(), db.name(), appRole, appPassword, PostgresTls.Mode.DISABLE, null));
+    } finally {
+      try (var c = db.connect(); var s = c.createStatement()) {
+        s.execute("DROP ROLE " + appRole);
+      }
+    }
+  }
+
+  private void servesTlsClients(TestDatabase db, Path temp, DatabaseUnit unit, PoolerSpec spec, PostgresTarget target,
+      PostgresTarget application) throws Exception {
     var certificate = ServerCertificates.issue("localhost", List.of("localhost"), Duration.ofDays(1), Instant.now());
     var tls = new PgBouncerResources.ClientTls(PgBouncerResources.clientTlsMode(spec), "orders-pooler-tls", "hash input");
-    var desired = PgBouncerResources.desired(unit, spec, target, "admin-secret", tls);
+    var desired = PgBouncerResources.desired(unit, spec, target, application, "admin-secret", tls);
     int port = freePort();
     // the pod's mounts: the ConfigMap at /etc/pgbouncer/config, the Secret at /etc/pgbouncer/auth
     Path mounts = Files.createTempDirectory(Path.of("/var/tmp"), "du-ro-pgbouncer-");
@@ -100,6 +118,15 @@ class ManagedPgBouncerReadOnlyRootIT {
           }
           Thread.sleep(100);
         }
+      }
+      var asApplication = new Properties();
+      asApplication.putAll(props);
+      asApplication.setProperty("user", application.username());
+      asApplication.setProperty("password", application.password());
+      try (var connection = DriverManager.getConnection("jdbc:postgresql://localhost:" + port + "/" + db.name(), asApplication);
+           var result = connection.createStatement().executeQuery("select current_user")) {
+        assertThat(result.next()).isTrue();
+        assertThat(result.getString(1)).as("the application's role through the pooler").isEqualTo(application.username());
       }
       var plain = new Properties();
       plain.putAll(props);

@@ -35,7 +35,8 @@ class PgBouncerIniTest {
 
   @Test
   void rendersTheSeedDefaultsAndTheDatabaseEntry() {
-    var desired = PgBouncerResources.desired(unit(), spec(), target("db.example.com", "orders", "app", "pw"), "adminpw", TLS);
+    var desired = PgBouncerResources.desired(unit(), spec(), target("db.example.com", "orders", "databaseunit_operator", "opw"),
+        target("db.example.com", "orders", "app", "pw"), "adminpw", TLS);
     String ini = desired.config().getData().get("pgbouncer.ini");
     assertThat(ini).startsWith("[databases]\norders = host='db.example.com' port='5432' dbname='orders'\n")
         .contains("\ndefault_pool_size = 10\n", "\nserver_idle_timeout = 60\n", "\npool_mode = transaction\n", "\nmax_client_conn = 1000\n",
@@ -44,7 +45,7 @@ class PgBouncerIniTest {
             "\nclient_tls_sslmode = require\n", "\nclient_tls_cert_file = /etc/pgbouncer/tls/tls.crt\n",
             "\nclient_tls_key_file = /etc/pgbouncer/tls/tls.key\n", "\nclient_tls_protocols = secure\n");
     assertThat(desired.auth().getStringData()).containsEntry("userlist.txt",
-        "\"app\" \"pw\"\n\"databaseunit_admin\" \"adminpw\"\n").containsEntry("admin-password", "adminpw");
+        "\"databaseunit_operator\" \"opw\"\n\"app\" \"pw\"\n\"databaseunit_admin\" \"adminpw\"\n").containsEntry("admin-password", "adminpw");
     assertThat(desired.deployment().getSpec().getReplicas()).isEqualTo(2);
     // the root filesystem is read-only: nothing may be written (no unix socket, pidfile or logfile)
     assertThat(ini).contains("\nunix_socket_dir = \n").doesNotContain("pidfile", "logfile");
@@ -73,14 +74,14 @@ class PgBouncerIniTest {
   @Test
   void disabledClientTlsMountsNoCertificateAndARenewedCertificateRollsThePods() {
     var target = target("db", "orders", "app", "pw");
-    var plain = PgBouncerResources.desired(unit(), spec(), target, "a", null);
+    var plain = PgBouncerResources.desired(unit(), spec(), target, target, "a", null);
     assertThat(plain.config().getData().get("pgbouncer.ini")).contains("\nclient_tls_sslmode = disable\n")
         .doesNotContain("client_tls_cert_file");
     assertThat(plain.deployment().getSpec().getTemplate().getSpec().getVolumes()).extracting("name").containsExactly("config", "auth");
 
     var renewed = new PgBouncerResources.ClientTls(PoolerSpec.ClientTlsMode.REQUIRE, "orders-pooler-tls", "bmV3");
-    assertThat(hash(PgBouncerResources.desired(unit(), spec(), target, "a", renewed)))
-        .isNotEqualTo(hash(PgBouncerResources.desired(unit(), spec(), target, "a", TLS)))
+    assertThat(hash(PgBouncerResources.desired(unit(), spec(), target, target, "a", renewed)))
+        .isNotEqualTo(hash(PgBouncerResources.desired(unit(), spec(), target, target, "a", TLS)))
         .isNotEqualTo(hash(plain));
   }
 
@@ -151,7 +152,8 @@ class PgBouncerIniTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> PgBouncerIni.requireHost("db.example.com port=1")).isInstanceOf(IllegalArgumentException.class);
     // through the resource builder: a password with a line break from a Secret
-    assertThatThrownBy(() -> PgBouncerResources.desired(unit(), spec(), target("db", "orders", "app", "pw\n\"x\" \"y\""), "a", TLS))
+    assertThatThrownBy(() -> PgBouncerResources.desired(unit(), spec(), target("db", "orders", "app", "pw"),
+        target("db", "orders", "app2", "pw\n\"x\" \"y\""), "a", TLS))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("password");
   }
 
