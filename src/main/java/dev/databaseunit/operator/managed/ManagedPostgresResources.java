@@ -158,7 +158,10 @@ public final class ManagedPostgresResources {
     try (var in = ManagedPostgresResources.class.getResourceAsStream("postgres-start.sh")) {
       String script = new String(java.util.Objects.requireNonNull(in, "postgres-start.sh").readAllBytes(),
           java.nio.charset.StandardCharsets.UTF_8);
-      return script.lines().filter(line -> !line.startsWith("#")).collect(java.util.stream.Collectors.joining("\n", "", "\n"));
+      String body = script.lines().filter(line -> !line.startsWith("#")).collect(java.util.stream.Collectors.joining("\n", "", "\n"));
+      // The kubelet reads "$(NAME)" in a command as a variable reference and "$$" as an escaped "$" (so DO $$ … $$
+      // reached psql as DO $ … $): a "$" before "$" or "(" is doubled, and the kubelet hands the shell the script as written.
+      return body.replaceAll("\\$(?=[$(])", "\\$\\$");
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }

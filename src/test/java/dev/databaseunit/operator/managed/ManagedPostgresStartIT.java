@@ -315,6 +315,29 @@ class ManagedPostgresStartIT {
     port = freePort();
   }
 
+  /**
+   * A command or argument as the kubelet passes it to the runtime: "$$" becomes "$", "$(NAME)" the value of a variable the
+   * container declares (left as written otherwise), any other "$" stays.
+   */
+  private static String kubeletExpanded(String in, Map<String, String> declared) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < in.length(); i++) {
+      char c = in.charAt(i);
+      if (c == '$' && i + 1 < in.length() && in.charAt(i + 1) == '$') {
+        out.append('$');
+        i++;
+      } else if (c == '$' && i + 1 < in.length() && in.charAt(i + 1) == '(' && in.indexOf(')', i) > 0) {
+        int end = in.indexOf(')', i);
+        String name = in.substring(i + 2, end);
+        out.append(declared.getOrDefault(name, in.substring(i, end + 1)));
+        i = end;
+      } else {
+        out.append(c);
+      }
+    }
+    return out.toString();
+  }
+
   /** Starts the rendered command and waits until it accepts TLS logins; returns its output so far. */
   private String startServer(int port) throws Exception {
     Container container = ManagedPostgresResources.statefulSet(unit).getSpec().getTemplate().getSpec().getContainers().getFirst();
@@ -322,9 +345,11 @@ class ManagedPostgresStartIT {
     if (ROOT) {
       command.addAll(List.of("runuser", "-u", "postgres", "--"));
     }
-    command.addAll(container.getCommand());
+    Map<String, String> declared = new java.util.HashMap<>();
+    container.getEnv().stream().filter(v -> v.getValue() != null).forEach(v -> declared.put(v.getName(), v.getValue()));
+    container.getCommand().forEach(part -> command.add(kubeletExpanded(part, declared)));
     for (String arg : container.getArgs()) {
-      command.add(arg.replace("/tls/", dir.resolve("tls") + "/").replace("/var/run/postgresql", dir.resolve("run").toString())
+      command.add(kubeletExpanded(arg, declared).replace("/tls/", dir.resolve("tls") + "/").replace("/var/run/postgresql", dir.resolve("run").toString())
           .replace("listen_addresses=*", "listen_addresses=127.0.0.1"));
     }
     command.addAll(List.of("-c", "port=" + port));
