@@ -25,6 +25,8 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * What a platform engineer meets on a cluster, on the project's local node (real kubelet, containerd, kube-proxy,
@@ -35,6 +37,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * database pod deleted, an upgrade and an uninstall. The steps build on each other and run in order.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+// The one class that runs beside the others (junit-platform.properties): it mostly waits on pods, they on their own
+// servers, and nothing is shared but the machine. Its steps keep their order in its own thread (SAME_THREAD below).
+@Execution(ExecutionMode.CONCURRENT)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class OperatorOnLocalClusterE2E {
   /** The demo's release and namespace: the e2e takes the local cluster over (the CRDs belong to that release). */
@@ -81,6 +86,7 @@ class OperatorOnLocalClusterE2E {
 
   /** helm install with the chart's defaults (two replicas, leader election), then helm test. */
   @Test
+  @Execution(ExecutionMode.SAME_THREAD)
   @Order(1)
   void helmInstallsTheOperatorAndHelmTestPasses() throws Exception {
     cluster.helm(Duration.ofMinutes(6), "install", RELEASE, CHART, "--namespace", OPERATOR_NAMESPACE,
@@ -96,6 +102,7 @@ class OperatorOnLocalClusterE2E {
    * policies needed the seed's tables.
    */
   @Test
+  @Execution(ExecutionMode.SAME_THREAD)
   @Order(2)
   void managedUnitsGetReadyUnderTheRestrictedProfile() throws Exception {
     apps.applyFile(Path.of("samples", "recipe-schema.yaml"));
@@ -111,20 +118,26 @@ class OperatorOnLocalClusterE2E {
     apps.await("DatabaseUnit", "recipes", Duration.ofMinutes(2), u -> Objects.equals(path(u, "status", "pooler", "currentSize"), 10));
   }
 
-  /** An application pod with nothing but `recipes-connection`: through the PgBouncer Service, TLS verify-full. */
+  /**
+   * An application pod with nothing but `recipes-connection`: through the PgBouncer Service, TLS verify-full, as the
+   * application's role, which is no superuser and may not create roles or databases.
+   */
   @Test
+  @Execution(ExecutionMode.SAME_THREAD)
   @Order(3)
   void anApplicationConnectsThroughThePoolerWithTheConnectionSecretOnly() throws Exception {
     String out = apps.runPod("app", "recipes-connection", Duration.ofMinutes(3), psql(
         "select current_user, (select count(*) from pg_indexes where indexname = 'idx_recipe_embeddings_hnsw'),"
-            + " (select ssl from pg_stat_ssl where pid = pg_backend_pid())"));
+            + " (select ssl from pg_stat_ssl where pid = pg_backend_pid()),"
+            + " (select rolsuper or rolcreaterole or rolcreatedb or rolbypassrls from pg_roles where rolname = current_user)"));
     assertThat(apps.secretValue("recipes-connection", "sslmode")).isEqualTo("verify-full");
     assertThat(apps.secretValue("recipes-connection", "host")).startsWith("recipes-pooler");
-    assertThat(out.strip()).endsWith("|1|t");
+    assertThat(out.strip()).isEqualTo("app|1|t|f");
   }
 
   /** An on-demand backup to the S3 in the cluster and a restore test of it: Passed, with the object in the bucket. */
   @Test
+  @Execution(ExecutionMode.SAME_THREAD)
   @Order(4)
   void aBackupAndARestoreTestAgainstS3InTheCluster() throws Exception {
     seedUser("ada@example.com", 2);
@@ -146,6 +159,7 @@ class OperatorOnLocalClusterE2E {
 
   /** A maintenance window run now while pgbench runs through the PgBouncer Service: no transaction fails. */
   @Test
+  @Execution(ExecutionMode.SAME_THREAD)
   @Order(5)
   void aMaintenanceWindowUnderPgbenchFailsNoTransaction() throws Exception {
     apps.runPod("pgbench-init", "recipes-connection", Duration.ofMinutes(3), pgbench("-i -s 2 -q"));
@@ -161,6 +175,7 @@ class OperatorOnLocalClusterE2E {
 
   /** A GDPR export to S3 in the cluster, then the erasure of the same subject. */
   @Test
+  @Execution(ExecutionMode.SAME_THREAD)
   @Order(6)
   void aGdprExportAndAnErasure() throws Exception {
     String userId = seedUser("grace@example.com", 3);
@@ -182,12 +197,14 @@ class OperatorOnLocalClusterE2E {
    * is listed, and the request runs to one completed backup, not two.
    */
   @Test
+  @Execution(ExecutionMode.SAME_THREAD)
   @Order(7)
   void theLeaderKilledMidBackup() throws Exception {
-    // Enough data that the dump takes a while (random text does not compress).
-    superuserSql("create table if not exists e2e_filler (id int primary key, pad text);"
-        + " insert into e2e_filler select g, string_agg(md5(random()::text), '') from generate_series(1, 150000) g,"
-        + " generate_series(1, 8) group by g on conflict do nothing");
+    // Enough data that the dump takes a while (random text does not compress); written by the application, as its
+    // tables are (a table only the superuser can read would fail the operator's backups).
+    apps.runPod("filler", "recipes-connection", Duration.ofMinutes(5), psql("create table if not exists e2e_filler"
+        + " (id int primary key, pad text); insert into e2e_filler select g, string_agg(md5(random()::text), '')"
+        + " from generate_series(1, 150000) g, generate_series(1, 8) group by g on conflict do nothing"));
     annotate("BackupPolicy", "recipes-backups", Map.of("databaseunit.dev/backup-now", "killed"));
     var underway = apps.await("BackupPolicy", "recipes-backups", Duration.ofMinutes(2),
         p -> "Dumping".equals(path(p, "status", "inProgress", "phase")) && "killed".equals(path(p, "status", "inProgress", "onDemandToken")));
@@ -214,6 +231,7 @@ class OperatorOnLocalClusterE2E {
 
   /** An operator killed while PgBouncer is paused for a drain: the next leader resumes it; the application works again. */
   @Test
+  @Execution(ExecutionMode.SAME_THREAD)
   @Order(8)
   void theLeaderKilledMidDrainLeavesPgBouncerResumed() throws Exception {
     // An open transaction through the pooler keeps the drain waiting (PAUSE waits for it).
@@ -236,6 +254,7 @@ class OperatorOnLocalClusterE2E {
 
   /** An operator killed in the middle of an erasure: after the takeover it is complete, exactly once. */
   @Test
+  @Execution(ExecutionMode.SAME_THREAD)
   @Order(9)
   void theLeaderKilledMidErasureErasesExactlyOnce() throws Exception {
     String userId = seedUser("erin@example.com", 60000);
@@ -255,6 +274,7 @@ class OperatorOnLocalClusterE2E {
    * Without the cordon the StatefulSet's new pod can be ready before any reconcile sees the old one gone.
    */
   @Test
+  @Execution(ExecutionMode.SAME_THREAD)
   @Order(10)
   void thePostgresPodDeletedIsReportedAndRecoveredWithItsData() throws Exception {
     String before = superuserSql("select count(*) from recipes");
@@ -265,8 +285,9 @@ class OperatorOnLocalClusterE2E {
     });
     try {
       client.pods().inNamespace(APPS).withName("recipes-postgres-0").delete();
-      var degraded = apps.await("DatabaseUnit", "recipes", Duration.ofMinutes(3), u -> "True".equals(condition(u, "Degraded")));
-      assertThat(InCluster.conditionField(degraded, "Degraded", "reason")).isEqualTo("ManagedPostgresUnavailable");
+      // First, while the old pod terminates, the unit may say DatabaseUnreachable; once the pod is gone, why.
+      apps.await("DatabaseUnit", "recipes", Duration.ofMinutes(3), u -> "True".equals(condition(u, "Degraded"))
+          && "ManagedPostgresUnavailable".equals(InCluster.conditionField(u, "Degraded", "reason")));
     } finally {
       client.nodes().withName(node).edit(n -> {
         n.getSpec().setUnschedulable(false);
@@ -279,6 +300,7 @@ class OperatorOnLocalClusterE2E {
 
   /** helm upgrade rolls the operator; every resource stays or becomes Ready again. */
   @Test
+  @Execution(ExecutionMode.SAME_THREAD)
   @Order(11)
   void helmUpgradeKeepsEverythingReady() throws Exception {
     cluster.helm(Duration.ofMinutes(6), "upgrade", RELEASE, CHART, "--namespace", OPERATOR_NAMESPACE, "--reuse-values",
@@ -291,6 +313,7 @@ class OperatorOnLocalClusterE2E {
 
   /** helm uninstall removes the operator and keeps the CRDs, the users' resources and the data volumes. */
   @Test
+  @Execution(ExecutionMode.SAME_THREAD)
   @Order(12)
   void helmUninstallKeepsTheCrdsAndTheVolumes() throws Exception {
     cluster.helm(Duration.ofMinutes(3), "uninstall", RELEASE, "--namespace", OPERATOR_NAMESPACE, "--wait");
@@ -306,6 +329,7 @@ class OperatorOnLocalClusterE2E {
 
   /** The pod network reaches nothing beyond the node: no default route in pods, no NAT rule to the outside. */
   @Test
+  @Execution(ExecutionMode.SAME_THREAD)
   @Order(13)
   void thePodNetworkEndsAtTheNode() throws Exception {
     assertThat(cluster.check()).contains("no default route", "ok: NAT: no MASQUERADE/SNAT for pod traffic",
