@@ -7,6 +7,7 @@ import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.CacheStatus;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.InactiveCachePolicy;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.LastInvalidation;
 import dev.databaseunit.operator.common.EgressPolicy;
+import dev.databaseunit.operator.common.GeneratedSecrets;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
 import dev.databaseunit.operator.databaseunit.UnitContext;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
@@ -178,16 +179,12 @@ public final class CacheCapability implements UnitCapability, AutoCloseable {
     String namespace = unit.getMetadata().getNamespace();
     String unitName = unit.getMetadata().getName();
     String secretName = ManagedRedis.credentialsSecret(unitName);
-    // The informer may not have seen a Secret created moments ago: ask the API before making a new password.
-    if (secrets.find(namespace, secretName).isEmpty() && client.secrets().inNamespace(namespace).withName(secretName).get() == null) {
-      client.resource(ManagedRedis.newCredentials(unit)).create();
-    }
+    var credentials = GeneratedSecrets.createOnce(client, secrets.find(namespace, secretName), () -> ManagedRedis.newCredentials(unit));
     apply(ManagedRedis.service(unit));
     apply(ManagedRedis.statefulSet(unit, policy));
-    PostgresTargets.SecretLookup fresh = (ns, name) -> secrets.find(ns, name)
-        .or(() -> java.util.Optional.ofNullable(client.secrets().inNamespace(ns).withName(name).get()));
+    PostgresTargets.SecretLookup existing = (ns, name) -> java.util.Optional.ofNullable(credentials);
     return new RedisEndpoint(ManagedRedis.serviceHost(unitName, namespace), ManagedRedis.PORT, false, "default",
-        PostgresTargets.value(fresh, namespace, new SecretKeyRef(secretName, "password")), null);
+        PostgresTargets.value(existing, namespace, new SecretKeyRef(secretName, "password")), null);
   }
 
   private RedisInfo applyMemoryPolicy(DatabaseUnit unit, UnitState state, CacheServer server, EffectiveCachePolicy policy)

@@ -2,12 +2,13 @@ package dev.databaseunit.operator.gdpr;
 
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.SecretKeyRef;
+import dev.databaseunit.operator.common.GeneratedSecrets;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.postgres.PostgresTargets;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.Map;
 import java.util.Optional;
 
@@ -31,10 +32,10 @@ public final class SubjectKeys {
     SecretKeyRef ref = gdpr != null ? gdpr.subjectHashKey() : null;
     PostgresTargets.SecretLookup secrets = (ns, name) -> Optional.ofNullable(client.secrets().inNamespace(ns).withName(name).get());
     if (ref == null) {
-      ref = new SecretKeyRef(generatedSecretName(unit.getMetadata().getName()), GENERATED_KEY);
-      if (secrets.find(namespace, ref.name()).isEmpty()) {
-        create(client, namespace, ref.name());
-      }
+      String name = generatedSecretName(unit.getMetadata().getName());
+      Secret generated = GeneratedSecrets.createOnce(client, secrets.find(namespace, name), () -> newKeySecret(namespace, name));
+      ref = new SecretKeyRef(name, GENERATED_KEY);
+      secrets = (ns, n) -> Optional.ofNullable(generated);
     }
     try {
       return SubjectKey.fromBase64(PostgresTargets.value(secrets, namespace, ref));
@@ -44,16 +45,9 @@ public final class SubjectKeys {
     }
   }
 
-  private static void create(KubernetesClient client, String namespace, String name) {
-    try {
-      client.secrets().inNamespace(namespace).resource(new SecretBuilder().withNewMetadata().withName(name).withNamespace(namespace)
-          .addToLabels("app.kubernetes.io/managed-by", "databaseunit-operator").endMetadata()
-          .withStringData(Map.of(GENERATED_KEY, SubjectKey.newBase64())).build()).create();
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != 409) {
-        throw e;
-      }
-      // Made meanwhile by another reconcile: that one is the key.
-    }
+  private static Secret newKeySecret(String namespace, String name) {
+    return new SecretBuilder().withNewMetadata().withName(name).withNamespace(namespace)
+        .addToLabels("app.kubernetes.io/managed-by", "databaseunit-operator").endMetadata()
+        .withStringData(Map.of(GENERATED_KEY, SubjectKey.newBase64())).build();
   }
 }

@@ -2,6 +2,7 @@ package dev.databaseunit.operator.managed;
 
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus;
+import dev.databaseunit.operator.common.GeneratedSecrets;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
 import dev.databaseunit.operator.databaseunit.UnitContext;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
@@ -51,10 +52,10 @@ public final class ManagedPostgresCapability implements UnitCapability {
       return Outcome.done(status);
     }
     String name = unit.getMetadata().getName();
-    createOnce(PostgresTargets.managedSuperuserSecret(name), unit, () -> ManagedPostgresResources.superuserSecret(unit));
-    createOnce(PostgresTargets.managedOperatorSecret(name), unit, () -> ManagedPostgresResources.operatorSecret(unit));
-    createOnce(PostgresTargets.managedApplicationSecret(name), unit, () -> ManagedPostgresResources.applicationSecret(unit));
-    createOnce(PostgresTargets.managedTlsSecret(name), unit, () -> ManagedPostgresResources.tlsSecret(unit, clock.instant()));
+    createOnce(context, PostgresTargets.managedSuperuserSecret(name), () -> ManagedPostgresResources.superuserSecret(unit));
+    createOnce(context, PostgresTargets.managedOperatorSecret(name), () -> ManagedPostgresResources.operatorSecret(unit));
+    createOnce(context, PostgresTargets.managedApplicationSecret(name), () -> ManagedPostgresResources.applicationSecret(unit));
+    createOnce(context, PostgresTargets.managedTlsSecret(name), () -> ManagedPostgresResources.tlsSecret(unit, clock.instant()));
     apply(ManagedPostgresResources.service(unit));
     StatefulSet applied = (StatefulSet) apply(ManagedPostgresResources.statefulSet(unit));
     Integer ready = applied.getStatus() != null ? applied.getStatus().getReadyReplicas() : null;
@@ -71,11 +72,8 @@ public final class ManagedPostgresCapability implements UnitCapability {
     return Outcome.done(status);
   }
 
-  private void createOnce(String secretName, DatabaseUnit unit, java.util.function.Supplier<Secret> render) {
-    var existing = client.secrets().inNamespace(unit.getMetadata().getNamespace()).withName(secretName).get();
-    if (existing == null) {
-      client.resource(render.get()).create();
-    }
+  private void createOnce(UnitContext context, String secretName, java.util.function.Supplier<Secret> render) {
+    GeneratedSecrets.createOnce(client, context.secrets().find(context.unit().getMetadata().getNamespace(), secretName), render);
   }
 
   private HasMetadata apply(HasMetadata desired) {

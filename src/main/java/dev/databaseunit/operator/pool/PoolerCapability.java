@@ -4,6 +4,7 @@ import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus;
 import dev.databaseunit.operator.api.v1alpha1.PoolerSpec;
 import dev.databaseunit.operator.api.v1alpha1.SecretKeyRef;
+import dev.databaseunit.operator.common.GeneratedSecrets;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
 import dev.databaseunit.operator.databaseunit.UnitContext;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
@@ -170,10 +171,9 @@ public final class PoolerCapability implements UnitCapability {
     }
     String ns = unit.getMetadata().getNamespace();
     String secretName = PgBouncerResources.clientTlsSecretName(unit, spec);
-    Secret secret = secrets.find(ns, secretName).orElse(null);
-    if (secret == null && secretName.equals(PgBouncerResources.issuedTlsSecretName(unit))) {
-      secret = client.resource(PgBouncerResources.issuedTlsSecret(unit, clock.instant())).create();
-    }
+    Secret secret = secretName.equals(PgBouncerResources.issuedTlsSecretName(unit))
+        ? GeneratedSecrets.createOnce(client, secrets.find(ns, secretName), () -> PgBouncerResources.issuedTlsSecret(unit, clock.instant()))
+        : secrets.find(ns, secretName).orElse(null);
     String certificate = secret != null && secret.getData() != null ? secret.getData().get("tls.crt") : null;
     if (certificate == null) {
       // A named Secret is checked with the unit's other references; this is only reached while it is being created.
