@@ -94,7 +94,7 @@ class BackupPolicyReconcilerIT {
       assertThat(report.checks()).hasSize(3).allMatch(BackupPolicyStatus.CheckResult::passed);
       assertThat(status.restoreTestSchedule().lastFireTime()).isEqualTo(FIRE.toString());
       assertThat(condition(status, "Ready").getStatus()).isEqualTo("True");
-      assertThat(units.eventReasons("recipes-backups")).contains("BackupSucceeded", "RestoreTestPassed");
+      units.awaitEventReasons("recipes-backups", "BackupSucceeded", "RestoreTestPassed");
       assertThat(registry.get("databaseunit.restore.test.passed").tag("policy", "recipes-backups").gauge().value()).isEqualTo(1.0);
       assertThat(registry.get("databaseunit.backup.duration").tag("tier", "daily").timer().count()).isEqualTo(1);
 
@@ -191,7 +191,7 @@ class BackupPolicyReconcilerIT {
     assertThat(tested.lastOnDemandRestoreTest().outcome()).as(tested.lastRestoreTest().toString()).isEqualTo("Passed");
     assertThat(tested.lastRestoreTest().backupId()).isEqualTo(backup.backupId());
     assertThat(tested.restoreTestSchedule().lastFireTime()).as("an on-demand test is not a scheduled fire").isNull();
-    assertThat(units.eventReasons("on-demand")).contains("BackupOnDemandStarted", "BackupSucceeded", "RestoreTestOnDemandStarted",
+    units.awaitEventReasons("on-demand", "BackupOnDemandStarted", "BackupSucceeded", "RestoreTestOnDemandStarted",
         "RestoreTestPassed");
 
     // Unchanged tokens are never run again: not on a spec change, another annotation, nor an operator restart.

@@ -172,7 +172,7 @@ class BootstrapIT {
       assertThat(userTables(c)).containsExactly("keep_me");
       assertThat(query(c, "SELECT count(*) FROM keep_me WHERE note = 'precious'")).isEqualTo(1);
     }
-    assertThat(fixtures.eventReasons("occupied")).contains("BootstrapRefused").doesNotContain("BootstrapStarted");
+    assertThat(fixtures.awaitEventReasons("occupied", "BootstrapRefused")).doesNotContain("BootstrapStarted");
   }
 
   @Test
@@ -201,7 +201,7 @@ class BootstrapIT {
       assertThat(userTables(c)).isEmpty();
     }
     assertThat(Conditions.isTrue(unitStatus("tampered").conditions(), Conditions.READY)).isFalse();
-    assertThat(fixtures.eventReasons("tampered")).contains("BootstrapStarted", "BootstrapBackupInvalid");
+    fixtures.awaitEventReasons("tampered", "BootstrapStarted", "BootstrapBackupInvalid");
   }
 
   @Test
@@ -243,7 +243,7 @@ class BootstrapIT {
       assertThat(contents(c)).isEqualTo(expected);
       assertThat(RecipeFixture.userCounts(c, alice).values()).allMatch(n -> n == 0);
     }
-    assertThat(fixtures.eventReasons("restored")).contains("BootstrapCompleted").doesNotContain("BootstrapRefused", "BootstrapStarted");
+    assertThat(fixtures.awaitEventReasons("restored", "BootstrapCompleted")).doesNotContain("BootstrapRefused", "BootstrapStarted");
 
     var interrupted = await().atMost(TIMEOUT).until(() -> unitStatus("interrupted"),
         s -> s != null && s.bootstrap() != null && "Completed".equals(s.bootstrap().phase()) && isReady(s));
@@ -252,7 +252,7 @@ class BootstrapIT {
     try (var c = interruptedTarget.connect()) {
       assertThat(contents(c)).isEqualTo(expected);
     }
-    assertThat(fixtures.eventReasons("interrupted")).contains("BootstrapRestored", "BootstrapCompleted")
+    assertThat(fixtures.awaitEventReasons("interrupted", "BootstrapRestored", "BootstrapCompleted"))
         .doesNotContain("BootstrapRefused", "BootstrapStarted");
   }
 

@@ -100,7 +100,7 @@ class DatabaseUnitReconcilerIT {
       assertThat(ready.getReason()).isEqualTo("Reconciled");
       assertThat(ready.getObservedGeneration()).isEqualTo(1L);
       assertThat(units.condition("recipes", "Degraded").getStatus()).isEqualTo("False");
-      assertThat(units.eventReasons("recipes")).contains("SecretNotFound", "Ready");
+      units.awaitEventReasons("recipes", "SecretNotFound", "Ready");
 
       var database = units.get("recipes").getStatus().database();
       assertThat(database.serverVersion()).startsWith("15");

@@ -190,7 +190,7 @@ class MaintenanceWindowIT {
     assertThat(degraded.getStatus()).isEqualTo("True");
     assertThat(degraded.getReason()).isEqualTo("MaintenanceTaskFailed");
     assertThat(degraded.getMessage()).contains("SchemaUpdate").contains("no_such_table");
-    assertThat(eventReasons()).contains("MaintenanceTaskFailed", "MaintenanceResumed", "MaintenanceFailed");
+    awaitEventReasons("MaintenanceTaskFailed", "MaintenanceResumed", "MaintenanceFailed");
     assertThat(registry.scrape()).contains("databaseunit_maintenance_runs_total{namespace=\"" + namespace + "\",outcome=\"RolledBack\"");
   }
 
@@ -220,7 +220,7 @@ class MaintenanceWindowIT {
       load.close();
       assertThat(load.errors()).isEmpty();
     }
-    assertThat(eventReasons()).contains("MaintenanceConnectionsKilled");
+    awaitEventReasons("MaintenanceConnectionsKilled");
     assertThat(paused(db)).isFalse();
   }
 
@@ -246,7 +246,7 @@ class MaintenanceWindowIT {
     // The long transaction was left alone and commits.
     assertThat(holder.get(40, TimeUnit.SECONDS)).isEqualTo("committed");
     assertThat(condition("Degraded").getReason()).isEqualTo("MaintenanceDrainTimedOut");
-    assertThat(eventReasons()).contains("MaintenanceDrainTimedOut", "MaintenanceResumed");
+    awaitEventReasons("MaintenanceDrainTimedOut", "MaintenanceResumed");
   }
 
   @Test
@@ -289,7 +289,7 @@ class MaintenanceWindowIT {
       assertThat(run.tasks().get(0).state()).isEqualTo("Failed");
       assertThat(run.tasks().get(0).message()).startsWith("interrupted by an operator restart");
       assertThat(condition("Degraded").getReason()).isEqualTo("MaintenanceFailed");
-      assertThat(eventReasons()).contains("MaintenanceRecovered", "MaintenanceResumed");
+      awaitEventReasons("MaintenanceRecovered", "MaintenanceResumed");
       long after = load.transactions();
       await().atMost(TIMEOUT).until(() -> load.transactions() > after + 50);
       load.close();
@@ -342,8 +342,10 @@ class MaintenanceWindowIT {
     var status = window().getStatus();
     assertThat(status.lastRun().unit()).isEqualTo("beta");
     assertThat(status.lastRun().outcome()).isEqualTo("Succeeded");
-    assertThat(events().stream().filter(e -> "MaintenanceSucceeded".equals(e.getReason())).map(Event::getMessage))
-        .anyMatch(m -> m.contains("of unit alpha Succeeded")).anyMatch(m -> m.contains("of unit beta Succeeded"));
+    // The Event is written after the status patch that ends the run, so the last unit's may still be on its way.
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
+        events().stream().filter(e -> "MaintenanceSucceeded".equals(e.getReason())).map(Event::getMessage))
+        .anyMatch(m -> m.contains("of unit alpha Succeeded")).anyMatch(m -> m.contains("of unit beta Succeeded")));
     assertThat(paused(first)).isFalse();
     assertThat(paused(second)).isFalse();
   }
@@ -454,7 +456,7 @@ class MaintenanceWindowIT {
       assertThat(Instant.parse(handled.endTime())).isAfter(Instant.parse(waiting.backupRequest().requestedAt()));
       assertThat(policy().getMetadata().getAnnotations()).containsEntry(OnDemand.BACKUP_NOW, token);
       assertThat(policy().getStatus().retainedBackups()).as("one good backup: asked once").isEqualTo(1);
-      assertThat(eventReasons()).contains("MaintenanceBackupRequested", "MaintenanceRecovered", "MaintenanceDrained",
+      awaitEventReasons("MaintenanceBackupRequested", "MaintenanceRecovered", "MaintenanceDrained",
           "MaintenanceSucceeded");
     }
   }
@@ -545,7 +547,7 @@ class MaintenanceWindowIT {
     assertThat(run.tasks()).extracting(TaskResult::state).containsExactly("Succeeded", "Skipped", "Skipped");
     assertThat(run.tasks().get(1).message()).startsWith("not started: estimated 120 s would not finish before the window ends at ");
     assertThat(condition("Degraded").getStatus()).isEqualTo("False");
-    assertThat(eventReasons()).contains("MaintenanceTasksSkipped", "MaintenanceResumed");
+    awaitEventReasons("MaintenanceTasksSkipped", "MaintenanceResumed");
     assertThat(paused(db)).isFalse();
   }
 
@@ -783,5 +785,10 @@ class MaintenanceWindowIT {
 
   List<String> eventReasons() {
     return units.eventReasons("weekly");
+  }
+
+  /** Events are written after the status they report, so a test that saw the status waits for them. */
+  void awaitEventReasons(String... reasons) {
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(eventReasons()).contains(reasons));
   }
 }

@@ -91,4 +91,9 @@ public record UnitFixtures(KubernetesClient client, String namespace, Duration t
   public List<String> eventReasons(String involvedName) {
     return events(involvedName).stream().map(Event::getReason).toList();
   }
+
+  /** Waits for Events: the operator writes them after the status they report, so they may trail what a test saw. */
+  public List<String> awaitEventReasons(String involvedName, String... reasons) {
+    return await().atMost(timeout).until(() -> eventReasons(involvedName), r -> r.containsAll(List.of(reasons)));
+  }
 }
