@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.cache;
 
+import dev.databaseunit.operator.api.v1alpha1.CredentialsRef;
 import dev.databaseunit.operator.api.v1alpha1.CacheSpec;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus;
@@ -184,7 +185,7 @@ public final class CacheCapability implements UnitCapability, AutoCloseable {
     apply(ManagedRedis.statefulSet(unit, policy));
     PostgresTargets.SecretLookup existing = (ns, name) -> java.util.Optional.ofNullable(credentials);
     return new RedisEndpoint(ManagedRedis.serviceHost(unitName, namespace), ManagedRedis.PORT, false, "default",
-        PostgresTargets.value(existing, namespace, new SecretKeyRef(secretName, "password")), null);
+        PostgresTargets.value(existing, namespace, new SecretKeyRef(secretName, CredentialsRef.PASSWORD)), null);
   }
 
   private RedisInfo applyMemoryPolicy(DatabaseUnit unit, UnitState state, CacheServer server, EffectiveCachePolicy policy)

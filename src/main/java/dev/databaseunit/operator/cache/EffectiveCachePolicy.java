@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.cache;
 
+import dev.databaseunit.operator.api.v1alpha1.CredentialsRef;
 import dev.databaseunit.operator.api.v1alpha1.ApiDurations;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
@@ -16,7 +17,6 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
-import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -99,15 +99,15 @@ public record EffectiveCachePolicy(String unit, RedisLocation redis, String keyP
     CacheSpec.ExternalRedis external = spec.external();
     if (external == null) {
       return new RedisLocation(ManagedRedis.serviceHost(unitName, namespace), ManagedRedis.PORT, false,
-          ManagedRedis.credentialsSecret(unitName), "username", "password", null, null);
+          ManagedRedis.credentialsSecret(unitName), CredentialsRef.USERNAME, CredentialsRef.PASSWORD, null, null);
     }
     var credentials = external.credentials();
     var ca = external.caSecret();
     return new RedisLocation(external.host(), external.port() != null ? external.port() : ManagedRedis.PORT,
         Boolean.TRUE.equals(external.tls()),
         credentials != null ? credentials.secretName() : null,
-        credentials != null ? Objects.requireNonNullElse(credentials.usernameKey(), "username") : null,
-        credentials != null ? Objects.requireNonNullElse(credentials.passwordKey(), "password") : null,
+        credentials != null ? credentials.usernameKeyOrDefault() : null,
+        credentials != null ? credentials.passwordKeyOrDefault() : null,
         ca != null ? ca.name() : null, ca != null ? ca.key() : null);
   }
 

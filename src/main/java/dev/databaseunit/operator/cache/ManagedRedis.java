@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.cache;
 
+import dev.databaseunit.operator.api.v1alpha1.CredentialsRef;
 import dev.databaseunit.operator.api.v1alpha1.CacheSpec;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.common.OwnedObjects;
@@ -50,7 +51,7 @@ final class ManagedRedis {
     byte[] random = new byte[24];
     RANDOM.nextBytes(random);
     return new SecretBuilder().withMetadata(metadata(unit, credentialsSecret(unit.getMetadata().getName())))
-        .withStringData(Map.of("username", "default", "password", Base64.getUrlEncoder().withoutPadding().encodeToString(random)))
+        .withStringData(Map.of(CredentialsRef.USERNAME, "default", CredentialsRef.PASSWORD, Base64.getUrlEncoder().withoutPadding().encodeToString(random)))
         .build();
   }
 
@@ -81,7 +82,7 @@ final class ManagedRedis {
         .withCommand("redis-server")
         .withArgs(List.of("--requirepass", "$(REDIS_PASSWORD)", "--dir", "/data", "--appendonly", "yes",
             "--maxmemory", Long.toString(policy.maxMemoryBytes()), "--maxmemory-policy", policy.evictionPolicy()))
-        .addNewEnv().withName("REDIS_PASSWORD").withNewValueFrom().withNewSecretKeyRef("password", credentialsSecret(unitName), false)
+        .addNewEnv().withName("REDIS_PASSWORD").withNewValueFrom().withNewSecretKeyRef(CredentialsRef.PASSWORD, credentialsSecret(unitName), false)
         .endValueFrom().endEnv()
         .addNewPort().withName("redis").withContainerPort(PORT).endPort()
         .withNewReadinessProbe().withNewTcpSocket().withPort(new IntOrString("redis")).endTcpSocket().withPeriodSeconds(5).endReadinessProbe()

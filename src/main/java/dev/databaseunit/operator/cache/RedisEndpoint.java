@@ -29,9 +29,9 @@ public record RedisEndpoint(String host, int port, boolean tls, String username,
     String password = null;
     if (credentials != null) {
       username = PostgresTargets.value(secrets, namespace,
-          new SecretKeyRef(credentials.secretName(), credentials.usernameKey() != null ? credentials.usernameKey() : "username"));
+          new SecretKeyRef(credentials.secretName(), credentials.usernameKeyOrDefault()));
       password = PostgresTargets.value(secrets, namespace,
-          new SecretKeyRef(credentials.secretName(), credentials.passwordKey() != null ? credentials.passwordKey() : "password"));
+          new SecretKeyRef(credentials.secretName(), credentials.passwordKeyOrDefault()));
     }
     String ca = external.caSecret() != null ? PostgresTargets.value(secrets, namespace, external.caSecret()) : null;
     egress.checkRedis(external.host(), Boolean.TRUE.equals(external.tls()), password != null);
@@ -51,7 +51,7 @@ public record RedisEndpoint(String host, int port, boolean tls, String username,
     String unitName = unit.getMetadata().getName();
     String namespace = unit.getMetadata().getNamespace();
     return new RedisEndpoint(ManagedRedis.serviceHost(unitName, namespace), ManagedRedis.PORT, false, "default",
-        PostgresTargets.value(secrets, namespace, new SecretKeyRef(ManagedRedis.credentialsSecret(unitName), "password")), null);
+        PostgresTargets.value(secrets, namespace, new SecretKeyRef(ManagedRedis.credentialsSecret(unitName), CredentialsRef.PASSWORD)), null);
   }
 
   /** host:port as a condition message names the server. */

@@ -76,17 +76,8 @@ public final class PgBouncerDrainPoint implements DrainPoint {
   @Override
   public PoolCounts pool(String database) throws IOException {
     try (PgBouncerAdmin console = endpoint.connect(COMMAND_TIMEOUT)) {
-      int active = 0;
-      int waiting = 0;
-      int servers = 0;
-      for (PgBouncerAdmin.PoolRow row : console.showPools()) {
-        if (database.equals(row.database())) {
-          active += row.clientsActive();
-          waiting += row.clientsWaiting();
-          servers += row.serversActive();
-        }
-      }
-      return new PoolCounts(active, waiting, servers);
+      var total = PgBouncerAdmin.PoolRow.sum(database, console.showPools());
+      return new PoolCounts(total.clientsActive(), total.clientsWaiting(), total.serversActive());
     } catch (PgBouncerAdminException e) {
       throw new IOException(e.getMessage(), e);
     }

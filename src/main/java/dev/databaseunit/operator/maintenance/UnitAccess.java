@@ -87,10 +87,8 @@ record UnitAccess(PostgresTarget target, DataSource direct, PostgresTarget poole
     CredentialsRef admin = external.adminCredentials();
     try {
       return new AdminEndpoint(external.host(), external.port() != null ? external.port() : PgBouncerResources.PORT,
-          PostgresTargets.value(secrets, namespace, new SecretKeyRef(admin.secretName(),
-              admin.usernameKey() != null ? admin.usernameKey() : "username")),
-          PostgresTargets.value(secrets, namespace, new SecretKeyRef(admin.secretName(),
-              admin.passwordKey() != null ? admin.passwordKey() : "password")));
+          PostgresTargets.value(secrets, namespace, new SecretKeyRef(admin.secretName(), admin.usernameKeyOrDefault())),
+          PostgresTargets.value(secrets, namespace, new SecretKeyRef(admin.secretName(), admin.passwordKeyOrDefault())));
     } catch (UnitProblem p) {
       throw new RunFailure(EventReason.MaintenancePrecheckFailed, "PgBouncer admin credentials: " + p.getMessage(), p);
     }

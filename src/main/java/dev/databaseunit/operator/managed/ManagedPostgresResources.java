@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.managed;
 
+import dev.databaseunit.operator.api.v1alpha1.CredentialsRef;
 import dev.databaseunit.operator.common.OwnedObjects;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.ManagedPostgres;
@@ -67,8 +68,8 @@ public final class ManagedPostgresResources {
     RANDOM.nextBytes(password);
     return new SecretBuilder()
         .withMetadata(OwnedObjects.metadata(unit, secretName, COMPONENT))
-        .withStringData(Map.of("username", username,
-            "password", Base64.getUrlEncoder().withoutPadding().encodeToString(password)))
+        .withStringData(Map.of(CredentialsRef.USERNAME, username,
+            CredentialsRef.PASSWORD, Base64.getUrlEncoder().withoutPadding().encodeToString(password)))
         .build();
   }
 
@@ -144,9 +145,9 @@ public final class ManagedPostgresResources {
   /** {@code <prefix>_USER} and {@code <prefix>_PASSWORD} from a role's Secret. */
   private static List<EnvVar> credentialsEnv(String prefix, String secretName) {
     return List.of(
-        new EnvVarBuilder().withName(prefix + "_USER").withNewValueFrom().withNewSecretKeyRef("username", secretName, false)
+        new EnvVarBuilder().withName(prefix + "_USER").withNewValueFrom().withNewSecretKeyRef(CredentialsRef.USERNAME, secretName, false)
             .endValueFrom().build(),
-        new EnvVarBuilder().withName(prefix + "_PASSWORD").withNewValueFrom().withNewSecretKeyRef("password", secretName, false)
+        new EnvVarBuilder().withName(prefix + "_PASSWORD").withNewValueFrom().withNewSecretKeyRef(CredentialsRef.PASSWORD, secretName, false)
             .endValueFrom().build());
   }
 

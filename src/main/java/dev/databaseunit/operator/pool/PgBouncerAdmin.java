@@ -12,7 +12,27 @@ public interface PgBouncerAdmin extends AutoCloseable {
 
   /** One row of SHOW POOLS: a pool is a (database, user) pair. maxwait is in seconds, with microseconds. */
   record PoolRow(String database, String user, int clientsActive, int clientsWaiting, int serversActive,
-      int serversIdle, int serversUsed, double maxWaitSeconds, String poolMode) {}
+      int serversIdle, int serversUsed, double maxWaitSeconds, String poolMode) {
+
+    /** The database's pools summed over its users (user null; the longest wait; the first pool's mode). */
+    public static PoolRow sum(String database, List<PoolRow> rows) {
+      int clientsActive = 0, clientsWaiting = 0, serversActive = 0, serversIdle = 0, serversUsed = 0;
+      double maxWait = 0;
+      String mode = null;
+      for (PoolRow row : rows) {
+        if (database.equals(row.database())) {
+          clientsActive += row.clientsActive();
+          clientsWaiting += row.clientsWaiting();
+          serversActive += row.serversActive();
+          serversIdle += row.serversIdle();
+          serversUsed += row.serversUsed();
+          maxWait = Math.max(maxWait, row.maxWaitSeconds());
+          mode = mode != null ? mode : row.poolMode();
+        }
+      }
+      return new PoolRow(database, null, clientsActive, clientsWaiting, serversActive, serversIdle, serversUsed, maxWait, mode);
+    }
+  }
 
   /** One row of SHOW STATS: cumulative totals since PgBouncer started (times in microseconds). */
   record StatsRow(String database, long totalTransactions, long totalQueries, long totalTransactionMicros,

@@ -169,18 +169,7 @@ public final class PoolController {
   }
 
   private PoolSample sample(PgBouncerAdmin admin, int size, Instant now) {
-    int active = 0, idle = 0, used = 0, clients = 0, waiting = 0;
-    double maxWait = 0;
-    for (var pool : admin.showPools()) {
-      if (pool.database().equals(database)) {
-        active += pool.serversActive();
-        idle += pool.serversIdle();
-        used += pool.serversUsed();
-        clients += pool.clientsActive();
-        waiting += pool.clientsWaiting();
-        maxWait = Math.max(maxWait, pool.maxWaitSeconds());
-      }
-    }
+    var pool = PgBouncerAdmin.PoolRow.sum(database, admin.showPools());
     double averageWaitMillis = 0;
     var stats = admin.showStats().stream().filter(s -> s.database().equals(database)).findFirst().orElse(null);
     if (stats != null && previousStats != null) {
@@ -189,7 +178,8 @@ public final class PoolController {
       averageWaitMillis = transactions > 0 && waited >= 0 ? waited / 1000.0 / transactions : 0;
     }
     previousStats = stats;
-    return new PoolSample(now, size, active, idle, used, clients, waiting, maxWait, averageWaitMillis);
+    return new PoolSample(now, size, pool.serversActive(), pool.serversIdle(), pool.serversUsed(), pool.clientsActive(),
+        pool.clientsWaiting(), pool.maxWaitSeconds(), averageWaitMillis);
   }
 
   private static EventReason reasonOf(PgBouncerAdminException e) {

@@ -37,8 +37,8 @@ public final class PostgresTargets {
     String secret = managedOperatorSecret(name);
     String ca = value(secrets, namespace, new SecretKeyRef(managedTlsSecret(name), "ca.crt"));
     return new PostgresTarget(managedServiceHost(name, namespace), MANAGED_PORT, managed.database(),
-        value(secrets, namespace, new SecretKeyRef(secret, "username")),
-        value(secrets, namespace, new SecretKeyRef(secret, "password")),
+        value(secrets, namespace, new SecretKeyRef(secret, CredentialsRef.USERNAME)),
+        value(secrets, namespace, new SecretKeyRef(secret, CredentialsRef.PASSWORD)),
         PostgresTls.Mode.VERIFY_FULL, ca);
   }
 
@@ -53,8 +53,8 @@ public final class PostgresTargets {
     String namespace = unit.getMetadata().getNamespace();
     String secret = managedApplicationSecret(unit.getMetadata().getName());
     return new PostgresTarget(target.host(), target.port(), target.database(),
-        value(secrets, namespace, new SecretKeyRef(secret, "username")),
-        value(secrets, namespace, new SecretKeyRef(secret, "password")),
+        value(secrets, namespace, new SecretKeyRef(secret, CredentialsRef.USERNAME)),
+        value(secrets, namespace, new SecretKeyRef(secret, CredentialsRef.PASSWORD)),
         target.sslMode(), target.caCertificatePem());
   }
 
@@ -65,8 +65,8 @@ public final class PostgresTargets {
     String ca = tls.caSecret() != null ? value(secrets, namespace, tls.caSecret()) : null;
     CredentialsRef credentials = external.credentials();
     return new PostgresTarget(external.host(), external.port() != null ? external.port() : 5432, external.database(),
-        value(secrets, namespace, new SecretKeyRef(credentials.secretName(), orDefault(credentials.usernameKey(), "username"))),
-        value(secrets, namespace, new SecretKeyRef(credentials.secretName(), orDefault(credentials.passwordKey(), "password"))),
+        value(secrets, namespace, new SecretKeyRef(credentials.secretName(), credentials.usernameKeyOrDefault())),
+        value(secrets, namespace, new SecretKeyRef(credentials.secretName(), credentials.passwordKeyOrDefault())),
         mode, ca);
   }
 
@@ -106,9 +106,5 @@ public final class PostgresTargets {
       return secret.getStringData().get(ref.key());
     }
     throw new UnitProblem(EventReason.SecretKeyMissing, "Secret " + namespace + "/" + ref.name() + " has no key " + ref.key());
-  }
-
-  private static String orDefault(String value, String fallback) {
-    return value != null ? value : fallback;
   }
 }

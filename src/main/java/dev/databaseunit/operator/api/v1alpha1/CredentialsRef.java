@@ -16,7 +16,21 @@ import io.fabric8.generator.annotation.ValidationRule;
 public record CredentialsRef(
     @Required @Size(max = 253) @JsonPropertyDescription("Name of the Secret in the resource's namespace.")
         String secretName,
-    @Default("username") @Size(max = 253) @JsonPropertyDescription("Key holding the user name.")
+    @Default(CredentialsRef.USERNAME) @Size(max = 253) @JsonPropertyDescription("Key holding the user name.")
         String usernameKey,
-    @Default("password") @Size(max = 253) @JsonPropertyDescription("Key holding the password.")
-        String passwordKey) {}
+    @Default(CredentialsRef.PASSWORD) @Size(max = 253) @JsonPropertyDescription("Key holding the password.")
+        String passwordKey) {
+
+  /** The keys a credentials Secret uses when the spec names none, and those the operator writes into the ones it creates. */
+  public static final String USERNAME = "username";
+  public static final String PASSWORD = "password";
+
+  /** The Secret's key for the user name (the default when the spec is read without the API server's defaulting). */
+  public String usernameKeyOrDefault() {
+    return usernameKey != null ? usernameKey : USERNAME;
+  }
+
+  public String passwordKeyOrDefault() {
+    return passwordKey != null ? passwordKey : PASSWORD;
+  }
+}
