@@ -65,9 +65,6 @@ import org.slf4j.LoggerFactory;
 @ControllerConfiguration(name = GdprRequestReconciler.NAME)
 public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<GdprRequest> {
   public static final String NAME = "gdprrequest";
-  public static final String PENDING = "Pending";
-  public static final String RUNNING = "Running";
-  public static final String COMPLETED = "Completed";
   private static final String BY_UNIT = "byDatabaseUnit";
   private static final Duration POLL = Duration.ofSeconds(1);
   private static final Logger log = LoggerFactory.getLogger(GdprRequestReconciler.class);
@@ -137,8 +134,8 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<G
   @Override
   public UpdateControl<GdprRequest> reconcile(GdprRequest request, Context<GdprRequest> context) {
     GdprRequestStatus status = request.getStatus() != null ? request.getStatus()
-        : new GdprRequestStatus(null, List.of(), PENDING, null, null, null, null, null);
-    if (COMPLETED.equals(status.phase())) {
+        : new GdprRequestStatus(null, List.of(), GdprPhase.Pending.name(), null, null, null, null, null);
+    if (GdprPhase.of(status.phase()) == GdprPhase.Completed) {
       return expireExport(request, status, context);
     }
     String uid = request.getMetadata().getUid();
@@ -157,7 +154,7 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<G
       var conditions = Conditions.merge(status.conditions(), List.of(
           new Conditions.Desired(Conditions.PROGRESSING, true, "Running", request.getSpec().type() + " in progress")),
           generation(request), clock.instant());
-      return patch(request, status, new GdprRequestStatus(generation(request), conditions, RUNNING,
+      return patch(request, status, new GdprRequestStatus(generation(request), conditions, GdprPhase.Running.name(),
           status.startTime() != null ? status.startTime() : now(), null, status.subjectHash(), null, null))
           .rescheduleAfter(POLL);
     } catch (UnitProblem p) {
@@ -330,10 +327,10 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<G
         "type", spec.type().name(), "outcome", reason.name()).increment();
     var conditions = Conditions.merge(status.conditions(), List.of(
         new Conditions.Desired(Conditions.READY, true, reason.name(), message),
-        new Conditions.Desired(Conditions.PROGRESSING, false, COMPLETED, "Nothing in progress"),
+        new Conditions.Desired(Conditions.PROGRESSING, false, GdprPhase.Completed.name(), "Nothing in progress"),
         new Conditions.Desired(Conditions.DEGRADED, false, "AsExpected", "No problems found")), generation(request), clock.instant());
     events.record(request, EventRecorder.Type.Normal, reason, message);
-    var control = patch(request, status, new GdprRequestStatus(generation(request), conditions, COMPLETED,
+    var control = patch(request, status, new GdprRequestStatus(generation(request), conditions, GdprPhase.Completed.name(),
         status.startTime() != null ? status.startTime() : now(), now(), hash, export, erasure));
     return recheck != null ? control.rescheduleAfter(recheck) : control;
   }
@@ -349,12 +346,12 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<G
     }
     List<Conditions.Desired> desired = new ArrayList<>();
     desired.add(new Conditions.Desired(Conditions.DEGRADED, true, problem.reason().name(), problem.getMessage()));
-    if (!COMPLETED.equals(status.phase())) {
+    if (GdprPhase.of(status.phase()) != GdprPhase.Completed) {
       desired.add(new Conditions.Desired(Conditions.READY, false, problem.reason().name(), problem.getMessage()));
       desired.add(new Conditions.Desired(Conditions.PROGRESSING, false, "Retrying", "Retried with backoff"));
     }
     var conditions = Conditions.merge(status.conditions(), desired, generation(request), clock.instant());
-    var next = new GdprRequestStatus(generation(request), conditions, status.phase() != null ? status.phase() : PENDING,
+    var next = new GdprRequestStatus(generation(request), conditions, GdprPhase.of(status.phase()).name(),
         status.startTime(), status.completionTime(), status.subjectHash(), status.export(), status.erasure());
     return patch(request, status, next).rescheduleAfter(backoff.next(request.getMetadata().getUid()));
   }
@@ -451,6 +448,10 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<G
   private UpdateControl<GdprRequest> patch(GdprRequest request, GdprRequestStatus before, GdprRequestStatus after) {
     if (Objects.equals(before, after)) {
       return UpdateControl.noUpdate();
+    }
+    GdprPhase from = GdprPhase.of(before.phase());
+    if (!from.canMoveTo(GdprPhase.of(after.phase()))) {
+      throw new IllegalStateException("GdprRequest " + request.getMetadata().getName() + " cannot move from " + from + " to " + after.phase());
     }
     request.setStatus(after);
     return UpdateControl.patchStatus(request);

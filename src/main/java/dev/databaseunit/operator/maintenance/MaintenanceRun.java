@@ -11,6 +11,7 @@ import dev.databaseunit.operator.api.v1alpha1.BackupPolicyStatus.OnDemandRequest
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus.BackupRequest;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus.Run;
 import dev.databaseunit.operator.backup.OnDemand;
+import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus.SkipReason;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus.TaskResult;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.events.EventRecorder;
@@ -281,39 +282,39 @@ final class MaintenanceRun {
   /** Runs the tasks in order; on a failure rolls back and returns why. */
   private RunFailure runTasks(UnitAccess access) {
     List<Task> plan = RunPlan.order(spec().tasks());
-    List<TaskResult> results = new ArrayList<>(plan.stream().map(t -> new TaskResult(t, "Pending", null, null, null, null)).toList());
+    List<TaskResult> results = new ArrayList<>(plan.stream().map(t -> new TaskResult(t, TaskState.Pending.name(), null, null, null, null)).toList());
     Map<Task, Duration> measured = lastMeasured();
     Instant windowEnd = Instant.parse(run.windowEnd());
     List<Task> completed = new ArrayList<>();
     for (int i = 0; i < plan.size(); i++) {
       Task task = plan.get(i);
       if (leaseLost.get()) {
-        skipFrom(results, i, "not run: the unit's maintenance Lease was lost");
+        skipFrom(results, i, SkipReason.LeaseLost, "not run: the unit's maintenance Lease was lost");
         return rollBack(access, results, completed, null, new RunFailure(EventReason.MaintenanceFailed,
             "lost the unit's maintenance Lease before " + task));
       }
       Instant now = services.clock().instant();
       if (!RunPlan.fits(now, windowEnd, RunPlan.estimate(task, measured))) {
         String why = "not started: estimated " + RunPlan.estimate(task, measured).toSeconds() + " s would not finish before the window ends at " + windowEnd;
-        skipFrom(results, i, why);
+        skipFrom(results, i, SkipReason.WindowEnds, why);
         event(EventRecorder.Type.Warning, EventReason.MaintenanceTasksSkipped, plan.subList(i, plan.size()) + " " + why);
         run = run.withTasks(List.copyOf(results));
         return null;
       }
-      results.set(i, new TaskResult(task, "Running", timestamp(now), null, null, null));
+      moveTask(results, i, new TaskResult(task, TaskState.Running.name(), timestamp(now), null, null, null));
       run = run.withTasks(List.copyOf(results));
       moveTo(RunPhase.Running);
       long t0 = System.nanoTime();
       try {
         String message = services.tasks().get(task).run(access.taskTarget());
-        results.set(i, ended(results.get(i), "Succeeded", t0, message));
+        moveTask(results, i, ended(results.get(i), TaskState.Succeeded, t0, message, null));
         completed.add(task);
-      } catch (UnsupportedOperationException e) {
-        results.set(i, ended(results.get(i), "Skipped", t0, e.getMessage()));
+      } catch (TaskSkipped e) {
+        moveTask(results, i, ended(results.get(i), TaskState.Skipped, t0, e.getMessage(), SkipReason.NotAvailable));
       } catch (Exception e) {
         String error = describe(e, access);
-        results.set(i, ended(results.get(i), "Failed", t0, error));
-        skipFrom(results, i + 1, "not run: " + task + " failed");
+        moveTask(results, i, ended(results.get(i), TaskState.Failed, t0, error, null));
+        skipFrom(results, i + 1, SkipReason.EarlierTaskFailed, "not run: " + task + " failed");
         event(EventRecorder.Type.Warning, EventReason.MaintenanceTaskFailed, task + " failed: " + error + "; rolling back");
         return rollBack(access, results, completed, task,
             new RunFailure(EventReason.MaintenanceTaskFailed, "task " + task + " failed: " + error));
@@ -332,8 +333,7 @@ final class MaintenanceRun {
         : RunPlan.undoCompleted(completed, spec().rollbackPolicy());
     List<String> rollbackErrors = undoTasks(access, results, undo, failed);
     run = run.withTasks(List.copyOf(results));
-    return rollbackErrors.isEmpty() ? failure
-        : new RunFailure(failure.reason(), failure.getMessage() + "; rollback failed: " + String.join("; ", rollbackErrors));
+    return failure.withRollbackErrors(rollbackErrors);
   }
 
   private List<String> undoTasks(UnitAccess access, List<TaskResult> results, List<Task> undo, Task failed) {
@@ -343,9 +343,11 @@ final class MaintenanceRun {
       TaskResult before = results.get(index);
       try {
         String message = services.tasks().get(task).rollback(access.taskTarget());
-        results.set(index, task == failed
-            ? new TaskResult(task, "Failed", before.startTime(), before.endTime(), before.durationSeconds(), before.message() + "; rollback: " + message)
-            : new TaskResult(task, "RolledBack", before.startTime(), timestamp(services.clock().instant()), before.durationSeconds(), message));
+        moveTask(results, index, task == failed
+            ? new TaskResult(task, TaskState.Failed.name(), before.startTime(), before.endTime(), before.durationSeconds(),
+                before.message() + "; rollback: " + message)
+            : new TaskResult(task, TaskState.RolledBack.name(), before.startTime(), timestamp(services.clock().instant()),
+                before.durationSeconds(), message));
       } catch (Exception e) {
         errors.add(task + ": " + describe(e, access));
       }
@@ -418,25 +420,25 @@ final class MaintenanceRun {
         return;
       }
     }
-    boolean allSucceeded = run.tasks() != null && run.tasks().stream().allMatch(t -> "Succeeded".equals(t.state()) || "Skipped".equals(t.state()));
+    boolean allSucceeded = run.tasks() != null
+        && run.tasks().stream().allMatch(t -> state(t) == TaskState.Succeeded || state(t) == TaskState.Skipped);
     if (recovery.rollBack() && access != null) {
       List<TaskResult> results = new ArrayList<>(run.tasks() == null ? List.of() : run.tasks());
       // Every task that started may have left something; the one that was running is the "failed" one.
-      Task running = results.stream().filter(t -> "Running".equals(t.state())).map(TaskResult::task).findFirst().orElse(null);
-      List<Task> completed = results.stream().filter(t -> "Succeeded".equals(t.state())).map(TaskResult::task).toList();
+      Task running = results.stream().filter(t -> state(t) == TaskState.Running).map(TaskResult::task).findFirst().orElse(null);
+      List<Task> completed = results.stream().filter(t -> state(t) == TaskState.Succeeded).map(TaskResult::task).toList();
       if (running != null) {
         int i = indexOf(results, running);
         TaskResult r = results.get(i);
-        results.set(i, new TaskResult(running, "Failed", r.startTime(), timestamp(services.clock().instant()), null, "interrupted by an operator restart"));
+        moveTask(results, i, new TaskResult(running, TaskState.Failed.name(), r.startTime(), timestamp(services.clock().instant()), null,
+            "interrupted by an operator restart"));
       }
       // After a crash the run failed as a whole: every completed task that can be undone is, whatever the policy.
       List<Task> undo = running != null ? RunPlan.rollback(completed, running, MaintenanceWindowSpec.RollbackPolicy.RollbackAll)
           : RunPlan.undoCompleted(completed, MaintenanceWindowSpec.RollbackPolicy.RollbackAll);
       List<String> errors = undoTasks(access, results, undo, running);
       run = run.withTasks(List.copyOf(results));
-      if (!errors.isEmpty()) {
-        failure = new RunFailure(EventReason.MaintenanceFailed, failure.getMessage() + "; rollback failed: " + String.join("; ", errors));
-      }
+      failure = failure.withRollbackErrors(errors);
       allSucceeded = false;
     }
     boolean completedRun = (found == RunPhase.Resuming || found == RunPhase.PostChecks) && allSucceeded;
@@ -454,11 +456,8 @@ final class MaintenanceRun {
         failure = new RunFailure(EventReason.MaintenanceFailed, "post-check failed: " + problem.get());
       }
     }
-    boolean rolledBack = failure != null && failure.reason() == EventReason.MaintenanceTaskFailed
-        && !failure.getMessage().contains("rollback failed");
-    boolean skipped = run.tasks() != null && run.tasks().stream().anyMatch(t -> "Skipped".equals(t.state()) && t.message() != null
-        && t.message().contains("window ends"));
-    String outcome = failure == null ? (skipped ? "Incomplete" : "Succeeded") : rolledBack ? "RolledBack" : "Failed";
+    boolean leftForLater = run.tasks() != null && run.tasks().stream().anyMatch(t -> t.skipReason() == SkipReason.WindowEnds);
+    String outcome = RunOutcome.of(failure != null ? failure.reason() : null, failure != null && failure.rollbackFailed(), leftForLater).name();
     Instant now = services.clock().instant();
     Run ended = run.withEnd(timestamp(now), outcome, failure != null ? failure.getMessage() : null);
     long generation = window.getMetadata().getGeneration();
@@ -549,21 +548,35 @@ final class MaintenanceRun {
     Map<Task, Duration> measured = new EnumMap<>(Task.class);
     var last = window.getStatus() != null ? window.getStatus().lastRun() : null;
     if (last != null && last.tasks() != null) {
-      last.tasks().stream().filter(t -> "Succeeded".equals(t.state()) && t.durationSeconds() != null)
+      last.tasks().stream().filter(t -> state(t) == TaskState.Succeeded && t.durationSeconds() != null)
           .forEach(t -> measured.put(t.task(), Duration.ofMillis(Math.round(t.durationSeconds() * 1000))));
     }
     return measured;
   }
 
-  private TaskResult ended(TaskResult started, String state, long t0, String message) {
+  private TaskResult ended(TaskResult started, TaskState state, long t0, String message, SkipReason skipped) {
     double seconds = Math.round((System.nanoTime() - t0) / 1e6) / 1000.0;
-    return new TaskResult(started.task(), state, started.startTime(), timestamp(services.clock().instant()), seconds, message);
+    return new TaskResult(started.task(), state.name(), started.startTime(), timestamp(services.clock().instant()), seconds, message,
+        skipped);
   }
 
-  private static void skipFrom(List<TaskResult> results, int from, String why) {
+  private static void skipFrom(List<TaskResult> results, int from, SkipReason reason, String why) {
     for (int j = from; j < results.size(); j++) {
-      results.set(j, new TaskResult(results.get(j).task(), "Skipped", null, null, null, why));
+      moveTask(results, j, new TaskResult(results.get(j).task(), TaskState.Skipped.name(), null, null, null, why, reason));
     }
+  }
+
+  /** Replaces a task's result, refusing a move its state table does not allow. */
+  private static void moveTask(List<TaskResult> results, int index, TaskResult next) {
+    TaskState from = state(results.get(index));
+    if (from != null && !from.canMoveTo(state(next))) {
+      throw new IllegalStateException(next.task() + " cannot move from " + from + " to " + next.state());
+    }
+    results.set(index, next);
+  }
+
+  private static TaskState state(TaskResult task) {
+    return TaskState.of(task.state());
   }
 
   private static int indexOf(List<TaskResult> results, Task task) {

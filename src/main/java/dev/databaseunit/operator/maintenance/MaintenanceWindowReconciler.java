@@ -230,7 +230,7 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
         .withPhase(status.phase() != null ? status.phase() : "Idle");
     Run last = s.lastRun();
     boolean lastFailed = last != null && Objects.equals(last.generation(), generation)
-        && !"Succeeded".equals(last.outcome()) && !"Incomplete".equals(last.outcome());
+        && (RunOutcome.of(last.outcome()) == null || !RunOutcome.of(last.outcome()).healthy());
     if (lastFailed && Objects.equals(s.observedGeneration(), generation)) {
       return s; // the run's Degraded condition stands until the next run or a spec change
     }

@@ -12,15 +12,6 @@ import java.util.Set;
 public enum RunPhase {
   Pending, Prechecks, Draining, Running, RollingBack, Resuming, PostChecks, Succeeded, Failed;
 
-  /** PgBouncer may hold the database paused in these phases (PAUSE may have been sent and not yet undone). */
-  public boolean mayBePaused() {
-    return this == Draining || this == Running || this == RollingBack || this == Resuming;
-  }
-
-  public boolean terminal() {
-    return this == Succeeded || this == Failed;
-  }
-
   /** The phases a run may move to from this one. */
   public Set<RunPhase> next() {
     return switch (this) {

@@ -14,8 +14,8 @@ public final class UpgradeTask implements MaintenanceTask {
   }
 
   @Override
-  public String run(Target target) {
-    throw new UnsupportedOperationException("image upgrades of managed instances are not implemented yet");
+  public String run(Target target) throws TaskSkipped {
+    throw new TaskSkipped("image upgrades of managed instances are not implemented yet");
   }
 
   @Override

@@ -54,16 +54,10 @@ public interface PgBouncerAdmin extends AutoCloseable {
   /** SET key = 'value' on the running PgBouncer (only settings it marks changeable). */
   void set(String key, String value);
 
-  /** Re-reads pgbouncer.ini. */
-  void reload();
-
   /** Waits for running transactions of the database to finish, then holds new ones until {@link #resume}. */
   void pause(String database);
 
   void resume(String database);
-
-  /** Drops every client and server connection of the database at once. */
-  void kill(String database);
 
   /** Any admin command, as rows of column → text value (null for SQL NULL). */
   List<Map<String, String>> query(String command);

@@ -107,11 +107,6 @@ public final class PgBouncerAdminClient implements PgBouncerAdmin {
   }
 
   @Override
-  public void reload() {
-    query("RELOAD");
-  }
-
-  @Override
   public void pause(String database) {
     query("PAUSE " + databaseName(database));
   }
@@ -119,11 +114,6 @@ public final class PgBouncerAdminClient implements PgBouncerAdmin {
   @Override
   public void resume(String database) {
     query("RESUME " + databaseName(database));
-  }
-
-  @Override
-  public void kill(String database) {
-    query("KILL " + databaseName(database));
   }
 
   /** The console's command parser takes a plain word or a double-quoted name. */

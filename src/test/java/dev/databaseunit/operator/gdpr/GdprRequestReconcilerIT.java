@@ -120,7 +120,7 @@ class GdprRequestReconcilerIT {
       createRequest("export-alice", "Export", Long.toString(alice), "json", null);
       createRequest("export-bob", "Export", Long.toString(bob), "csv", "exportTtl: 30d");
 
-      var json = awaitPhase("export-alice", GdprRequestReconciler.COMPLETED);
+      var json = awaitPhase("export-alice", GdprPhase.Completed.name());
       var export = json.getStatus().export();
       String key = "gdpr/" + namespace + "/export-alice-" + json.getMetadata().getUid() + ".json";
       byte[] object = GdprServiceIT.readExport(bucket, key);
@@ -136,7 +136,7 @@ class GdprRequestReconcilerIT {
         assertThat(auditActions(c, json.getMetadata().getUid()))
             .containsExactly("data_export_requested", "data_export_started", "data_export_completed");
       }
-      var csv = awaitPhase("export-bob", GdprRequestReconciler.COMPLETED);
+      var csv = awaitPhase("export-bob", GdprPhase.Completed.name());
       String csvKey = "gdpr/" + namespace + "/export-bob-" + csv.getMetadata().getUid() + ".zip";
       var files = GdprServiceIT.unzip(GdprServiceIT.readExport(bucket, csvKey));
       assertThat(files).containsKeys("users.csv", "recipes.csv", "consents.csv", "recipe_embeddings.csv");
@@ -205,13 +205,13 @@ class GdprRequestReconcilerIT {
     }
     startOperator();
     createRequest("dry-run-bob", "Erase", Long.toString(bob), null, "dryRun: true");
-    var dryRun = awaitPhase("dry-run-bob", GdprRequestReconciler.COMPLETED);
+    var dryRun = awaitPhase("dry-run-bob", GdprPhase.Completed.name());
     assertThat(dryRun.getStatus().erasure().deletedRows()).isEqualTo(bobBefore);
     assertThat(dryRun.getStatus().erasure().dryRun()).isTrue();
     assertThat(condition(dryRun, "Ready").getReason()).isEqualTo("ErasureDryRunCompleted");
 
     createRequest("erase-alice", "Erase", Long.toString(alice), null, null);
-    var erased = awaitPhase("erase-alice", GdprRequestReconciler.COMPLETED);
+    var erased = awaitPhase("erase-alice", GdprPhase.Completed.name());
     var erasure = erased.getStatus().erasure();
     assertThat(erasure.deletedRows()).isEqualTo(aliceBefore);
     assertThat(erasure.cacheKeysInvalidated()).isEqualTo(2L + aliceRecipes.size());
@@ -228,7 +228,7 @@ class GdprRequestReconcilerIT {
     units.awaitEventReasons("erase-alice", "ErasureCompleted");
 
     createRequest("erase-nobody", "Erase", "424242", null, null);
-    var nobody = awaitPhase("erase-nobody", GdprRequestReconciler.COMPLETED);
+    var nobody = awaitPhase("erase-nobody", GdprPhase.Completed.name());
     assertThat(nobody.getStatus().erasure().deletedRows().values()).allMatch(n -> n == 0);
     assertThat(condition(nobody, "Ready")).extracting(Condition::getReason, Condition::getMessage)
         .containsExactly("SubjectNotFound", "No subject table holds a row of this subject; nothing was erased");
@@ -247,7 +247,7 @@ class GdprRequestReconcilerIT {
       createRequest("strange-" + i, "Erase", ids.get(i), null, null);
     }
     for (int i = 0; i < ids.size(); i++) {
-      var done = awaitPhase("strange-" + i, GdprRequestReconciler.COMPLETED);
+      var done = awaitPhase("strange-" + i, GdprPhase.Completed.name());
       assertThat(condition(done, "Ready").getReason()).as(ids.get(i)).isEqualTo("SubjectNotFound");
       assertThat(done.getStatus().erasure().deletedRows().values()).allMatch(n -> n == 0);
     }
@@ -305,12 +305,12 @@ class GdprRequestReconcilerIT {
     var degraded = awaitCondition("erase-alice", "Degraded", "True");
     assertThat(degraded.getReason()).isEqualTo("GdprRequestRetrying");
     assertThat(degraded.getMessage()).contains("rolled back, nothing changed").contains("parsed_ingredients");
-    assertThat(get("erase-alice").getStatus().phase()).isEqualTo(GdprRequestReconciler.RUNNING);
+    assertThat(get("erase-alice").getStatus().phase()).isEqualTo(GdprPhase.Running.name());
     try (Connection c = db.connect()) {
       assertThat(RecipeFixture.tableCounts(c)).as("no partial erasure is visible").isEqualTo(before);
     }
     failing.set(false);
-    var done = awaitPhase("erase-alice", GdprRequestReconciler.COMPLETED);
+    var done = awaitPhase("erase-alice", GdprPhase.Completed.name());
     assertThat(done.getStatus().erasure().deletedRows().get("recipes")).isEqualTo(4L);
     assertThat(condition(done, "Degraded").getStatus()).isEqualTo("False");
     try (Connection c = db.connect()) {
@@ -333,7 +333,7 @@ class GdprRequestReconcilerIT {
       fixed.setMetadata(u.getMetadata());
       return fixed;
     });
-    var done = awaitPhase("erase-bob", GdprRequestReconciler.COMPLETED);
+    var done = awaitPhase("erase-bob", GdprPhase.Completed.name());
     assertThat(done.getStatus().erasure().deletedRows().get("users")).isEqualTo(1L);
   }
 
@@ -343,7 +343,7 @@ class GdprRequestReconcilerIT {
     createUnit(unitYaml("recipes", db.port(), "", null));
     startGdprOnly(new GdprService(clock, SubjectEraser.DeletionListener.NONE));
     createRequest("erase-alice", "Erase", Long.toString(alice), null, null);
-    var first = awaitPhase("erase-alice", GdprRequestReconciler.COMPLETED);
+    var first = awaitPhase("erase-alice", GdprPhase.Completed.name());
     stopGdprOnly();
 
     // Re-insert a row for the same subject id: a re-run would delete it, a replay must not.
@@ -351,15 +351,15 @@ class GdprRequestReconcilerIT {
       s.execute("INSERT INTO consents (user_id, purpose, version, granted) SELECT " + bob + ", 'probe', 'v1', true");
     }
     var lost = first.getStatus();
-    var running = new GdprRequestStatus(lost.observedGeneration(), lost.conditions(), GdprRequestReconciler.RUNNING,
+    var running = new GdprRequestStatus(lost.observedGeneration(), lost.conditions(), GdprPhase.Running.name(),
         lost.startTime(), null, null, null, null);
     var edited = get("erase-alice");
     edited.setStatus(running);
     client.resource(edited).patchStatus();
-    assertThat(get("erase-alice").getStatus().phase()).isEqualTo(GdprRequestReconciler.RUNNING);
+    assertThat(get("erase-alice").getStatus().phase()).isEqualTo(GdprPhase.Running.name());
 
     startGdprOnly(new GdprService(clock, SubjectEraser.DeletionListener.NONE));
-    var replayed = awaitPhase("erase-alice", GdprRequestReconciler.COMPLETED);
+    var replayed = awaitPhase("erase-alice", GdprPhase.Completed.name());
     assertThat(replayed.getStatus().erasure().deletedRows()).isEqualTo(first.getStatus().erasure().deletedRows());
     try (Connection c = db.connect()) {
       assertThat(auditActions(c, first.getMetadata().getUid()))
@@ -394,7 +394,7 @@ class GdprRequestReconcilerIT {
     }
     startOperator();
     for (int i = 0; i < subjects.size(); i++) {
-      awaitPhase("erase-" + i, GdprRequestReconciler.COMPLETED);
+      awaitPhase("erase-" + i, GdprPhase.Completed.name());
     }
     try (Connection c = db.connect()) {
       for (int i = 0; i < subjects.size(); i++) {

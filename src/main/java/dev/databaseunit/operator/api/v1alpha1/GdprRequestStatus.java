@@ -12,7 +12,8 @@ public record GdprRequestStatus(
     @JsonPropertyDescription("The metadata.generation this status describes.") Long observedGeneration,
     @SchemaFrom(type = ConditionSchema[].class) @JsonPropertyDescription("Ready, Progressing and Degraded, with reasons.")
         List<Condition> conditions,
-    @JsonPropertyDescription("Pending, Running, Completed or Failed.") String phase,
+    @JsonPropertyDescription("Pending, Running or Completed. A request that cannot go on keeps its phase and is Degraded, "
+        + "retried with backoff.") String phase,
     @JsonPropertyDescription("When the operator started the request, RFC 3339.") String startTime,
     @JsonPropertyDescription("When the request completed, RFC 3339.") String completionTime,
     @JsonPropertyDescription("sha256 of the subject id, as written to the audit trail and the erasure ledger.")

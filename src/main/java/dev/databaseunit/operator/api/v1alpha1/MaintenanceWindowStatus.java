@@ -65,7 +65,7 @@ public record MaintenanceWindowStatus(
       @JsonPropertyDescription("End of that window: no task starts that cannot finish before it.") String windowEnd,
       @JsonPropertyDescription("When the run started, RFC 3339.") String startTime,
       @JsonPropertyDescription("When the run ended, RFC 3339; unset while it is underway.") String endTime,
-      @JsonPropertyDescription("Succeeded, RolledBack or Failed.") String outcome,
+      @JsonPropertyDescription("Succeeded, Incomplete (tasks left for a later window), RolledBack or Failed.") String outcome,
       @JsonPropertyDescription("Why the run failed or rolled back.") String reason,
       @JsonPropertyDescription("Time from PAUSE until no server connection was busy, in seconds.") Double drainSeconds,
       @JsonPropertyDescription("Server connections closed by force at the drain timeout.") Integer connectionsForceClosed,
@@ -112,5 +112,25 @@ public record MaintenanceWindowStatus(
       @JsonPropertyDescription("When the task started, RFC 3339.") String startTime,
       @JsonPropertyDescription("When the task ended, RFC 3339.") String endTime,
       @JsonPropertyDescription("How long the task ran, in seconds.") Double durationSeconds,
-      @JsonPropertyDescription("What the task did, or its error.") String message) {}
+      @JsonPropertyDescription("What the task did, or its error.") String message,
+      @JsonPropertyDescription("Why a Skipped task was not run: NotAvailable (the task does not apply to this unit), WindowEnds (it "
+          + "would not finish before the window ends), LeaseLost or EarlierTaskFailed.") SkipReason skipReason) {
+
+    public TaskResult(MaintenanceWindowSpec.Task task, String state, String startTime, String endTime, Double durationSeconds,
+        String message) {
+      this(task, state, startTime, endTime, durationSeconds, message, null);
+    }
+  }
+
+  /** Why a task of a run was not run. */
+  public enum SkipReason {
+    /** The task declined: what it does is not available for this unit. */
+    NotAvailable,
+    /** Its estimated duration would not end before the window does: the run ends Incomplete. */
+    WindowEnds,
+    /** The unit's maintenance Lease was lost before it started. */
+    LeaseLost,
+    /** An earlier task of the run failed. */
+    EarlierTaskFailed
+  }
 }
