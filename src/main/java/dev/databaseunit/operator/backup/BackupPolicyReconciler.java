@@ -10,6 +10,7 @@ import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.backup.BackupPlanner.Action;
 import dev.databaseunit.operator.backup.BackupPlanner.Notice;
 import dev.databaseunit.operator.common.EgressPolicy;
+import dev.databaseunit.operator.common.Jobs;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.events.EventRecorder;
@@ -40,9 +41,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
@@ -51,7 +49,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reconciles a BackupPolicy: {@link BackupPlanner} decides from spec, annotations and status what is due, {@link BackupWork}
- * runs one backup or restore test at a time per policy on an executor (never on the reconcile thread), and
+ * runs one backup or restore test at a time per policy as a job ({@link Jobs}, never on the reconcile thread), and
  * {@link BackupReducer} folds the outcome into the status. Because the work underway is in status, a restarted operator
  * finds it: it adopts the backup when its manifest was written and otherwise removes the partial object and lets the
  * fire run again, inside its window. On-demand work ({@link OnDemand} annotations) runs the same way and is recorded as
@@ -72,9 +70,9 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
   private final Clock clock;
   private final BackupWork work;
   private final MeterRegistry registry;
-  private final ExecutorService executor;
+  private final Jobs jobs;
   private final EgressPolicy egress;
-  private final Map<String, Job> jobs = new ConcurrentHashMap<>();
+  private final Map<String, Running> running = new ConcurrentHashMap<>();
   private final Map<String, BackupMetrics> metrics = new ConcurrentHashMap<>();
   /** Per policy and retry key: when a failed attempt may run again (in memory: a restart retries at once). */
   private final Map<String, Instant> retryAt = new ConcurrentHashMap<>();
@@ -84,17 +82,17 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
    * @param egress where the policy's scratch instance and storage may be (the chart's allow-lists)
    */
   public BackupPolicyReconciler(EventRecorder events, Clock clock, BackupService backups, RestoreTester restoreTester,
-      ObjectStores stores, MeterRegistry registry, ExecutorService executor, BackupsInUse inUse, EgressPolicy egress) {
+      ObjectStores stores, MeterRegistry registry, Jobs jobs, BackupsInUse inUse, EgressPolicy egress) {
     this.egress = egress;
     this.events = events;
     this.clock = clock;
     this.work = new BackupWork(backups, restoreTester, stores, clock, inUse);
     this.registry = registry;
-    this.executor = executor;
+    this.jobs = jobs;
   }
 
-  /** Work running on the executor for one policy, with the phase it last reported. */
-  private record Job(Operation operation, Future<BackupOutcome> future, AtomicReference<OperationPhase> phase) {}
+  /** The job of one policy (keyed by the policy), the operation it runs and the phase it last reported. */
+  private record Running(Operation operation, Jobs.Job<BackupOutcome> job, AtomicReference<OperationPhase> phase) {}
 
   @Override
   public List<EventSource<?, BackupPolicy>> prepareEventSources(EventSourceContext<BackupPolicy> context) {
@@ -135,14 +133,14 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
       problem = p;
     }
 
-    Job job = jobs.get(policyKey);
-    if (job != null && !job.future().isDone()) {
+    Running job = running.get(policyKey);
+    if (job != null && job.job().running()) {
       draft.inProgress = withPhase(job.operation(), job.phase().get());
       return finish(policy, previous, draft, problem, POLL_WHILE_RUNNING);
     }
     if (job != null) {
-      jobs.remove(policyKey);
-      BackupOutcome outcome = outcomeOf(job);
+      running.remove(policyKey);
+      BackupOutcome outcome = outcomeOf(job, jobs.<BackupOutcome>collect(policyKey).orElseThrow());
       meters.record(outcome);
       var reduction = BackupReducer.reduce(draft, outcome, policy.getSpec(), clock.instant());
       reduction.retryAt().forEach((k, at) -> retryAt.put(policyKey + "/" + k, at));
@@ -199,7 +197,8 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
   private void start(String policyKey, PolicyDraft draft, Operation operation,
       java.util.function.Function<Consumer<OperationPhase>, Callable<BackupOutcome>> body) {
     var phase = new AtomicReference<>(operation.phase());
-    jobs.put(policyKey, new Job(operation, executor.submit(body.apply(phase::set)), phase));
+    Callable<BackupOutcome> call = body.apply(phase::set);
+    running.put(policyKey, new Running(operation, jobs.submit(policyKey, progress -> call.call()), phase));
     draft.inProgress = operation;
   }
 
@@ -207,22 +206,22 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
     return new Operation(o.kind(), o.id(), phase, o.startTime(), o.tier(), o.scheduledFor(), o.onDemandToken());
   }
 
-  private static BackupOutcome outcomeOf(Job job) {
-    try {
-      return job.future().get();
-    } catch (ExecutionException e) {
-      // Work turns its failures into outcomes; this is a bug in the work itself.
-      log.error("Backup work {} failed unexpectedly", job.operation().id(), e.getCause());
-      var o = job.operation();
-      return switch (o.kind()) {
-        case Backup -> new BackupOutcome.BackupFailed(o.tier(), "internal error: " + e.getCause(), o.scheduledFor(), o.onDemandToken());
-        case RestoreTest -> new BackupOutcome.RestoreTestNotRun("internal error: " + e.getCause(), o.scheduledFor(), o.onDemandToken());
-        case Housekeeping -> new BackupOutcome.Housekept(BackupOutcome.Housekeeping.failed("internal error: " + e.getCause()));
-      };
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return new BackupOutcome.Interrupted(job.operation().id());
-    }
+  private static BackupOutcome outcomeOf(Running job, Jobs.Result<BackupOutcome> ended) {
+    var o = job.operation();
+    return switch (ended) {
+      case Jobs.Result.Done<BackupOutcome> done -> done.value();
+      case Jobs.Result.Cancelled<BackupOutcome> cancelled -> new BackupOutcome.Interrupted(o.id());
+      case Jobs.Result.Failed<BackupOutcome> failed -> {
+        // Work turns its failures into outcomes; this is a bug in the work itself.
+        log.error("Backup work {} failed unexpectedly", o.id(), failed.error());
+        String why = "internal error: " + failed.error();
+        yield switch (o.kind()) {
+          case Backup -> new BackupOutcome.BackupFailed(o.tier(), why, o.scheduledFor(), o.onDemandToken());
+          case RestoreTest -> new BackupOutcome.RestoreTestNotRun(why, o.scheduledFor(), o.onDemandToken());
+          case Housekeeping -> new BackupOutcome.Housekept(BackupOutcome.Housekeeping.failed(why));
+        };
+      }
+    };
   }
 
   private void record(BackupPolicy policy, List<Notice> notices) {
@@ -272,11 +271,9 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
   @Override
   public DeleteControl cleanup(BackupPolicy policy, Context<BackupPolicy> context) {
     String policyKey = key(policy.getMetadata().getNamespace(), policy.getMetadata().getName());
-    Job job = jobs.remove(policyKey);
-    if (job != null) {
-      // The interrupted backup aborts its upload; stored backups are kept (deleting a policy never deletes data).
-      job.future().cancel(true);
-    }
+    // The interrupted backup aborts its upload; stored backups are kept (deleting a policy never deletes data).
+    running.remove(policyKey);
+    jobs.cancel(policyKey);
     BackupMetrics m = metrics.remove(policyKey);
     if (m != null) {
       m.remove();

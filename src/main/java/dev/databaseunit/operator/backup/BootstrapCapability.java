@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.backup;
 
+import dev.databaseunit.operator.common.Jobs;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicy;
 import dev.databaseunit.operator.api.v1alpha1.BootstrapSpec;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
@@ -25,11 +26,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
 
 /**
  * Bootstraps a unit from a backup (spec.bootstrap) before anything else touches its database: it runs among
@@ -42,8 +38,6 @@ import java.util.concurrent.Future;
 public final class BootstrapCapability implements UnitCapability {
   private static final Duration POLL = Duration.ofSeconds(2);
 
-  /** A long step running for a unit on the executor; its outcome is applied by the next reconcile. */
-  private record Job(String phase, Future<Object> future) {}
 
   private final KubernetesClient client;
   private final EventRecorder events;
@@ -51,19 +45,19 @@ public final class BootstrapCapability implements UnitCapability {
   private final UnitDataSources dataSources;
   private final PostgresTools tools;
   private final BootstrapWork work;
-  private final ExecutorService executor;
+  /** The long steps, one per unit (keyed by the unit); a step's outcome is applied by the next reconcile. */
+  private final Jobs jobs;
   private final MeterRegistry registry;
-  private final Map<String, Job> jobs = new ConcurrentHashMap<>();
 
   public BootstrapCapability(KubernetesClient client, EventRecorder events, Clock clock, UnitDataSources dataSources,
-      PostgresTools tools, BootstrapWork work, ExecutorService executor, MeterRegistry registry) {
+      PostgresTools tools, BootstrapWork work, Jobs jobs, MeterRegistry registry) {
     this.client = client;
     this.events = events;
     this.clock = clock;
     this.dataSources = dataSources;
     this.tools = tools;
     this.work = work;
-    this.executor = executor;
+    this.jobs = jobs;
     this.registry = registry;
   }
 
@@ -79,10 +73,7 @@ public final class BootstrapCapability implements UnitCapability {
 
   @Override
   public void unitDeleted(String unitKey) {
-    Job job = jobs.remove(unitKey);
-    if (job != null) {
-      job.future().cancel(true);
-    }
+    jobs.cancel(unitKey);
   }
 
   @Override
@@ -92,13 +83,13 @@ public final class BootstrapCapability implements UnitCapability {
     if (spec == null || (current != null && BootstrapSteps.COMPLETED.equals(current.phase()))) {
       return Outcome.done(status);
     }
-    Job job = jobs.get(context.unitKey());
-    if (job != null) {
-      if (!job.future().isDone()) {
+    var job = jobs.<Object>find(context.unitKey());
+    if (job.isPresent()) {
+      if (job.get().running()) {
         return progressing(status, current);
       }
-      jobs.remove(context.unitKey());
-      return finished(context, status, current, job);
+      String step = job.get().phase();
+      return finished(context, status, current, step, jobs.<Object>collect(context.unitKey()).orElseThrow());
     }
     PostgresTarget target = null;
     try {
@@ -212,24 +203,27 @@ public final class BootstrapCapability implements UnitCapability {
 
   private Outcome start(UnitContext context, DatabaseUnitStatus status, BootstrapStatus current, String phase, Work step) {
     BootstrapStatus next = new BootstrapStatus(current.backupId(), phase, current.startTime(), null, null, current.message());
-    jobs.put(context.unitKey(), new Job(phase, executor.submit(() -> {
+    jobs.submit(context.unitKey(), progress -> {
+      progress.phase(phase);
       try {
         return step.run();
       } catch (UnitProblem p) {
         return p;
       }
-    })));
+    });
     return progressing(status.withBootstrap(next), next);
   }
 
-  private Outcome finished(UnitContext context, DatabaseUnitStatus status, BootstrapStatus current, Job job) {
-    Object result;
-    try {
-      result = job.future().get();
-    } catch (ExecutionException e) {
-      result = new UnitProblem(EventReason.InternalError, "bootstrap step " + job.phase() + " failed: " + e.getCause(), e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+  private Outcome finished(UnitContext context, DatabaseUnitStatus status, BootstrapStatus current, String step,
+      Jobs.Result<Object> ended) {
+    Object result = switch (ended) {
+      case Jobs.Result.Done<Object> done -> done.value();
+      case Jobs.Result.Failed<Object> failed ->
+          new UnitProblem(EventReason.InternalError, "bootstrap step " + step + " failed: " + failed.error(), failed.error());
+      // Cancelled by a stop: the next operator finds the phase in status and runs the step again.
+      case Jobs.Result.Cancelled<Object> cancelled -> null;
+    };
+    if (result == null) {
       return progressing(status, current);
     }
     return switch (result) {
@@ -253,7 +247,7 @@ public final class BootstrapCapability implements UnitCapability {
       }
       case UnitProblem p -> {
         // A failed restore rolled back (Failed: start over); a failed re-application keeps its phase and is retried.
-        String phase = BootstrapSteps.RESTORING.equals(job.phase()) ? BootstrapSteps.FAILED : job.phase();
+        String phase = BootstrapSteps.RESTORING.equals(step) ? BootstrapSteps.FAILED : step;
         var next = new BootstrapStatus(current.backupId(), phase, current.startTime(), null, null, p.getMessage());
         yield transition(context, current, next, EventRecorder.Type.Warning, p.reason(),
             Outcome.degraded(status.withBootstrap(next), p));

@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.gdpr;
 
+import dev.databaseunit.operator.common.Jobs;
 import dev.databaseunit.operator.api.v1alpha1.ApiDurations;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
@@ -42,10 +43,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -53,7 +50,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reconciles a GdprRequest: Pending → Running → Completed. The work (checking the subject plan, the erasure
- * transaction or the streamed export) runs on a small executor of its own, because an export of a large subject
+ * transaction or the streamed export) runs as a job ({@link Jobs}, two at a time), because an export of a large subject
  * takes as long as the data takes to stream and must not hold one of the framework's reconcile threads; the
  * reconcile only starts the job and, polling every second, turns its result into status, conditions and Events.
  * The phase is in status, and the "completed" audit row is written in the same transaction as the erasure, so
@@ -101,20 +98,19 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<G
   private final Clock clock;
   private final UnitDataSources dataSources;
   private final GdprService service;
-  private final ExecutorService executor;
+  private final Jobs jobs;
   private final ExportStores stores;
   private final SubjectCaches caches;
   private final MeterRegistry registry;
   private final Backoff backoff = new Backoff(Duration.ofSeconds(2), Duration.ofMinutes(5));
-  private final Map<String, Future<Result>> running = new ConcurrentHashMap<>();
 
   public GdprRequestReconciler(EventRecorder events, Clock clock, UnitDataSources dataSources, GdprService service,
-      ExecutorService executor, ExportStores stores, SubjectCaches caches, MeterRegistry registry) {
+      Jobs jobs, ExportStores stores, SubjectCaches caches, MeterRegistry registry) {
     this.events = events;
     this.clock = clock;
     this.dataSources = dataSources;
     this.service = service;
-    this.executor = executor;
+    this.jobs = jobs;
     this.stores = stores;
     this.caches = caches;
     this.registry = registry;
@@ -139,18 +135,17 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<G
       return expireExport(request, status, context);
     }
     String uid = request.getMetadata().getUid();
-    Future<Result> job = running.get(uid);
-    if (job != null && !job.isDone()) {
+    var job = jobs.<Result>find(uid);
+    if (job.isPresent() && job.get().running()) {
       return UpdateControl.<GdprRequest>noUpdate().rescheduleAfter(POLL);
     }
-    if (job != null) {
-      running.remove(uid);
-      Result result = resultOf(job);
+    if (job.isPresent()) {
+      Result result = resultOf(jobs.<Result>collect(uid).orElseThrow());
       return result.problem() != null ? degraded(request, status, result.problem()) : completed(request, status, result);
     }
     try {
       Work work = resolve(request, context, true);
-      running.put(uid, executor.submit(() -> run(work)));
+      jobs.submit(uid, progress -> run(work));
       var conditions = Conditions.merge(status.conditions(), List.of(
           new Conditions.Desired(Conditions.PROGRESSING, true, "Running", request.getSpec().type() + " in progress")),
           generation(request), clock.instant());
@@ -396,10 +391,7 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<G
   @Override
   public DeleteControl cleanup(GdprRequest request, Context<GdprRequest> context) {
     String uid = request.getMetadata().getUid();
-    Future<Result> job = running.remove(uid);
-    if (job != null) {
-      job.cancel(true);
-    }
+    jobs.cancel(uid);
     var export = request.getStatus() != null ? request.getStatus().export() : null;
     if (export == null || Boolean.TRUE.equals(export.expired())) {
       backoff.reset(uid);
@@ -434,15 +426,13 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<G
     return spec.format() != null ? spec.format() : GdprRequestSpec.Format.JSON;
   }
 
-  private static Result resultOf(Future<Result> job) {
-    try {
-      return job.get();
-    } catch (ExecutionException e) {
-      return new Result(null, 0, null, new UnitProblem(EventReason.InternalError, "GdprRequest job failed: " + e.getCause(), e));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return new Result(null, 0, null, new UnitProblem(EventReason.GdprRequestRetrying, "interrupted", e));
-    }
+  private static Result resultOf(Jobs.Result<Result> ended) {
+    return switch (ended) {
+      case Jobs.Result.Done<Result> done -> done.value();
+      case Jobs.Result.Failed<Result> failed -> new Result(null, 0, null,
+          new UnitProblem(EventReason.InternalError, "GdprRequest job failed: " + failed.error(), failed.error()));
+      case Jobs.Result.Cancelled<Result> cancelled -> new Result(null, 0, null, new UnitProblem(EventReason.GdprRequestRetrying, "interrupted"));
+    };
   }
 
   private UpdateControl<GdprRequest> patch(GdprRequest request, GdprRequestStatus before, GdprRequestStatus after) {

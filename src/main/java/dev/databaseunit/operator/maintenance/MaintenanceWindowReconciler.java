@@ -6,6 +6,7 @@ import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindow;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowSpec;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus.Run;
+import dev.databaseunit.operator.common.Jobs;
 import dev.databaseunit.operator.common.ScheduleStart;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.events.EventRecorder;
@@ -26,7 +27,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -54,7 +54,7 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
   private final UnitLease lease;
   private final MaintenanceRun.Services services;
   private final Map<String, MaintenanceRun> active = new ConcurrentHashMap<>();
-  private final ExecutorService workers = Executors.newCachedThreadPool(Thread.ofPlatform().name("maintenance-run-", 0).daemon().factory());
+  private final Jobs runs;
   private final ScheduledExecutorService renewer = Executors.newSingleThreadScheduledExecutor(
       Thread.ofPlatform().name("maintenance-lease").daemon().factory());
 
@@ -63,6 +63,8 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
     this.client = client;
     this.events = events;
     this.clock = clock;
+    // A stopped run resumes PgBouncer on its way out: the stop waits for that.
+    this.runs = new Jobs("maintenance", clock, Integer.MAX_VALUE, Duration.ofSeconds(30));
     this.lease = new UnitLease(client, clock, settings.identity(), settings.leaseDuration());
     this.services = new MaintenanceRun.Services(client, new WindowStatusStore(client), events, lease, new MaintenanceMetrics(registry),
         clock, dataSources, settings.drainPoints(), settings.tasks());
@@ -188,7 +190,7 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
 
   private void start(String key, MaintenanceRun run, Consumer<MaintenanceRun> action) {
     active.put(key, run);
-    workers.submit(() -> {
+    runs.submit(key, progress -> {
       try {
         action.accept(run);
       } catch (RuntimeException e) {
@@ -196,6 +198,7 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
       } finally {
         active.remove(key);
       }
+      return null;
     });
   }
 
@@ -258,11 +261,8 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
 
   /** Stops the workers: a run in progress is interrupted and resumes PgBouncer on its way out. */
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     renewer.shutdownNow();
-    workers.shutdownNow();
-    if (!workers.awaitTermination(30, TimeUnit.SECONDS)) {
-      log.warn("Maintenance runs did not stop within 30 s; a restarted operator resumes what they left");
-    }
+    runs.close();
   }
 }

@@ -76,11 +76,7 @@ public final class DatabaseUnitOperator {
     capabilities.add(new dev.databaseunit.operator.managed.ManagedPostgresCapability(client, clock));
 
     // ----- bootstrap from a backup (after the instance is up, before anything else touches the database) -----
-    var bootstrapExecutor = Executors.newFixedThreadPool(1, Thread.ofPlatform().name("bootstrap-", 0).daemon().factory());
-    result.closeOnStop(() -> {
-      bootstrapExecutor.shutdownNow();
-      bootstrapExecutor.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
-    });
+    var bootstrapJobs = result.closeOnStop(new dev.databaseunit.operator.common.Jobs("bootstrap", clock, 1));
     var bootstrapTools = new dev.databaseunit.operator.backup.PostgresTools(dataSources.caFiles(), null, settings.egress(),
         settings.databaseTimeouts());
     // A backup a bootstrap reads is kept by the backup reconciler's retention until the bootstrap is done with it.
@@ -90,7 +86,7 @@ public final class DatabaseUnitOperator {
         dev.databaseunit.operator.backup.S3ObjectStore::connect, new GdprService(clock, SubjectEraser.DeletionListener.NONE),
         backupsInUse));
     capabilities.add(new dev.databaseunit.operator.backup.BootstrapCapability(client, events, clock, dataSources,
-        bootstrapTools, bootstrapWork, bootstrapExecutor, registry));
+        bootstrapTools, bootstrapWork, bootstrapJobs, registry));
 
     // ----- schema migrations -----
     capabilities.add(new SchemaMigrations(new FlywayMigrator(), events, clock));
@@ -100,7 +96,7 @@ public final class DatabaseUnitOperator {
 
     // ----- pooler -----
     // One small scheduler runs every unit's pool loop; a tick is a few admin-console queries.
-    var poolScheduler = java.util.concurrent.Executors.newScheduledThreadPool(2,
+    var poolScheduler = Executors.newScheduledThreadPool(2,
         Thread.ofPlatform().name("pool-loop-", 0).daemon().factory());
     result.closeOnStop(() -> poolScheduler.shutdownNow());
     capabilities.add(new dev.databaseunit.operator.pool.PoolerCapability(client, events, registry, poolScheduler, clock));
@@ -112,7 +108,7 @@ public final class DatabaseUnitOperator {
     capabilities.add(new ConnectionSecretCapability(client));
 
     // ----- database metrics -----
-    var metricsScheduler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+    var metricsScheduler = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().name("database-metrics").daemon().factory());
     result.closeOnStop(() -> metricsScheduler.shutdownNow());
     capabilities.add(new dev.databaseunit.operator.monitoring.DatabaseMetricsCapability(registry, metricsScheduler,
@@ -125,32 +121,27 @@ public final class DatabaseUnitOperator {
     // Backups and restore tests run here, never on a reconcile thread; stopping the operator interrupts them,
     // which aborts their uploads (a restarted operator removes whatever is left and runs the fire again). A thread
     // stuck in a slow part upload notices the interrupt only after it; the stop does not wait for that beyond
-    // 10 s, well inside a pod's default 30 s grace: an interrupted backup never writes its manifest anyway.
-    var backupWork = java.util.concurrent.Executors.newFixedThreadPool(2, Thread.ofPlatform().name("backup-", 0).factory());
-    result.closeOnStop(() -> {
-      backupWork.shutdownNow();
-      backupWork.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
-    });
+    // 5 s, well inside a pod's default 30 s grace: an interrupted backup never writes its manifest anyway.
+    var backupJobs = result.closeOnStop(new dev.databaseunit.operator.common.Jobs("backup", clock, 2));
     var postgresTools = new dev.databaseunit.operator.backup.PostgresTools(CaCertificates.inTempDirectory(), null,
         settings.egress(), settings.databaseTimeouts());
     result.register(new dev.databaseunit.operator.backup.BackupPolicyReconciler(events, clock,
         new dev.databaseunit.operator.backup.BackupService(postgresTools, clock),
         new dev.databaseunit.operator.backup.RestoreTester(postgresTools, clock),
-        dev.databaseunit.operator.backup.S3ObjectStore::connect, registry, backupWork, backupsInUse, settings.egress()), settings);
+        dev.databaseunit.operator.backup.S3ObjectStore::connect, registry, backupJobs, backupsInUse, settings.egress()), settings);
 
     // ----- maintenance -----
     result.register(result.closeOnStop(new MaintenanceWindowReconciler(client, events, clock, dataSources, registry,
         MaintenanceSettings.defaults())), settings);
 
     // ----- gdpr -----
-    // Exports stream for as long as the data takes: they run on two workers of their own, not on reconcile threads.
-    var gdprWorkers = Executors.newFixedThreadPool(2, Thread.ofPlatform().name("gdpr-worker-", 0).daemon().factory());
-    result.closeOnStop(gdprWorkers::shutdownNow);
+    // Exports stream for as long as the data takes: they run as jobs, two at a time, not on reconcile threads.
+    var gdprJobs = result.closeOnStop(new dev.databaseunit.operator.common.Jobs("gdpr", clock, 2));
     var gdprRedis = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
     result.closeOnStop(gdprRedis::shutdown);
     result.register(new GdprRequestReconciler(events, clock, dataSources,
         new GdprService(clock, SubjectEraser.DeletionListener.NONE),
-        gdprWorkers, S3ExportStore::new, endpoint -> RedisSubjectCache.connect(gdprRedis, endpoint),
+        gdprJobs, S3ExportStore::new, endpoint -> RedisSubjectCache.connect(gdprRedis, endpoint),
         registry), settings);
 
     // ----- end of reconcilers -----
@@ -205,6 +196,10 @@ public final class DatabaseUnitOperator {
     if (stopping.getAndSet(true)) {
       return;
     }
+    // The stop interrupts fabric8's leader elector; a Lease renewal it cuts off would be logged as a warning with a
+    // stack trace, for an interruption that is the point of the stop.
+    org.apache.logging.log4j.core.config.Configurator.setLevel(
+        io.fabric8.kubernetes.client.extended.leaderelection.LeaderElector.class.getName(), org.apache.logging.log4j.Level.ERROR);
     operator.stop();
     while (!resources.isEmpty()) {
       try {

@@ -1,21 +1,21 @@
 package dev.databaseunit.operator.vector;
 
+import dev.databaseunit.operator.common.Jobs;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 
 /**
- * Long vector-index work (concurrent builds, swaps, drops, recall probes) runs here, on one thread per unit, so
- * the reconcile thread only starts it and looks at its progress. One job per index at a time.
+ * Long vector-index work (concurrent builds, swaps, drops, recall probes) as {@link Jobs}: one job per index at a
+ * time and one at a time per unit (the unit is the lane), so the reconcile thread only starts it and looks at its
+ * progress. What this adds to a job: the connection it runs on and that connection's server pid.
  */
 final class IndexJobs implements AutoCloseable {
 
@@ -31,43 +31,48 @@ final class IndexJobs implements AutoCloseable {
    *     probe that does not change the index)
    * @param backendPid the server process running it, for {@code pg_stat_progress_create_index}; 0 until known
    */
-  record Job(String kind, String description, CompletableFuture<Void> done, AtomicInteger backendPid) {
+  record Job(String kind, String description, Jobs.Job<Void> job, AtomicInteger backendPid) {
     boolean running() {
-      return !done.isDone();
+      return job.running();
     }
 
     Optional<Throwable> failure() {
-      if (!done.isCompletedExceptionally()) {
-        return Optional.empty();
-      }
-      return Optional.of(done.handle((ok, failure) -> failure.getCause() != null ? failure.getCause() : failure).join());
+      return job.result().flatMap(r -> switch (r) {
+        case Jobs.Result.Failed<Void> f -> Optional.of(f.error());
+        case Jobs.Result.Cancelled<Void> c -> Optional.of(new InterruptedException("cancelled"));
+        case Jobs.Result.Done<Void> d -> Optional.empty();
+      });
     }
   }
 
-  private final Map<String, ExecutorService> executors = new ConcurrentHashMap<>();
-  private final Map<String, Job> jobs = new ConcurrentHashMap<>();
+  private final Jobs jobs;
+  private final Map<String, Job> started = new ConcurrentHashMap<>();
+
+  IndexJobs(Clock clock) {
+    // Builds of different units may run side by side; each is one server backend.
+    this.jobs = new Jobs("vector", clock, 4);
+  }
 
   static String key(String unitKey, String indexName) {
     return unitKey + "/" + indexName;
   }
 
   Optional<Job> job(String unitKey, String indexName) {
-    return Optional.ofNullable(jobs.get(key(unitKey, indexName)));
+    return Optional.ofNullable(started.get(key(unitKey, indexName)));
   }
 
   /** Forgets a finished job once its result was reported. */
   void clear(String unitKey, String indexName) {
-    jobs.computeIfPresent(key(unitKey, indexName), (k, job) -> job.running() ? job : null);
+    String key = key(unitKey, indexName);
+    if (started.computeIfPresent(key, (k, job) -> job.running() ? job : null) == null) {
+      jobs.collect(key);
+    }
   }
 
   Job start(String unitKey, String indexName, String kind, String description, DataSource dataSource, Work work) {
     var pid = new AtomicInteger();
-    var executor = executors.computeIfAbsent(unitKey, k -> Executors.newSingleThreadExecutor(runnable -> {
-      var thread = new Thread(runnable, "vector-" + k.replace('/', '-'));
-      thread.setDaemon(true);
-      return thread;
-    }));
-    var job = new Job(kind, description, CompletableFuture.runAsync(() -> {
+    String key = key(unitKey, indexName);
+    Jobs.Job<Void> job = jobs.submit(key, unitKey, progress -> {
       try (Connection connection = dataSource.getConnection()) {
         connection.setAutoCommit(true);
         try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
@@ -75,25 +80,23 @@ final class IndexJobs implements AutoCloseable {
           pid.set(rs.getInt(1));
         }
         work.run(connection);
-      } catch (SQLException e) {
-        throw new java.util.concurrent.CompletionException(e);
       }
-    }, executor), pid);
-    jobs.put(key(unitKey, indexName), job);
-    return job;
+      return null;
+    });
+    Job described = new Job(kind, description, job, pid);
+    started.put(key, described);
+    return described;
   }
 
-  /** Stops a deleted unit's thread; a statement it runs ends with the unit's pool, which is closed too. */
+  /** Cancels a deleted unit's jobs; a statement they run ends with the unit's pool, which is closed too. */
   void unitDeleted(String unitKey) {
-    jobs.keySet().removeIf(k -> k.startsWith(unitKey + "/"));
-    ExecutorService executor = executors.remove(unitKey);
-    if (executor != null) {
-      executor.shutdownNow();
-    }
+    started.keySet().removeIf(k -> k.startsWith(unitKey + "/"));
+    jobs.cancelLane(unitKey);
   }
 
   @Override
   public void close() {
-    executors.keySet().forEach(this::unitDeleted);
+    started.clear();
+    jobs.close();
   }
 }

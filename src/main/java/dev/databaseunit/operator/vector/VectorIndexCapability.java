@@ -50,7 +50,7 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
   private final Clock clock;
   private final Duration probeInterval;
   private final VectorMetrics metrics;
-  private final IndexJobs jobs = new IndexJobs();
+  private final IndexJobs jobs;
   private final RecallProbe probe = new RecallProbe(PROBE_QUERIES, PROBE_K, new Random());
   /** Indexes built or swapped by this process, probed as soon as they are ready. */
   private final Set<String> probeRequested = ConcurrentHashMap.newKeySet();
@@ -62,6 +62,7 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
   public VectorIndexCapability(EventRecorder events, MeterRegistry registry, Clock clock, Duration probeInterval) {
     this.events = events;
     this.clock = clock;
+    this.jobs = new IndexJobs(clock);
     this.probeInterval = probeInterval;
     this.metrics = new VectorMetrics(registry);
   }

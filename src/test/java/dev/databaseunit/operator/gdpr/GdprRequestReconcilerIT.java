@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.databaseunit.operator.common.Jobs;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.GdprRequest;
 import dev.databaseunit.operator.api.v1alpha1.GdprRequestStatus;
@@ -14,6 +15,7 @@ import dev.databaseunit.operator.postgres.CaCertificates;
 import dev.databaseunit.operator.postgres.UnitDataSources;
 import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.CapturedLogs;
+import dev.databaseunit.operator.testing.Conflicts;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.MutableClock;
 import dev.databaseunit.operator.testing.OperatorInNamespace;
@@ -36,7 +38,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -95,7 +96,7 @@ class GdprRequestReconcilerIT {
         dev.databaseunit.operator.postgres.DatabaseTimeouts.DEFAULT);
     customOperator = new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false));
     customOperator.register(new GdprRequestReconciler(new EventRecorder(client, clock), clock, customDataSources, service,
-        Executors.newSingleThreadExecutor(), S3ExportStore::new, endpoint -> RedisSubjectCache.connect(REDIS, endpoint),
+        new Jobs("gdpr", clock, 1), S3ExportStore::new, endpoint -> RedisSubjectCache.connect(REDIS, endpoint),
         new SimpleMeterRegistry()),
         c -> c.settingNamespaces(Set.of(namespace)));
     customOperator.start();
@@ -328,11 +329,11 @@ class GdprRequestReconcilerIT {
     assertThat(degraded.getReason()).isEqualTo("DatabaseUnreachable");
     assertThat(degraded.getMessage()).contains(":1/" + db.name()).doesNotContain(db.password());
 
-    client.resources(DatabaseUnit.class).inNamespace(namespace).withName("recipes").edit(u -> {
+    Conflicts.retry(() -> client.resources(DatabaseUnit.class).inNamespace(namespace).withName("recipes").edit(u -> {
       var fixed = client.getKubernetesSerialization().unmarshal(unitYaml("recipes", db.port(), "", null), DatabaseUnit.class);
       fixed.setMetadata(u.getMetadata());
       return fixed;
-    });
+    }));
     var done = awaitPhase("erase-bob", GdprPhase.Completed.name());
     assertThat(done.getStatus().erasure().deletedRows().get("users")).isEqualTo(1L);
   }
