@@ -8,6 +8,7 @@ import dev.databaseunit.operator.api.v1alpha1.BackupPolicyStatus;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.CapturedLogs;
+import dev.databaseunit.operator.testing.Conflicts;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.MutableClock;
 import dev.databaseunit.operator.testing.OperatorInNamespace;
@@ -345,7 +346,11 @@ class BackupPolicyReconcilerIT {
    * clock jumped (it sleeps until the next fire otherwise, which is real time, and metadata changes are filtered).
    */
   private void touch(String name) {
-    client.resources(BackupPolicy.class).inNamespace(namespace).withName(name).edit(p -> {
+    Conflicts.retry(() -> touchOnce(name));
+  }
+
+  private BackupPolicy touchOnce(String name) {
+    return client.resources(BackupPolicy.class).inNamespace(namespace).withName(name).edit(p -> {
       var s = p.getSpec().schedules().getFirst();
       var flipped = new dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.BackupSchedule(s.tier(), s.cron(), s.timeZone(),
           "1h".equals(s.window()) ? "60m" : "1h", s.retention(), s.copyToSecondary());

@@ -8,6 +8,7 @@ import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.CacheStatus;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.InactiveCachePolicy;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.InactiveReason;
 import dev.databaseunit.operator.testing.CapturedLogs;
+import dev.databaseunit.operator.testing.Conflicts;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.PrivateRedis;
@@ -265,7 +266,7 @@ class CacheCapabilityIT {
       assertThat(commands.ttl("other-unit:recipes:1")).isEqualTo(-1L);
       await().atMost(TIMEOUT).untilAsserted(() -> assertThat(units.eventReasons("manual")).contains("CacheKeysWithoutTtl"));
 
-      client.resources(DatabaseUnit.class).inNamespace(namespace).withName("manual").edit(u -> withInvalidate(u, "search_results", 1));
+      Conflicts.retry(() -> client.resources(DatabaseUnit.class).inNamespace(namespace).withName("manual").edit(u -> withInvalidate(u, "search_results", 1)));
       await().atMost(TIMEOUT).untilAsserted(() -> {
         var last = units.get("manual").getStatus().cache().lastInvalidation();
         assertThat(last).isNotNull();
@@ -279,14 +280,14 @@ class CacheCapabilityIT {
 
       // The same generation again (a later reconcile) does not flush keys written since.
       commands.setex("manual:search_results:fresh", 900, "r");
-      client.resources(DatabaseUnit.class).inNamespace(namespace).withName("manual")
+      Conflicts.retry(() -> client.resources(DatabaseUnit.class).inNamespace(namespace).withName("manual")
           .edit(u -> {
             u.getMetadata().setLabels(Map.of("touched", "yes"));
             return u;
-          });
+          }));
       Thread.sleep(2000);
       assertThat(commands.exists("manual:search_results:fresh")).isEqualTo(1L);
-      client.resources(DatabaseUnit.class).inNamespace(namespace).withName("manual").edit(u -> withInvalidate(u, "search_results", 2));
+      Conflicts.retry(() -> client.resources(DatabaseUnit.class).inNamespace(namespace).withName("manual").edit(u -> withInvalidate(u, "search_results", 2)));
       await().atMost(TIMEOUT).until(() -> commands.exists("manual:search_results:fresh") == 0);
       await().atMost(TIMEOUT).untilAsserted(() -> assertThat(units.get("manual").getStatus().cache().lastInvalidation().generation()).isEqualTo(2L));
     }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.testing.CapturedLogs;
+import dev.databaseunit.operator.testing.Conflicts;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.TestDatabase;
@@ -70,11 +71,11 @@ class ConnectionSecretIT {
       String version = secret.getMetadata().getResourceVersion();
       for (int i = 0; i < 3; i++) {
         int n = i;
-        operator.client().resources(DatabaseUnit.class).inNamespace(operator.namespace()).withName("shop")
+        Conflicts.retry(() -> operator.client().resources(DatabaseUnit.class).inNamespace(operator.namespace()).withName("shop")
             .edit(u -> {
               u.getMetadata().setLabels(Map.of("touch", "t" + n));
               return u;
-            });
+            }));
       }
       await().pollDelay(Duration.ofSeconds(2)).atMost(TIMEOUT).untilAsserted(() ->
           assertThat(connectionSecret("shop").getMetadata().getResourceVersion()).isEqualTo(version));

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.testing.CapturedLogs;
+import dev.databaseunit.operator.testing.Conflicts;
 import dev.databaseunit.operator.testing.TestClock;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.OperatorInNamespace;
@@ -195,12 +196,12 @@ class DatabaseUnitReconcilerIT {
     assertThat(units.awaitCondition("inventory", "Ready", "False").getReason()).isEqualTo("SecretKeyMissing");
 
     client.resource(units.credentialsSecret("complete", db)).create();
-    client.resources(DatabaseUnit.class).inNamespace(namespace).withName("inventory")
+    Conflicts.retry(() -> client.resources(DatabaseUnit.class).inNamespace(namespace).withName("inventory")
         .edit(u -> {
           var edited = unit("inventory", "complete", db);
           edited.setMetadata(u.getMetadata());
           return edited;
-        });
+        }));
 
     await().atMost(TIMEOUT).untilAsserted(() -> {
       var unit = units.get("inventory");
@@ -218,11 +219,11 @@ class DatabaseUnitReconcilerIT {
     // A label change triggers reconciles without changing the problem: no new Event object may appear.
     for (int i = 0; i < 3; i++) {
       int n = i;
-      client.resources(DatabaseUnit.class).inNamespace(namespace).withName("orders")
+      Conflicts.retry(() -> client.resources(DatabaseUnit.class).inNamespace(namespace).withName("orders")
           .edit(u -> {
             u.getMetadata().setLabels(Map.of("touch", "t" + n));
             return u;
-          });
+          }));
     }
     await().pollDelay(Duration.ofSeconds(2)).atMost(TIMEOUT).untilAsserted(() ->
         assertThat(units.eventReasons("orders")).containsExactly("SecretNotFound"));

@@ -16,6 +16,7 @@ import dev.databaseunit.operator.schema.FlywayMigrator;
 import dev.databaseunit.operator.schema.MigrationScripts;
 import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.CapturedLogs;
+import dev.databaseunit.operator.testing.Conflicts;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.TestClock;
@@ -396,13 +397,13 @@ class MaintenanceWindowIT {
       assertThat(client.resources(BackupPolicy.class).inNamespace(namespace).withName("nightly").get().getStatus().lastBackup())
           .isNotNull();
     });
-    client.resources(MaintenanceWindow.class).inNamespace(namespace).withName("weekly").edit(w -> {
+    Conflicts.retry(() -> client.resources(MaintenanceWindow.class).inNamespace(namespace).withName("weekly").edit(w -> {
       var spec = w.getSpec();
       w.setSpec(new dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowSpec(spec.databaseUnit(), spec.selector(), spec.schedule(),
           spec.timeZone(), "31m", spec.runNow(), spec.drainTimeout(), spec.onDrainTimeout(), spec.tasks(), spec.prechecks(),
           spec.rollbackPolicy()));
       return w;
-    });
+    }));
     await().atMost(TIMEOUT).untilAsserted(() -> {
       var last = window().getStatus().lastRun();
       assertThat(last.generation()).isEqualTo(2L);
@@ -435,7 +436,8 @@ class MaintenanceWindowIT {
       String token = waiting.backupRequest().token();
       assertThat(token).isEqualTo(waiting.id());
       assertThat(waiting.backupRequest().policy()).isEqualTo("nightly");
-      assertThat(policy().getMetadata().getAnnotations()).containsEntry(OnDemand.BACKUP_NOW, token);
+      // The request is stored in the run before the annotation is written (so a restart never asks twice).
+      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(policy().getMetadata().getAnnotations()).containsEntry(OnDemand.BACKUP_NOW, token));
       await().atMost(TIMEOUT).until(() -> relay.relayedUpstream() > 16 * 1024);
       assertThat(window().getStatus().phase()).isEqualTo("Prechecks");
       assertThat(paused(db)).isFalse();

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.status.Conditions;
+import dev.databaseunit.operator.testing.Conflicts;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.RestrictedPods;
@@ -65,11 +66,11 @@ class ManagedPostgresIT {
         assertThat(Conditions.isTrue(conditions, Conditions.DEGRADED)).isFalse();
       });
 
-      client.resources(DatabaseUnit.class).inNamespace(namespace).withName("shop").edit(u -> {
+      Conflicts.retry(() -> client.resources(DatabaseUnit.class).inNamespace(namespace).withName("shop").edit(u -> {
         var changed = unit(client, namespace, "pgvector/pgvector:0.8.1-pg17");
         changed.setMetadata(u.getMetadata());
         return changed;
-      });
+      }));
       await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(client.apps().statefulSets().inNamespace(namespace)
           .withName("shop-postgres").get().getSpec().getTemplate().getSpec().getContainers().getFirst().getImage())
           .isEqualTo("pgvector/pgvector:0.8.1-pg17"));

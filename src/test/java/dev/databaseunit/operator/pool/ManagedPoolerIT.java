@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
+import dev.databaseunit.operator.testing.Conflicts;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.RestrictedPods;
@@ -92,11 +93,11 @@ class ManagedPoolerIT {
     String hash = deployment.getSpec().getTemplate().getMetadata().getAnnotations().get("databaseunit.dev/config-hash");
 
     // a spec change updates the same objects; the admin password stays
-    client.resources(DatabaseUnit.class).inNamespace(namespace).withName("orders").edit(u -> {
+    Conflicts.retry(() -> client.resources(DatabaseUnit.class).inNamespace(namespace).withName("orders").edit(u -> {
       var edited = unit(db, 12);
       edited.setMetadata(u.getMetadata());
       return edited;
-    });
+    }));
     await().atMost(TIMEOUT).until(() -> get(ConfigMap.class, "orders-pooler").getData().get("pgbouncer.ini")
         .contains("default_pool_size = 12\n"));
     // the Deployment is applied after the ConfigMap: its new config hash rolls the pods
@@ -118,11 +119,11 @@ class ManagedPoolerIT {
     });
 
     // turning the pooler off removes its objects and its status
-    client.resources(DatabaseUnit.class).inNamespace(namespace).withName("orders").edit(u -> {
+    Conflicts.retry(() -> client.resources(DatabaseUnit.class).inNamespace(namespace).withName("orders").edit(u -> {
       var edited = unit(db, "enabled: false");
       edited.setMetadata(u.getMetadata());
       return edited;
-    });
+    }));
     await().atMost(TIMEOUT).untilAsserted(() -> {
       assertThat(get(Deployment.class, "orders-pooler")).isNull();
       assertThat(get(ConfigMap.class, "orders-pooler")).isNull();

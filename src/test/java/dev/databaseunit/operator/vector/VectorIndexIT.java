@@ -10,6 +10,7 @@ import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.VectorIndexStat
 import dev.databaseunit.operator.api.v1alpha1.VectorIndexSpec;
 import dev.databaseunit.operator.maintenance.MaintenanceTask;
 import dev.databaseunit.operator.maintenance.OptimizeIndexesTask;
+import dev.databaseunit.operator.testing.Conflicts;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.TestDatabase;
@@ -332,12 +333,12 @@ class VectorIndexIT {
   private void editIndex(String name, int m, int efConstruction, int efSearch, ApplyIn rebuildIn) {
     var edited = new VectorIndexSpec(INDEX, "recipe_embeddings", "embedding", RecipeData.DIMENSIONS, VectorIndexSpec.Opclass.COSINE,
         m, efConstruction, efSearch, null, rebuildIn);
-    units.client().resources(DatabaseUnit.class).inNamespace(units.namespace()).withName(name).edit(u -> {
+    Conflicts.retry(() -> units.client().resources(DatabaseUnit.class).inNamespace(units.namespace()).withName(name).edit(u -> {
       var spec = u.getSpec();
       u.setSpec(new DatabaseUnitSpec(spec.postgres(), spec.extensions(), spec.migrations(), List.of(edited), spec.pooler(),
           spec.cache(), spec.gdpr(), spec.monitoring(), spec.bootstrap()));
       return u;
-    });
+    }));
   }
 
   private static String indexEntry(String parameters) {
