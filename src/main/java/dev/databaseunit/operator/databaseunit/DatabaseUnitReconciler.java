@@ -47,8 +47,9 @@ import java.util.stream.Collectors;
 
 /**
  * Reconciles a DatabaseUnit: resolves its references (credentials Secrets, migration ConfigMaps), connects to
- * its database through a per-unit pool, ensures the listed extensions, then runs each capability (migrations,
- * vector indexes, pooler, cache) and reports Ready/Progressing/Degraded with observedGeneration. Problems are
+ * its database through a per-unit pool, ensures the listed extensions, then runs each capability (in the order
+ * DatabaseUnitOperator registers them: managed PostgreSQL, bootstrap, migrations, vector indexes, pooler, cache,
+ * connection Secret, database metrics) and reports Ready/Progressing/Degraded with observedGeneration. Problems are
  * retried with exponential backoff. Secrets and ConfigMaps are watched, so creating a missing one makes the
  * unit Ready without waiting for a retry.
  */

@@ -5,7 +5,8 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * One aspect of a DatabaseUnit (migrations, vector indexes, pooler, cache) that the DatabaseUnit reconciler
+ * One aspect of a DatabaseUnit (managed PostgreSQL, bootstrap, migrations, vector indexes, pooler, cache, connection
+ * Secret, database metrics) that the DatabaseUnit reconciler
  * brings to its spec, in the order the operator registers them. Each capability owns its own part of the
  * status and returns the status with that part updated; it must be idempotent, because it runs on every
  * reconcile, and must not block for long (a long job records its phase and asks to be checked again).
