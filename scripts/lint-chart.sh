@@ -19,14 +19,24 @@ value_sets=(
     --set prometheusRule.enabled=true --set dashboards.enabled=true --set networkPolicy.enabled=true
     --set networkPolicy.apiServer.cidrs={10.96.0.1/32} --set networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.name=monitoring"
 )
+kubeconform() {
+  "$LINT_BIN_DIR/kubeconform" -strict -summary -kubernetes-version "$K8S_VERSION" \
+    -schema-location "$KUBECONFORM_SCHEMAS/{{ .ResourceKind }}{{ .KindSuffix }}.json" "$@"
+}
+# Strictness first: every object in must-fail/ has an unknown field and must be reported invalid, one by one.
+expected=$(grep -c '^kind:' scripts/lint/must-fail/unknown-fields.yaml)
+invalid=$(kubeconform -output json scripts/lint/must-fail/unknown-fields.yaml | grep -c '"status": "statusInvalid"' || true)
+if [ "$invalid" != "$expected" ]; then
+  log "kubeconform reported $invalid of the $expected objects in scripts/lint/must-fail/ invalid: schemas missing or not strict"
+  status=1
+fi
 mapfile -t score_args < <(grep -v '^#' scripts/lint/kube-score.args | awk 'NF {print $1}')
 for entry in "${value_sets[@]}"; do
   name=${entry%%|*}
   # shellcheck disable=SC2086 # the value set is a list of words
   "$HELM_BIN" template t "$chart" --namespace ops --kube-version "$K8S_VERSION" ${entry#*|} > "$out/$name.yaml"
   log "chart ($name): kubeconform"
-  "$LINT_BIN_DIR/kubeconform" -strict -summary -kubernetes-version "$K8S_VERSION" \
-    -schema-location "$KUBECONFORM_SCHEMAS/{{ .ResourceKind }}{{ .KindSuffix }}.json" "$out/$name.yaml" || status=1
+  kubeconform "$out/$name.yaml" || status=1
   log "chart ($name): kube-score"
   "$LINT_BIN_DIR/kube-score" score --kubernetes-version "v${K8S_VERSION%.*}" --output-format ci "${score_args[@]}" \
     "$out/$name.yaml" > "$out/$name.score" || true

@@ -6,7 +6,7 @@
 
 swagger.json is the Kubernetes OpenAPI v2 document (api/openapi-spec/swagger.json of the k8s.io/kubernetes module);
 each kind's file carries the definitions it reaches (recursive ones, such as a CRD's JSONSchemaProps, stay references).
-CRD files contribute every served version's openAPIV3Schema. Strict, as kubeconform's own generator makes them: an
+CRD files contribute each version's openAPIV3Schema. Strict, as kubeconform's own generator makes them: an
 object that lists its properties accepts no others (unless it says x-kubernetes-preserve-unknown-fields), and
 int-or-string and quantities accept both forms, as the API server does.
 """
