@@ -38,7 +38,7 @@ fi
 # kubeconform's schemas, strict, for Kubernetes $K8S_VERSION, the chart's CRDs and the Prometheus Operator's kinds.
 stamp="$(cat "$ROOT"/crds/*.yml "$ROOT/scripts/lint/openapi2jsonschema.py" | sha256sum | cut -c1-16)-$K8S_VERSION-$PROMETHEUS_OPERATOR_VERSION"
 if [ "$(cat "$KUBECONFORM_SCHEMAS/.source" 2>/dev/null)" != "$stamp" ]; then
-  ensure_packages python3-yaml
+  ensure_packages python3 python3-yaml
   kube=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
   promop=$(go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
   rm -rf "$KUBECONFORM_SCHEMAS"
