@@ -25,6 +25,13 @@ HELM_BIN="$STATE_DIR/bin/helm"
 # kstatus-check (tools/kstatus), built by scripts/build-kstatus.sh for KstatusIT.
 KSTATUS_BIN="$STATE_DIR/bin/kstatus-check"
 
+# Third-party checkers of the chart and dashboards (scripts/build-lint-tools.sh, scripts/lint-chart.sh).
+LINT_BIN_DIR="$STATE_DIR/lint/bin"
+KUBECONFORM_VERSION=v0.8.0
+KUBE_SCORE_VERSION=v1.20.0
+PROMETHEUS_OPERATOR_VERSION=v0.85.0
+KUBECONFORM_SCHEMAS="$STATE_DIR/lint/schemas"
+
 # Loopback ports of the local test services; override with the environment.
 PG_PORT="${DU_PG_PORT:-55432}"
 PGBOUNCER_PORT="${DU_PGBOUNCER_PORT:-56432}"

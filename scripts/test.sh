@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs and starts everything the tests need (idempotent, fast when cached), then runs
-# unit tests, CRD checks, the integration tests against the real services and a real kube-apiserver, and the e2e
-# on the local cluster (the chart installed with Helm, managed units as pods, fault scenarios).
+# the chart and dashboard linters, unit tests, CRD checks, the integration tests against the real services and a real
+# kube-apiserver, and the e2e on the local cluster (the chart installed with Helm, managed units as pods, fault scenarios).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 start=$(date +%s)
@@ -9,6 +9,7 @@ bash scripts/install-deps.sh
 bash scripts/build-kube-binaries.sh
 bash scripts/build-tools.sh
 bash scripts/build-kstatus.sh
+bash scripts/build-lint-tools.sh
 bash scripts/start-services.sh
 # The local single-node cluster the e2e runs on (docs/local-cluster.md) and every image it needs but the operator's,
 # which the e2e builds from the jar this build packages.
@@ -16,6 +17,8 @@ bash scripts/cluster/up.sh >/dev/null
 bash scripts/cluster/images.sh pause coredns local-path local-path-helper postgres pgbouncer redis s3proxy
 log "environment ready in $(( $(date +%s) - start ))s"
 status=0
+# The chart and dashboards through third-party checkers (kubeconform, kube-score, dashboard-linter): a finding fails the run.
+bash scripts/lint-chart.sh || status=$?
 ./mvnw -B -ntp verify "$@" || status=$?
 # The application-side cache library is its own Maven project (no operator dependency); its tests use the same
 # shared PostgreSQL and Redis, plus a private redis-server they start and kill themselves.

@@ -29,3 +29,9 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- define "databaseunit.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
+
+{{- /* The helm test pod's labels: the chart's, under another name, so that selectors meant for the operator pods (the
+metrics Service, PodDisruptionBudget, anti-affinity, PodMonitor and NetworkPolicy) leave it out. */ -}}
+{{- define "databaseunit.testLabels" -}}
+{{ include "databaseunit.labels" . | replace (printf "app.kubernetes.io/name: %s" .Chart.Name) (printf "app.kubernetes.io/name: %s-test" .Chart.Name) }}
+{{- end -}}

@@ -15,10 +15,12 @@ import dev.databaseunit.operator.testing.RestrictedPods;
 import dev.databaseunit.operator.testing.TestDatabase;
 import dev.databaseunit.operator.testing.UnitFixtures;
 import dev.databaseunit.operator.testing.WithLocalServices;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
@@ -55,7 +57,9 @@ class HelmChartIT {
           List.of(),
           List.of("--set", "rbac.scope=namespaced", "--set", "watchNamespaces={apps,shop}"),
           List.of("--set", "metrics.serviceMonitor.enabled=true", "--set", "replicaCount=1",
-              "--set", "prometheusRule.enabled=true", "--set", "dashboards.enabled=true"))) {
+              "--set", "prometheusRule.enabled=true", "--set", "dashboards.enabled=true",
+              "--set", "metrics.podMonitor.enabled=true", "--set", "networkPolicy.enabled=true",
+              "--set", "networkPolicy.apiServer.cidrs={10.96.0.1/32}"))) {
         String namespace = cluster.createNamespace(client, "chart");
         List<HasMetadata> objects = render(client, namespace, values);
         assertThat(objects).extracting(HasMetadata::getKind).contains("Deployment", "ServiceAccount", "CustomResourceDefinition");
@@ -153,6 +157,35 @@ class HelmChartIT {
     }
   }
 
+  /** PodMonitor and NetworkPolicy exist only when enabled, and select exactly the operator's pods. */
+  @Test
+  void podMonitorAndNetworkPolicyOnlyWhenEnabled(KubeCluster cluster) throws Exception {
+    try (KubernetesClient client = cluster.newClient()) {
+      assertThat(render(client, "ops", List.of())).extracting(HasMetadata::getKind).doesNotContain("PodMonitor", "NetworkPolicy");
+      List<HasMetadata> objects = render(client, "ops", List.of("--set", "metrics.podMonitor.enabled=true",
+          "--set", "networkPolicy.enabled=true", "--set", "networkPolicy.apiServer.cidrs={10.96.0.1/32}"));
+      var deployment = first(objects, Deployment.class);
+      var podLabels = deployment.getSpec().getTemplate().getMetadata().getLabels();
+      var port = deployment.getSpec().getTemplate().getSpec().getContainers().getFirst().getPorts().getFirst();
+
+      var podMonitor = objects.stream().filter(o -> o.getKind().equals("PodMonitor")).map(GenericKubernetesResource.class::cast)
+          .findFirst().orElseThrow();
+      assertThat(podLabels).containsAllEntriesOf(podMonitor.get("spec", "selector", "matchLabels"));
+      assertThat(podMonitor.<String>get("spec", "podMetricsEndpoints", 0, "port")).isEqualTo(port.getName());
+
+      var policy = first(objects, NetworkPolicy.class);
+      assertThat(podLabels).containsAllEntriesOf(policy.getSpec().getPodSelector().getMatchLabels());
+      assertThat(policy.getSpec().getPolicyTypes()).containsExactlyInAnyOrder("Ingress", "Egress");
+      assertThat(policy.getSpec().getIngress()).singleElement().satisfies(rule ->
+          assertThat(rule.getPorts()).extracting(p -> p.getPort().getStrVal()).containsExactly(port.getName()));
+      assertThat(policy.getSpec().getEgress()).flatExtracting(rule -> rule.getPorts())
+          .extracting(p -> p.getPort().getIntVal()).contains(53, 443, 6443, 5432, 6432, 6379);
+      // The helm test pod is not an operator pod: neither the metrics Service nor the policy may select it.
+      var testPod = first(objects, Pod.class);
+      assertThat(testPod.getMetadata().getLabels()).doesNotContainEntry("app.kubernetes.io/name", podLabels.get("app.kubernetes.io/name"));
+    }
+  }
+
   /** The chart's security values reach the operator as its egress rules; the defaults are the operator's own. */
   @Test
   void securityValuesBecomeTheOperatorsEgressRules(KubeCluster cluster) throws Exception {
@@ -187,11 +220,15 @@ class HelmChartIT {
   }
 
   private static OperatorSettings settingsOf(List<HasMetadata> objects) {
-    var deployment = objects.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast).findFirst().orElseThrow();
+    var deployment = first(objects, Deployment.class);
     var env = new java.util.HashMap<String, String>();
     deployment.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv().stream().filter(e -> e.getValue() != null)
         .forEach(e -> env.put(e.getName(), e.getValue()));
     return OperatorSettings.fromEnvironment(env);
+  }
+
+  private static <T> T first(List<HasMetadata> objects, Class<T> type) {
+    return objects.stream().filter(type::isInstance).map(type::cast).findFirst().orElseThrow();
   }
 
   private static void ensureNamespace(KubernetesClient client, String name) {

@@ -28,5 +28,7 @@ class DashboardsTest {
       assertThat(titles).as(file).anyMatch(t -> t.startsWith(wanted));
     }
     assertThat(panelList).allSatisfy(p -> assertThat((List<?>) ((Map<?, ?>) p).get("targets")).isNotEmpty());
+    // What dashboard-linter (scripts/lint-chart.sh) also demands: a reader learns what a panel shows from the panel.
+    assertThat(panelList).allSatisfy(p -> assertThat((String) ((Map<?, ?>) p).get("description")).as(file).isNotBlank());
   }
 }
