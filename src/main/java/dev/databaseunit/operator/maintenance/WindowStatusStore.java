@@ -3,13 +3,18 @@ package dev.databaseunit.operator.maintenance;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindow;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.net.HttpURLConnection;
 import java.util.function.UnaryOperator;
 
 /**
  * Status writes of MaintenanceWindows, always as a change applied to the freshest copy (a run writes many times
- * while the reconciler's copy ages). Nothing else writes the status of a window whose run is underway here.
+ * while the reconciler's copy ages). Nothing else writes the status of a window whose run is underway here, but a
+ * person (or kubectl dbu) may change its spec meanwhile, which moves the resourceVersion the write was based on:
+ * a conflict re-reads the window and applies the change again.
  */
 final class WindowStatusStore {
+  static final int CONFLICT_ATTEMPTS = 5;
   private final KubernetesClient client;
 
   WindowStatusStore(KubernetesClient client) {
@@ -17,10 +22,18 @@ final class WindowStatusStore {
   }
 
   MaintenanceWindow update(String namespace, String name, UnaryOperator<MaintenanceWindowStatus> change) {
-    return client.resources(MaintenanceWindow.class).inNamespace(namespace).withName(name).editStatus(window -> {
-      MaintenanceWindowStatus current = window.getStatus() != null ? window.getStatus() : MaintenanceWindowStatus.empty();
-      window.setStatus(change.apply(current));
-      return window;
-    });
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return client.resources(MaintenanceWindow.class).inNamespace(namespace).withName(name).editStatus(window -> {
+          MaintenanceWindowStatus current = window.getStatus() != null ? window.getStatus() : MaintenanceWindowStatus.empty();
+          window.setStatus(change.apply(current));
+          return window;
+        });
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != HttpURLConnection.HTTP_CONFLICT || attempt == CONFLICT_ATTEMPTS) {
+          throw e;
+        }
+      }
+    }
   }
 }
