@@ -322,7 +322,10 @@ func (k *Kube) gdpr(ctx context.Context, inv Invocation) error {
 		if phase == "Completed" || phase == "Failed" {
 			return true, ""
 		}
-		return false, fmt.Sprintf("GdprRequest %s: %s", requestName, orUnknown(phase))
+		if phase == "" {
+			return false, "waiting for the operator to take up the request"
+		}
+		return false, fmt.Sprintf("GdprRequest %s: %s", requestName, phase)
 	})
 	if err != nil {
 		return err

@@ -78,7 +78,11 @@ func connect(inv Invocation, out, log io.Writer) (*Kube, error) {
 		}
 	}
 	config.UserAgent = "kubectl-dbu"
-	k := &Kube{Namespace: namespace, User: user, out: out, log: log, now: time.Now, poll: time.Second}
+	now, err := clock()
+	if err != nil {
+		return nil, err
+	}
+	k := &Kube{Namespace: namespace, User: user, out: out, log: log, now: now, poll: time.Second}
 	if k.dynamic, err = dynamic.NewForConfig(config); err != nil {
 		return nil, err
 	}
