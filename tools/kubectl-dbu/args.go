@@ -219,7 +219,7 @@ Commands:
                                       open GDPR requests; every unit in the namespace without UNIT
   backup now POLICY [--tier T]        an on-demand backup through the BackupPolicy (annotation databaseunit.dev/backup-now)
   restore-test now POLICY             an on-demand restore test (annotation databaseunit.dev/restore-test-now)
-  maintenance run WINDOW              run the MaintenanceWindow once now (spec.runNow), then give it back its schedule
+  maintenance run WINDOW              run the MaintenanceWindow once now (spec.runNow); after the run, its schedule again
   maintenance pause|resume WINDOW     hold the window's schedule, or release it (spec.suspend)
   gdpr export|erase --subject ID --unit UNIT [--requested-by WHO] [--reason TEXT] [--format json|csv] [--dry-run]
                                       create a GdprRequest and wait for it; export prints where the export is

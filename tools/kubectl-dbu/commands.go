@@ -163,6 +163,9 @@ func (k *Kube) maintenanceRun(ctx context.Context, inv Invocation) error {
 	if err != nil {
 		return err
 	}
+	if err := runUnderway(window); err != nil {
+		return err
+	}
 	scheduled := str(window, "spec", "schedule") != ""
 	if str(window, "spec", "runNow") == "true" {
 		if !scheduled {
@@ -193,17 +196,12 @@ func (k *Kube) maintenanceRun(ctx context.Context, inv Invocation) error {
 	if err != nil {
 		return err
 	}
-	if scheduled {
-		// runNow replaces the schedule; the run underway keeps going, and the schedule applies again after it.
-		if _, err := k.mergePatch(ctx, MaintenanceWindows, windowName, `{"spec":{"runNow":false}}`); err != nil {
-			return err
-		}
-		fmt.Fprintf(k.out, "MaintenanceWindow %s: schedule %q applies again (runNow back to false)\n", windowName,
-			str(window, "spec", "schedule"))
-	}
 	if !inv.Wait {
 		if run := ofThisRequest(window, "currentRun"); run != nil {
 			fmt.Fprintf(k.out, "run %s started\n", str(run, "id"))
+		}
+		if scheduled {
+			fmt.Fprintf(k.out, "runNow stays true, and replaces the schedule, until it is set back to false after the run\n")
 		}
 		return nil
 	}
@@ -216,8 +214,27 @@ func (k *Kube) maintenanceRun(ctx context.Context, inv Invocation) error {
 	}
 	run := ofThisRequest(window, "lastRun")
 	fmt.Fprint(k.out, FormatRun(run))
+	if scheduled {
+		// runNow replaces the schedule; it goes back only after the run, as the operator's status writes during a run
+		// conflict with any change to the window.
+		if _, err := k.mergePatch(ctx, MaintenanceWindows, windowName, `{"spec":{"runNow":false}}`); err != nil {
+			return err
+		}
+		fmt.Fprintf(k.out, "MaintenanceWindow %s: schedule %q applies again (runNow back to false)\n", windowName,
+			str(window, "spec", "schedule"))
+	}
 	if str(run, "outcome") != "Succeeded" {
 		return fmt.Errorf("run %s %s: %s", str(run, "id"), str(run, "outcome"), orUnknown(str(run, "reason")))
+	}
+	return nil
+}
+
+// runUnderway refuses to change a window during a run: the operator's status writes of the run would conflict with
+// the change and fail the run.
+func runUnderway(w object) error {
+	if run := child(w, "status", "currentRun"); run != nil {
+		return fmt.Errorf("MaintenanceWindow %s has run %s underway (phase %s): change it after the run ends", name(w),
+			str(run, "id"), orUnknown(str(w, "status", "phase")))
 	}
 	return nil
 }
@@ -257,7 +274,11 @@ func FormatRun(run object) string {
 // maintenanceHold sets spec.suspend: a held window starts no scheduled run; a run underway finishes.
 func (k *Kube) maintenanceHold(ctx context.Context, inv Invocation, suspend bool) error {
 	windowName := inv.Args[0]
-	if _, err := k.get(ctx, MaintenanceWindows, windowName); err != nil {
+	current, err := k.get(ctx, MaintenanceWindows, windowName)
+	if err != nil {
+		return err
+	}
+	if err := runUnderway(current); err != nil {
 		return err
 	}
 	window, err := k.mergePatch(ctx, MaintenanceWindows, windowName, fmt.Sprintf(`{"spec":{"suspend":%t}}`, suspend))

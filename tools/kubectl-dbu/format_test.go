@@ -182,3 +182,13 @@ func TestRedactDropsPersonalDataAndTheAppliedCopy(t *testing.T) {
 		t.Error(string(out))
 	}
 }
+
+func TestNoChangeToAWindowDuringARun(t *testing.T) {
+	running := parse(t, `{"metadata":{"name":"weekly"},"status":{"phase":"Draining","currentRun":{"id":"weekly-shop-1"}}}`)
+	if err := runUnderway(running); err == nil || err.Error() != "MaintenanceWindow weekly has run weekly-shop-1 underway (phase Draining): change it after the run ends" {
+		t.Error(err)
+	}
+	if err := runUnderway(parse(t, `{"metadata":{"name":"weekly"},"status":{"phase":"Idle"}}`)); err != nil {
+		t.Error(err)
+	}
+}

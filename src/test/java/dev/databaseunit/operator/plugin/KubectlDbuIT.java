@@ -15,6 +15,7 @@ import dev.databaseunit.operator.testing.PrivatePgBouncer;
 import dev.databaseunit.operator.testing.TestBucket;
 import dev.databaseunit.operator.testing.TestClock;
 import dev.databaseunit.operator.testing.TestDatabase;
+import dev.databaseunit.operator.testing.UnitFixtures;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.ByteArrayOutputStream;
@@ -140,7 +141,7 @@ class KubectlDbuIT {
       assertThat(entries.get("secrets.txt")).contains("planted", "db", "s3", "kek");
       assertThat(entries.get("events.txt")).contains("BackupPolicy/shop-backups");
       entries.forEach((name, content) -> assertThat(content).as(name).doesNotContain(planted, bucket.secretKey(), db.password(),
-          "3q2+7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "alice@example.com"));
+          UnitFixtures.TEST_KEK_BASE64, "alice@example.com"));
       assertThat(entries.keySet()).anyMatch(n -> n.startsWith("resources/gdprrequests/export-shop-"));
       entries.entrySet().stream().filter(e -> e.getKey().startsWith("resources/gdprrequests/"))
           .forEach(e -> assertThat(e.getValue()).contains("subjectId: '<redacted").doesNotContain("subjectId: \"" + alice));
@@ -187,21 +188,7 @@ class KubectlDbuIT {
 
   /** The unit "shop" through a PgBouncer, with GDPR exports, a BackupPolicy, a weekly window and a Secret to look for. */
   private static String shop(TestDatabase db, TestBucket bucket, PrivatePgBouncer bouncer, String planted) {
-    return """
-        apiVersion: v1
-        kind: Secret
-        metadata: {name: db}
-        stringData: {username: %s, password: %s}
-        ---
-        apiVersion: v1
-        kind: Secret
-        metadata: {name: s3}
-        stringData: {accessKeyId: %s, secretAccessKey: %s}
-        ---
-        apiVersion: v1
-        kind: Secret
-        metadata: {name: kek}
-        stringData: {kek: 3q2+7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=}
+    return UnitFixtures.backupSecretsYaml(db, bucket) + """
         ---
         apiVersion: v1
         kind: Secret
@@ -224,19 +211,11 @@ class KubectlDbuIT {
           pooler:
             external: {host: 127.0.0.1, port: %d, adminCredentials: {secretName: pooler-admin}}
           gdpr:
-            subjectTables:
-              - {table: user_sessions, subjectColumn: user_id}
-              - {table: data_export_requests, subjectColumn: user_id}
-              - table: parsed_ingredients
-                via: {column: recipe_id, parentTable: recipes, parentKey: id, subjectColumn: user_id}
-              - table: recipe_embeddings
-                via: {column: recipe_id, parentTable: recipes, parentKey: id, subjectColumn: user_id}
-              - {table: recipes, subjectColumn: user_id}
-              - {table: user_taste_profiles, subjectColumn: user_id}
-              - {table: consents, subjectColumn: user_id}
-              - {table: users, subjectColumn: id}
             exportStorage: {bucket: %s, prefix: gdpr/, endpoint: "%s", credentials: {secretName: s3}}
             exportEncryption: {keyEncryptionKey: {name: kek, key: kek}}
+        """.formatted(PrivatePgBouncer.ADMIN_USER, bouncer.adminPassword(), planted, db.host(), db.port(), db.name(), bouncer.port(),
+        bucket.name(), bucket.endpoint())
+        + RecipeFixture.SUBJECT_TABLES_YAML.indent(4) + """
         ---
         apiVersion: databaseunit.dev/v1alpha1
         kind: BackupPolicy
@@ -257,8 +236,6 @@ class KubectlDbuIT {
           duration: 30m
           drainTimeout: 20s
           tasks: [UpdateStatistics, ValidateIntegrity]
-        """.formatted(db.user(), db.password(), bucket.accessKey(), bucket.secretKey(), PrivatePgBouncer.ADMIN_USER,
-        bouncer.adminPassword(), planted, db.host(), db.port(), db.name(), bouncer.port(), bucket.name(), bucket.endpoint(),
-        bucket.name(), bucket.endpoint());
+        """.formatted(bucket.name(), bucket.endpoint());
   }
 }
