@@ -13,7 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -42,7 +42,7 @@ type Kube struct {
 	Namespace string
 	User      string // the kubeconfig context's user, the default requester of GDPR requests
 	dynamic   dynamic.Interface
-	core      kubernetes.Interface
+	core      corev1client.CoreV1Interface
 	metadata  metadata.Interface
 	out, log  io.Writer
 	now       func() time.Time
@@ -86,7 +86,7 @@ func connect(inv Invocation, out, log io.Writer) (*Kube, error) {
 	if k.dynamic, err = dynamic.NewForConfig(config); err != nil {
 		return nil, err
 	}
-	if k.core, err = kubernetes.NewForConfig(config); err != nil {
+	if k.core, err = corev1client.NewForConfig(config); err != nil {
 		return nil, err
 	}
 	if k.metadata, err = metadata.NewForConfig(config); err != nil {

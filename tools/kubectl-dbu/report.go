@@ -137,7 +137,7 @@ func (b *bundle) addYAML(path string, v any) error {
 }
 
 func (k *Kube) collectEvents(ctx context.Context, b *bundle) error {
-	events, err := k.core.CoreV1().Events(k.Namespace).List(ctx, metav1.ListOptions{})
+	events, err := k.core.Events(k.Namespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		b.gap("events: %v", err)
 		return nil
@@ -179,7 +179,7 @@ func (k *Kube) collectSecretNames(ctx context.Context, b *bundle) error {
 
 // collectPods writes each matching pod's phase and its containers' logs (the last lines of each).
 func (k *Kube) collectPods(ctx context.Context, b *bundle, namespace, selector, role string) error {
-	pods, err := k.core.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	pods, err := k.core.Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
 	if err != nil {
 		b.gap("%s pods (%s): %v", role, selector, err)
 		return nil
@@ -202,7 +202,7 @@ func (k *Kube) collectPods(ctx context.Context, b *bundle, namespace, selector, 
 		}
 		for _, c := range pod.Spec.Containers {
 			tail := logTailLines
-			stream, err := k.core.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{Container: c.Name, TailLines: &tail}).
+			stream, err := k.core.Pods(pod.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{Container: c.Name, TailLines: &tail}).
 				Stream(ctx)
 			if err != nil {
 				b.gap("logs of %s/%s %s: %v", pod.Namespace, pod.Name, c.Name, err)
