@@ -24,6 +24,9 @@ HELM_VERSION="${HELM_VERSION:-3.22.0}"
 HELM_BIN="$STATE_DIR/bin/helm"
 # kstatus-check (tools/kstatus), built by scripts/build-kstatus.sh for KstatusIT.
 KSTATUS_BIN="$STATE_DIR/bin/kstatus-check"
+# kubectl-dbu (tools/kubectl-dbu), the kubectl plugin, built by scripts/build-plugin.sh; its release archives beside it.
+KUBECTL_DBU_BIN="$STATE_DIR/bin/kubectl-dbu"
+PLUGIN_RELEASE_DIR="$STATE_DIR/plugin-release"
 
 # Third-party checkers of the chart and dashboards (scripts/build-lint-tools.sh, scripts/lint-chart.sh).
 LINT_BIN_DIR="$STATE_DIR/lint/bin"

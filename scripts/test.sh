@@ -10,6 +10,7 @@ bash scripts/build-kube-binaries.sh
 bash scripts/build-tools.sh
 bash scripts/build-kstatus.sh
 bash scripts/build-lint-tools.sh
+bash scripts/build-plugin.sh
 bash scripts/start-services.sh
 # The local single-node cluster the e2e runs on (docs/local-cluster.md) and every image it needs but the operator's,
 # which the e2e builds from the jar this build packages.

@@ -47,6 +47,7 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
   static final Duration WHILE_RUNNING = Duration.ofSeconds(2);
   /** Longest wait between two looks at an idle window (a changed clock, a lost event). */
   static final Duration IDLE_RESYNC = Duration.ofMinutes(5);
+  static final String SUSPENDED_MESSAGE = "Suspended (spec.suspend): no scheduled window starts a run";
 
   private final KubernetesClient client;
   private final EventRecorder events;
@@ -135,6 +136,9 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
       }
       return Optional.of(new Window(now, now.plus(length)));
     }
+    if (Boolean.TRUE.equals(window.getSpec().suspend())) {
+      return Optional.empty();
+    }
     return schedule.flatMap(s -> s.windowAt(now)).filter(w -> w.start().isAfter(since));
   }
 
@@ -216,19 +220,22 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
   }
 
   private UpdateControl<MaintenanceWindow> idle(MaintenanceWindow window, Optional<WindowSchedule> schedule, Instant since, Instant now) {
-    Optional<Instant> next = schedule.flatMap(s -> s.nextStartAfter(now));
+    // A held window has no next start to report: none would run.
+    boolean suspended = Boolean.TRUE.equals(window.getSpec().suspend());
+    Optional<Instant> next = suspended ? Optional.empty() : schedule.flatMap(s -> s.nextStartAfter(now));
     long generation = window.getMetadata().getGeneration();
     MaintenanceWindowStatus before = window.getStatus() != null ? window.getStatus() : MaintenanceWindowStatus.empty();
-    MaintenanceWindowStatus after = idleStatus(before, generation, next, now).withScheduledSince(since.toString());
+    MaintenanceWindowStatus after = idleStatus(before, generation, next, suspended, now).withScheduledSince(since.toString());
     if (!after.equals(before)) {
       services.store().update(window.getMetadata().getNamespace(), window.getMetadata().getName(),
-          s -> idleStatus(s, generation, next, now).withScheduledSince(since.toString()));
+          s -> idleStatus(s, generation, next, suspended, now).withScheduledSince(since.toString()));
     }
     Duration wait = next.map(n -> Duration.between(now, n)).filter(d -> d.compareTo(IDLE_RESYNC) < 0).orElse(IDLE_RESYNC);
     return UpdateControl.<MaintenanceWindow>noUpdate().rescheduleAfter(wait.isNegative() || wait.isZero() ? Duration.ofSeconds(1) : wait);
   }
 
-  private static MaintenanceWindowStatus idleStatus(MaintenanceWindowStatus status, long generation, Optional<Instant> next, Instant now) {
+  private static MaintenanceWindowStatus idleStatus(MaintenanceWindowStatus status, long generation, Optional<Instant> next,
+      boolean suspended, Instant now) {
     MaintenanceWindowStatus s = status.withNextWindowStart(next.map(MaintenanceRun::timestamp).orElse(null))
         .withPhase(status.phase() != null ? status.phase() : "Idle");
     Run last = s.lastRun();
@@ -237,13 +244,14 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
     if (lastFailed && Objects.equals(s.observedGeneration(), generation)) {
       return s; // the run's Degraded condition stands until the next run or a spec change
     }
-    String message = next.map(n -> "Next window starts at " + MaintenanceRun.timestamp(n)).orElse("runNow: no run pending");
+    String message = suspended ? SUSPENDED_MESSAGE
+        : next.map(n -> "Next window starts at " + MaintenanceRun.timestamp(n)).orElse("runNow: no run pending");
     // The last run of this spec keeps saying how it ended: an idle look must not turn RunSucceeded into Scheduled.
     if (last != null && Objects.equals(last.generation(), generation) && last.outcome() != null) {
       return WindowConditions.healthy(s, generation, now, "Run" + last.outcome(), "Last run " + last.id() + ": " + last.outcome()
           + "; " + message);
     }
-    return WindowConditions.healthy(s, generation, now, "Scheduled", message);
+    return WindowConditions.healthy(s, generation, now, suspended ? "Suspended" : "Scheduled", message);
   }
 
   private UpdateControl<MaintenanceWindow> degrade(MaintenanceWindow window, EventReason reason, String message, Duration retry) {

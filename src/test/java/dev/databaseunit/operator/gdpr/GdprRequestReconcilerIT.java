@@ -415,20 +415,8 @@ class GdprRequestReconcilerIT {
   // ----- helpers -----
 
   private String unitYaml(String name, int port, String gdprExtra, String cache) {
-    return units.unitYaml(name, "db", db.host(), port, db.name(), "mode: disable") + """
-          gdpr:
-            subjectTables:
-              - {table: user_sessions, subjectColumn: user_id}
-              - {table: data_export_requests, subjectColumn: user_id}
-              - table: parsed_ingredients
-                via: {column: recipe_id, parentTable: recipes, parentKey: id, subjectColumn: user_id}
-              - table: recipe_embeddings
-                via: {column: recipe_id, parentTable: recipes, parentKey: id, subjectColumn: user_id}
-              - {table: recipes, subjectColumn: user_id}
-              - {table: user_taste_profiles, subjectColumn: user_id}
-              - {table: consents, subjectColumn: user_id}
-              - {table: users, subjectColumn: id}
-        %s%s""".formatted(gdprExtra.isEmpty() ? "" : gdprExtra.stripTrailing().indent(2),
+    return units.unitYaml(name, "db", db.host(), port, db.name(), "mode: disable") + "  gdpr:\n"
+        + RecipeFixture.SUBJECT_TABLES_YAML.indent(4) + "%s%s".formatted(gdprExtra.isEmpty() ? "" : gdprExtra.stripTrailing().indent(2),
         cache == null ? "" : cache.stripTrailing().indent(0));
   }
 

@@ -19,6 +19,20 @@ import java.util.TreeMap;
  */
 public final class RecipeFixture {
   public static final Path SCHEMA = Path.of("samples/recipe-schema.yaml");
+  /** spec.gdpr.subjectTables of a unit on this schema (deletion order), as YAML at column 0: indent it under gdpr:. */
+  public static final String SUBJECT_TABLES_YAML = """
+      subjectTables:
+        - {table: user_sessions, subjectColumn: user_id}
+        - {table: data_export_requests, subjectColumn: user_id}
+        - table: parsed_ingredients
+          via: {column: recipe_id, parentTable: recipes, parentKey: id, subjectColumn: user_id}
+        - table: recipe_embeddings
+          via: {column: recipe_id, parentTable: recipes, parentKey: id, subjectColumn: user_id}
+        - {table: recipes, subjectColumn: user_id}
+        - {table: user_taste_profiles, subjectColumn: user_id}
+        - {table: consents, subjectColumn: user_id}
+        - {table: users, subjectColumn: id}
+      """;
 
   private RecipeFixture() {}
 

@@ -8,6 +8,7 @@ import dev.databaseunit.operator.testing.LocalServices;
 import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.TestBucket;
 import dev.databaseunit.operator.testing.TestDatabase;
+import dev.databaseunit.operator.testing.UnitFixtures;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Files;
@@ -48,21 +49,7 @@ class KubectlWaitIT {
 
   /** A Secret-backed unit "shop" on the test database with a policy, a window and a GdprRequest of its own, all Ready. */
   static String shop(TestDatabase db, TestBucket bucket) {
-    return """
-        apiVersion: v1
-        kind: Secret
-        metadata: {name: db}
-        stringData: {username: %s, password: %s}
-        ---
-        apiVersion: v1
-        kind: Secret
-        metadata: {name: s3}
-        stringData: {accessKeyId: %s, secretAccessKey: %s}
-        ---
-        apiVersion: v1
-        kind: Secret
-        metadata: {name: kek}
-        stringData: {kek: 3q2+7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=}
+    return UnitFixtures.backupSecretsYaml(db, bucket) + """
         ---
         apiVersion: databaseunit.dev/v1alpha1
         kind: DatabaseUnit
@@ -93,8 +80,7 @@ class KubectlWaitIT {
         kind: GdprRequest
         metadata: {name: erase-dry-run}
         spec: {databaseUnit: shop, type: Erase, subjectId: "42", dryRun: true, requestedBy: dpo@example.com}
-        """.formatted(db.user(), db.password(), bucket.accessKey(), bucket.secretKey(), db.host(), db.port(), db.name(),
-        bucket.name(), bucket.endpoint());
+        """.formatted(db.host(), db.port(), db.name(), bucket.name(), bucket.endpoint());
   }
 
   static String kubectl(Path kubeconfig, String... args) throws Exception {

@@ -401,7 +401,7 @@ class MaintenanceWindowIT {
       var spec = w.getSpec();
       w.setSpec(new dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowSpec(spec.databaseUnit(), spec.selector(), spec.schedule(),
           spec.timeZone(), "31m", spec.runNow(), spec.drainTimeout(), spec.onDrainTimeout(), spec.tasks(), spec.prechecks(),
-          spec.rollbackPolicy()));
+          spec.rollbackPolicy(), spec.suspend()));
       return w;
     }));
     await().atMost(TIMEOUT).untilAsserted(() -> {

@@ -48,7 +48,7 @@ class WindowScheduleYearTest {
     var window = new MaintenanceWindow();
     window.setMetadata(new ObjectMetaBuilder().withName("w").withNamespace("n").withGeneration(1L)
         .withCreationTimestamp(created.toString()).build());
-    window.setSpec(new MaintenanceWindowSpec("unit", null, c.cron(), c.zone(), null, false, null, null, null, null, null));
+    window.setSpec(new MaintenanceWindowSpec("unit", null, c.cron(), c.zone(), null, false, null, null, null, null, null, false));
     var status = MaintenanceWindowStatus.empty();
     Instant since = ScheduleStart.recordedOr(status.scheduledSince(), created.toString(), created);
     String what = c + ", created " + created;

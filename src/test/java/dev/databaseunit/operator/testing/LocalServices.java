@@ -53,6 +53,14 @@ public record LocalServices(Properties properties) {
     return built("kstatus-check", "scripts/build-kstatus.sh");
   }
 
+  /**
+   * kubectl-dbu (tools/kubectl-dbu: the kubectl plugin) as scripts/build-plugin.sh builds it for tests: its clock is the
+   * wall clock shifted by the environment's DBU_TEST_CLOCK_OFFSET, the test operator's {@link TestClock#offset()}.
+   */
+  public static Path kubectlDbuTestClock() {
+    return built("kubectl-dbu-testclock", "scripts/build-plugin.sh");
+  }
+
   private static Path built(String tool, String script) {
     Path binary = stateDir().resolve("bin").resolve(tool);
     if (!Files.isExecutable(binary)) {

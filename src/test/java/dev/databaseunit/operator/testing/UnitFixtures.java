@@ -18,6 +18,28 @@ import java.util.Map;
  * unit's conditions (and waiting for one, at most {@code timeout}), the Events of an object.
  */
 public record UnitFixtures(KubernetesClient client, String namespace, Duration timeout) {
+  /** The key-encryption key of {@link #backupSecretsYaml}: 32 bytes, base64. */
+  public static final String TEST_KEK_BASE64 = "3q2+7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+  /** The Secrets of a unit "on the test database with backups": db (credentials), s3 (the bucket's keys) and kek. */
+  public static String backupSecretsYaml(TestDatabase db, TestBucket bucket) {
+    return """
+        apiVersion: v1
+        kind: Secret
+        metadata: {name: db}
+        stringData: {username: %s, password: %s}
+        ---
+        apiVersion: v1
+        kind: Secret
+        metadata: {name: s3}
+        stringData: {accessKeyId: %s, secretAccessKey: %s}
+        ---
+        apiVersion: v1
+        kind: Secret
+        metadata: {name: kek}
+        stringData: {kek: %s}
+        """.formatted(db.user(), db.password(), bucket.accessKey(), bucket.secretKey(), TEST_KEK_BASE64);
+  }
 
   /**
    * The YAML of a DatabaseUnit on an external PostgreSQL, ending with the {@code spec.postgres} block: a test

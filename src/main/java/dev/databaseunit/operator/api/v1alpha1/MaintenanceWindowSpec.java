@@ -61,7 +61,9 @@ public record MaintenanceWindowSpec(
             + "Upgrade is not implemented yet: it is reported as skipped, and a window of Upgrade alone is refused.") List<Task> tasks,
     @Default("{}") @JsonPropertyDescription("Checks before draining.") Prechecks prechecks,
     @Default("RollbackAll") @JsonPropertyDescription("On a failed task: undo every completed task, or only the failed one.")
-        RollbackPolicy rollbackPolicy) {
+        RollbackPolicy rollbackPolicy,
+    @Default("false") @JsonPropertyDescription("Hold the window: no scheduled window starts a run while true (runNow still runs: it "
+        + "is explicit); a run underway finishes. Set back to false to release it.") Boolean suspend) {
 
   public enum Task { SchemaUpdate, OptimizeIndexes, UpdateStatistics, ValidateIntegrity, Upgrade }
 
