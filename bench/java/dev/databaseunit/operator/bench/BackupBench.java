@@ -80,7 +80,8 @@ public final class BackupBench {
       var catalog = new BackupCatalog(store, "bench/");
       Map<Compression, BackupManifest> manifests = new EnumMap<>(Compression.class);
       // Each method twice, the second round in reverse order, to even out the page cache and the machine's other load.
-      List<String> methods = List.of("ours, zstd", "ours, zlib (before)", "pg_dump -Fc", "pg_dump -Fd -j2");
+      List<String> methods = List.of("ours, zstd", "ours, zlib (before)", "pg_dump -Fc", "pg_dump -Fd -j2", "pg_dump -Fc -Z0 | zstd -1",
+          "pg_dump -Fc -Z0 (no compression: the floor)");
       Map<String, Double> seconds = new LinkedHashMap<>();
       methods.forEach(m -> seconds.put(m, 0.0));
       for (int round = 0; round < 2; round++) {
@@ -97,6 +98,8 @@ public final class BackupBench {
                   Tier.DAILY, "bench/" + db, target, null, compression, Duration.ofHours(1)), catalog, kek, p -> {}));
             }
             case "pg_dump -Fc" -> run(target, List.of("pg_dump", "--format=custom", "--no-password"));
+            case "pg_dump -Fc -Z0 | zstd -1" -> run(target, List.of("bash", "-o", "pipefail", "-c", "pg_dump --format=custom --compress=0 --no-password | zstd -1 -q -c"));
+            case "pg_dump -Fc -Z0 (no compression: the floor)" -> run(target, List.of("pg_dump", "--format=custom", "--compress=0", "--no-password"));
             default -> {
               run(target, List.of("pg_dump", "--format=directory", "--jobs=2", "--no-password", "--file=" + directory.resolve("d" + round)));
               deleteTree(directory.resolve("d" + round));
@@ -134,8 +137,10 @@ public final class BackupBench {
           "ours" is the whole pipeline: pg_dump of one exported snapshot, row counts in that snapshot, compression, AES-256-GCM,
           multipart upload, manifest. "zlib (before)" is the pipeline as it was (pg_dump's own compression at its default
           level, `compression: gzip` now); "zstd" is the new default (`pg_dump --compress=0`, zstd level 1 in the stream).
-          Raw pg_dump runs write to /dev/null (-Fc) or a local directory (-Fd) and neither encrypt nor upload.
-          Archive sizes: zlib %d MB, zstd %d MB (stored: %d MB and %d MB).
+          Raw pg_dump runs write to /dev/null (-Fc) or a local directory (-Fd) and neither encrypt nor upload; `-Z0 | zstd -1`
+          is the same compression as ours with the zstd command line tool, and `-Z0` alone is what one pg_dump of this
+          database costs before any compression (one table holds most of the data, so `-j2` cannot split the work).
+          pg_dump output: %d MB under zlib, %d MB uncompressed (for zstd); stored: %d MB and %d MB.
 
           ## Restore test (RTO)
 

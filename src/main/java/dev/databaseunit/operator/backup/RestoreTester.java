@@ -59,7 +59,8 @@ public final class RestoreTester {
         checks.add(new CheckResult(Check.RESTORE_VALIDATION, true, "sha256 and AES-GCM verified; "
             + (BackupReader.authenticity(manifest, kek) == ManifestMac.Authenticity.AUTHENTICATED ? "manifest authenticated"
                 : "manifest UNAUTHENTICATED (written before manifests carried a MAC; it gets one at the next housekeeping)")
-            + "; pg_restore of " + manifest.storedBytes() + " bytes into " + scratchTarget + " succeeded"));
+            + "; pg_restore of " + manifest.storedBytes() + " bytes into " + scratchTarget + " (maintenance_work_mem "
+            + session.maintenanceWorkMemMiB() + " MB, " + session.jobs() + " jobs per index build) succeeded"));
         checks.add(integrity(manifest, scratchTarget));
       } catch (IOException | InterruptedException e) {
         if (e instanceof InterruptedException) {

@@ -88,6 +88,57 @@ class BackupPipelineIT {
     }
   }
 
+  /** The default: pg_dump uncompressed, zstd in the stream; restored with parallel index builds and a large maintenance_work_mem. */
+  @Test
+  void aZstdCompressedDumpIsSmallerAndPassesARestoreTestWithParallelIndexBuilds(TestBucket bucket) throws Exception {
+    try (var store = store(bucket.endpoint(), bucket)) {
+      var catalog = new BackupCatalog(store, "");
+      var manifest = backups.backup(request(Compression.ZSTD), catalog, kek, phase -> {});
+      var uncompressed = backups.backup(request(Compression.NONE), catalog, kek, phase -> {});
+
+      assertThat(manifest.archiveCompression()).isEqualTo(Compression.ZSTD);
+      assertThat(manifest.compression()).contains("zstd");
+      assertThat(manifest.dumpBytes()).as("pg_dump's own output is uncompressed, like -Z0's").isEqualTo(uncompressed.dumpBytes());
+      assertThat(manifest.storedBytes()).isLessThan(uncompressed.storedBytes() / 2);
+      var result = restoreTester.test(manifest, catalog, kek, target, new PostgresTools.RestoreSession(256, 2), RTO, RPO);
+      assertThat(result.checks()).allSatisfy(check -> assertThat(check.passed()).as(check.detail()).isTrue());
+      assertThat(result.checks().getFirst().detail()).contains("maintenance_work_mem 256 MB, 2 jobs per index build");
+      assertThat(restoreTester.test(uncompressed, catalog, kek, target, SESSION, RTO, RPO).passed()).isTrue();
+      assertNoScratchDatabaseLeft();
+    }
+  }
+
+  /** An archive pg_dump compressed itself, under a manifest as written before archiveCompression existed, still restores. */
+  @Test
+  void anArchiveWrittenTheOldWayStillRestores(TestBucket bucket) throws Exception {
+    try (var store = store(bucket.endpoint(), bucket)) {
+      var catalog = new BackupCatalog(store, "");
+      var m = backups.backup(request(Compression.GZIP), catalog, kek, phase -> {});
+      var old = ManifestMac.sign(new BackupManifest(m.formatVersion(), m.backupId(), m.tier(), m.databaseUnit(), m.startTime(),
+          m.endTime(), m.database(), m.serverVersion(), m.walLsn(), m.objectKey(), "pg_dump custom format (zlib, pg_dump default level)",
+          m.dumpBytes(), m.storedBytes(), m.sha256(), m.encryption(), m.tables(), null), kek);
+      assertThat(new String(old.toJson(), StandardCharsets.UTF_8)).doesNotContain("archiveCompression");
+      catalog.writeManifest(old);
+
+      var result = restoreTester.test(catalog.list().getFirst(), catalog, kek, target, SESSION, RTO, RPO);
+      assertThat(result.checks()).allSatisfy(check -> assertThat(check.passed()).as(check.detail()).isTrue());
+      assertNoScratchDatabaseLeft();
+    }
+  }
+
+  /** The session settings reach the server: one it refuses fails the restore with the server's own words. */
+  @Test
+  void theRestoreSessionSettingsReachTheServer(TestBucket bucket) throws Exception {
+    try (var store = store(bucket.endpoint(), bucket)) {
+      var catalog = new BackupCatalog(store, "");
+      var manifest = backups.backup(request(), catalog, kek, phase -> {});
+      var result = restoreTester.test(manifest, catalog, kek, target, new PostgresTools.RestoreSession(0, 2), RTO, RPO);
+      assertThat(result.checks().getFirst().passed()).isFalse();
+      assertThat(result.checks().getFirst().detail()).contains("maintenance_work_mem");
+      assertNoScratchDatabaseLeft();
+    }
+  }
+
   @Test
   void theRunbookDecryptionToolYieldsAnArchivePgRestoreReads(TestBucket bucket, @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
       throws Exception {
@@ -150,7 +201,8 @@ class BackupPipelineIT {
       store.put(manifest.objectKey(), stored);
       var wrongSha = new BackupManifest(manifest.formatVersion(), manifest.backupId(), manifest.tier(), manifest.databaseUnit(),
           manifest.startTime(), manifest.endTime(), manifest.database(), manifest.serverVersion(), manifest.walLsn(),
-          manifest.objectKey(), manifest.compression(), manifest.dumpBytes(), manifest.storedBytes(), "0".repeat(64),
+          manifest.objectKey(), manifest.compression(), manifest.archiveCompression(), manifest.dumpBytes(), manifest.storedBytes(),
+          "0".repeat(64),
           manifest.encryption(), manifest.tables(), manifest.mac());
       assertThat(restoreTester.test(wrongSha, catalog, kek, target, SESSION, RTO, RPO).checks().getFirst().detail())
           .contains("fails authentication");
@@ -300,8 +352,12 @@ class BackupPipelineIT {
   }
 
   private BackupService.Request request() {
+    return request(Compression.ZSTD);
+  }
+
+  private BackupService.Request request(Compression compression) {
     return new BackupService.Request(BackupCatalog.newBackupId(Tier.DAILY, clock.instant()), Tier.DAILY,
-        "ns/recipes", target, null, Compression.ZSTD, java.time.Duration.ofHours(1));
+        "ns/recipes", target, null, compression, java.time.Duration.ofHours(1));
   }
 
   private void assertNoScratchDatabaseLeft() throws SQLException {

@@ -167,14 +167,16 @@ public record BackupPolicySpec(
       @Default("zstd") @JsonPropertyDescription("Compression of the dump: zstd (level 1, over pg_dump's uncompressed output, "
           + "several times faster than gzip at a similar size), gzip (pg_dump's own zlib at its default level: the format "
           + "of backups taken before this field existed, and the slowest) or none.") Compression compression,
-      @Default("2") @Min(1) @Max(16) @JsonPropertyDescription("Processes a restore may use to build each index (the "
-          + "restore session's max_parallel_maintenance_workers is jobs - 1; the server's max_parallel_workers still "
-          + "caps it). The dump itself is one pg_dump streaming one snapshot, with compression and encryption on "
-          + "threads of their own.") Integer jobs,
+      @Default("2") @Min(1) @Max(16) @JsonPropertyDescription("Processes a restore (restore test, bootstrap) may use to "
+          + "build each index: the restore session's max_parallel_maintenance_workers is jobs - 1, in place of the server's "
+          + "setting, and the server's max_parallel_workers still caps it. pg_restore itself streams the archive and builds "
+          + "one index at a time. The dump is one pg_dump of one snapshot; compression and encryption run beside it in the "
+          + "operator.") Integer jobs,
       @Default("1024") @Min(64) @Max(65536) @JsonPropertyDescription("maintenance_work_mem, in MiB, of a restore's "
-          + "session: index builds (an HNSW build above all) that fit in it run many times faster. It is memory on the "
-          + "server restored into (the unit's own, or restoreTest.scratchInstance), taken once per index being built: keep "
-          + "it well below that server's free memory.") Integer restoreMemoryMiB) {}
+          + "session: an index build (an HNSW build above all) whose working set fits in it runs many times faster. It is "
+          + "memory of the server restored into (the unit's own, or restoreTest.scratchInstance), taken by the one index "
+          + "being built (its parallel workers share it): keep it well below that server's free memory.")
+          Integer restoreMemoryMiB) {}
 
   public enum Compression {
     @JsonProperty("zstd") ZSTD,
