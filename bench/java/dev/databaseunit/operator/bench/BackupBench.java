@@ -119,7 +119,7 @@ public final class BackupBench {
       StringBuilder rows = new StringBuilder();
       for (String method : methods) {
         double s = seconds.get(method);
-        rows.append("| %s | %.1f s | %.1f MB/s | %.2f× |%n".formatted(method, s, mb / s, today / s));
+        rows.append("| %s | %.1f s | %.1f MB/s | %.2f× |%n".formatted(method.replace("|", "\\|"), s, mb / s, today / s));
       }
       String table = """
           # Backup benchmark (logical dumps)
@@ -134,6 +134,7 @@ public final class BackupBench {
           | method | time | MB/s (database size ÷ time) | × today's pipeline |
           |---|---|---|---|
           %s
+
           "ours" is the whole pipeline: pg_dump of one exported snapshot, row counts in that snapshot, compression, AES-256-GCM,
           multipart upload, manifest. "zlib (before)" is the pipeline as it was (pg_dump's own compression at its default
           level, `compression: gzip` now); "zstd" is the new default (`pg_dump --compress=0`, zstd level 1 in the stream).
