@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Backup and restore-test throughput vs raw pg_dump/pg_restore on a generated recipe database (defaults: 10,000
+# Logical backup and restore-test speed, ours before/after vs raw pg_dump -Fc and -Fd -j2, on a generated recipe database (defaults: 10,000
 # users × 20 recipes, an embedding for every 10th recipe, ~0.5 GB). Writes bench/results/backup.md. Not part of
 # the tests. Usage: bench/backup.sh [users] [recipesPerUser] [embeddingEvery]
 source "$(dirname "$0")/../scripts/lib.sh"

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.Compression;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.Tier;
 import java.io.IOException;
 import java.time.Instant;
@@ -15,7 +16,11 @@ import java.util.List;
  * complete: a backup without a manifest is never listed as good. It holds the data key only wrapped by the KEK
  * (so a key rotation rewrites manifests, not dumps), never a key or password in the clear.
  *
- * @param dumpBytes size of the pg_dump output (custom format, compressed by pg_dump)
+ * @param compression how the archive is compressed, in words (for people reading the manifest)
+ * @param archiveCompression how the archive is compressed, for the restore: ZSTD is a zstd stream over pg_dump's
+ *     uncompressed custom format, undone before pg_restore; null in manifests written before it existed, whose archives
+ *     pg_dump compressed itself (as GZIP)
+ * @param dumpBytes size of the pg_dump output (custom format; compressed by pg_dump only under GZIP)
  * @param storedBytes size of the stored, encrypted object
  * @param sha256 hex sha256 of the stored object, as downloaded
  * @param tables row counts (and checksums of small tables) taken in the same snapshot that pg_dump dumped
@@ -35,6 +40,7 @@ public record BackupManifest(
     String walLsn,
     String objectKey,
     String compression,
+    Compression archiveCompression,
     long dumpBytes,
     long storedBytes,
     String sha256,
@@ -53,6 +59,14 @@ public record BackupManifest(
    * @param wrappedDataKey the per-backup data key, AES-key-wrapped by the KEK, base64
    */
   public record EncryptionInfo(String algorithm, int chunkSize, String keyId, String keyFingerprint, String wrappedDataKey) {}
+
+  /** A manifest of a sealed upload or of a backup from before archiveCompression was recorded. */
+  public BackupManifest(int formatVersion, String backupId, Tier tier, String databaseUnit, Instant startTime, Instant endTime,
+      String database, String serverVersion, String walLsn, String objectKey, String compression, long dumpBytes, long storedBytes,
+      String sha256, EncryptionInfo encryption, List<TableSnapshot.Table> tables, String mac) {
+    this(formatVersion, backupId, tier, databaseUnit, startTime, endTime, database, serverVersion, walLsn, objectKey, compression,
+        null, dumpBytes, storedBytes, sha256, encryption, tables, mac);
+  }
 
   private static final ObjectMapper JSON = new ObjectMapper()
       .registerModule(new JavaTimeModule())
@@ -75,17 +89,17 @@ public record BackupManifest(
   /** Re-wrapped: its MAC must be made again, with the new key. */
   public BackupManifest withEncryption(EncryptionInfo rewrapped) {
     return new BackupManifest(formatVersion, backupId, tier, databaseUnit, startTime, endTime, database, serverVersion,
-        walLsn, objectKey, compression, dumpBytes, storedBytes, sha256, rewrapped, tables, null);
+        walLsn, objectKey, compression, archiveCompression, dumpBytes, storedBytes, sha256, rewrapped, tables, null);
   }
 
   /** The same backup stored under another key (a cross-region copy): its MAC must be made again. */
   public BackupManifest withObjectKey(String key) {
     return new BackupManifest(formatVersion, backupId, tier, databaseUnit, startTime, endTime, database, serverVersion,
-        walLsn, key, compression, dumpBytes, storedBytes, sha256, encryption, tables, null);
+        walLsn, key, compression, archiveCompression, dumpBytes, storedBytes, sha256, encryption, tables, null);
   }
 
   public BackupManifest withMac(String newMac) {
     return new BackupManifest(formatVersion, backupId, tier, databaseUnit, startTime, endTime, database, serverVersion,
-        walLsn, objectKey, compression, dumpBytes, storedBytes, sha256, encryption, tables, newMac);
+        walLsn, objectKey, compression, archiveCompression, dumpBytes, storedBytes, sha256, encryption, tables, newMac);
   }
 }

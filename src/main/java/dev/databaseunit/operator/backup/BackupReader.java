@@ -1,5 +1,7 @@
 package dev.databaseunit.operator.backup;
 
+import com.github.luben.zstd.ZstdInputStream;
+import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -49,6 +51,22 @@ public final class BackupReader {
           + " (fingerprint " + encryption.keyFingerprint() + "), but the key given has fingerprint " + kek.fingerprint());
     }
     return ManifestMac.verify(manifest, kek);
+  }
+
+  /**
+   * The pg_dump archive that pg_restore reads: decrypted and, when the manifest says it was compressed after pg_dump,
+   * decompressed. Reading it to the end verifies it like {@link #decrypted}.
+   */
+  public static InputStream archive(BackupManifest manifest, InputStream stored, KeyEncryptionKey kek) throws IOException {
+    InputStream decrypted = decrypted(manifest, stored, kek);
+    if (manifest.archiveCompression() == null) {
+      return decrypted;
+    }
+    return switch (manifest.archiveCompression()) {
+      // zstd reads the decrypted stream to its end (it looks for a further frame), so verification still runs.
+      case ZSTD -> new BufferedInputStream(new ZstdInputStream(decrypted), 256 * 1024);
+      case GZIP, NONE -> decrypted;
+    };
   }
 
   /** The decrypted archive; reading it to the end throws {@link ChunkedGcm.TamperedException} on any change. */

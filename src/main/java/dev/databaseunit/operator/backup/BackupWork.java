@@ -2,6 +2,7 @@ package dev.databaseunit.operator.backup;
 
 import dev.databaseunit.operator.api.v1alpha1.ApiDurations;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicy;
+import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.BackupSchedule;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.Tier;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicyStatus.BackupSource;
@@ -49,7 +50,7 @@ final class BackupWork {
         var catalog = new BackupCatalog(store, inputs.storage().prefix());
         catalog.removeIncomplete(Set.of(operation.id()));
         var request = new BackupService.Request(operation.id(), schedule.tier(), unit, inputs.target(),
-            policy.getSpec().encryption().keyId(),
+            policy.getSpec().encryption().keyId(), compression(policy.getSpec().logicalDump()),
             ApiDurations.parse(schedule.window() != null ? schedule.window() : BackupPlanner.DEFAULT_BACKUP_WINDOW));
         BackupManifest manifest = backups.backup(request, catalog, inputs.kek(), phase);
         Boolean copied = null;
@@ -115,6 +116,11 @@ final class BackupWork {
     };
   }
 
+  /** The spec's compression, or the CRD's default when absent. */
+  static BackupPolicySpec.Compression compression(BackupPolicySpec.LogicalDump dump) {
+    return dump != null && dump.compression() != null ? dump.compression() : BackupPolicySpec.Compression.ZSTD;
+  }
+
   /**
    * @param source the storage to restore from; a copy is tested only once one exists, until then the primary is
    */
@@ -144,7 +150,8 @@ final class BackupWork {
         }
         BackupManifest newest = good.getLast();
         try (var hold = inUse.hold(newest.backupId())) {
-          return new BackupOutcome.RestoreTested(restoreTester.test(newest, catalog, inputs.kek(), inputs.scratchServer(), rto, rpo),
+          return new BackupOutcome.RestoreTested(restoreTester.test(newest, catalog, inputs.kek(), inputs.scratchServer(),
+              PostgresTools.RestoreSession.of(policy.getSpec().logicalDump()), rto, rpo),
               tested, scheduledFor, token);
         }
       } catch (IOException | SQLException | RuntimeException e) {

@@ -166,7 +166,7 @@ public final class BootstrapCapability implements UnitCapability {
       return new BootstrapWork.Source(PolicyInputs.storage(policy, spec.storage()),
           PolicyInputs.credentials(context.secrets(), namespace, spec.storage(), "BackupPolicy " + policyName + " spec.storage",
               dataSources.egress()),
-          PolicyInputs.keys(context.secrets(), namespace, spec.encryption()),
+          PolicyInputs.keys(context.secrets(), namespace, spec.encryption()), PostgresTools.RestoreSession.of(spec.logicalDump()),
           dev.databaseunit.operator.api.v1alpha1.ApiDurations.parse(spec.restoreTest() != null && spec.restoreTest().rto() != null
               ? spec.restoreTest().rto() : "4h"));
     } catch (UnitProblem p) {

@@ -38,10 +38,11 @@ public final class BootstrapWork implements AutoCloseable {
   /**
    * Where the backups are and the keys that open them (the current key first, then previous ones).
    *
+   * @param session the policy's settings for restore sessions (maintenance_work_mem, parallel index builds)
    * @param rto the policy's recovery time objective: how long pg_restore may run
    */
   public record Source(BackupPolicySpec.ObjectStorage storage, AwsBasicCredentials credentials, List<KeyEncryptionKey> keys,
-      java.time.Duration rto) {
+      PostgresTools.RestoreSession session, java.time.Duration rto) {
     @Override
     public String toString() {
       return "Source[" + storage.bucket() + "/" + storage.prefix() + "]";
@@ -82,7 +83,7 @@ public final class BootstrapWork implements AutoCloseable {
     try (ObjectStore store = stores.open(source.storage(), source.credentials())) {
       var catalog = new BackupCatalog(store, source.storage().prefix());
       BackupManifest manifest = find(catalog.list(), backupId);
-      try (var restore = tools.restoreInOneTransaction(target, source.rto())) {
+      try (var restore = tools.restoreInOneTransaction(target, source.session(), source.rto())) {
         restoreArchive(restore, store, manifest, source.keys(), false);
       }
       return new Restored(manifest);
@@ -109,7 +110,7 @@ public final class BootstrapWork implements AutoCloseable {
     running.add(restore.process());
     try (var hold = inUse.hold(manifest.backupId());
         InputStream stored = store.open(manifest.objectKey());
-        InputStream archive = BackupReader.decrypted(manifest, stored, keyFor(manifest, keys))) {
+        InputStream archive = BackupReader.archive(manifest, stored, keyFor(manifest, keys))) {
       restore.feed(archive, selective);
     } finally {
       running.remove(restore.process());
@@ -183,7 +184,7 @@ public final class BootstrapWork implements AutoCloseable {
       PostgresTarget scratchTarget = target.withDatabase(scratch);
       admin(target, "CREATE DATABASE " + scratch);
       try {
-        try (var restore = tools.restoreTables(scratchTarget, LEDGER_TABLES, source.rto())) {
+        try (var restore = tools.restoreTables(scratchTarget, source.session(), LEDGER_TABLES, source.rto())) {
           restoreArchive(restore, store, manifest, source.keys(), true);
         }
         try (Connection c = tools.connect(scratchTarget)) {

@@ -10,7 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Recovery by hand, without the operator: decrypts a downloaded backup object into the pg_dump archive that
+ * Recovery by hand, without the operator: decrypts (and decompresses) a downloaded backup object into the pg_dump archive that
  * {@code pg_restore} reads. The key comes from a file or the DATABASEUNIT_KEK environment variable, never from
  * the command line (where {@code ps} and shell history would keep it).
  *
@@ -62,7 +62,7 @@ public final class DecryptBackup {
     var manifest = BackupManifest.fromJson(Files.readAllBytes(manifestFile));
     var kek = KeyEncryptionKey.fromBase64(kekText);
     try (InputStream stored = new BufferedInputStream(Files.newInputStream(in));
-        InputStream archive = BackupReader.decrypted(manifest, stored, kek);
+        InputStream archive = BackupReader.archive(manifest, stored, kek);
         OutputStream target = new BufferedOutputStream(Files.newOutputStream(out))) {
       archive.transferTo(target);
     } catch (IOException e) {

@@ -1,5 +1,7 @@
 package dev.databaseunit.operator.backup;
 
+import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.Compression;
+import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.LogicalDump;
 import dev.databaseunit.operator.api.v1alpha1.PostgresTls;
 import dev.databaseunit.operator.common.EgressPolicy;
 import dev.databaseunit.operator.databaseunit.UnitProblem;
@@ -19,6 +21,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -120,38 +123,69 @@ public final class PostgresTools {
    * pg_dump in custom format of the target database, as of an exported snapshot (so counts match the dump); a table
    * lock it cannot get within the backup purpose's lock timeout fails it instead of waiting.
    */
-  public Running dump(PostgresTarget target, String snapshot, Duration bound) throws IOException {
-    return start(target, List.of("pg_dump", "--format=custom", "--no-password", "--snapshot=" + snapshot,
-        "--lock-wait-timeout=" + timeouts.of(DatabaseTimeouts.Purpose.BACKUP).lock().toMillis()), ProcessBuilder.Redirect.PIPE, bound);
+  public Running dump(PostgresTarget target, String snapshot, Compression compression, Duration bound) throws IOException {
+    List<String> command = new ArrayList<>(List.of("pg_dump", "--format=custom", "--no-password", "--snapshot=" + snapshot,
+        "--lock-wait-timeout=" + timeouts.of(DatabaseTimeouts.Purpose.BACKUP).lock().toMillis()));
+    command.addAll(dumpCompression(compression));
+    return start(target, command, ProcessBuilder.Redirect.PIPE, Map.of(), bound);
+  }
+
+  /** pg_dump's own compression: its zlib for GZIP (its default), none where the stream is compressed after it or not at all. */
+  static List<String> dumpCompression(Compression compression) {
+    return switch (compression) {
+      case GZIP -> List.of();
+      case ZSTD, NONE -> List.of("--compress=0");
+    };
+  }
+
+  /**
+   * Settings of a restore's session.
+   *
+   * @param maintenanceWorkMemMiB maintenance_work_mem: an index build that fits in it (HNSW above all) runs many times faster
+   * @param jobs processes per index build: max_parallel_maintenance_workers is jobs - 1
+   */
+  public record RestoreSession(int maintenanceWorkMemMiB, int jobs) {
+    /** The policy's settings, each absent one at the CRD's default. */
+    public static RestoreSession of(LogicalDump dump) {
+      return new RestoreSession(dump != null && dump.restoreMemoryMiB() != null ? dump.restoreMemoryMiB() : 1024,
+          dump != null && dump.jobs() != null ? dump.jobs() : 2);
+    }
+
+    /** The libpq PGOPTIONS that set them for the session. */
+    Map<String, String> environment() {
+      return Map.of("PGOPTIONS", "-c maintenance_work_mem=" + maintenanceWorkMemMiB + "MB -c max_parallel_maintenance_workers="
+          + (jobs - 1));
+    }
   }
 
   /**
    * pg_restore of a custom-format archive read from stdin. Ownership and grants are left out: a scratch copy is
    * owned by the operator's role, and the roles of the source need not exist where it is restored.
    */
-  public Running restore(PostgresTarget target, Duration bound) throws IOException {
-    return restore(target, List.of(), bound);
+  public Running restore(PostgresTarget target, RestoreSession session, Duration bound) throws IOException {
+    return restore(target, session, List.of(), bound);
   }
 
   /** {@link #restore} in one transaction: a failed or cut-off restore leaves the target as it was. */
-  public Running restoreInOneTransaction(PostgresTarget target, Duration bound) throws IOException {
-    return restore(target, List.of("--single-transaction"), bound);
+  public Running restoreInOneTransaction(PostgresTarget target, RestoreSession session, Duration bound) throws IOException {
+    return restore(target, session, List.of("--single-transaction"), bound);
   }
 
   /** {@link #restore} of only the named tables (definition and data) of the archive. */
-  public Running restoreTables(PostgresTarget target, List<String> tables, Duration bound) throws IOException {
-    return restore(target, tables.stream().map(t -> "--table=" + t).toList(), bound);
+  public Running restoreTables(PostgresTarget target, RestoreSession session, List<String> tables, Duration bound)
+      throws IOException {
+    return restore(target, session, tables.stream().map(t -> "--table=" + t).toList(), bound);
   }
 
-  private Running restore(PostgresTarget target, List<String> options, Duration bound) throws IOException {
+  private Running restore(PostgresTarget target, RestoreSession session, List<String> options, Duration bound) throws IOException {
     List<String> command = new ArrayList<>(List.of("pg_restore", "--format=custom", "--no-password", "--exit-on-error",
         "--no-owner", "--no-acl", "--dbname=" + target.database()));
     command.addAll(options);
-    return start(target, command, ProcessBuilder.Redirect.DISCARD, bound);
+    return start(target, command, ProcessBuilder.Redirect.DISCARD, session.environment(), bound);
   }
 
-  private Running start(PostgresTarget target, List<String> command, ProcessBuilder.Redirect stdout, Duration bound)
-      throws IOException {
+  private Running start(PostgresTarget target, List<String> command, ProcessBuilder.Redirect stdout, Map<String, String> session,
+      Duration bound) throws IOException {
     checkEgress(target);
     List<String> args = new ArrayList<>(command);
     if (binDirectory != null) {
@@ -160,6 +194,7 @@ public final class PostgresTools {
     Path stderr = Files.createTempFile("databaseunit-" + command.getFirst() + "-", ".log");
     var builder = new ProcessBuilder(args).redirectError(stderr.toFile()).redirectOutput(stdout);
     builder.environment().putAll(target.libpqEnvironment(caFiles));
+    builder.environment().putAll(session);
     try {
       Process process = builder.start();
       var stopped = new AtomicBoolean();

@@ -44,7 +44,7 @@ public final class RestoreTester {
 
   /** @param unitTarget the server the scratch database is created on (the unit's, or spec.restoreTest.scratchInstance) */
   public Result test(BackupManifest manifest, BackupCatalog catalog, KeyEncryptionKey kek, PostgresTarget unitTarget,
-      Duration rto, Duration rpo) throws SQLException {
+      PostgresTools.RestoreSession session, Duration rto, Duration rpo) throws SQLException {
     Instant start = clock.instant();
     Duration age = Duration.between(manifest.endTime(), start);
     String scratch = "du_restore_test_" + HexFormat.of().formatHex(randomBytes());
@@ -54,12 +54,13 @@ public final class RestoreTester {
     admin(unitTarget, "CREATE DATABASE " + scratch);
     try {
       try {
-        restore(manifest, catalog, kek, scratchTarget, rto);
+        restore(manifest, catalog, kek, scratchTarget, session, rto);
         recovery = Duration.between(start, clock.instant());
         checks.add(new CheckResult(Check.RESTORE_VALIDATION, true, "sha256 and AES-GCM verified; "
             + (BackupReader.authenticity(manifest, kek) == ManifestMac.Authenticity.AUTHENTICATED ? "manifest authenticated"
                 : "manifest UNAUTHENTICATED (written before manifests carried a MAC; it gets one at the next housekeeping)")
-            + "; pg_restore of " + manifest.storedBytes() + " bytes into " + scratchTarget + " succeeded"));
+            + "; pg_restore of " + manifest.storedBytes() + " bytes into " + scratchTarget + " (maintenance_work_mem "
+            + session.maintenanceWorkMemMiB() + " MB, " + session.jobs() + " jobs per index build) succeeded"));
         checks.add(integrity(manifest, scratchTarget));
       } catch (IOException | InterruptedException e) {
         if (e instanceof InterruptedException) {
@@ -88,11 +89,11 @@ public final class RestoreTester {
   }
 
   /** pg_restore is stopped at the RTO: a restore that takes longer has failed the test anyway. */
-  private void restore(BackupManifest manifest, BackupCatalog catalog, KeyEncryptionKey kek, PostgresTarget scratch, Duration rto)
-      throws IOException, InterruptedException {
-    try (var restore = tools.restore(scratch, rto);
+  private void restore(BackupManifest manifest, BackupCatalog catalog, KeyEncryptionKey kek, PostgresTarget scratch,
+      PostgresTools.RestoreSession session, Duration rto) throws IOException, InterruptedException {
+    try (var restore = tools.restore(scratch, session, rto);
         InputStream stored = catalog.store().open(manifest.objectKey());
-        InputStream archive = BackupReader.decrypted(manifest, stored, kek)) {
+        InputStream archive = BackupReader.archive(manifest, stored, kek)) {
       restore.feed(archive, false);
     }
   }

@@ -150,7 +150,7 @@ class BackupHousekeepingTest {
     assertThat(BackupPlanner.restoreSource(spec, report(BackupSource.Primary))).isEqualTo(BackupSource.Copy);
     assertThat(BackupPlanner.restoreSource(spec, report(BackupSource.Copy))).isEqualTo(BackupSource.Primary);
     var withoutCopies = new BackupPolicySpec(spec.databaseUnit(), spec.schedules(), spec.storage(), null, spec.encryption(),
-        spec.pointInTimeRecovery(), spec.restoreTest(), spec.suspend());
+        spec.pointInTimeRecovery(), spec.restoreTest(), spec.logicalDump(), spec.suspend());
     assertThat(BackupPlanner.restoreSource(withoutCopies, report(BackupSource.Primary))).isEqualTo(BackupSource.Primary);
   }
 
@@ -178,7 +178,7 @@ class BackupHousekeepingTest {
         new BackupPolicySpec.ObjectStorage("secondary", "dr/", null, "eu-west-1", true, null, null),
         new BackupPolicySpec.Encryption(new SecretKeyRef("kek", "kek"), "kek-now", null),
         new BackupPolicySpec.PointInTimeRecovery(false, "7d"),
-        new BackupPolicySpec.RestoreTest(false, null, null, null, null, "4h", "24h", null), false));
+        new BackupPolicySpec.RestoreTest(false, null, null, null, null, "4h", "24h", null), null, false));
     return policy;
   }
 
@@ -210,7 +210,7 @@ class BackupHousekeepingTest {
 
     var spec = policy().getSpec();
     var asking = new BackupPolicySpec(spec.databaseUnit(), spec.schedules(), spec.storage(), spec.secondaryStorage(), spec.encryption(),
-        new BackupPolicySpec.PointInTimeRecovery(true, "7d"), spec.restoreTest(), spec.suspend());
+        new BackupPolicySpec.PointInTimeRecovery(true, "7d"), spec.restoreTest(), spec.logicalDump(), spec.suspend());
     assertThat(BackupReducer.conditions(PolicyDraft.of(null), null, asking))
         .filteredOn(c -> c.type().equals(BackupReducer.POINT_IN_TIME_RECOVERY)).singleElement()
         .satisfies(c -> {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.Check;
+import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.Compression;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.Tier;
 import dev.databaseunit.operator.api.v1alpha1.PostgresTls;
 import dev.databaseunit.operator.postgres.CaCertificates;
@@ -36,6 +37,7 @@ class BackupPipelineIT {
   private final TestClock clock = TestClock.startingNow();
   private static final Duration RTO = Duration.ofHours(4);
   private static final Duration RPO = Duration.ofHours(24);
+  private static final PostgresTools.RestoreSession SESSION = PostgresTools.RestoreSession.of(null);
 
   private final PostgresTools tools = new PostgresTools(CaCertificates.inTempDirectory(), null, dev.databaseunit.operator.common.EgressPolicy.DEFAULT,
       dev.databaseunit.operator.postgres.DatabaseTimeouts.DEFAULT);
@@ -71,7 +73,7 @@ class BackupPipelineIT {
       assertThat(manifest.storedBytes()).isEqualTo(store.list("recipes/" + manifest.backupId() + "/backup").getFirst().size());
       assertThat(manifest.encryption().keyFingerprint()).isEqualTo(kek.fingerprint());
 
-      var result = restoreTester.test(manifest, catalog, kek, target, RTO, RPO);
+      var result = restoreTester.test(manifest, catalog, kek, target, SESSION, RTO, RPO);
       assertThat(result.checks()).allSatisfy(check -> assertThat(check.passed()).as(check.detail()).isTrue());
       assertThat(result.checks()).extracting(RestoreTester.CheckResult::check)
           .containsExactly(Check.RESTORE_VALIDATION, Check.DATA_INTEGRITY_CHECK, Check.RECOVERY_TIME_MEASUREMENT);
@@ -83,6 +85,57 @@ class BackupPipelineIT {
       String manifestJson = new String(manifest.toJson(), StandardCharsets.UTF_8);
       assertThat(manifestJson).doesNotContain(db.password(), kekBase64, bucket.secretKey());
       assertThat(logs.lines()).noneMatch(l -> l.contains(db.password()) || l.contains(kekBase64));
+    }
+  }
+
+  /** The default: pg_dump uncompressed, zstd in the stream; restored with parallel index builds and a large maintenance_work_mem. */
+  @Test
+  void aZstdCompressedDumpIsSmallerAndPassesARestoreTestWithParallelIndexBuilds(TestBucket bucket) throws Exception {
+    try (var store = store(bucket.endpoint(), bucket)) {
+      var catalog = new BackupCatalog(store, "");
+      var manifest = backups.backup(request(Compression.ZSTD), catalog, kek, phase -> {});
+      var uncompressed = backups.backup(request(Compression.NONE), catalog, kek, phase -> {});
+
+      assertThat(manifest.archiveCompression()).isEqualTo(Compression.ZSTD);
+      assertThat(manifest.compression()).contains("zstd");
+      assertThat(manifest.dumpBytes()).as("pg_dump's own output is uncompressed, like -Z0's").isEqualTo(uncompressed.dumpBytes());
+      assertThat(manifest.storedBytes()).isLessThan(uncompressed.storedBytes() / 2);
+      var result = restoreTester.test(manifest, catalog, kek, target, new PostgresTools.RestoreSession(256, 2), RTO, RPO);
+      assertThat(result.checks()).allSatisfy(check -> assertThat(check.passed()).as(check.detail()).isTrue());
+      assertThat(result.checks().getFirst().detail()).contains("maintenance_work_mem 256 MB, 2 jobs per index build");
+      assertThat(restoreTester.test(uncompressed, catalog, kek, target, SESSION, RTO, RPO).passed()).isTrue();
+      assertNoScratchDatabaseLeft();
+    }
+  }
+
+  /** An archive pg_dump compressed itself, under a manifest as written before archiveCompression existed, still restores. */
+  @Test
+  void anArchiveWrittenTheOldWayStillRestores(TestBucket bucket) throws Exception {
+    try (var store = store(bucket.endpoint(), bucket)) {
+      var catalog = new BackupCatalog(store, "");
+      var m = backups.backup(request(Compression.GZIP), catalog, kek, phase -> {});
+      var old = ManifestMac.sign(new BackupManifest(m.formatVersion(), m.backupId(), m.tier(), m.databaseUnit(), m.startTime(),
+          m.endTime(), m.database(), m.serverVersion(), m.walLsn(), m.objectKey(), "pg_dump custom format (zlib, pg_dump default level)",
+          m.dumpBytes(), m.storedBytes(), m.sha256(), m.encryption(), m.tables(), null), kek);
+      assertThat(new String(old.toJson(), StandardCharsets.UTF_8)).doesNotContain("archiveCompression");
+      catalog.writeManifest(old);
+
+      var result = restoreTester.test(catalog.list().getFirst(), catalog, kek, target, SESSION, RTO, RPO);
+      assertThat(result.checks()).allSatisfy(check -> assertThat(check.passed()).as(check.detail()).isTrue());
+      assertNoScratchDatabaseLeft();
+    }
+  }
+
+  /** The session settings reach the server: one it refuses fails the restore with the server's own words. */
+  @Test
+  void theRestoreSessionSettingsReachTheServer(TestBucket bucket) throws Exception {
+    try (var store = store(bucket.endpoint(), bucket)) {
+      var catalog = new BackupCatalog(store, "");
+      var manifest = backups.backup(request(), catalog, kek, phase -> {});
+      var result = restoreTester.test(manifest, catalog, kek, target, new PostgresTools.RestoreSession(0, 2), RTO, RPO);
+      assertThat(result.checks().getFirst().passed()).isFalse();
+      assertThat(result.checks().getFirst().detail()).contains("maintenance_work_mem");
+      assertNoScratchDatabaseLeft();
     }
   }
 
@@ -123,7 +176,7 @@ class BackupPipelineIT {
       stored[stored.length / 2] ^= 0x01;
       store.put(manifest.objectKey(), stored);
 
-      var result = restoreTester.test(manifest, catalog, kek, target, RTO, RPO);
+      var result = restoreTester.test(manifest, catalog, kek, target, SESSION, RTO, RPO);
 
       assertThat(result.passed()).isFalse();
       assertThat(result.checks().getFirst()).extracting(RestoreTester.CheckResult::check, RestoreTester.CheckResult::passed)
@@ -140,7 +193,7 @@ class BackupPipelineIT {
       var manifest = backups.backup(request(), catalog, kek, phase -> {});
       byte[] stored = store.get(manifest.objectKey());
       store.put(manifest.objectKey(), java.util.Arrays.copyOf(stored, stored.length - 100));
-      var truncated = restoreTester.test(manifest, catalog, kek, target, RTO, RPO);
+      var truncated = restoreTester.test(manifest, catalog, kek, target, SESSION, RTO, RPO);
       assertThat(truncated.checks().getFirst().detail()).contains("truncated");
 
       // The object intact but the manifest's sha256 wrong: without the KEK the change breaks the manifest's MAC; even with
@@ -148,11 +201,12 @@ class BackupPipelineIT {
       store.put(manifest.objectKey(), stored);
       var wrongSha = new BackupManifest(manifest.formatVersion(), manifest.backupId(), manifest.tier(), manifest.databaseUnit(),
           manifest.startTime(), manifest.endTime(), manifest.database(), manifest.serverVersion(), manifest.walLsn(),
-          manifest.objectKey(), manifest.compression(), manifest.dumpBytes(), manifest.storedBytes(), "0".repeat(64),
+          manifest.objectKey(), manifest.compression(), manifest.archiveCompression(), manifest.dumpBytes(), manifest.storedBytes(),
+          "0".repeat(64),
           manifest.encryption(), manifest.tables(), manifest.mac());
-      assertThat(restoreTester.test(wrongSha, catalog, kek, target, RTO, RPO).checks().getFirst().detail())
+      assertThat(restoreTester.test(wrongSha, catalog, kek, target, SESSION, RTO, RPO).checks().getFirst().detail())
           .contains("fails authentication");
-      var result = restoreTester.test(ManifestMac.sign(wrongSha, kek), catalog, kek, target, RTO, RPO);
+      var result = restoreTester.test(ManifestMac.sign(wrongSha, kek), catalog, kek, target, SESSION, RTO, RPO);
       assertThat(result.checks().getFirst().passed()).isFalse();
       assertThat(result.checks().getFirst().detail()).contains("sha256 of the stored object is " + manifest.sha256());
       assertNoScratchDatabaseLeft();
@@ -171,7 +225,7 @@ class BackupPipelineIT {
       assertThat(copied).extracting(BackupManifest::backupId, BackupManifest::sha256, BackupManifest::objectKey)
           .containsExactly(org.assertj.core.groups.Tuple.tuple(manifest.backupId(), manifest.sha256(),
               "dr/" + manifest.backupId() + "/" + BackupManifest.OBJECT_NAME));
-      var result = restoreTester.test(copied.getFirst(), secondary, kek, target, RTO, RPO);
+      var result = restoreTester.test(copied.getFirst(), secondary, kek, target, SESSION, RTO, RPO);
       assertThat(result.passed()).as(result.toString()).isTrue();
     }
   }
@@ -196,8 +250,8 @@ class BackupPipelineIT {
       assertThat(manifest.sha256()).isEqualTo(first.sha256());
       assertThat(store.list(first.objectKey()).getFirst().lastModified()).as("the dump object is not rewritten").isEqualTo(lastModified);
 
-      assertThat(restoreTester.test(manifest, catalog, newKek, target, RTO, RPO).passed()).isTrue();
-      assertThat(restoreTester.test(manifest, catalog, kek, target, RTO, RPO).checks().getFirst().detail())
+      assertThat(restoreTester.test(manifest, catalog, newKek, target, SESSION, RTO, RPO).passed()).isTrue();
+      assertThat(restoreTester.test(manifest, catalog, kek, target, SESSION, RTO, RPO).checks().getFirst().detail())
           .contains("is encrypted under key kek-2026-12");
       assertThat(KeyRotation.rewrap(catalog, newKek, "kek-2026-12", List.of()).strandedByFingerprint()).isEmpty();
     }
@@ -210,7 +264,7 @@ class BackupPipelineIT {
       var manifest = backups.backup(request(), catalog, kek, phase -> {});
       var otherKey = KeyEncryptionKey.fromBase64(randomKey());
 
-      var result = restoreTester.test(manifest, catalog, otherKey, target, RTO, RPO);
+      var result = restoreTester.test(manifest, catalog, otherKey, target, SESSION, RTO, RPO);
 
       assertThat(result.passed()).isFalse();
       assertThat(result.checks().getFirst().detail())
@@ -278,7 +332,7 @@ class BackupPipelineIT {
       c.setTransactionIsolation(java.sql.Connection.TRANSACTION_REPEATABLE_READ);
       var rs = c.createStatement().executeQuery("SELECT pg_export_snapshot()");
       rs.next();
-      try (var dump = tools.dump(target, rs.getString(1), Duration.ofMinutes(1))) {
+      try (var dump = tools.dump(target, rs.getString(1), Compression.GZIP, Duration.ofMinutes(1))) {
         dump.process().getOutputStream().close();
         archive = dump.process().getInputStream().readAllBytes();
         dump.awaitSuccess();
@@ -289,7 +343,7 @@ class BackupPipelineIT {
       relay.freeze();
       var hanging = new PostgresTarget("127.0.0.1", relay.port(), db.name(), db.user(), db.password(), PostgresTls.Mode.DISABLE, null);
       long start = System.nanoTime();
-      try (var restore = tools.restore(hanging, Duration.ofSeconds(2))) {
+      try (var restore = tools.restore(hanging, SESSION, Duration.ofSeconds(2))) {
         assertThatThrownBy(() -> restore.feed(new java.io.ByteArrayInputStream(archive), false))
             .isInstanceOf(IOException.class).hasMessageContaining("was stopped after running for PT2S");
       }
@@ -298,8 +352,12 @@ class BackupPipelineIT {
   }
 
   private BackupService.Request request() {
+    return request(Compression.ZSTD);
+  }
+
+  private BackupService.Request request(Compression compression) {
     return new BackupService.Request(BackupCatalog.newBackupId(Tier.DAILY, clock.instant()), Tier.DAILY,
-        "ns/recipes", target, null, java.time.Duration.ofHours(1));
+        "ns/recipes", target, null, compression, java.time.Duration.ofHours(1));
   }
 
   private void assertNoScratchDatabaseLeft() throws SQLException {

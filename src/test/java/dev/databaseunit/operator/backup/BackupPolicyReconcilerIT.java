@@ -356,7 +356,7 @@ class BackupPolicyReconcilerIT {
           "1h".equals(s.window()) ? "60m" : "1h", s.retention(), s.copyToSecondary());
       var spec = p.getSpec();
       p.setSpec(new dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec(spec.databaseUnit(), List.of(flipped), spec.storage(),
-          spec.secondaryStorage(), spec.encryption(), spec.pointInTimeRecovery(), spec.restoreTest(), spec.suspend()));
+          spec.secondaryStorage(), spec.encryption(), spec.pointInTimeRecovery(), spec.restoreTest(), spec.logicalDump(), spec.suspend()));
       return p;
     });
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicy;
+import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.Tier;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus;
@@ -229,7 +230,7 @@ class BootstrapIT {
     var work = new BootstrapWork(tools, S3ObjectStore::connect, gdpr, new BackupsInUse());
     var storage = client.resources(BackupPolicy.class).inNamespace(namespace).withName(POLICY).get().getSpec().storage();
     work.restore(new BootstrapWork.Source(storage, AwsBasicCredentials.create(bucket.accessKey(), bucket.secretKey()),
-        List.of(kek), java.time.Duration.ofHours(4)), restored.backupId(), targetOf(target));
+        List.of(kek), PostgresTools.RestoreSession.of(null), java.time.Duration.ofHours(4)), restored.backupId(), targetOf(target));
     try (var c = target.connect()) {
       assertThat(RecipeFixture.userCounts(c, alice).get("recipes")).as("the backup predates alice's erasure").isEqualTo(4);
     }
@@ -259,7 +260,7 @@ class BootstrapIT {
   private BackupManifest backup() throws Exception {
     try (var store = BackupPipelineIT.store(bucket.endpoint(), bucket)) {
       var request = new BackupService.Request(BackupCatalog.newBackupId(Tier.DAILY, clock.instant()), Tier.DAILY,
-          namespace + "/recipes", targetOf(source), null, java.time.Duration.ofHours(1));
+          namespace + "/recipes", targetOf(source), null, BackupPolicySpec.Compression.ZSTD, java.time.Duration.ofHours(1));
       return new BackupService(tools, clock).backup(request, new BackupCatalog(store, "recipes/"), kek, phase -> {});
     }
   }

@@ -85,6 +85,6 @@ class CronJobSyntaxScheduleTest {
     UnaryOperator<BackupPolicySpec.BackupSchedule> retention = s -> new BackupPolicySpec.BackupSchedule(s.tier(), s.cron(),
         s.timeZone(), s.window(), s.tier() == Tier.DAILY ? daily : weekly, s.copyToSecondary());
     return new BackupPolicySpec(spec.databaseUnit(), spec.schedules().stream().map(retention).toList(), spec.storage(),
-        spec.secondaryStorage(), spec.encryption(), spec.pointInTimeRecovery(), spec.restoreTest(), spec.suspend());
+        spec.secondaryStorage(), spec.encryption(), spec.pointInTimeRecovery(), spec.restoreTest(), spec.logicalDump(), spec.suspend());
   }
 }

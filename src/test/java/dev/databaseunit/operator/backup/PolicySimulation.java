@@ -155,6 +155,6 @@ final class PolicySimulation {
     return new BackupPolicySpec("unit", schedules, new BackupPolicySpec.ObjectStorage("bucket", "prefix/", null, "us-east-1", true, null, null),
         null, new BackupPolicySpec.Encryption(new dev.databaseunit.operator.api.v1alpha1.SecretKeyRef("kek", "kek"), null, null),
         new BackupPolicySpec.PointInTimeRecovery(false, "7d"),
-        new BackupPolicySpec.RestoreTest(restoreCron != null, restoreCron, restoreZone, restoreWindow, null, "4h", "24h", null), false);
+        new BackupPolicySpec.RestoreTest(restoreCron != null, restoreCron, restoreZone, restoreWindow, null, "4h", "24h", null), null, false);
   }
 }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.PostgresTls;
+import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec;
 import dev.databaseunit.operator.backup.PostgresTools;
 import dev.databaseunit.operator.common.EgressPolicy;
 import dev.databaseunit.operator.gdpr.GdprService;
@@ -190,8 +191,8 @@ class ManagedPostgresStartIT {
       s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
       var rs = s.executeQuery("SELECT pg_export_snapshot()");
       rs.next();
-      try (var dump = tools.dump(source, rs.getString(1), Duration.ofMinutes(1));
-          var restore = tools.restoreInOneTransaction(source.withDatabase(scratch), Duration.ofMinutes(1))) {
+      try (var dump = tools.dump(source, rs.getString(1), BackupPolicySpec.Compression.GZIP, Duration.ofMinutes(1));
+          var restore = tools.restoreInOneTransaction(source.withDatabase(scratch), PostgresTools.RestoreSession.of(null), Duration.ofMinutes(1))) {
         restore.feed(dump.process().getInputStream(), false);
         dump.awaitSuccess();
       }

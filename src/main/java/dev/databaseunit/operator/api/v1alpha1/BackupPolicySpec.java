@@ -3,6 +3,8 @@ package dev.databaseunit.operator.api.v1alpha1;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
@@ -30,6 +32,8 @@ public record BackupPolicySpec(
         + "(condition PointInTimeRecovery=False, NotImplemented) and not acted on. For RDS and Cloud SQL use the provider's PITR.")
         PointInTimeRecovery pointInTimeRecovery,
     @Default("{}") @JsonPropertyDescription("Automated restore tests.") RestoreTest restoreTest,
+    @Default("{}") @JsonPropertyDescription("How the logical dump (pg_dump) is compressed and how its restores (restore tests, "
+        + "bootstrap) run.") LogicalDump logicalDump,
     @Default("false") @JsonPropertyDescription("Pause scheduling; running work finishes.") Boolean suspend) {
 
   public enum Tier {
@@ -157,5 +161,26 @@ public record BackupPolicySpec(
     @JsonProperty("restore_validation") RESTORE_VALIDATION,
     @JsonProperty("data_integrity_check") DATA_INTEGRITY_CHECK,
     @JsonProperty("recovery_time_measurement") RECOVERY_TIME_MEASUREMENT
+  }
+
+  public record LogicalDump(
+      @Default("zstd") @JsonPropertyDescription("Compression of the dump: zstd (level 1, over pg_dump's uncompressed output, "
+          + "several times faster than gzip at a similar size), gzip (pg_dump's own zlib at its default level: the format "
+          + "of backups taken before this field existed, and the slowest) or none.") Compression compression,
+      @Default("2") @Min(1) @Max(16) @JsonPropertyDescription("Processes a restore (restore test, bootstrap) may use to "
+          + "build each index: the restore session's max_parallel_maintenance_workers is jobs - 1, in place of the server's "
+          + "setting, and the server's max_parallel_workers still caps it. pg_restore itself streams the archive and builds "
+          + "one index at a time. The dump is one pg_dump of one snapshot; compression and encryption run beside it in the "
+          + "operator.") Integer jobs,
+      @Default("1024") @Min(64) @Max(65536) @JsonPropertyDescription("maintenance_work_mem, in MiB, of a restore's "
+          + "session: an index build (an HNSW build above all) whose working set fits in it runs many times faster. It is "
+          + "memory of the server restored into (the unit's own, or restoreTest.scratchInstance), taken by the one index "
+          + "being built (its parallel workers share it): keep it well below that server's free memory.")
+          Integer restoreMemoryMiB) {}
+
+  public enum Compression {
+    @JsonProperty("zstd") ZSTD,
+    @JsonProperty("gzip") GZIP,
+    @JsonProperty("none") NONE
   }
 }
