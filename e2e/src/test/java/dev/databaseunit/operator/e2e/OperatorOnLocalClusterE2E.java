@@ -5,6 +5,7 @@ import static dev.databaseunit.operator.e2e.InCluster.path;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.databaseunit.operator.testing.Conflicts;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -205,6 +206,8 @@ class OperatorOnLocalClusterE2E {
     apps.runPod("filler", "recipes-connection", Duration.ofMinutes(5), psql("create table if not exists e2e_filler"
         + " (id int primary key, pad text); insert into e2e_filler select g, string_agg(md5(random()::text), '')"
         + " from generate_series(1, 150000) g, generate_series(1, 8) group by g on conflict do nothing"));
+    // The default zstd dumps this in about a second; with pg_dump's own zlib the backup lasts long enough to be killed in.
+    setSpecField("BackupPolicy", "recipes-backups", "logicalDump", Map.of("compression", "gzip"));
     annotate("BackupPolicy", "recipes-backups", Map.of("databaseunit.dev/backup-now", "killed"));
     var underway = apps.await("BackupPolicy", "recipes-backups", Duration.ofMinutes(2),
         p -> "Dumping".equals(path(p, "status", "inProgress", "phase")) && "killed".equals(path(p, "status", "inProgress", "onDemandToken")));
@@ -436,13 +439,22 @@ class OperatorOnLocalClusterE2E {
   }
 
   private void annotate(String kind, String name, Map<String, String> annotations) {
-    client.genericKubernetesResources("databaseunit.dev/v1alpha1", kind).inNamespace(APPS).withName(name)
+    Conflicts.retry(() -> client.genericKubernetesResources("databaseunit.dev/v1alpha1", kind).inNamespace(APPS).withName(name)
         .edit(r -> {
           r.getMetadata().setAnnotations(new java.util.HashMap<>(r.getMetadata().getAnnotations() != null
               ? r.getMetadata().getAnnotations() : Map.of()));
           r.getMetadata().getAnnotations().putAll(annotations);
           return r;
-        });
+        }));
+  }
+
+  @SuppressWarnings("unchecked")
+  private void setSpecField(String kind, String name, String field, Object value) {
+    Conflicts.retry(() -> client.genericKubernetesResources("databaseunit.dev/v1alpha1", kind).inNamespace(APPS).withName(name)
+        .edit(r -> {
+          ((Map<String, Object>) r.getAdditionalProperties().get("spec")).put(field, value);
+          return r;
+        }));
   }
 
   private List<Pod> operatorPods() {
