@@ -4,7 +4,7 @@ import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.Tier;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicyStatus;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicyStatus.Operation;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicyStatus.TierStatus;
-import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.status.Conditions;
 import io.fabric8.kubernetes.api.model.Condition;

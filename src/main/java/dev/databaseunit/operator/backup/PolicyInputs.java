@@ -5,7 +5,7 @@ import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.SecretKeyRef;
 import dev.databaseunit.operator.common.EgressPolicy;
-import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.postgres.PostgresTarget;
 import dev.databaseunit.operator.postgres.PostgresTargets;
@@ -48,7 +48,7 @@ public record PolicyInputs(PostgresTarget target, PostgresTarget scratchServer, 
   }
 
   /** A storage of the policy with its prefix in force: the spec's, or {@code <namespace>/<name>/} when it names none. */
-  static BackupPolicySpec.ObjectStorage storage(BackupPolicy policy, BackupPolicySpec.ObjectStorage storage) {
+  public static BackupPolicySpec.ObjectStorage storage(BackupPolicy policy, BackupPolicySpec.ObjectStorage storage) {
     if (storage == null || storage.prefix() != null) {
       return storage;
     }
@@ -58,7 +58,7 @@ public record PolicyInputs(PostgresTarget target, PostgresTarget scratchServer, 
   }
 
   /** The current key-encryption key first, then the previous ones, in spec order. */
-  static List<KeyEncryptionKey> keys(PostgresTargets.SecretLookup lookup, String namespace, BackupPolicySpec.Encryption encryption)
+  public static List<KeyEncryptionKey> keys(PostgresTargets.SecretLookup lookup, String namespace, BackupPolicySpec.Encryption encryption)
       throws UnitProblem {
     List<KeyEncryptionKey> keys = new ArrayList<>();
     keys.add(kek(lookup, namespace, encryption.keyEncryptionKey()));

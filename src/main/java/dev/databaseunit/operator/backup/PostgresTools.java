@@ -4,7 +4,7 @@ import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.Compression;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.LogicalDump;
 import dev.databaseunit.operator.api.v1alpha1.PostgresTls;
 import dev.databaseunit.operator.common.EgressPolicy;
-import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.postgres.CaCertificates;
 import dev.databaseunit.operator.postgres.DatabaseTimeouts;
 import dev.databaseunit.operator.postgres.DatabaseFailures;

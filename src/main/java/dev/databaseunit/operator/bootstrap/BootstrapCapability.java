@@ -1,5 +1,8 @@
-package dev.databaseunit.operator.backup;
+package dev.databaseunit.operator.bootstrap;
 
+import dev.databaseunit.operator.backup.PolicyInputs;
+import dev.databaseunit.operator.backup.BackupManifest;
+import dev.databaseunit.operator.backup.PostgresTools;
 import dev.databaseunit.operator.common.Jobs;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicy;
 import dev.databaseunit.operator.api.v1alpha1.BootstrapSpec;
@@ -9,7 +12,7 @@ import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.BootstrapStatus
 import dev.databaseunit.operator.api.v1alpha1.GdprRequest;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
 import dev.databaseunit.operator.databaseunit.UnitContext;
-import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.events.EventRecorder;
 import dev.databaseunit.operator.gdpr.SubjectPlan;

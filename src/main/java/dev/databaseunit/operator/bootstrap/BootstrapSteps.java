@@ -1,5 +1,6 @@
-package dev.databaseunit.operator.backup;
+package dev.databaseunit.operator.bootstrap;
 
+import dev.databaseunit.operator.backup.BackupManifest;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.BootstrapStatus;
 import dev.databaseunit.operator.api.v1alpha1.GdprRequest;
 import dev.databaseunit.operator.api.v1alpha1.GdprRequestSpec;

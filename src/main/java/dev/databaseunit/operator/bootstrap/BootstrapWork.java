@@ -1,8 +1,17 @@
-package dev.databaseunit.operator.backup;
+package dev.databaseunit.operator.bootstrap;
 
+import dev.databaseunit.operator.backup.ChunkedGcm;
+import dev.databaseunit.operator.backup.BackupReader;
+import dev.databaseunit.operator.backup.BackupCatalog;
+import dev.databaseunit.operator.backup.ObjectStore;
+import dev.databaseunit.operator.backup.BackupManifest;
+import dev.databaseunit.operator.backup.BackupsInUse;
+import dev.databaseunit.operator.backup.ObjectStores;
+import dev.databaseunit.operator.backup.PostgresTools;
+import dev.databaseunit.operator.backup.KeyEncryptionKey;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec;
 import dev.databaseunit.operator.api.v1alpha1.GdprRequest;
-import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.gdpr.ErasureLedger;
 import dev.databaseunit.operator.gdpr.GdprService;

@@ -3,7 +3,7 @@ package dev.databaseunit.operator.cache;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.InactiveCachePolicy;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.InactiveReason;
 import dev.databaseunit.operator.cache.EffectiveCachePolicy.TypePolicy;
-import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.postgres.SqlIdentifier;
 import java.sql.Connection;

@@ -5,7 +5,7 @@ import dev.databaseunit.operator.api.v1alpha1.CredentialsRef;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.SecretKeyRef;
 import dev.databaseunit.operator.common.EgressPolicy;
-import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.postgres.PostgresTargets;
 
 /**

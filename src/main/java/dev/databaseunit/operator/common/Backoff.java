@@ -1,4 +1,4 @@
-package dev.databaseunit.operator.databaseunit;
+package dev.databaseunit.operator.common;
 
 import java.time.Duration;
 import java.util.Map;

@@ -1,6 +1,6 @@
 package dev.databaseunit.operator.common;
 
-import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import java.net.URI;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.databaseunit.operator.databaseunit;
+package dev.databaseunit.operator.common;
 
 import dev.databaseunit.operator.events.EventReason;
 

@@ -3,7 +3,7 @@ package dev.databaseunit.operator.connection;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
 import dev.databaseunit.operator.databaseunit.UnitContext;
-import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.pool.PgBouncerResources;
 import dev.databaseunit.operator.postgres.PostgresTargets;

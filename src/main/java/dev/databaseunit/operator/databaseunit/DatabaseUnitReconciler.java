@@ -1,5 +1,7 @@
 package dev.databaseunit.operator.databaseunit;
 
+import dev.databaseunit.operator.common.UnitProblem;
+import dev.databaseunit.operator.common.Backoff;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus;
 import dev.databaseunit.operator.databaseunit.ReferenceCheck.Problem;

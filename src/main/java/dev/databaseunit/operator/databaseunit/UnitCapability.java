@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.databaseunit;
 
+import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus;
 import java.time.Duration;
 import java.util.Optional;

@@ -1,7 +1,7 @@
 package dev.databaseunit.operator.gdpr;
 
 import dev.databaseunit.operator.api.v1alpha1.GdprRequestSpec;
-import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.common.UnitProblem;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

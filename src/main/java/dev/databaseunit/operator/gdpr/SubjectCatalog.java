@@ -1,6 +1,6 @@
 package dev.databaseunit.operator.gdpr;
 
-import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.postgres.SqlIdentifier;
 import java.sql.Array;

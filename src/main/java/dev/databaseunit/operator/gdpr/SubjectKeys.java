@@ -3,7 +3,7 @@ package dev.databaseunit.operator.gdpr;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.SecretKeyRef;
 import dev.databaseunit.operator.common.GeneratedSecrets;
-import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.postgres.PostgresTargets;
 import io.fabric8.kubernetes.api.model.Secret;

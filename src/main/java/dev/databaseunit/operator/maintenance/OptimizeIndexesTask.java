@@ -2,7 +2,7 @@ package dev.databaseunit.operator.maintenance;
 
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowSpec.Task;
 import dev.databaseunit.operator.api.v1alpha1.VectorIndexSpec;
-import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.vector.WindowRebuilds;
 import java.sql.Connection;
 import java.sql.SQLException;

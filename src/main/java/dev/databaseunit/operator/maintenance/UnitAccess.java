@@ -6,7 +6,7 @@ import dev.databaseunit.operator.api.v1alpha1.PoolerSpec;
 import dev.databaseunit.operator.api.v1alpha1.PostgresTls;
 import dev.databaseunit.operator.api.v1alpha1.SecretKeyRef;
 import dev.databaseunit.operator.databaseunit.UnitContext;
-import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.pool.AdminEndpoint;
 import dev.databaseunit.operator.pool.PgBouncerResources;

@@ -1,7 +1,7 @@
 package dev.databaseunit.operator.pool;
 
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.PoolerStatus;
-import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.pool.PoolSizingPolicy.Decision;
 import dev.databaseunit.operator.pool.PoolSizingPolicy.Direction;

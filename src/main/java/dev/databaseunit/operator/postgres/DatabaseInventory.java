@@ -1,6 +1,6 @@
 package dev.databaseunit.operator.postgres;
 
-import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import java.sql.Connection;
 import java.sql.SQLException;

@@ -6,7 +6,7 @@ import dev.databaseunit.operator.api.v1alpha1.ExternalPostgres;
 import dev.databaseunit.operator.api.v1alpha1.ManagedPostgres;
 import dev.databaseunit.operator.api.v1alpha1.PostgresTls;
 import dev.databaseunit.operator.api.v1alpha1.SecretKeyRef;
-import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import io.fabric8.kubernetes.api.model.Secret;
 import java.nio.charset.StandardCharsets;

@@ -3,7 +3,7 @@ package dev.databaseunit.operator.postgres;
 import com.zaxxer.hikari.HikariConfig;
 import dev.databaseunit.operator.api.v1alpha1.PostgresTls;
 import dev.databaseunit.operator.common.EgressPolicy;
-import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.common.UnitProblem;
 import com.zaxxer.hikari.HikariDataSource;
 import java.time.Duration;
 import java.util.HashMap;

@@ -82,10 +82,10 @@ public final class DatabaseUnitOperator {
     // A backup a bootstrap reads is kept by the backup reconciler's retention until the bootstrap is done with it.
     var backupsInUse = new dev.databaseunit.operator.backup.BackupsInUse();
     // Closed before the executor: it kills running pg_restore processes, which ends their threads.
-    var bootstrapWork = result.closeOnStop(new dev.databaseunit.operator.backup.BootstrapWork(bootstrapTools,
+    var bootstrapWork = result.closeOnStop(new dev.databaseunit.operator.bootstrap.BootstrapWork(bootstrapTools,
         dev.databaseunit.operator.backup.S3ObjectStore::connect, new GdprService(clock, SubjectEraser.DeletionListener.NONE),
         backupsInUse));
-    capabilities.add(new dev.databaseunit.operator.backup.BootstrapCapability(client, events, clock, dataSources,
+    capabilities.add(new dev.databaseunit.operator.bootstrap.BootstrapCapability(client, events, clock, dataSources,
         bootstrapTools, bootstrapWork, bootstrapJobs, registry));
 
     // ----- schema migrations -----

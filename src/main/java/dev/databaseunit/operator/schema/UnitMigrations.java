@@ -4,7 +4,7 @@ import dev.databaseunit.operator.api.v1alpha1.ApplyIn;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.MigrationsSpec;
 import dev.databaseunit.operator.databaseunit.UnitContext;
-import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.postgres.SqlIdentifier;
 import io.fabric8.kubernetes.api.model.ConfigMap;

@@ -1,7 +1,7 @@
 package dev.databaseunit.operator.vector;
 
 import dev.databaseunit.operator.api.v1alpha1.VectorIndexSpec;
-import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.postgres.SqlIdentifier;
 import java.sql.Array;

@@ -6,7 +6,7 @@ import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.VectorIndexStat
 import dev.databaseunit.operator.api.v1alpha1.VectorIndexSpec;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
 import dev.databaseunit.operator.databaseunit.UnitContext;
-import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.events.EventRecorder;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -2,7 +2,7 @@ package dev.databaseunit.operator.vector;
 
 import dev.databaseunit.operator.api.v1alpha1.ApplyIn;
 import dev.databaseunit.operator.api.v1alpha1.VectorIndexSpec;
-import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.common.UnitProblem;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;

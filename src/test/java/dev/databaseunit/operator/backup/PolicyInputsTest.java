@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.ObjectStorage;
 import dev.databaseunit.operator.common.EgressPolicy;
-import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import java.util.List;
 import java.util.Optional;

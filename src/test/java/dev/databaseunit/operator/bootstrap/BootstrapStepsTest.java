@@ -1,5 +1,6 @@
-package dev.databaseunit.operator.backup;
+package dev.databaseunit.operator.bootstrap;
 
+import dev.databaseunit.operator.backup.BackupManifest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.Tier;
@@ -7,7 +8,7 @@ import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.BootstrapStatus
 import dev.databaseunit.operator.api.v1alpha1.GdprRequest;
 import dev.databaseunit.operator.api.v1alpha1.GdprRequestSpec;
 import dev.databaseunit.operator.api.v1alpha1.GdprRequestStatus;
-import dev.databaseunit.operator.backup.BootstrapSteps.Step;
+import dev.databaseunit.operator.bootstrap.BootstrapSteps.Step;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import java.time.Instant;
 import java.util.ArrayList;

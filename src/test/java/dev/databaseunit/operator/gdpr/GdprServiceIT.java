@@ -10,7 +10,7 @@ import dev.databaseunit.operator.api.v1alpha1.CachePolicy;
 import dev.databaseunit.operator.api.v1alpha1.CacheSpec;
 import dev.databaseunit.operator.api.v1alpha1.GdprRequestSpec;
 import dev.databaseunit.operator.cache.RedisEndpoint;
-import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.testing.TestBucket;
 import dev.databaseunit.operator.testing.TestDatabase;

@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.databaseunit.operator.cache.RedisEndpoint;
 import dev.databaseunit.operator.common.EgressPolicy;
-import dev.databaseunit.operator.databaseunit.UnitProblem;
+import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.ImpostorListener;
