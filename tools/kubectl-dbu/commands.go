@@ -229,8 +229,8 @@ func (k *Kube) maintenanceRun(ctx context.Context, inv Invocation) error {
 	return nil
 }
 
-// runUnderway refuses to change a window during a run: the operator's status writes of the run would conflict with
-// the change and fail the run.
+// runUnderway refuses to change a window during a run: no change reaches a run in progress (pause holds only the
+// schedule), so the user is told to wait rather than shown an effect that is not there.
 func runUnderway(w object) error {
 	if run := child(w, "status", "currentRun"); run != nil {
 		return fmt.Errorf("MaintenanceWindow %s has run %s underway (phase %s): change it after the run ends", name(w),
