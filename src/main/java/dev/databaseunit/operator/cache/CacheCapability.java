@@ -7,10 +7,12 @@ import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.CacheStatus;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.InactiveCachePolicy;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.LastInvalidation;
+import dev.databaseunit.operator.common.DesiredObjects;
 import dev.databaseunit.operator.common.EgressPolicy;
 import dev.databaseunit.operator.common.GeneratedSecrets;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
 import dev.databaseunit.operator.databaseunit.UnitContext;
+import dev.databaseunit.operator.databaseunit.UnitWakeups;
 import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.events.EventRecorder;
@@ -21,9 +23,7 @@ import dev.databaseunit.operator.postgres.PostgresTargets;
 import dev.databaseunit.operator.api.v1alpha1.SecretKeyRef;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisException;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
@@ -31,12 +31,11 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -46,25 +45,22 @@ import org.slf4j.LoggerFactory;
  * The unit's Redis cache: applies maxmemory and maxmemory-policy (again after a Redis restart), publishes the
  * effective policy as the ConfigMap {@code <unit>-cache-policy}, installs the invalidation triggers and keeps a
  * listener per unit, runs manual invalidations once per generation, gives TTL-less keys their type's TTL, and
- * reports INFO statistics in status.cache and as metrics.
+ * reports INFO statistics in status.cache and as metrics. What needs Redis on a clock (INFO, the memory settings,
+ * the TTL sweep) runs in a {@link CacheSampler} per unit, off the reconcile thread; the objects are written through
+ * {@link DesiredObjects}, so a steady unit costs neither an API call nor a Redis scan per reconcile.
  */
 public final class CacheCapability implements UnitCapability, AutoCloseable {
-  /** Statistics are sampled, and a Redis restart noticed, this often. */
-  static final Duration SAMPLE_INTERVAL = Duration.ofSeconds(15);
-  static final Duration TTL_SWEEP_INTERVAL = Duration.ofMinutes(5);
-  private static final String FIELD_MANAGER = "databaseunit-operator";
   private static final Logger log = LoggerFactory.getLogger(CacheCapability.class);
 
   /** What the operator remembers about a unit's cache between reconciles. */
   private static final class UnitState {
-    volatile String appliedRunId;
-    volatile Instant lastTtlSweep;
+    final CacheSampler sampler;
     volatile InvalidationListener listener;
     /** The database the triggers were installed in, to remove them when the unit is deleted. */
     volatile PostgresTarget triggersIn;
-    /** The previous INFO sample, for a hit ratio of the recent traffic. */
-    volatile RedisInfo lastSample;
-    final AtomicLong lastLagMicros = new AtomicLong(-1);
+    UnitState(CacheSampler sampler) {
+      this.sampler = sampler;
+    }
   }
 
   private final KubernetesClient client;
@@ -75,10 +71,19 @@ public final class CacheCapability implements UnitCapability, AutoCloseable {
   private final CacheMetrics metrics;
   private final CacheServers servers = new CacheServers();
   private final Map<String, UnitState> units = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService scheduler;
+  private final DesiredObjects objects;
+  private final UnitWakeups wakeups;
 
-  /** @param egress whether a Redis password may be sent to spec.cache.external */
+  /**
+   * @param egress whether a Redis password may be sent to spec.cache.external
+   * @param scheduler starts each unit's sampler ticks (the operator's shared loop scheduler)
+   */
   public CacheCapability(KubernetesClient client, EventRecorder events, Clock clock, MeterRegistry registry, CaCertificates caFiles,
-      EgressPolicy egress) {
+      EgressPolicy egress, ScheduledExecutorService scheduler, DesiredObjects objects, UnitWakeups wakeups) {
+    this.scheduler = scheduler;
+    this.objects = objects;
+    this.wakeups = wakeups;
     this.egress = egress;
     this.client = client;
     this.events = events;
@@ -104,33 +109,33 @@ public final class CacheCapability implements UnitCapability, AutoCloseable {
       return removeCache(context, status);
     }
     var declared = EffectiveCachePolicy.of(unit.getMetadata().getNamespace(), unit.getMetadata().getName(), spec);
-    UnitState state = units.computeIfAbsent(context.unitKey(), key -> new UnitState());
     var values = metrics.of(context.unitKey());
+    UnitState state = units.computeIfAbsent(context.unitKey(),
+        key -> new UnitState(new CacheSampler(key, servers, values, events, clock, wakeups)));
     CacheStatus previous = status.cache();
     LastInvalidation lastInvalidation = previous != null ? previous.lastInvalidation() : null;
     RedisEndpoint endpoint = null;
     try {
       List<InactiveCachePolicy> inactive = inactiveDefaults(context, spec, declared);
       var policy = declared.withoutTypes(inactive.stream().map(InactiveCachePolicy::dataType).toList());
-      publishPolicy(unit, policy);
+      publishPolicy(context, policy);
       endpoint = spec.external() != null ? RedisEndpoint.resolve(unit, context.secrets(), egress)
-          : managedRedis(unit, policy, context.secrets());
-      CacheServer server = servers.server(context.unitKey(), endpoint);
-      RedisInfo info = applyMemoryPolicy(unit, state, server, policy);
+          : managedRedis(context, policy);
+      CacheSampler.Sample sample = state.sampler.update(unit, endpoint, policy, scheduler);
+      if (sample.problem().isPresent()) {
+        return Outcome.degraded(status.withCache(previous), sample.problem().get());
+      }
       ensureInvalidation(context, state, policy);
-      lastInvalidation = invalidateIfRequested(unit, server, policy, spec.invalidate(), lastInvalidation, values);
-      sweepTtls(unit, state, server, policy, values);
-      Double hitRatio = info.hitRatioSince(state.lastSample);
-      state.lastSample = info;
-      values.info = info;
-      values.hitRatio = hitRatio == null ? Double.NaN : hitRatio;
-      return Outcome.done(status.withCache(cacheStatus(info, hitRatio, state, lastInvalidation, inactive)))
-          .recheckAfter(SAMPLE_INTERVAL);
+      lastInvalidation = invalidateIfRequested(unit, servers.server(context.unitKey(), endpoint), policy, spec.invalidate(),
+          lastInvalidation, values);
+      var done = Outcome.done(status.withCache(cacheStatus(sample.info(), sample.hitRatio(), state, lastInvalidation, inactive)));
+      // A default type waits for its table, which only a look at the database finds: looked for once per sample.
+      return inactive.isEmpty() ? done : done.recheckAfter(CacheSampler.SAMPLE_INTERVAL);
     } catch (UnitProblem problem) {
       return Outcome.degraded(status.withCache(previous), problem);
     } catch (RedisException e) {
       servers.close(context.unitKey());
-      return Outcome.degraded(status.withCache(previous), redisProblem(endpoint, e));
+      return Outcome.degraded(status.withCache(previous), CacheSampler.redisProblem(endpoint, e));
     }
   }
 
@@ -155,57 +160,31 @@ public final class CacheCapability implements UnitCapability, AutoCloseable {
     }
   }
 
-  /** Publishes the policy document; written only when it differs, so an unchanged policy costs one GET. */
-  private void publishPolicy(DatabaseUnit unit, EffectiveCachePolicy policy) {
-    String namespace = unit.getMetadata().getNamespace();
+  /** Publishes the policy document. */
+  private void publishPolicy(UnitContext context, EffectiveCachePolicy policy) {
+    DatabaseUnit unit = context.unit();
     String name = policyConfigMapName(unit.getMetadata().getName());
     Map<String, String> data = Map.of(EffectiveCachePolicy.CONFIG_MAP_KEY, policy.toJson());
-    ConfigMap existing = client.configMaps().inNamespace(namespace).withName(name).get();
-    if (existing != null && data.equals(existing.getData())) {
-      return;
-    }
-    apply(new ConfigMapBuilder().withMetadata(ManagedRedis.metadata(unit, name)).withData(data).build());
-  }
-
-  private void apply(HasMetadata desired) {
-    client.resource(desired).fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply();
+    objects.apply(owner(context.unitKey()), new ConfigMapBuilder().withMetadata(ManagedRedis.metadata(unit, name))
+        .withData(data).build(), context.live());
   }
 
   /**
    * The Redis the operator runs for the unit: its Secret (made once), Service and StatefulSet; the endpoint is
    * the Service. The operator must run in the cluster to reach it.
    */
-  private RedisEndpoint managedRedis(DatabaseUnit unit, EffectiveCachePolicy policy, PostgresTargets.SecretLookup secrets)
-      throws UnitProblem {
+  private RedisEndpoint managedRedis(UnitContext context, EffectiveCachePolicy policy) throws UnitProblem {
+    DatabaseUnit unit = context.unit();
+    PostgresTargets.SecretLookup secrets = context.secrets();
     String namespace = unit.getMetadata().getNamespace();
     String unitName = unit.getMetadata().getName();
     String secretName = ManagedRedis.credentialsSecret(unitName);
     var credentials = GeneratedSecrets.createOnce(client, secrets.find(namespace, secretName), () -> ManagedRedis.newCredentials(unit));
-    apply(ManagedRedis.service(unit));
-    apply(ManagedRedis.statefulSet(unit, policy));
+    objects.apply(owner(context.unitKey()), ManagedRedis.service(unit), context.live());
+    objects.apply(owner(context.unitKey()), ManagedRedis.statefulSet(unit, policy), context.live());
     PostgresTargets.SecretLookup existing = (ns, name) -> java.util.Optional.ofNullable(credentials);
     return new RedisEndpoint(ManagedRedis.serviceHost(unitName, namespace), ManagedRedis.PORT, false, "default",
         PostgresTargets.value(existing, namespace, new SecretKeyRef(secretName, CredentialsRef.PASSWORD)), null);
-  }
-
-  private RedisInfo applyMemoryPolicy(DatabaseUnit unit, UnitState state, CacheServer server, EffectiveCachePolicy policy)
-      throws UnitProblem {
-    RedisInfo info = server.info();
-    if (!CacheDecisions.memoryConfigDue(policy, state.appliedRunId, info.runId(), server.memoryConfig())) {
-      return info;
-    }
-    try {
-      server.setMemoryConfig(policy.maxMemoryBytes(), policy.evictionPolicy());
-    } catch (RedisCommandExecutionException e) {
-      throw new UnitProblem(EventReason.CacheConfigRejected, "Redis refused CONFIG SET maxmemory " + policy.maxMemoryBytes()
-          + " maxmemory-policy " + policy.evictionPolicy() + " (set them in the server's configuration instead): " + e.getMessage());
-    }
-    if (state.appliedRunId != null && !state.appliedRunId.equals(info.runId())) {
-      events.record(unit, EventRecorder.Type.Normal, EventReason.CacheConfigReapplied, "Redis restarted (new run_id); "
-          + "maxmemory " + policy.maxMemoryBytes() + " and maxmemory-policy " + policy.evictionPolicy() + " applied again");
-    }
-    state.appliedRunId = info.runId();
-    return server.info();
   }
 
   private void ensureInvalidation(UnitContext context, UnitState state, EffectiveCachePolicy policy) throws UnitProblem {
@@ -234,7 +213,7 @@ public final class CacheCapability implements UnitCapability, AutoCloseable {
       @Override
       public void invalidated(int keys, Duration lag) {
         long micros = lag.isNegative() ? 0 : lag.toNanos() / 1000;
-        state.lastLagMicros.set(micros);
+        state.sampler.lastLagMicros.set(micros);
         values.invalidationLagSeconds = micros / 1e6;
         values.keysInvalidated.increment(keys);
       }
@@ -260,55 +239,12 @@ public final class CacheCapability implements UnitCapability, AutoCloseable {
     return new LastInvalidation(requested.dataType(), requested.generation(), removed.get(), clock.instant().toString());
   }
 
-  private void sweepTtls(DatabaseUnit unit, UnitState state, CacheServer server, EffectiveCachePolicy policy,
-      CacheMetrics.UnitValues values) {
-    Instant now = clock.instant();
-    if (!CacheDecisions.ttlSweepDue(state.lastTtlSweep, now, TTL_SWEEP_INTERVAL)) {
-      return;
-    }
-    for (var type : policy.types()) {
-      var fixed = new AtomicLong();
-      server.scan(policy.keyPattern(type.dataType()), page -> {
-        var ttls = server.ttls(page);
-        var withoutTtl = java.util.stream.IntStream.range(0, page.size()).filter(i -> ttls.get(i) == -1).mapToObj(page::get).toList();
-        if (!withoutTtl.isEmpty()) {
-          server.expire(withoutTtl, type.ttlSeconds());
-          fixed.addAndGet(withoutTtl.size());
-        }
-      });
-      if (fixed.get() > 0) {
-        values.keysGivenTtl.increment(fixed.get());
-        events.record(unit, EventRecorder.Type.Warning, EventReason.CacheKeysWithoutTtl, fixed.get() + " keys of "
-            + type.dataType() + " had no TTL and were given " + type.ttlSeconds() + "s; the application should set it");
-      }
-    }
-    state.lastTtlSweep = now;
-  }
-
   private static CacheStatus cacheStatus(RedisInfo info, Double hitRatio, UnitState state, LastInvalidation lastInvalidation,
       List<InactiveCachePolicy> inactive) {
-    long lagMicros = state.lastLagMicros.get();
+    long lagMicros = state.sampler.lastLagMicros.get();
     return new CacheStatus(hitRatio, info.hits(), info.misses(), info.evictedKeys(), info.usedMemoryBytes(),
         info.maxMemoryBytes(), info.opsPerSecond(), lagMicros < 0 ? null : lagMicros / 1000.0, lastInvalidation,
         inactive.isEmpty() ? null : inactive);
-  }
-
-  private static UnitProblem redisProblem(RedisEndpoint endpoint, RedisException e) {
-    String where = endpoint != null ? endpoint.address() : "(unknown)";
-    String password = endpoint != null ? endpoint.password() : null;
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      String m = Objects.requireNonNullElse(t.getMessage(), "");
-      if (m.contains("WRONGPASS") || m.contains("NOAUTH") || m.contains("invalid password")) {
-        return new UnitProblem(EventReason.CacheAuthenticationFailed, "Redis at " + where + " refused user "
-            + (endpoint.username() != null ? endpoint.username() : "default") + ": " + DatabaseFailures.redact(m, password));
-      }
-    }
-    Throwable root = e;
-    while (root.getCause() != null) {
-      root = root.getCause();
-    }
-    return new UnitProblem(EventReason.CacheUnreachable, "Cannot use Redis at " + where + ": "
-        + DatabaseFailures.redact(root.getMessage(), password), e);
   }
 
   /** spec.cache was removed: stop the listener, drop our triggers and queue, and forget the unit's Redis. */
@@ -335,11 +271,17 @@ public final class CacheCapability implements UnitCapability, AutoCloseable {
   private UnitState releaseUnit(String unitKey) {
     UnitState state = units.remove(unitKey);
     if (state != null) {
+      state.sampler.stop();
       stopListener(state);
     }
+    objects.forget(owner(unitKey));
     servers.close(unitKey);
     metrics.remove(unitKey);
     return state;
+  }
+
+  private static String owner(String unitKey) {
+    return unitKey + " cache";
   }
 
   /** Also removes the triggers and queue: nobody would drain the queue any more. */

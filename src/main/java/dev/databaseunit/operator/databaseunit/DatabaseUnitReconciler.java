@@ -2,6 +2,7 @@ package dev.databaseunit.operator.databaseunit;
 
 import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.common.Backoff;
+import dev.databaseunit.operator.common.DesiredObjects;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus;
 import dev.databaseunit.operator.databaseunit.ReferenceCheck.Problem;
@@ -23,12 +24,7 @@ import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.apps.StatefulSet;
-import dev.databaseunit.operator.common.OwnedObjects;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
@@ -37,8 +33,6 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.Cache;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
-import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
-import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import java.time.Clock;
 import java.util.HashSet;
 import java.util.List;
@@ -58,8 +52,6 @@ import java.util.stream.Collectors;
 @ControllerConfiguration(name = DatabaseUnitReconciler.NAME)
 public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner<DatabaseUnit> {
   public static final String NAME = "databaseunit";
-  private static final String REFERENCED_SECRETS = "referencedSecrets";
-  private static final String REFERENCED_CONFIGMAPS = "referencedConfigMaps";
 
   /** Without anything scheduled, a unit is looked at again this often (drift in the database, lost events). */
   static final Duration RESYNC = Duration.ofMinutes(5);
@@ -71,11 +63,14 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
   private final Clock clock;
   private final UnitDataSources dataSources;
   private final List<UnitCapability> capabilities;
+  private final UnitWakeups wakeups;
   private final Backoff backoff = new Backoff(Duration.ofSeconds(5), Duration.ofMinutes(5));
 
   /** @param capabilities run in this order on every reconcile, after the database connection is checked */
-  public DatabaseUnitReconciler(EventRecorder events, Clock clock, UnitDataSources dataSources, List<UnitCapability> capabilities) {
+  public DatabaseUnitReconciler(EventRecorder events, Clock clock, UnitDataSources dataSources, List<UnitCapability> capabilities,
+      UnitWakeups wakeups) {
     this.events = events;
+    this.wakeups = wakeups;
     this.clock = clock;
     this.dataSources = dataSources;
     this.capabilities = List.copyOf(capabilities);
@@ -83,59 +78,16 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
 
   @Override
   public List<EventSource<?, DatabaseUnit>> prepareEventSources(EventSourceContext<DatabaseUnit> context) {
-    // Index units by the objects they reference, so an event on a Secret finds its units without a scan.
-    context.getPrimaryCache().addIndexer(REFERENCED_SECRETS, unit -> indexKeys(unit, Reference.SecretKeys.class));
-    context.getPrimaryCache().addIndexer(REFERENCED_CONFIGMAPS, unit -> indexKeys(unit, Reference.ConfigMap.class));
-    return List.of(
-        referencedObjects(context, Secret.class, REFERENCED_SECRETS),
-        referencedObjects(context, ConfigMap.class, REFERENCED_CONFIGMAPS),
-        ownedObjects(context, StatefulSet.class),
-        ownedObjects(context, Deployment.class));
-  }
-
-  /**
-   * The workloads the operator runs for units (managed PostgreSQL and Redis, PgBouncer): a pod that goes away or comes
-   * back changes their status, and the unit is looked at right then, not at its next recheck.
-   */
-  private static <R extends HasMetadata> InformerEventSource<R, DatabaseUnit> ownedObjects(
-      EventSourceContext<DatabaseUnit> context, Class<R> type) {
-    var config = InformerEventSourceConfiguration.from(type, DatabaseUnit.class)
-        .withNamespacesInheritedFromController()
-        .withLabelSelector("app.kubernetes.io/managed-by=" + OwnedObjects.MANAGED_BY)
-        .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(DatabaseUnit.class))
-        .build();
-    return new InformerEventSource<>(config, context);
-  }
-
-  private static <R extends HasMetadata> InformerEventSource<R, DatabaseUnit> referencedObjects(
-      EventSourceContext<DatabaseUnit> context, Class<R> type, String index) {
-    var config = InformerEventSourceConfiguration.from(type, DatabaseUnit.class)
-        .withNamespacesInheritedFromController()
-        .withSecondaryToPrimaryMapper(object -> context.getPrimaryCache()
-            .byIndex(index, indexKey(object.getMetadata().getNamespace(), object.getMetadata().getName()))
-            .stream().map(ResourceID::fromResource).collect(Collectors.toSet()))
-        .build();
-    return new InformerEventSource<>(config, context);
-  }
-
-  private static List<String> indexKeys(DatabaseUnit unit, Class<? extends Reference> kind) {
-    return ReferenceCheck.referencesOf(unit.getSpec()).stream()
-        .filter(kind::isInstance)
-        .map(ref -> indexKey(unit.getMetadata().getNamespace(), ref.name()))
-        .distinct()
-        .toList();
-  }
-
-  private static String indexKey(String namespace, String name) {
-    return namespace + "/" + name;
+    return UnitEventSources.prepare(context, wakeups);
   }
 
   @Override
   public UpdateControl<DatabaseUnit> reconcile(DatabaseUnit unit, Context<DatabaseUnit> context) {
     String namespace = unit.getMetadata().getNamespace();
     String unitKey = UnitContext.keyOf(unit);
-    Cache<Secret> secrets = informerCache(context, Secret.class);
-    Cache<ConfigMap> configMaps = informerCache(context, ConfigMap.class);
+    Cache<Secret> secrets = UnitEventSources.cache(context, Secret.class);
+    Cache<ConfigMap> configMaps = UnitEventSources.cache(context, ConfigMap.class);
+    DesiredObjects.Live live = UnitEventSources.live(context);
     PostgresTargets.SecretLookup secretLookup = (ns, name) -> secrets.get(new ResourceID(name, ns));
     UnitContext.ConfigMapLookup configMapLookup = (ns, name) -> configMaps.get(new ResourceID(name, ns));
     DatabaseUnitStatus previous = unit.getStatus() != null ? unit.getStatus() : emptyStatus();
@@ -149,7 +101,8 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
 
     boolean databaseProvided = referenceProblem.isEmpty();
     if (databaseProvided) {
-      var beforeDatabase = new UnitContext(unit, unitKey, Optional.empty(), Optional.empty(), secretLookup, configMapLookup);
+      var beforeDatabase = new UnitContext(unit, unitKey, Optional.empty(), Optional.empty(), secretLookup, configMapLookup,
+          live);
       for (UnitCapability capability : capabilities) {
         // A provider waits for the ones before it (a bootstrap needs the managed instance up).
         if (capability.providesDatabase() && databaseProvided) {
@@ -175,7 +128,7 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
       }
     }
 
-    var unitContext = new UnitContext(unit, unitKey, target, dataSource, secretLookup, configMapLookup);
+    var unitContext = new UnitContext(unit, unitKey, target, dataSource, secretLookup, configMapLookup, live);
     for (UnitCapability capability : capabilities) {
       if (capability.providesDatabase() || (capability.needsDatabase() && dataSource.isEmpty())) {
         continue;
@@ -279,8 +232,8 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
     Duration after;
     if (!progress.problems.isEmpty()) {
       // The backoff paces retries of what the reconcile itself does; a capability whose state changes on its own
-      // (the pool loop finding PgBouncer reachable again, a build to poll) is looked at when it asked, or its
-      // problem would stay on the unit for as long as the backoff earlier failures built up (up to 5 minutes).
+      // is looked at when it asked (a build to poll) or when its loop wakes the unit (the pool loop finding PgBouncer
+      // reachable again), or its problem would stay for as long as the backoff built up (up to 5 minutes).
       after = backoff.next(unitKey);
       if (progress.recheckAfter != null && progress.recheckAfter.compareTo(after) < 0) {
         after = progress.recheckAfter;
@@ -312,12 +265,6 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
     dataSources.close(unitKey);
     backoff.reset(unitKey);
     return DeleteControl.defaultDelete();
-  }
-
-  /** The informer's local cache of a referenced kind: reconciles read it instead of calling the API server. */
-  @SuppressWarnings("unchecked")
-  private static <R extends HasMetadata> Cache<R> informerCache(Context<DatabaseUnit> context, Class<R> type) {
-    return (Cache<R>) context.eventSourceRetriever().getEventSourceFor(type);
   }
 
   /** Events mark changes of readiness, so a retry of the same problem does not repeat them. */

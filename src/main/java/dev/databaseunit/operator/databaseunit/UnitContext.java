@@ -3,6 +3,7 @@ package dev.databaseunit.operator.databaseunit;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.postgres.PostgresTarget;
 import dev.databaseunit.operator.postgres.PostgresTargets;
+import dev.databaseunit.operator.common.DesiredObjects;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import java.util.Optional;
 import javax.sql.DataSource;
@@ -15,9 +16,11 @@ import javax.sql.DataSource;
  * @param dataSource the unit's pool inside the operator; empty when the target is unknown or unreachable
  * @param secrets reads Secrets of the unit's namespace from the informer cache
  * @param configMaps reads ConfigMaps of the unit's namespace from the informer cache
+ * @param live reads the objects the operator owns from the informer caches, for {@link DesiredObjects}
  */
 public record UnitContext(DatabaseUnit unit, String unitKey, Optional<PostgresTarget> target,
-    Optional<DataSource> dataSource, PostgresTargets.SecretLookup secrets, ConfigMapLookup configMaps) {
+    Optional<DataSource> dataSource, PostgresTargets.SecretLookup secrets, ConfigMapLookup configMaps,
+    DesiredObjects.Live live) {
 
   /** Reads a ConfigMap by namespace and name; empty when it does not exist. */
   @FunctionalInterface

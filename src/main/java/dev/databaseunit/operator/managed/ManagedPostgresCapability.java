@@ -2,13 +2,13 @@ package dev.databaseunit.operator.managed;
 
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus;
+import dev.databaseunit.operator.common.DesiredObjects;
 import dev.databaseunit.operator.common.GeneratedSecrets;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
 import dev.databaseunit.operator.databaseunit.UnitContext;
 import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.postgres.PostgresTargets;
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -17,17 +17,19 @@ import java.time.Duration;
 
 /**
  * Runs a unit's PostgreSQL when the spec asks for a managed one: creates the Secrets once, applies the Service
- * and StatefulSet when their rendering changes (server-side apply, so a spec change updates them in place),
- * and reports Progressing until the instance is ready. It runs before the operator connects to the database.
+ * and StatefulSet when their rendering or the live objects change ({@link DesiredObjects}: server-side apply, so a
+ * spec change updates them in place), and reports Progressing until the instance is ready. It runs before the
+ * operator connects to the database.
  */
 public final class ManagedPostgresCapability implements UnitCapability {
-  private static final String FIELD_MANAGER = "databaseunit-operator";
   private final KubernetesClient client;
   private final Clock clock;
+  private final DesiredObjects objects;
 
-  public ManagedPostgresCapability(KubernetesClient client, Clock clock) {
+  public ManagedPostgresCapability(KubernetesClient client, Clock clock, DesiredObjects objects) {
     this.client = client;
     this.clock = clock;
+    this.objects = objects;
   }
 
   @Override
@@ -56,8 +58,9 @@ public final class ManagedPostgresCapability implements UnitCapability {
     createOnce(context, PostgresTargets.managedOperatorSecret(name), () -> ManagedPostgresResources.operatorSecret(unit));
     createOnce(context, PostgresTargets.managedApplicationSecret(name), () -> ManagedPostgresResources.applicationSecret(unit));
     createOnce(context, PostgresTargets.managedTlsSecret(name), () -> ManagedPostgresResources.tlsSecret(unit, clock.instant()));
-    apply(ManagedPostgresResources.service(unit));
-    StatefulSet applied = (StatefulSet) apply(ManagedPostgresResources.statefulSet(unit));
+    String owner = owner(context.unitKey());
+    objects.apply(owner, ManagedPostgresResources.service(unit), context.live());
+    StatefulSet applied = objects.apply(owner, ManagedPostgresResources.statefulSet(unit), context.live());
     Integer ready = applied.getStatus() != null ? applied.getStatus().getReadyReplicas() : null;
     if (ready == null || ready < 1) {
       // Once the instance has served the unit, losing its pod is an outage, not progress: the unit says so until the
@@ -76,7 +79,12 @@ public final class ManagedPostgresCapability implements UnitCapability {
     GeneratedSecrets.createOnce(client, context.secrets().find(context.unit().getMetadata().getNamespace(), secretName), render);
   }
 
-  private HasMetadata apply(HasMetadata desired) {
-    return client.resource(desired).fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply();
+  @Override
+  public void unitDeleted(String unitKey) {
+    objects.forget(owner(unitKey));
+  }
+
+  private static String owner(String unitKey) {
+    return unitKey + " postgres";
   }
 }

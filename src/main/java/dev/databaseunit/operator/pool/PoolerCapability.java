@@ -4,9 +4,11 @@ import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus;
 import dev.databaseunit.operator.api.v1alpha1.PoolerSpec;
 import dev.databaseunit.operator.api.v1alpha1.SecretKeyRef;
+import dev.databaseunit.operator.common.DesiredObjects;
 import dev.databaseunit.operator.common.GeneratedSecrets;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
 import dev.databaseunit.operator.databaseunit.UnitContext;
+import dev.databaseunit.operator.databaseunit.UnitWakeups;
 import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.events.EventRecorder;
@@ -33,8 +35,8 @@ import java.util.concurrent.TimeUnit;
  * The pooler of a unit: in managed mode the PgBouncer objects (applied in place, owned by the unit), in both
  * modes a {@link PoolController} loop per unit on the operator's shared scheduler, started, updated and stopped
  * with the spec. The loop writes Events itself at each step; the status it publishes reaches the unit through
- * this capability, which asks to be reconciled once per sample interval (the status is patched only when what
- * it publishes changed).
+ * this capability: the loop wakes the unit when what it publishes (status or problem) changed, so an idle pool
+ * costs no reconcile at all.
  */
 public final class PoolerCapability implements UnitCapability {
   private final KubernetesClient client;
@@ -42,7 +44,17 @@ public final class PoolerCapability implements UnitCapability {
   private final MeterRegistry registry;
   private final ScheduledExecutorService scheduler;
   private final Clock clock;
+  private final DesiredObjects objects;
+  private final UnitWakeups wakeups;
   private final Map<String, Loop> loops = new ConcurrentHashMap<>();
+
+  /** What the unit was last told, so the loop wakes it only for something new. */
+  private record Published(DatabaseUnitStatus.PoolerStatus status, Optional<EventReason> reason, Optional<String> message) {
+    static Published of(PoolController controller) {
+      var problem = controller.problem();
+      return new Published(controller.status(), problem.map(UnitProblem::reason), problem.map(Throwable::getMessage));
+    }
+  }
 
   private static final class Loop {
     final PoolController controller;
@@ -50,6 +62,7 @@ public final class PoolerCapability implements UnitCapability {
     volatile DatabaseUnit unit;
     ScheduledFuture<?> future;
     Duration interval;
+    volatile Published published;
 
     Loop(PoolController controller, PoolMetrics metrics, DatabaseUnit unit) {
       this.controller = controller;
@@ -59,12 +72,14 @@ public final class PoolerCapability implements UnitCapability {
   }
 
   public PoolerCapability(KubernetesClient client, EventRecorder events, MeterRegistry registry,
-      ScheduledExecutorService scheduler, Clock clock) {
+      ScheduledExecutorService scheduler, Clock clock, DesiredObjects objects, UnitWakeups wakeups) {
     this.client = client;
     this.events = events;
     this.registry = registry;
     this.scheduler = scheduler;
     this.clock = clock;
+    this.objects = objects;
+    this.wakeups = wakeups;
   }
 
   @Override
@@ -86,7 +101,7 @@ public final class PoolerCapability implements UnitCapability {
       removeManagedObjects(unit, context.secrets());
     }
     if (spec == null || Boolean.FALSE.equals(spec.enabled())) {
-      unitDeleted(context.unitKey());
+      stopLoop(context.unitKey());
       return Outcome.done(status.withPooler(null));
     }
     try {
@@ -100,11 +115,11 @@ public final class PoolerCapability implements UnitCapability {
             + " to become ready", Duration.ofSeconds(10));
       }
       Loop loop = ensureLoop(context, databaseOf(unit, context), endpoint.get(), settings, status.pooler());
-      var next = status.withPooler(loop.controller.status());
-      Duration recheck = settings.sampleInterval();
+      loop.published = Published.of(loop.controller);
+      var next = status.withPooler(loop.published.status());
       return loop.controller.problem()
-          .map(p -> Outcome.degraded(next, p).recheckAfter(recheck))
-          .orElseGet(() -> Outcome.done(next).recheckAfter(recheck));
+          .map(p -> Outcome.degraded(next, p))
+          .orElseGet(() -> Outcome.done(next));
     } catch (UnitProblem p) {
       return Outcome.degraded(status, p);
     }
@@ -153,10 +168,13 @@ public final class PoolerCapability implements UnitCapability {
     } catch (IllegalArgumentException e) {
       throw new UnitProblem(EventReason.PoolerInvalidSpec, "cannot render pgbouncer.ini: " + e.getMessage());
     }
+    Deployment live = null;
     for (HasMetadata object : desired.all()) {
-      client.resource(object).forceConflicts().serverSideApply();
+      HasMetadata applied = objects.apply(owner(context.unitKey()), object, context.live());
+      if (applied instanceof Deployment deployment) {
+        live = deployment;
+      }
     }
-    Deployment live = client.apps().deployments().inNamespace(ns).withName(PgBouncerResources.name(unit)).get();
     boolean ready = live != null && live.getStatus() != null && live.getStatus().getReadyReplicas() != null
         && live.getStatus().getReadyReplicas() > 0;
     return ready ? Optional.of(PgBouncerResources.adminEndpoint(unit, spec, adminPassword, context.secrets())) : Optional.empty();
@@ -197,6 +215,7 @@ public final class PoolerCapability implements UnitCapability {
     client.configMaps().inNamespace(ns).withName(name).delete();
     client.secrets().inNamespace(ns).withName(PgBouncerResources.authSecretName(unit)).delete();
     client.secrets().inNamespace(ns).withName(PgBouncerResources.issuedTlsSecretName(unit)).delete();
+    objects.forget(owner(UnitContext.keyOf(unit)));
   }
 
   private static String newPassword() {
@@ -226,11 +245,18 @@ public final class PoolerCapability implements UnitCapability {
         long millis = settings.loopPeriod().toMillis();
         // The scheduler only starts each tick: a PgBouncer that hangs stalls its own unit's loop, never another's.
         loop.future = scheduler.scheduleWithFixedDelay(new dev.databaseunit.operator.common.IsolatedTick(
-            "pool-loop " + context.unitKey(), loop.controller::tick), millis, millis, TimeUnit.MILLISECONDS);
+            "pool-loop " + context.unitKey(), () -> tick(context.unitKey(), loop)), millis, millis, TimeUnit.MILLISECONDS);
         loop.interval = settings.loopPeriod();
       }
     }
     return loop;
+  }
+
+  private void tick(String unitKey, Loop loop) {
+    loop.controller.tick();
+    if (!Published.of(loop.controller).equals(loop.published)) {
+      wakeups.wake(unitKey);
+    }
   }
 
   private PoolController.Listener listener(Loop[] holder) {
@@ -265,5 +291,11 @@ public final class PoolerCapability implements UnitCapability {
   @Override
   public void unitDeleted(String unitKey) {
     stopLoop(unitKey);
+    objects.forget(owner(unitKey));
+  }
+
+  /** The pooler's objects are forgotten apart from the unit's others: removing the pooler leaves those as they are. */
+  private static String owner(String unitKey) {
+    return unitKey + " pooler";
   }
 }

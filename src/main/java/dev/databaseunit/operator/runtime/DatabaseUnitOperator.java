@@ -71,9 +71,12 @@ public final class DatabaseUnitOperator {
 
     // DatabaseUnit capabilities, run in this order on each reconcile of a unit.
     List<UnitCapability> capabilities = new ArrayList<>();
+    // Every object the operator owns for a unit is written through one applier; the loops wake units through one source.
+    var objects = new dev.databaseunit.operator.common.DesiredObjects(client);
+    var wakeups = new dev.databaseunit.operator.databaseunit.UnitWakeups();
 
     // ----- managed PostgreSQL (runs before the operator connects) -----
-    capabilities.add(new dev.databaseunit.operator.managed.ManagedPostgresCapability(client, clock));
+    capabilities.add(new dev.databaseunit.operator.managed.ManagedPostgresCapability(client, clock, objects));
 
     // ----- bootstrap from a backup (after the instance is up, before anything else touches the database) -----
     var bootstrapJobs = result.closeOnStop(new dev.databaseunit.operator.common.Jobs("bootstrap", clock, 1));
@@ -95,17 +98,19 @@ public final class DatabaseUnitOperator {
     capabilities.add(result.closeOnStop(new VectorIndexCapability(events, registry, clock, VECTOR_PROBE_INTERVAL)));
 
     // ----- pooler -----
-    // One small scheduler runs every unit's pool loop; a tick is a few admin-console queries.
-    var poolScheduler = Executors.newScheduledThreadPool(2,
-        Thread.ofPlatform().name("pool-loop-", 0).daemon().factory());
-    result.closeOnStop(() -> poolScheduler.shutdownNow());
-    capabilities.add(new dev.databaseunit.operator.pool.PoolerCapability(client, events, registry, poolScheduler, clock));
+    // One small scheduler starts every unit's pool-loop and cache-sampler ticks (each runs on a thread of its own).
+    var unitLoops = Executors.newScheduledThreadPool(2,
+        Thread.ofPlatform().name("unit-loop-", 0).daemon().factory());
+    result.closeOnStop(() -> unitLoops.shutdownNow());
+    capabilities.add(new dev.databaseunit.operator.pool.PoolerCapability(client, events, registry, unitLoops, clock, objects,
+        wakeups));
 
     // ----- cache -----
-    capabilities.add(result.closeOnStop(new CacheCapability(client, events, clock, registry, dataSources.caFiles(), settings.egress())));
+    capabilities.add(result.closeOnStop(new CacheCapability(client, events, clock, registry, dataSources.caFiles(),
+        settings.egress(), unitLoops, objects, wakeups)));
 
     // ----- connection secret (after the pooler: it points applications at it) -----
-    capabilities.add(new ConnectionSecretCapability(client));
+    capabilities.add(new ConnectionSecretCapability(objects));
 
     // ----- database metrics -----
     var metricsScheduler = Executors.newSingleThreadScheduledExecutor(
@@ -115,7 +120,7 @@ public final class DatabaseUnitOperator {
         java.time.Duration.ofSeconds(30)));
 
     // ----- end of capabilities -----
-    result.register(new DatabaseUnitReconciler(events, clock, dataSources, capabilities), settings);
+    result.register(new DatabaseUnitReconciler(events, clock, dataSources, capabilities, wakeups), settings);
 
     // ----- backups -----
     // Backups and restore tests run here, never on a reconcile thread; stopping the operator interrupts them,

@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.schema;
 
+import dev.databaseunit.operator.common.DesiredObjects;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
@@ -171,7 +172,7 @@ class SchemaMigrationsTest {
     DataSource unused = new PGSimpleDataSource();
     var target = new PostgresTarget("db", 5432, "app", "app", "pw", PostgresTls.Mode.DISABLE, null);
     return new UnitContext(forUnit, "ns/app", Optional.of(target), Optional.of(unused), (ns, name) -> Optional.empty(),
-        (ns, name) -> Optional.ofNullable(configMaps.get(name)));
+        (ns, name) -> Optional.ofNullable(configMaps.get(name)), DesiredObjects.Live.NONE);
   }
 
   private void configMap(String name, Map<String, String> data) {

@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.vector;
 
+import dev.databaseunit.operator.common.DesiredObjects;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
@@ -60,7 +61,7 @@ class VectorIndexInjectionIT {
         unit.setMetadata(new ObjectMetaBuilder().withName("injected").withNamespace("default").build());
         unit.setSpec(new DatabaseUnitSpec(null, null, null, List.of(spec), null, null, null, null, null));
         var context = new UnitContext(unit, "default/injected", Optional.empty(), Optional.of(dataSource), (ns, name) -> Optional.empty(),
-            (ns, name) -> Optional.empty());
+            (ns, name) -> Optional.empty(), DesiredObjects.Live.NONE);
 
         var outcome = capability.reconcile(context, new DatabaseUnitStatus(null, List.of(), null, null, null, null, null, null));
 
