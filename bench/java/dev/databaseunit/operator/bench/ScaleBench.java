@@ -39,6 +39,9 @@ public final class ScaleBench {
     int units = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
     int databases = args.length > 1 ? Integer.parseInt(args[1]) : 3;
     int steadySeconds = args.length > 2 ? Integer.parseInt(args[2]) : 120;
+    // "pooler+cache": every unit also gets the shared PgBouncer and Redis as its external pooler and cache, with the
+    // seed's tables in its database, so the pool loop, the cache sampler and the invalidation listener all run.
+    boolean loops = args.length > 3 && args[3].equals("pooler+cache");
     var services = LocalServices.get();
     String adminUrl = "jdbc:postgresql://" + services.postgresHost() + ":" + services.postgresPort() + "/postgres";
     List<String> dbNames = new ArrayList<>();
@@ -48,6 +51,13 @@ public final class ScaleBench {
         c.createStatement().execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
         c.createStatement().execute("CREATE DATABASE " + name);
         dbNames.add(name);
+        if (loops) {
+          try (var db = DriverManager.getConnection(adminUrl.replace("/postgres", "/" + name), services.postgresUser(),
+              services.postgresPassword())) {
+            db.createStatement().execute("CREATE TABLE users (id bigint PRIMARY KEY, display_name text)");
+            db.createStatement().execute("CREATE TABLE user_taste_profiles (user_id bigint PRIMARY KEY, profile text)");
+          }
+        }
       }
     }
     try (var controlPlane = LocalControlPlane.start(); KubernetesClient client = controlPlane.cluster().newClient()) {
@@ -57,6 +67,9 @@ public final class ScaleBench {
       client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build()).create();
       client.resource(new SecretBuilder().withNewMetadata().withName("db").withNamespace(NAMESPACE).endMetadata()
           .withStringData(Map.of("username", services.postgresUser(), "password", services.postgresPassword())).build()).create();
+      client.resource(new SecretBuilder().withNewMetadata().withName("pooler-admin").withNamespace(NAMESPACE).endMetadata()
+          .withStringData(Map.of("username", services.value("pgbouncer.adminUser"), "password",
+              services.value("pgbouncer.adminPassword"))).build()).create();
       operator.start();
 
       Sample idle = steadyState(registry, steadySeconds, adminUrl, services);
@@ -71,7 +84,14 @@ public final class ScaleBench {
               postgres:
                 external: {host: %s, port: %d, database: %s, credentials: {secretName: db}, tls: {mode: disable}}
               extensions: [vector]
-            """.formatted(i, NAMESPACE, services.postgresHost(), services.postgresPort(), dbNames.get(i % databases)),
+            """.formatted(i, NAMESPACE, services.postgresHost(), services.postgresPort(), dbNames.get(i % databases))
+            + (loops ? """
+              pooler:
+                external: {host: 127.0.0.1, port: %d, adminCredentials: {secretName: pooler-admin}}
+              cache:
+                external: {host: 127.0.0.1, port: %d}
+                keyPrefix: unit-%04d
+            """.formatted(services.pgbouncerPort(), services.redisPort(), i) : ""),
             DatabaseUnit.class)).create();
       }
       Duration created = Duration.between(start, Instant.now());
@@ -89,9 +109,10 @@ public final class ScaleBench {
       String table = """
           # Operator at scale: %d DatabaseUnits on %d databases (bench/scale.sh)
 
-          Measured %s on this machine (%d cores), one run. Units in external mode, each Ready after the operator
-          connected and checked the `vector` extension. Steady state: %d s after all were Ready, no spec changes
-          (the operator re-checks each unit every 5 minutes). Baseline: the same operator with no units.
+          Measured %s on this machine (%d cores), one run, code at %s. Units in external mode, each Ready after the
+          operator connected and checked the `vector` extension%s. Steady state: %d s after all were Ready, no spec
+          changes and no traffic (the operator re-checks each unit every 5 minutes). Baseline: the same operator with
+          no units.
 
           Creating %d units took %.1f s; all %d Ready after %.1f s.
 
@@ -100,13 +121,18 @@ public final class ScaleBench {
           | CPU, cores (average over the window) | %.3f | %.3f | %.1f× |
           | Heap after GC, MiB | %.1f | %.1f | %.1f× |
           | Reconciles per second | %.2f | %.2f | |
+          | Reconcile passes per unit per hour | | %.0f | |
           | Operator connections to PostgreSQL | %d | %d | |
-          """.formatted(units, databases, Instant.now(), Runtime.getRuntime().availableProcessors(), steadySeconds,
+          """.formatted(units, databases, Instant.now(), Runtime.getRuntime().availableProcessors(),
+          System.getProperty("bench.revision", "the working tree"),
+          loops ? "; each with the shared PgBouncer as its external pooler and the shared Redis as its cache (the seed's"
+              + " policies, their tables present)" : "", steadySeconds,
           units, created.toMillis() / 1000.0, ready, allReady.toMillis() / 1000.0, units,
           idle.cpuCores, loaded.cpuCores, ratio(loaded.cpuCores, idle.cpuCores),
           idle.heapMiB, loaded.heapMiB, ratio(loaded.heapMiB, idle.heapMiB),
-          idle.reconcilesPerSecond, loaded.reconcilesPerSecond, idle.connections, loaded.connections);
-      Path out = Path.of("bench", "results", "scale.md");
+          idle.reconcilesPerSecond, loaded.reconcilesPerSecond, loaded.reconcilesPerSecond * 3600 / units,
+          idle.connections, loaded.connections);
+      Path out = Path.of("bench", "results", loops ? "scale-loops.md" : "scale.md");
       Files.createDirectories(out.getParent());
       Files.writeString(out, table);
       System.out.println(table);
