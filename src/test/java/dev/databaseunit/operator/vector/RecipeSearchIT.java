@@ -3,6 +3,7 @@ package dev.databaseunit.operator.vector;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.pgvector.PGvector;
+import dev.databaseunit.cache.client.search.RecipeSearch;
 import dev.databaseunit.operator.testing.TestDatabase;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import java.sql.Connection;

@@ -75,6 +75,9 @@ public final class CachedType<V> {
         .maximumSize(l1MaximumSize)
         .expireAfter(Expiry.<String, Held<V>>writing((key, held) -> held.ttl()))
         .ticker(ticker)
+        // Evictions and expiry clean-up on the calling thread: handing each one to the ForkJoin pool costs more
+        // than the work on a cache this size, and wakes threads on the read path.
+        .executor(Runnable::run)
         .build();
     this.writeBehind = policy.writeStrategy() == CachePolicy.WriteStrategy.WRITE_BEHIND
         ? writeBehindFactory.create(policy.dataType(), backing, this::keepOnlyCommitted, this::removeAll)

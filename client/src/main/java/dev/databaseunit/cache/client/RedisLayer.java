@@ -5,6 +5,7 @@ import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
@@ -13,6 +14,7 @@ import io.lettuce.core.SslOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.metrics.CommandLatencyRecorder;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
@@ -63,6 +65,7 @@ final class RedisLayer implements AutoCloseable {
   private final RedisClient client;
   private final StatefulRedisConnection<String, String> connection;
   private final RedisAsyncCommands<String, String> commands;
+  private final String getWithTtlDigest;
   private final StatefulRedisPubSubConnection<String, String> subscription;
   private final String channel;
   private final String keyspacePattern;
@@ -78,9 +81,11 @@ final class RedisLayer implements AutoCloseable {
     this.timeout = timeout;
     this.channel = channel;
     this.keyspacePattern = "__keyspace@" + uri.getDatabase() + "__:" + keyNamespace + "*";
-    // Reconnect quickly (≤ 1 s apart) so the fall-through to the database after an outage is short.
+    // Reconnect quickly (≤ 1 s apart) so the fall-through to the database after an outage is short. No command
+    // latency recorder: the cache's own timers measure gets, and the recorder's per-command work is on the hot path.
     this.resources = ClientResources.builder()
         .reconnectDelay(Delay.exponential(Duration.ofMillis(20), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
+        .commandLatencyRecorder(CommandLatencyRecorder.disabled())
         .build();
     this.client = RedisClient.create(resources, uri);
     ClientOptions.Builder options = ClientOptions.builder();
@@ -113,6 +118,7 @@ final class RedisLayer implements AutoCloseable {
       throw unreachable;
     }
     this.commands = connection.async();
+    this.getWithTtlDigest = commands.digest(GET_WITH_TTL);
     subscription.addListener(new RedisPubSubAdapter<>() {
       @Override
       public void message(String from, String keys) {
@@ -147,18 +153,35 @@ final class RedisLayer implements AutoCloseable {
     return live.get() && subscription.isOpen();
   }
 
-  /** The value and its remaining TTL, in one round trip (GET and PTTL pipelined). */
+  /** GET and PTTL of one key as one command: a reply without a value is {@code false}, i.e. null. */
+  private static final String GET_WITH_TTL = """
+      local value = redis.call('GET', KEYS[1])
+      if not value then return false end
+      return {value, redis.call('PTTL', KEYS[1])}""";
+
+  /**
+   * The value and its remaining TTL in one command (EVALSHA of {@link #GET_WITH_TTL}; EVAL, which also loads it,
+   * when the server does not know the script, e.g. after a restart or SCRIPT FLUSH). The hot path of an L1 miss:
+   * one reply to decode and one future to wait for, instead of a pipelined GET and PTTL.
+   */
   Optional<Entry> get(String key) {
-    RedisFuture<String> value = commands.get(key);
-    RedisFuture<Long> ttl = commands.pttl(key);
-    String stored = await(value, "GET");
-    long ttlMillis = await(ttl, "PTTL");
-    if (stored == null) {
+    String[] keys = {key};
+    List<Object> reply;
+    try {
+      reply = await(commands.evalsha(getWithTtlDigest, ScriptOutputType.MULTI, keys), "EVALSHA");
+    } catch (RedisUnavailableException e) {
+      if (!(e.getCause() instanceof RedisNoScriptException)) {
+        throw e;
+      }
+      reply = await(commands.eval(GET_WITH_TTL, ScriptOutputType.MULTI, keys), "EVAL");
+    }
+    if (reply == null || reply.isEmpty() || reply.getFirst() == null) {
       return Optional.empty();
     }
-    // -1: no TTL (someone else's SET); -2: expired between the two commands.
+    long ttlMillis = (Long) reply.get(1);
+    // -1: no TTL (someone else's SET).
     Duration remaining = ttlMillis == -1 ? null : Duration.ofMillis(Math.max(0, ttlMillis));
-    return Optional.of(new Entry(stored, remaining));
+    return Optional.of(new Entry((String) reply.getFirst(), remaining));
   }
 
   /** SET with TTL, then tell every instance to drop its L1 copy. */

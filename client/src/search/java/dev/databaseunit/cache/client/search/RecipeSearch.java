@@ -1,4 +1,4 @@
-package dev.databaseunit.operator.vector;
+package dev.databaseunit.cache.client.search;
 
 import com.pgvector.PGvector;
 import java.sql.Connection;
@@ -31,9 +31,15 @@ import java.util.List;
  * {@code hnsw.max_scan_tuples} whenever fewer rows are near), and (c) applies the threshold and the final
  * order outside, which also re-sorts what relaxed order returned slightly out of order. The settings are
  * {@code SET LOCAL}, so they end with the transaction and never leak into a pooled session.
+ *
+ * <p>Application code (a search whose results the cache's {@code search_results} type holds), so it lives in the
+ * client library; its own source root lets the operator's tests compile it too without the operator depending on
+ * the client. Needs the PostgreSQL driver and pgvector's {@code PGvector} on the application's classpath.
  */
 public final class RecipeSearch {
-  static final String QUERY = """
+  private static final String SETTINGS =
+      "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', ?, true)";
+  private static final String QUERY = """
       WITH nearest AS MATERIALIZED (
         SELECT r.id, r.title, r.cuisine_type, r.difficulty_level, e.embedding <=> ? AS distance
         FROM recipe_embeddings e
@@ -63,7 +69,10 @@ public final class RecipeSearch {
     boolean autoCommit = connection.getAutoCommit();
     connection.setAutoCommit(false);
     try {
-      RecallProbe.setLocal(connection, "hnsw.iterative_scan", "relaxed_order", "hnsw.ef_search", Integer.toString(efSearch));
+      try (PreparedStatement settings = connection.prepareStatement(SETTINGS)) {
+        settings.setString(1, Integer.toString(efSearch));
+        settings.execute();
+      }
       List<Match> matches = new ArrayList<>();
       try (PreparedStatement ps = connection.prepareStatement(QUERY)) {
         var vector = new PGvector(query);
