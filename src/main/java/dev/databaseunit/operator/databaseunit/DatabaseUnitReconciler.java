@@ -36,10 +36,8 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import java.time.Clock;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.stream.Collectors;
 
 /**
  * Reconciles a DatabaseUnit: resolves its references (credentials Secrets, migration ConfigMaps), connects to
@@ -55,8 +53,6 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
 
   /** Without anything scheduled, a unit is looked at again this often (drift in the database, lost events). */
   static final Duration RESYNC = Duration.ofMinutes(5);
-  /** Whether the operator's database role is no broader than it needs (False: a warning, the unit still works). */
-  public static final String LEAST_PRIVILEGE = "LeastPrivilege";
   private static final Logger log = LoggerFactory.getLogger(DatabaseUnitReconciler.class);
 
   private final EventRecorder events;
@@ -121,7 +117,7 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
         DataSource ds = dataSources.dataSource(unitKey, target.get());
         var found = inspectDatabase(ds, target.get(), extensionsOf(unit));
         progress.status = progress.status.withDatabase(databaseStatus(found, progress.status.database()));
-        progress.leastPrivilege = leastPrivilege(found);
+        progress.leastPrivilege = UnitConditions.leastPrivilege(found);
         dataSource = Optional.of(ds);
       } catch (UnitProblem p) {
         progress.problems.add(p);
@@ -189,45 +185,13 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
         previous != null ? previous.schemaVersion() : null, previous != null ? previous.pendingMigrations() : null);
   }
 
-  /**
-   * A warning, not a failure: the operator works as a superuser, but then so could anyone who reads its Secret or steers
-   * its sessions, and an application sharing the role could disable the audit trail. docs/security.md lists the grants
-   * each capability needs.
-   */
-  static Conditions.Desired leastPrivilege(DatabaseInventory.Found found) {
-    return found.broadAttributes().isEmpty()
-        ? new Conditions.Desired(LEAST_PRIVILEGE, true, "OperatorRoleLimited", "The operator's role " + found.operatorRole()
-            + " has no SUPERUSER, BYPASSRLS or REPLICATION")
-        : new Conditions.Desired(LEAST_PRIVILEGE, false, "OperatorRoleTooBroad", "The operator logs in as " + found.operatorRole()
-            + ", which has " + String.join(", ", found.broadAttributes()) + ": give it a role with only the grants in "
-            + "docs/security.md (the unit works either way)");
-  }
-
   private UpdateControl<DatabaseUnit> finish(DatabaseUnit unit, DatabaseUnitStatus previous, Progress progress) {
     String unitKey = UnitContext.keyOf(unit);
-    List<Conditions.Desired> desired = new ArrayList<>();
-    if (!progress.problems.isEmpty()) {
-      UnitProblem first = progress.problems.getFirst();
-      String message = progress.problems.stream().map(Throwable::getMessage).collect(Collectors.joining("; "));
-      desired.add(new Conditions.Desired(Conditions.READY, false, first.reason().name(), message));
-      desired.add(new Conditions.Desired(Conditions.DEGRADED, true, first.reason().name(), message));
-    } else {
-      desired.add(progress.progressing.isEmpty()
-          ? new Conditions.Desired(Conditions.READY, true, "Reconciled", "The unit matches its spec")
-          : new Conditions.Desired(Conditions.READY, false, "InProgress", String.join("; ", progress.progressing)));
-      desired.add(new Conditions.Desired(Conditions.DEGRADED, false, "AsExpected", "No problems found"));
-    }
-    desired.add(progress.progressing.isEmpty()
-        ? new Conditions.Desired(Conditions.PROGRESSING, false, "Idle", "Nothing in progress")
-        : new Conditions.Desired(Conditions.PROGRESSING, true, "InProgress", String.join("; ", progress.progressing)));
-    if (progress.leastPrivilege != null) {
-      desired.add(progress.leastPrivilege);
-    }
-
+    List<Conditions.Desired> desired = UnitConditions.desired(progress.problems, progress.progressing, progress.leastPrivilege);
     long generation = unit.getMetadata().getGeneration();
     var conditions = Conditions.merge(progress.status.conditions(), desired, generation, clock.instant());
     DatabaseUnitStatus next = progress.status.withConditions(generation, conditions);
-    recordTransition(unit, previous, next, progress.problems);
+    UnitConditions.recordTransition(events, unit, previous, next, progress.problems);
 
     Duration after;
     if (!progress.problems.isEmpty()) {
@@ -265,21 +229,6 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
     dataSources.close(unitKey);
     backoff.reset(unitKey);
     return DeleteControl.defaultDelete();
-  }
-
-  /** Events mark changes of readiness, so a retry of the same problem does not repeat them. */
-  private void recordTransition(DatabaseUnit unit, DatabaseUnitStatus previous, DatabaseUnitStatus next, List<UnitProblem> problems) {
-    var before = Conditions.find(previous.conditions(), Conditions.READY);
-    var after = Conditions.find(next.conditions(), Conditions.READY);
-    if (before != null && Objects.equals(before.getStatus(), after.getStatus()) && Objects.equals(before.getReason(), after.getReason())) {
-      return;
-    }
-    if (!problems.isEmpty()) {
-      UnitProblem first = problems.getFirst();
-      events.record(unit, EventRecorder.Type.Warning, first.reason(), first.getMessage());
-    } else if (Conditions.isTrue(next.conditions(), Conditions.READY)) {
-      events.record(unit, EventRecorder.Type.Normal, EventReason.Ready, "The unit matches its spec");
-    }
   }
 
   /** Only the key names of a Secret are ever looked at; its values are not read. */
