@@ -102,7 +102,7 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<G
   private final ExportStores stores;
   private final SubjectCaches caches;
   private final MeterRegistry registry;
-  private final Backoff backoff = new Backoff(Duration.ofSeconds(2), Duration.ofMinutes(5));
+  private final Backoff.PerKey backoff = Backoff.exponential(Duration.ofSeconds(2), Duration.ofMinutes(5)).perKey();
 
   public GdprRequestReconciler(EventRecorder events, Clock clock, UnitDataSources dataSources, GdprService service,
       Jobs jobs, ExportStores stores, SubjectCaches caches, MeterRegistry registry) {

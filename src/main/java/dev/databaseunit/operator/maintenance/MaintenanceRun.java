@@ -11,6 +11,7 @@ import dev.databaseunit.operator.api.v1alpha1.BackupPolicyStatus.OnDemandRequest
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus.BackupRequest;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus.Run;
 import dev.databaseunit.operator.backup.OnDemand;
+import dev.databaseunit.operator.common.Backoff;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus.SkipReason;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus.TaskResult;
 import dev.databaseunit.operator.events.EventReason;
@@ -46,8 +47,8 @@ import org.slf4j.LoggerFactory;
  */
 final class MaintenanceRun {
   private static final Logger log = LoggerFactory.getLogger(MaintenanceRun.class);
-  static final int RESUME_ATTEMPTS = 10;
-  static final Duration RESUME_RETRY = Duration.ofSeconds(1);
+  /** RESUME is retried every second for ten tries; after that the reconciler's recovery takes over. */
+  static final Backoff RESUME = Backoff.fixed(Duration.ofSeconds(1), 10);
   /** How often a run waiting for a requested backup looks at the BackupPolicy. */
   static final Duration BACKUP_POLL = Duration.ofSeconds(1);
 
@@ -369,7 +370,7 @@ final class MaintenanceRun {
     if (access == null) {
       return false;
     }
-    for (int attempt = 1; attempt <= RESUME_ATTEMPTS; attempt++) {
+    for (int attempt = 1; ; attempt++) {
       try {
         access.drainPoint().resume(access.target().database());
         if (pause != null) {
@@ -378,16 +379,18 @@ final class MaintenanceRun {
         event(EventRecorder.Type.Normal, EventReason.MaintenanceResumed, "PgBouncer resumed " + access.target().database());
         return true;
       } catch (Exception e) {
-        log.warn("RESUME {} failed (attempt {} of {}): {}", access.target().database(), attempt, RESUME_ATTEMPTS, e.getMessage());
+        log.warn("RESUME {} failed (attempt {} of {}): {}", access.target().database(), attempt, RESUME.attempts(), e.getMessage());
+        if (!RESUME.mayRetry(attempt)) {
+          return false;
+        }
         try {
-          Thread.sleep(RESUME_RETRY.toMillis());
+          Thread.sleep(RESUME.delay(attempt));
         } catch (InterruptedException ie) {
           Thread.currentThread().interrupt();
           return false;
         }
       }
     }
-    return false;
   }
 
   // ----- a run a stopped operator left behind -----
