@@ -97,7 +97,7 @@ final class BackupPlanner {
           dueSchedule = schedule;
           dueFire = decision.due();
         } else {
-          sleep = earliest(sleep, openAt != null ? openAt : now.plus(BackupReducer.RETRY_AFTER_FAILURE), now);
+          sleep = earliest(sleep, openAt != null ? openAt : now.plus(BackupReducer.RETRY.initial()), now);
         }
       }
     }

@@ -154,7 +154,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
       return finish(policy, previous, draft, problem, POLL_WHILE_RUNNING);
     }
     if (draft.inProgress != null) {
-      return finish(policy, previous, draft, problem, BackupReducer.RETRY_AFTER_FAILURE);
+      return finish(policy, previous, draft, problem, BackupReducer.RETRY.initial());
     }
 
     Map<String, String> annotations = policy.getMetadata().getAnnotations() != null ? policy.getMetadata().getAnnotations() : Map.of();

@@ -4,6 +4,7 @@ import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicyStatus;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicyStatus.Operation;
 import dev.databaseunit.operator.backup.BackupPlanner.Notice;
+import dev.databaseunit.operator.common.Backoff;
 import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.events.EventRecorder;
@@ -28,8 +29,11 @@ import java.util.stream.Stream;
  * {@link BackupPlanner}; {@link #conditions} turns the result into Ready, Degraded and Progressing.
  */
 final class BackupReducer {
-  /** A failed scheduled attempt runs again after this long, while its window lasts. */
-  static final Duration RETRY_AFTER_FAILURE = Duration.ofMinutes(1);
+  /**
+   * A failed scheduled attempt runs again a minute later, as often as its window lasts: the window bounds the tries, and
+   * a schedule's next fire is a fresh start. The gate is kept per retry key by the reconciler (in memory).
+   */
+  static final Backoff RETRY = Backoff.fixed(Duration.ofMinutes(1), Backoff.UNLIMITED);
   /**
    * A scheduled restore test with nothing to test runs at once after this policy's next backup succeeds, and otherwise
    * looks again this often (a backup may come from another operator instance after a fail-over).
@@ -94,7 +98,7 @@ final class BackupReducer {
           draft.lastOnDemandBackup = new BackupPolicyStatus.OnDemandRequest(failed.onDemandToken(), "Failed",
               operation != null ? operation.id() : null, started, ended, failed.message());
         } else if (failed.tier() != null) {
-          retryAt.put(failed.tier().name(), now.plus(RETRY_AFTER_FAILURE));
+          retryAt.put(failed.tier().name(), now.plus(RETRY.initial()));
         }
         draft.workFailure = new UnitProblem(EventReason.BackupFailed, "Backup failed: " + failed.message());
         notices.add(new Notice(EventRecorder.Type.Warning, EventReason.BackupFailed, "Backup "
@@ -145,7 +149,7 @@ final class BackupReducer {
       }
       case BackupOutcome.RestoreTestNotRun notRun -> {
         if (notRun.scheduledFor() != null) {
-          retryAt.put(BackupPlanner.RESTORE_TEST, now.plus(RETRY_AFTER_FAILURE));
+          retryAt.put(BackupPlanner.RESTORE_TEST, now.plus(RETRY.initial()));
         }
         if (notRun.onDemandToken() != null) {
           draft.lastOnDemandRestoreTest = new BackupPolicyStatus.OnDemandRequest(notRun.onDemandToken(), "NotRun", null, started, ended,
@@ -202,7 +206,7 @@ final class BackupReducer {
       draft.workFailure = new UnitProblem(EventReason.BackupHousekeepingFailed, "Retention and key rotation failed " + h.problem()
           + "; the backups stand, the housekeeping is retried");
       notices.add(new Notice(EventRecorder.Type.Warning, EventReason.BackupHousekeepingFailed, draft.workFailure.getMessage()));
-      retryAt.put(BackupPlanner.HOUSEKEEPING, now.plus(RETRY_AFTER_FAILURE));
+      retryAt.put(BackupPlanner.HOUSEKEEPING, now.plus(RETRY.initial()));
     } else {
       cleared.add(BackupPlanner.HOUSEKEEPING);
     }

@@ -4,30 +4,67 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** Per-key exponential backoff for retrying a unit that has a problem: first, 2×first, ... capped at max. */
-public final class Backoff {
-  private final Duration first;
-  private final Duration max;
-  private final Map<String, Integer> attempts = new ConcurrentHashMap<>();
+/**
+ * The one retry policy of the operator: try number {@code n} (1-based) that failed waits {@code initial × factor^(n-1)},
+ * capped at {@code max}, and after {@code attempts} failed tries the caller gives up ({@link #UNLIMITED}: never). A value:
+ * where the count of attempts lives is the caller's choice — a local loop for a retry within one call, {@link PerKey}
+ * for retries across reconciles, status for what must survive a restart.
+ */
+public record Backoff(Duration initial, double factor, Duration max, int attempts) {
+  public static final int UNLIMITED = 0;
 
-  public Backoff(Duration first, Duration max) {
-    this.first = first;
-    this.max = max;
+  public Backoff {
+    if (initial.isNegative() || max.compareTo(initial) < 0 || factor < 1 || attempts < 0) {
+      throw new IllegalArgumentException("backoff needs 0 <= initial <= max, factor >= 1, attempts >= 0: " + initial + ", "
+          + factor + ", " + max + ", " + attempts);
+    }
   }
 
-  public Duration next(String key) {
-    int attempt = attempts.merge(key, 1, Integer::sum);
-    return delay(attempt);
+  /** initial, 2×initial, 4×initial, ... capped at max, without end. */
+  public static Backoff exponential(Duration initial, Duration max) {
+    return new Backoff(initial, 2, max, UNLIMITED);
   }
 
-  /** The delay before retry number {@code attempt} (1-based). */
-  Duration delay(int attempt) {
-    int doublings = Math.min(attempt - 1, 30);
-    Duration delay = first.multipliedBy(1L << doublings);
-    return delay.compareTo(max) > 0 ? max : delay;
+  /** The same wait after every failure, at most {@code attempts} tries. */
+  public static Backoff fixed(Duration every, int attempts) {
+    return new Backoff(every, 1, every, attempts);
   }
 
-  public void reset(String key) {
-    attempts.remove(key);
+  /** The wait after failed try number {@code attempt} (1-based). */
+  public Duration delay(int attempt) {
+    if (attempt < 1) {
+      throw new IllegalArgumentException("attempts count from 1: " + attempt);
+    }
+    double nanos = initial.toNanos() * Math.pow(factor, attempt - 1);
+    return nanos >= max.toNanos() ? max : Duration.ofNanos((long) nanos);
+  }
+
+  /** Whether another try may follow failed try number {@code attempt}. */
+  public boolean mayRetry(int attempt) {
+    return attempts == UNLIMITED || attempt < attempts;
+  }
+
+  /** A counter of consecutive failures per key (in memory: a restarted operator starts again at {@link #initial}). */
+  public PerKey perKey() {
+    return new PerKey(this);
+  }
+
+  public static final class PerKey {
+    private final Backoff policy;
+    private final Map<String, Integer> failures = new ConcurrentHashMap<>();
+
+    private PerKey(Backoff policy) {
+      this.policy = policy;
+    }
+
+    /** Counts one more failure of {@code key} and returns how long to wait before its next try. */
+    public Duration next(String key) {
+      return policy.delay(failures.merge(key, 1, Integer::sum));
+    }
+
+    /** Forgets the failures of {@code key}: it succeeded, or is gone. */
+    public void reset(String key) {
+      failures.remove(key);
+    }
   }
 }

@@ -60,7 +60,7 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
   private final UnitDataSources dataSources;
   private final List<UnitCapability> capabilities;
   private final UnitWakeups wakeups;
-  private final Backoff backoff = new Backoff(Duration.ofSeconds(5), Duration.ofMinutes(5));
+  private final Backoff.PerKey backoff = Backoff.exponential(Duration.ofSeconds(5), Duration.ofMinutes(5)).perKey();
 
   /** @param capabilities run in this order on every reconcile, after the database connection is checked */
   public DatabaseUnitReconciler(EventRecorder events, Clock clock, UnitDataSources dataSources, List<UnitCapability> capabilities,

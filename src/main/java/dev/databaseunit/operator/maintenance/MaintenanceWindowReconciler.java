@@ -144,7 +144,7 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
 
   private static List<String> doneIn(MaintenanceWindowStatus status, Window window, MaintenanceWindow mw) {
     Run last = status.lastRun();
-    if (last == null || status.windowUnitsDone() == null || !Objects.equals(last.windowStart(), MaintenanceRun.timestamp(window.start()))
+    if (last == null || status.windowUnitsDone() == null || !Objects.equals(last.windowStart(), RunRecord.timestamp(window.start()))
         || !Objects.equals(last.generation(), mw.getMetadata().getGeneration())) {
       return List.of();
     }
@@ -162,8 +162,8 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
     }
     DatabaseUnit unit = client.resources(DatabaseUnit.class).inNamespace(namespace).withName(unitName).get();
     String id = window.getMetadata().getName() + "-" + unitName + "-" + now.getEpochSecond();
-    Run run = new Run(id, unitName, window.getMetadata().getGeneration(), lease.identity(), MaintenanceRun.timestamp(w.start()),
-        MaintenanceRun.timestamp(w.end()), MaintenanceRun.timestamp(now), null, null, null, null, null, List.of(), null);
+    Run run = new Run(id, unitName, window.getMetadata().getGeneration(), lease.identity(), RunRecord.timestamp(w.start()),
+        RunRecord.timestamp(w.end()), RunRecord.timestamp(now), null, null, null, null, null, List.of(), null);
     long generation = window.getMetadata().getGeneration();
     // Pending is in status before the worker starts, so even a crash right now leaves the run to be ended.
     MaintenanceWindow stored = services.store().update(namespace, window.getMetadata().getName(), s -> WindowConditions.running(
@@ -236,7 +236,7 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
 
   private static MaintenanceWindowStatus idleStatus(MaintenanceWindowStatus status, long generation, Optional<Instant> next,
       boolean suspended, Instant now) {
-    MaintenanceWindowStatus s = status.withNextWindowStart(next.map(MaintenanceRun::timestamp).orElse(null))
+    MaintenanceWindowStatus s = status.withNextWindowStart(next.map(RunRecord::timestamp).orElse(null))
         .withPhase(status.phase() != null ? status.phase() : "Idle");
     Run last = s.lastRun();
     boolean lastFailed = last != null && Objects.equals(last.generation(), generation)
@@ -245,7 +245,7 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
       return s; // the run's Degraded condition stands until the next run or a spec change
     }
     String message = suspended ? SUSPENDED_MESSAGE
-        : next.map(n -> "Next window starts at " + MaintenanceRun.timestamp(n)).orElse("runNow: no run pending");
+        : next.map(n -> "Next window starts at " + RunRecord.timestamp(n)).orElse("runNow: no run pending");
     // The last run of this spec keeps saying how it ended: an idle look must not turn RunSucceeded into Scheduled.
     if (last != null && Objects.equals(last.generation(), generation) && last.outcome() != null) {
       return WindowConditions.healthy(s, generation, now, "Run" + last.outcome(), "Last run " + last.id() + ": " + last.outcome()

@@ -2,9 +2,11 @@ package dev.databaseunit.operator.maintenance;
 
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindow;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus;
+import dev.databaseunit.operator.common.Backoff;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.net.HttpURLConnection;
+import java.time.Duration;
 import java.util.function.UnaryOperator;
 
 /**
@@ -14,7 +16,8 @@ import java.util.function.UnaryOperator;
  * a conflict re-reads the window and applies the change again.
  */
 final class WindowStatusStore {
-  static final int CONFLICT_ATTEMPTS = 5;
+  /** A conflict is retried at once: the change is applied to the copy just read, so waiting gains nothing. */
+  static final Backoff CONFLICTS = Backoff.fixed(Duration.ZERO, 5);
   private final KubernetesClient client;
 
   WindowStatusStore(KubernetesClient client) {
@@ -30,7 +33,7 @@ final class WindowStatusStore {
           return window;
         });
       } catch (KubernetesClientException e) {
-        if (e.getCode() != HttpURLConnection.HTTP_CONFLICT || attempt == CONFLICT_ATTEMPTS) {
+        if (e.getCode() != HttpURLConnection.HTTP_CONFLICT || !CONFLICTS.mayRetry(attempt)) {
           throw e;
         }
       }
