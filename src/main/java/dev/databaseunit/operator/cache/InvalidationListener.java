@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.cache;
 
+import dev.databaseunit.operator.common.Backoff;
 import dev.databaseunit.operator.postgres.CaCertificates;
 import dev.databaseunit.operator.postgres.DatabaseFailures;
 import dev.databaseunit.operator.postgres.PostgresTarget;
@@ -34,8 +35,7 @@ final class InvalidationListener implements AutoCloseable {
   private static final int BATCH = 500;
   /** A drain also runs this often without a notification: a safety net that also notices a dead connection. */
   private static final Duration IDLE_SWEEP = Duration.ofSeconds(30);
-  private static final Duration FIRST_RETRY = Duration.ofMillis(200);
-  private static final Duration MAX_RETRY = Duration.ofSeconds(10);
+  private static final Backoff RECONNECT = Backoff.exponential(Duration.ofMillis(200), Duration.ofSeconds(10));
 
   /**
    * What the listener reports.
@@ -87,7 +87,7 @@ final class InvalidationListener implements AutoCloseable {
   }
 
   private void run() {
-    Duration retry = FIRST_RETRY;
+    int failures = 0;
     while (running) {
       try (Connection connection = connect()) {
         current = connection;
@@ -99,16 +99,16 @@ final class InvalidationListener implements AutoCloseable {
         }
         // Listening first, then the catch-up sweep: a change committed in between is seen by one or the other.
         drain(connection);
-        retry = FIRST_RETRY;
+        failures = 0;
         listen(connection);
       } catch (SQLException | RuntimeException e) {
         if (!running) {
           return;
         }
+        Duration retry = RECONNECT.delay(++failures);
         log.warn("Cache invalidation listener of {} lost its connection or Redis ({}); retrying in {} ms",
             unitKey, DatabaseFailures.redact(String.valueOf(e.getMessage()), target.password()), retry.toMillis());
         sleep(retry);
-        retry = retry.multipliedBy(2).compareTo(MAX_RETRY) > 0 ? MAX_RETRY : retry.multipliedBy(2);
       } finally {
         current = null;
       }
