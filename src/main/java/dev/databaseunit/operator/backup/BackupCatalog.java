@@ -1,5 +1,8 @@
 package dev.databaseunit.operator.backup;
 
+import dev.databaseunit.operator.storage.ObjectStore;
+import dev.databaseunit.operator.storage.KeyEncryptionKey;
+
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.Tier;
 import java.io.IOException;
 import java.security.SecureRandom;

@@ -1,5 +1,7 @@
 package dev.databaseunit.operator.backup;
 
+import dev.databaseunit.operator.storage.ChunkedGcm;
+
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;

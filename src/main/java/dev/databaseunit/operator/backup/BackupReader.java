@@ -1,5 +1,8 @@
 package dev.databaseunit.operator.backup;
 
+import dev.databaseunit.operator.storage.ChunkedGcm;
+import dev.databaseunit.operator.storage.KeyEncryptionKey;
+
 import com.github.luben.zstd.ZstdInputStream;
 import java.io.BufferedInputStream;
 import java.io.FilterInputStream;

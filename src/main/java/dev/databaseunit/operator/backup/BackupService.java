@@ -1,5 +1,9 @@
 package dev.databaseunit.operator.backup;
 
+import dev.databaseunit.operator.storage.ObjectStore;
+import dev.databaseunit.operator.storage.ChunkedGcm;
+import dev.databaseunit.operator.storage.KeyEncryptionKey;
+
 import com.github.luben.zstd.ZstdOutputStream;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicyStatus.OperationPhase;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.Compression;

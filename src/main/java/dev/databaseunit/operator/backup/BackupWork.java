@@ -1,5 +1,8 @@
 package dev.databaseunit.operator.backup;
 
+import dev.databaseunit.operator.storage.ObjectStore;
+import dev.databaseunit.operator.storage.ObjectStores;
+
 import dev.databaseunit.operator.api.v1alpha1.ApiDurations;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicy;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec;

@@ -1,5 +1,8 @@
 package dev.databaseunit.operator.backup;
 
+import dev.databaseunit.operator.storage.ChunkedGcm;
+import dev.databaseunit.operator.storage.KeyEncryptionKey;
+
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;

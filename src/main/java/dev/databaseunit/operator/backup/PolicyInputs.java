@@ -1,5 +1,7 @@
 package dev.databaseunit.operator.backup;
 
+import dev.databaseunit.operator.storage.KeyEncryptionKey;
+
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicy;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;

@@ -1,5 +1,7 @@
 package dev.databaseunit.operator.backup;
 
+import dev.databaseunit.operator.storage.ChunkedGcm;
+
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.Compression;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.LogicalDump;
 import dev.databaseunit.operator.api.v1alpha1.PostgresTls;

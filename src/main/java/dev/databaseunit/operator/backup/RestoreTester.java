@@ -1,5 +1,7 @@
 package dev.databaseunit.operator.backup;
 
+import dev.databaseunit.operator.storage.KeyEncryptionKey;
+
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.Check;
 import dev.databaseunit.operator.postgres.DatabaseFailures;
 import dev.databaseunit.operator.postgres.PostgresTarget;

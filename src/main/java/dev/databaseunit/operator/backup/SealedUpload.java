@@ -1,5 +1,9 @@
 package dev.databaseunit.operator.backup;
 
+import dev.databaseunit.operator.storage.ObjectStore;
+import dev.databaseunit.operator.storage.ChunkedGcm;
+import dev.databaseunit.operator.storage.KeyEncryptionKey;
+
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,14 +1,14 @@
 package dev.databaseunit.operator.bootstrap;
 
-import dev.databaseunit.operator.backup.ChunkedGcm;
+import dev.databaseunit.operator.storage.ChunkedGcm;
 import dev.databaseunit.operator.backup.BackupReader;
 import dev.databaseunit.operator.backup.BackupCatalog;
-import dev.databaseunit.operator.backup.ObjectStore;
+import dev.databaseunit.operator.storage.ObjectStore;
 import dev.databaseunit.operator.backup.BackupManifest;
 import dev.databaseunit.operator.backup.BackupsInUse;
-import dev.databaseunit.operator.backup.ObjectStores;
+import dev.databaseunit.operator.storage.ObjectStores;
 import dev.databaseunit.operator.backup.PostgresTools;
-import dev.databaseunit.operator.backup.KeyEncryptionKey;
+import dev.databaseunit.operator.storage.KeyEncryptionKey;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec;
 import dev.databaseunit.operator.api.v1alpha1.GdprRequest;
 import dev.databaseunit.operator.common.UnitProblem;

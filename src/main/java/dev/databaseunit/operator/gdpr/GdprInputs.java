@@ -4,7 +4,7 @@ import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.GdprRequest;
 import dev.databaseunit.operator.api.v1alpha1.GdprRequestSpec;
-import dev.databaseunit.operator.backup.KeyEncryptionKey;
+import dev.databaseunit.operator.storage.KeyEncryptionKey;
 import dev.databaseunit.operator.backup.PolicyInputs;
 import dev.databaseunit.operator.cache.RedisEndpoint;
 import dev.databaseunit.operator.common.UnitProblem;

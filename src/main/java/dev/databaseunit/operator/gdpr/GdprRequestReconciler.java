@@ -56,7 +56,7 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<G
   public interface ExportStores {
     /** @param kek the key-encryption key the export is sealed with */
     ExportStore open(BackupPolicySpec.ObjectStorage storage, String accessKeyId, String secretAccessKey,
-        dev.databaseunit.operator.backup.KeyEncryptionKey kek);
+        dev.databaseunit.operator.storage.KeyEncryptionKey kek);
   }
 
   /** Opens the unit's Redis. */

@@ -1,9 +1,9 @@
 package dev.databaseunit.operator.gdpr;
 
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec;
-import dev.databaseunit.operator.backup.KeyEncryptionKey;
+import dev.databaseunit.operator.storage.KeyEncryptionKey;
 import dev.databaseunit.operator.backup.SealedUpload;
-import dev.databaseunit.operator.backup.S3ObjectStore;
+import dev.databaseunit.operator.storage.S3ObjectStore;
 import java.io.IOException;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 

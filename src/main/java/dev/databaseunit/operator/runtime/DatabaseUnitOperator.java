@@ -86,7 +86,7 @@ public final class DatabaseUnitOperator {
     var backupsInUse = new dev.databaseunit.operator.backup.BackupsInUse();
     // Closed before the executor: it kills running pg_restore processes, which ends their threads.
     var bootstrapWork = result.closeOnStop(new dev.databaseunit.operator.bootstrap.BootstrapWork(bootstrapTools,
-        dev.databaseunit.operator.backup.S3ObjectStore::connect, new GdprService(clock, SubjectEraser.DeletionListener.NONE),
+        dev.databaseunit.operator.storage.S3ObjectStore::connect, new GdprService(clock, SubjectEraser.DeletionListener.NONE),
         backupsInUse));
     capabilities.add(new dev.databaseunit.operator.bootstrap.BootstrapCapability(client, events, clock, dataSources,
         bootstrapTools, bootstrapWork, bootstrapJobs, registry));
@@ -133,7 +133,7 @@ public final class DatabaseUnitOperator {
     result.register(new dev.databaseunit.operator.backup.BackupPolicyReconciler(events, clock,
         new dev.databaseunit.operator.backup.BackupService(postgresTools, clock),
         new dev.databaseunit.operator.backup.RestoreTester(postgresTools, clock),
-        dev.databaseunit.operator.backup.S3ObjectStore::connect, registry, backupJobs, backupsInUse, settings.egress()), settings);
+        dev.databaseunit.operator.storage.S3ObjectStore::connect, registry, backupJobs, backupsInUse, settings.egress()), settings);
 
     // ----- maintenance -----
     result.register(result.closeOnStop(new MaintenanceWindowReconciler(client, events, clock, dataSources, registry,

@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.backup;
 
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicy;

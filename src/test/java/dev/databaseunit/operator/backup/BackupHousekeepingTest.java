@@ -1,5 +1,9 @@
 package dev.databaseunit.operator.backup;
 
+import dev.databaseunit.operator.storage.ObjectStore;
+import dev.databaseunit.operator.storage.ChunkedGcm;
+import dev.databaseunit.operator.storage.KeyEncryptionKey;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicy;

@@ -1,5 +1,9 @@
 package dev.databaseunit.operator.backup;
 
+import dev.databaseunit.operator.storage.S3ObjectStore;
+import dev.databaseunit.operator.storage.ChunkedGcm;
+import dev.databaseunit.operator.storage.KeyEncryptionKey;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;

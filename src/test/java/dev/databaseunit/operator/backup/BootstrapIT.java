@@ -1,7 +1,9 @@
 package dev.databaseunit.operator.backup;
 
+import dev.databaseunit.operator.storage.KeyEncryptionKey;
+
 import dev.databaseunit.operator.bootstrap.BootstrapWork;
-import dev.databaseunit.operator.backup.S3ObjectStore;
+import dev.databaseunit.operator.storage.S3ObjectStore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

@@ -1,5 +1,7 @@
 package dev.databaseunit.operator.backup;
 
+import dev.databaseunit.operator.storage.ObjectStore;
+
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.FileNotFoundException;

@@ -551,8 +551,8 @@ public class GdprServiceIT {
 
   /** The key-encryption key the tests' exports are sealed with. */
   public static final String EXPORT_KEK_BASE64 = java.util.Base64.getEncoder().encodeToString(new byte[32]).replace('A', 'e');
-  static final dev.databaseunit.operator.backup.KeyEncryptionKey EXPORT_KEK =
-      dev.databaseunit.operator.backup.KeyEncryptionKey.fromBase64(EXPORT_KEK_BASE64);
+  static final dev.databaseunit.operator.storage.KeyEncryptionKey EXPORT_KEK =
+      dev.databaseunit.operator.storage.KeyEncryptionKey.fromBase64(EXPORT_KEK_BASE64);
 
   /** An export as its reader gets it: the object decrypted with the KEK through its manifest, which must authenticate. */
   static byte[] readExport(TestBucket bucket, String key) throws Exception {

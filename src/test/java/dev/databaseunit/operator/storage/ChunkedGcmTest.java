@@ -1,4 +1,4 @@
-package dev.databaseunit.operator.backup;
+package dev.databaseunit.operator.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -63,8 +63,8 @@ class ChunkedGcmTest {
 
   @Test
   void kekWrapsAndOnlyItUnwraps() throws Exception {
-    var kek = KeyEncryptionKey.fromBase64(BackupPipelineIT.randomKey());
-    var other = KeyEncryptionKey.fromBase64(BackupPipelineIT.randomKey());
+    var kek = KeyEncryptionKey.fromBase64(randomKey());
+    var other = KeyEncryptionKey.fromBase64(randomKey());
     byte[] wrapped = kek.wrap(key);
     assertThat(kek.unwrap(wrapped).getEncoded()).isEqualTo(key.getEncoded());
     assertThatThrownBy(() -> other.unwrap(wrapped)).isInstanceOf(java.security.GeneralSecurityException.class);
@@ -139,5 +139,11 @@ class ChunkedGcmTest {
       out.write(sealed);
     }
     return out.toByteArray();
+  }
+
+  private static String randomKey() {
+    byte[] raw = new byte[32];
+    new java.security.SecureRandom().nextBytes(raw);
+    return java.util.Base64.getEncoder().encodeToString(raw);
   }
 }

@@ -1,4 +1,4 @@
-package dev.databaseunit.operator.backup;
+package dev.databaseunit.operator.storage;
 
 import java.io.DataInputStream;
 import java.io.EOFException;

@@ -1,4 +1,4 @@
-package dev.databaseunit.operator.backup;
+package dev.databaseunit.operator.storage;
 
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec;
 import java.io.ByteArrayInputStream;

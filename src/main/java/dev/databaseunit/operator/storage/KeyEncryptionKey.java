@@ -1,4 +1,4 @@
-package dev.databaseunit.operator.backup;
+package dev.databaseunit.operator.storage;
 
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -75,7 +75,7 @@ public final class KeyEncryptionKey {
    * A key for another use, derived from this one with HKDF-SHA256 (RFC 5869, no salt): the manifest MAC key, so the
    * KEK itself only ever wraps data keys, and whoever holds the KEK can check a manifest.
    */
-  byte[] derive(String info) {
+  public byte[] derive(String info) {
     try {
       var extract = Mac.getInstance("HmacSHA256");
       extract.init(new SecretKeySpec(new byte[32], "HmacSHA256"));
