@@ -70,7 +70,7 @@ public final class VectorBench {
     Duration load = Duration.ofNanos(System.nanoTime() - start);
     log("loaded %d rows in %s", rows, load);
 
-    var spec = new VectorIndexSpec(INDEX, "items", "embedding", DIMENSIONS, VectorIndexSpec.Opclass.COSINE, 16, 64, 40, null, null);
+    var spec = new VectorIndexSpec(INDEX, "items", "embedding", DIMENSIONS, VectorIndexSpec.Opclass.COSINE, 16, 64, 40, null, null, null, null);
     VectorTable table = VectorCatalog.validate(c, spec);
     List<float[]> queries = new RecallProbe(QUERIES, K, new Random(42)).sampleQueries(c, table, "embedding");
 
