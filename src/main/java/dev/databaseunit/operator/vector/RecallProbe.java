@@ -141,7 +141,9 @@ public final class RecallProbe {
     } else {
       setLocal(connection, "enable_seqscan", "on", "enable_indexscan", "off", "enable_bitmapscan", "off");
     }
-    String sql = "SELECT ctid::text FROM " + table.quoted() + " ORDER BY " + SqlIdentifier.quote(index.column())
+    // Two statement texts: the driver prepares a statement used often on the server, whose cached plan keeps the
+    // scan chosen under the settings of its first executions; the index and the exact scan must not share one.
+    String sql = "SELECT " + (efSearch.isPresent() ? "" : "/* exact */ ") + "ctid::text FROM " + table.quoted() + " ORDER BY " + SqlIdentifier.quote(index.column())
         + " " + index.distanceOperator() + " ? LIMIT " + k;
     try (PreparedStatement ps = connection.prepareStatement(sql)) {
       ps.setObject(1, new PGvector(query));

@@ -34,14 +34,14 @@ final class RecallReport {
           result.recallAtK(), result.efSearch(), range.target(), curve);
     }
     boolean pinned = range.cap() <= range.floor();
-    String searched = pinned ? "the fixed efSearch " + range.floor() + " does not reach"
+    String searched = pinned ? "ef_search " + range.floor() + ", the only one allowed, does not reach"
         : "no ef_search from " + range.floor() + " to " + range.cap() + " reaches";
     String advice = parameters == null ? "a higher efConstruction or m"
         : String.format(Locale.ROOT, "efConstruction %d (now %d) or m %d (now %d)", Math.min(1000, 2 * parameters.efConstruction()),
             parameters.efConstruction(), Math.min(100, parameters.m() + 8), parameters.m());
     return String.format(Locale.ROOT, "%s recall@10 %.2f: best %.2f at ef_search %d (measured %s); %s",
         searched, range.target(), result.recallAtK(), result.efSearch(), curve,
-        pinned ? "raise efSearch, or remove it and let the probe tune it up to maxEfSearch, or rebuild with " + advice
+        pinned ? "allow more (raise efSearch, or remove it and let the probe tune up to maxEfSearch) or rebuild with " + advice
             : "the graph misses neighbours that a longer search does not find: rebuild with " + advice);
   }
 }

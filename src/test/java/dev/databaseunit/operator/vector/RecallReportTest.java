@@ -39,8 +39,9 @@ class RecallReportTest {
         + "search does not find: rebuild with efConstruction 128 (now 64) or m 24 (now 16)");
     var pinned = result(new RecallProbe.Range(0.99, 200, 200), 200, false, 200, 0.97);
     assertThat(RecallReport.message(pinned, new HnswParameters("embedding", "vector_cosine_ops", 96, 600))).isEqualTo(
-        "the fixed efSearch 200 does not reach recall@10 0.99: best 0.97 at ef_search 200 (measured 200: 0.97); raise efSearch, or remove "
-        + "it and let the probe tune it up to maxEfSearch, or rebuild with efConstruction 1000 (now 600) or m 100 (now 96)");
+        "ef_search 200, the only one allowed, does not reach recall@10 0.99: best 0.97 at ef_search 200 (measured 200: 0.97); allow "
+        + "more (raise efSearch, or remove it and let the probe tune up to maxEfSearch) or rebuild with efConstruction 1000 (now 600) "
+        + "or m 100 (now 96)");
     assertThat(RecallReport.status(pinned).message()).endsWith("rebuild with a higher efConstruction or m");
     assertThat(RecallReport.status(pinned).maxEfSearch()).isEqualTo(200);
   }
