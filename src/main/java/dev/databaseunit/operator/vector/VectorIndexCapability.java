@@ -52,7 +52,11 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
   static final Duration JOB_POLL = Duration.ofSeconds(3);
   /** Schedules further away than this still get a look this often, for drift (a dropped index, say). */
   private static final Duration LONGEST_WAIT = Duration.ofMinutes(5);
-  private static final int PROBE_QUERIES = 10;
+  /**
+   * Query vectors per probe. On clustered data a few queries in a dozen can miss their cluster entirely (recall 0):
+   * 10 queries then miss all of them about half the time (bench/results/vector.md), 30 about one time in twelve.
+   */
+  public static final int PROBE_QUERIES = 30;
   private static final int PROBE_K = 10;
 
   private final EventRecorder events;
