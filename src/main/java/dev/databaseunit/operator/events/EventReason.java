@@ -75,7 +75,7 @@ public enum EventReason {
   VectorScheduleInvalid,
   /** A concurrent build, swap or drop failed; it is retried, replacing what it left behind. */
   VectorIndexBuildFailed,
-  /** The catalog or the table could not be read, or hnsw.ef_search could not be set for the database. */
+  /** The catalog or the table could not be read, or hnsw.ef_search could not be set for the application role. */
   VectorIndexDatabaseError,
   /** A concurrent build of an index started. */
   VectorIndexBuildStarted,
@@ -85,6 +85,10 @@ public enum EventReason {
   VectorIndexRebuildStarted,
   /** A rebuilt index was swapped in for the old one. */
   VectorIndexSwapped,
+  /** The recall probe chose another hnsw.ef_search for the application's role (message: old→new and the recall). */
+  EfSearchTuned,
+  /** No hnsw.ef_search up to the cap reaches the index's targetRecall (message: the curve and what to change). */
+  RecallTargetUnreachable,
 
   // ----- Pooler -----
 

@@ -160,21 +160,34 @@ public final class VectorCatalog {
         indexOid).orElse(0L) > 0;
   }
 
-  /** The database-level default of {@code hnsw.ef_search} for new sessions, if one is set. */
-  public static OptionalInt databaseEfSearch(Connection connection) throws SQLException {
+  /** The default of {@code hnsw.ef_search} for new sessions of {@code role} in this database, if one is set. */
+  public static OptionalInt roleEfSearch(Connection connection, String role) throws SQLException {
     try (PreparedStatement ps = connection.prepareStatement("""
         SELECT s.setconfig FROM pg_catalog.pg_db_role_setting s JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase
-        WHERE d.datname = current_database() AND s.setrole = 0""");
-        ResultSet rs = ps.executeQuery()) {
-      if (rs.next()) {
-        for (String setting : (String[]) rs.getArray(1).getArray()) {
-          if (setting.startsWith("hnsw.ef_search=")) {
-            return OptionalInt.of(Integer.parseInt(setting.substring("hnsw.ef_search=".length())));
+        JOIN pg_catalog.pg_roles r ON r.oid = s.setrole WHERE d.datname = current_database() AND r.rolname = ?""")) {
+      ps.setString(1, role);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          for (String setting : (String[]) rs.getArray(1).getArray()) {
+            if (setting.startsWith("hnsw.ef_search=")) {
+              return OptionalInt.of(Integer.parseInt(setting.substring("hnsw.ef_search=".length())));
+            }
           }
         }
+        return OptionalInt.empty();
       }
-      return OptionalInt.empty();
     }
+  }
+
+  /** Rows inserted, updated and deleted in the table since its statistics began (they drift from the index's graph). */
+  public static long writes(Connection connection, long tableOid) throws SQLException {
+    return single(connection, "SELECT n_tup_ins + n_tup_upd + n_tup_del FROM pg_catalog.pg_stat_user_tables WHERE relid = ?::oid",
+        tableOid).orElse(0L);
+  }
+
+  /** Live rows of the table as the statistics count them. */
+  public static long liveRows(Connection connection, long tableOid) throws SQLException {
+    return single(connection, "SELECT n_live_tup FROM pg_catalog.pg_stat_user_tables WHERE relid = ?::oid", tableOid).orElse(0L);
   }
 
   /** Index scans of the index and sequential scans of its table, as counted by the statistics collector. */

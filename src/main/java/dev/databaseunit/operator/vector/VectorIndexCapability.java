@@ -2,6 +2,7 @@ package dev.databaseunit.operator.vector;
 
 import dev.databaseunit.operator.api.v1alpha1.ApplyIn;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus;
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.RecallTuningStatus;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.VectorIndexStatus;
 import dev.databaseunit.operator.api.v1alpha1.VectorIndexSpec;
 import dev.databaseunit.operator.databaseunit.UnitCapability;
@@ -9,6 +10,9 @@ import dev.databaseunit.operator.databaseunit.UnitContext;
 import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.events.EventRecorder;
+import dev.databaseunit.operator.postgres.PostgresTarget;
+import dev.databaseunit.operator.postgres.PostgresTargets;
+import dev.databaseunit.operator.postgres.SqlIdentifier;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -18,6 +22,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -30,20 +35,28 @@ import javax.sql.DataSource;
 
 /**
  * Keeps each {@code spec.vectorIndexes[]} entry as a valid HNSW index with the declared parameters (seed:
- * Optimized Vector Search), sets {@code hnsw.ef_search} for new sessions of the database, runs ANALYZE on the
- * entry's schedule and measures recall and latency with a {@link RecallProbe}.
+ * Optimized Vector Search), runs ANALYZE on the entry's schedule, measures recall and latency with a {@link RecallProbe}
+ * that also searches for the smallest {@code hnsw.ef_search} meeting the entry's target, and sets that for new
+ * sessions of the application's role in the database.
  *
  * <p>Each reconcile validates the entry against the catalog, reads the index as it is (so a restarted operator
  * continues where the database is) and takes one {@link IndexPlan} step. Builds, swaps, drops and probes run
  * on the unit's {@link IndexJobs} thread; the reconcile reports their progress and is rescheduled to look again.
  */
 public final class VectorIndexCapability implements UnitCapability, AutoCloseable {
+  /** The floor of the search and the value before the first probe: the seed's and pgvector's default. */
   static final int DEFAULT_EF_SEARCH = 40;
+  static final int DEFAULT_MAX_EF_SEARCH = 400;
+  static final double DEFAULT_TARGET_RECALL = 0.95;
   /** While a job runs, the reconcile looks again this often (build progress in status). */
   static final Duration JOB_POLL = Duration.ofSeconds(3);
   /** Schedules further away than this still get a look this often, for drift (a dropped index, say). */
   private static final Duration LONGEST_WAIT = Duration.ofMinutes(5);
-  private static final int PROBE_QUERIES = 10;
+  /**
+   * Query vectors per probe. On clustered data a few queries in a dozen can miss their cluster entirely (recall 0):
+   * 10 queries then miss all of them about half the time (bench/results/vector.md), 30 about one time in twelve.
+   */
+  public static final int PROBE_QUERIES = 30;
   private static final int PROBE_K = 10;
 
   private final EventRecorder events;
@@ -56,7 +69,7 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
   private final Set<String> probeRequested = ConcurrentHashMap.newKeySet();
   private final Map<String, RecallProbe.Result> probeResults = new ConcurrentHashMap<>();
   /** Scans the probes made, kept out of the efficiency gauge (an exact scan is a sequential scan). */
-  private final Map<String, Long> probeScans = new ConcurrentHashMap<>();
+  private final Map<String, long[]> probeScans = new ConcurrentHashMap<>();
 
   /** @param probeInterval how often each ready index is probed (also after each build) */
   public VectorIndexCapability(EventRecorder events, MeterRegistry registry, Clock clock, Duration probeInterval) {
@@ -87,7 +100,7 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
     List<VectorIndexStatus> reported = new ArrayList<>();
     List<UnitProblem> problems = new ArrayList<>();
     List<String> progressing = new ArrayList<>();
-    List<VectorIndexSpec> valid = new ArrayList<>();
+    List<Integer> validEfSearch = new ArrayList<>();
     Duration recheck = LONGEST_WAIT;
     DataSource dataSource = dev.databaseunit.operator.postgres.TimedDataSource.forPurpose(context.dataSource().orElseThrow(),
         dev.databaseunit.operator.postgres.DatabaseTimeouts.Purpose.VECTOR_INDEXES);
@@ -98,7 +111,7 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
           Report report = reconcileIndex(context, dataSource, connection, spec, before);
           reported.add(report.status());
           metrics.ready(context.unitKey(), spec.name(), VectorIndexState.READY.equals(report.status().state()));
-          valid.add(spec);
+          validEfSearch.add(report.status().efSearch());
           report.progressing().ifPresent(progressing::add);
           recheck = report.recheckAfter().compareTo(recheck) < 0 ? report.recheckAfter() : recheck;
         } catch (UnitProblem problem) {
@@ -112,9 +125,12 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
         }
       }
       // Entries that failed validation do not count: bad input changes nothing in the database.
-      if (!valid.isEmpty()) {
-        applyEfSearch(connection, valid);
+      if (!validEfSearch.isEmpty()) {
+        PostgresTarget application = PostgresTargets.application(context.unit(), context.target().orElseThrow(), context.secrets());
+        applyEfSearch(connection, application.username(), validEfSearch.stream().mapToInt(Integer::intValue).max().orElseThrow());
       }
+    } catch (UnitProblem problem) {
+      problems.add(problem);
     } catch (SQLException e) {
       problems.add(new UnitProblem(EventReason.VectorIndexDatabaseError, "vector indexes: " + e.getMessage(), e));
     }
@@ -138,7 +154,9 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
     String name = spec.name();
     String key = IndexJobs.key(unitKey, name);
     HnswParameters desired = HnswParameters.of(spec);
-    int efSearch = spec.efSearch() != null ? spec.efSearch() : DEFAULT_EF_SEARCH;
+    // Until a probe chooses: the fixed value, else what the last probe chose, else the floor.
+    int efSearch = spec.efSearch() != null ? spec.efSearch()
+        : before != null && before.recallTuning() != null && before.efSearch() != null ? before.efSearch() : DEFAULT_EF_SEARCH;
     Optional<IndexPlan.Observed> current = VectorCatalog.index(connection, table, name);
     var base = new StatusBuilder(spec, before, efSearch, current, connection);
 
@@ -197,7 +215,7 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
     if (started != null) {
       return new Report(base.state(started.kind()).build(), Optional.of("vector index " + name + ": " + started.description()), JOB_POLL);
     }
-    return ready(context, dataSource, connection, spec, table, schedule, efSearch, current.orElseThrow(), base, before);
+    return ready(context, dataSource, connection, spec, table, schedule, current.orElseThrow(), base, before);
   }
 
   private static boolean isBeingBuilt(Connection connection, Optional<IndexPlan.Observed> index) throws SQLException {
@@ -206,7 +224,7 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
 
   /** The index serves as declared: ANALYZE and probe when due, and update the efficiency gauge. */
   private Report ready(UnitContext context, DataSource dataSource, Connection connection, VectorIndexSpec spec, VectorTable table,
-      AnalyzeSchedule schedule, int efSearch, IndexPlan.Observed index, StatusBuilder status, VectorIndexStatus before)
+      AnalyzeSchedule schedule, IndexPlan.Observed index, StatusBuilder status, VectorIndexStatus before)
       throws SQLException {
     String unitKey = context.unitKey();
     String key = IndexJobs.key(unitKey, spec.name());
@@ -218,38 +236,44 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
     }
     status.state(VectorIndexState.READY).lastAnalyze(lastAnalyze);
 
+    RecallProbe.Range range = range(spec);
     RecallProbe.Result result = probeResults.remove(key);
     if (result != null) {
       status.probe(result);
+      announce(context, spec, index.parameters(), before, result);
     }
     Instant lastProbe = result != null ? result.time()
         : before != null && before.lastProbeTime() != null ? Instant.parse(before.lastProbeTime()) : null;
-    boolean probeDue = probeRequested.contains(key) || lastProbe == null || !now.isBefore(lastProbe.plus(probeInterval));
+    RecallTuningStatus tuning = status.tuning();
+    boolean probeDue = probeRequested.contains(key) || lastProbe == null || !now.isBefore(lastProbe.plus(probeInterval))
+        || tuning == null || !range.equals(rangeOf(tuning))
+        || RecallDrift.stale(tuning.writesAtProbe(), VectorCatalog.writes(connection, table.oid()),
+            VectorCatalog.liveRows(connection, table.oid()));
     Duration recheck = schedule.untilNextRun(lastAnalyze, now).orElse(LONGEST_WAIT);
     if (probeDue) {
-      startProbe(unitKey, dataSource, spec, table, index.parameters(), efSearch);
+      startProbe(unitKey, dataSource, spec, table, index.parameters(), range);
       recheck = JOB_POLL;
     } else {
       Duration untilProbe = Duration.between(now, lastProbe.plus(probeInterval));
       recheck = untilProbe.compareTo(recheck) < 0 ? untilProbe : recheck;
     }
     long[] scans = VectorCatalog.scanCounts(connection, index.oid());
-    long ours = probeScans.getOrDefault(key, 0L);
-    metrics.efficiency(unitKey, spec.name(), RecallMath.indexEfficiency(Math.max(0, scans[0] - ours), Math.max(0, scans[1] - ours)));
+    long[] ours = probeScans.getOrDefault(key, new long[2]);
+    metrics.efficiency(unitKey, spec.name(), RecallMath.indexEfficiency(Math.max(0, scans[0] - ours[0]), Math.max(0, scans[1] - ours[1])));
     return new Report(status.build(), Optional.empty(), recheck.isNegative() || recheck.isZero() ? JOB_POLL : recheck);
   }
 
   private void startProbe(String unitKey, DataSource dataSource, VectorIndexSpec spec, VectorTable table, HnswParameters parameters,
-      int efSearch) {
+      RecallProbe.Range range) {
     String key = IndexJobs.key(unitKey, spec.name());
     jobs.start(unitKey, spec.name(), null, "recall probe", dataSource, c -> {
-      Optional<RecallProbe.Result> result = probe.run(c, table, parameters, efSearch, clock.instant(),
+      // An empty table has nothing to measure; the probe is due again at the next interval, or once rows are written.
+      RecallProbe.Result measured = probe.tune(c, table, parameters, range, clock.instant(),
           latency -> metrics.searchLatency(unitKey, spec.name(), latency));
       probeRequested.remove(key);
-      // An empty table has nothing to measure; the probe is due again at the next interval.
-      RecallProbe.Result measured = result.orElse(new RecallProbe.Result(clock.instant(), 0, Double.NaN, Double.NaN, Double.NaN));
-      probeScans.merge(key, (long) measured.queries(), Long::sum);
-      if (result.isPresent()) {
+      long indexScans = (long) measured.queries() * measured.curve().size();
+      probeScans.merge(key, new long[] {indexScans, measured.queries()}, (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]});
+      if (measured.queries() > 0) {
         metrics.recall(unitKey, spec.name(), measured.recallAtK());
       }
       probeResults.put(key, measured);
@@ -264,23 +288,70 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
     return jobs.start(context.unitKey(), name, kind, description, dataSource, work);
   }
 
-  /**
-   * New sessions of the database get {@code hnsw.ef_search}: one value per database, so the highest declared
-   * (a higher ef_search only costs latency, never recall). Set only when it differs, so a reconcile is a read.
-   */
-  private static void applyEfSearch(Connection connection, List<VectorIndexSpec> specs) throws SQLException {
-    int wanted = specs.stream().mapToInt(s -> s.efSearch() != null ? s.efSearch() : DEFAULT_EF_SEARCH).max().orElse(DEFAULT_EF_SEARCH);
-    if (VectorCatalog.databaseEfSearch(connection).equals(OptionalInt.of(wanted))) {
+  /** The search range of an entry: its fixed efSearch alone, else the seed's 40 up to maxEfSearch. */
+  static RecallProbe.Range range(VectorIndexSpec spec) {
+    double target = spec.targetRecall() != null ? spec.targetRecall() : DEFAULT_TARGET_RECALL;
+    if (spec.efSearch() != null) {
+      return new RecallProbe.Range(target, spec.efSearch(), spec.efSearch());
+    }
+    return new RecallProbe.Range(target, DEFAULT_EF_SEARCH, spec.maxEfSearch() != null ? spec.maxEfSearch() : DEFAULT_MAX_EF_SEARCH);
+  }
+
+  private static RecallProbe.Range rangeOf(RecallTuningStatus tuning) {
+    return new RecallProbe.Range(tuning.targetRecall(), tuning.minEfSearch(), tuning.maxEfSearch());
+  }
+
+  /** Events for what a probe found: another ef_search chosen, or the target out of reach. */
+  private void announce(UnitContext context, VectorIndexSpec spec, HnswParameters parameters, VectorIndexStatus before,
+      RecallProbe.Result result) {
+    if (result.queries() == 0) {
       return;
     }
-    String database;
-    try (Statement s = connection.createStatement(); var rs = s.executeQuery("SELECT current_database()")) {
-      rs.next();
-      database = rs.getString(1);
+    String prefix = "vectorIndexes " + spec.name() + ": ";
+    if (!result.met()) {
+      events.record(context.unit(), EventRecorder.Type.Warning, EventReason.RecallTargetUnreachable,
+          prefix + RecallReport.message(result, parameters));
     }
+    Integer previous = before != null ? before.efSearch() : null;
+    if (previous == null || previous != result.efSearch()) {
+      events.record(context.unit(), EventRecorder.Type.Normal, EventReason.EfSearchTuned, String.format(Locale.ROOT,
+          "%shnsw.ef_search %s→%d (recall@10 %.2f)", prefix, previous != null ? previous : "unset", result.efSearch(), result.recallAtK()));
+    }
+  }
+
+  /**
+   * New sessions of the application's role in this database get {@code hnsw.ef_search}: one value per role and
+   * database, so the highest of the unit's indexes (a higher ef_search only costs latency, never recall). Per role,
+   * not per database, so other roles (a reporting user, the operator itself) keep their own. Set only when it
+   * differs, so a reconcile is a read. The operator becomes the role for the change (a managed unit's operator role
+   * is a member of the application's role and has no CREATEROLE; an external unit's roles are one).
+   */
+  private static void applyEfSearch(Connection connection, String role, int wanted) throws SQLException {
+    if (VectorCatalog.roleEfSearch(connection, role).equals(OptionalInt.of(wanted))) {
+      return;
+    }
+    boolean autoCommit = connection.getAutoCommit();
+    connection.setAutoCommit(false);
     try (Statement s = connection.createStatement()) {
-      // The name comes from the server, not from a spec: quoted with doubled quotes, and wanted is an int.
-      s.execute("ALTER DATABASE \"" + database.replace("\"", "\"\"") + "\" SET hnsw.ef_search = " + wanted);
+      String database;
+      String user;
+      try (var rs = s.executeQuery("SELECT current_database(), current_user")) {
+        rs.next();
+        database = rs.getString(1);
+        user = rs.getString(2);
+      }
+      if (!user.equals(role)) {
+        s.execute("SET LOCAL ROLE " + SqlIdentifier.quote(role));
+      }
+      // The role comes from a Secret and the database from the server: both quoted; wanted is an int.
+      s.execute("ALTER ROLE " + SqlIdentifier.quote(role) + " IN DATABASE " + SqlIdentifier.quote(database)
+          + " SET hnsw.ef_search = " + wanted);
+      connection.commit();
+    } catch (SQLException e) {
+      connection.rollback();
+      throw e;
+    } finally {
+      connection.setAutoCommit(autoCommit);
     }
   }
 
@@ -290,7 +361,7 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
 
   private static VectorIndexStatus absent(VectorIndexSpec spec) {
     return new VectorIndexStatus(spec.name(), VectorIndexState.ABSENT, null, null, null, null, null, null, null, null,
-        null, null, null);
+        null, null, null, null);
   }
 
   @Override
@@ -310,7 +381,8 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
   /** The status of one index: the serving index's facts from the catalog, the measurements carried over. */
   private static final class StatusBuilder {
     private final String name;
-    private final int efSearch;
+    private int efSearch;
+    private RecallTuningStatus tuning;
     private final Optional<IndexPlan.Observed> current;
     private final Long sizeBytes;
     private String state;
@@ -333,6 +405,7 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
         p95 = before.p95LatencyMillis();
         lastProbe = before.lastProbeTime();
         lastAnalyze = before.lastAnalyzeTime();
+        tuning = before.recallTuning();
       }
     }
 
@@ -357,15 +430,21 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
         recall = result.recallAtK();
         p50 = result.p50Millis();
         p95 = result.p95Millis();
+        efSearch = result.efSearch();
       }
+      tuning = RecallReport.status(result);
       return this;
+    }
+
+    RecallTuningStatus tuning() {
+      return tuning;
     }
 
     VectorIndexStatus build() {
       var parameters = current.map(IndexPlan.Observed::parameters);
       return new VectorIndexStatus(name, state, parameters.map(HnswParameters::opclass).orElse(null),
           parameters.map(HnswParameters::m).orElse(null), parameters.map(HnswParameters::efConstruction).orElse(null),
-          efSearch, sizeBytes, progress, recall, p50, p95, lastProbe, lastAnalyze);
+          efSearch, sizeBytes, progress, recall, p50, p95, lastProbe, lastAnalyze, tuning);
     }
   }
 }

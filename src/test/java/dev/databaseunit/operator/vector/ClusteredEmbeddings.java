@@ -15,7 +15,8 @@ import org.postgresql.copy.PGCopyOutputStream;
  * they all share (embeddings of unrelated texts are still similar, never orthogonal), each cluster spread along a
  * few directions of its own (a low intrinsic dimension, as text embeddings have), plus a little isotropic noise.
  * Cosine distance is about 0.33 within a cluster and 0.67 between clusters.
- * Loaded with binary COPY, so a hundred thousand 1536-dim rows do not go through text.
+ * Loaded with binary COPY, so a hundred thousand 1536-dim rows do not go through text. {@link #uniform} is the other
+ * shape: directions uniform on the sphere.
  */
 public final class ClusteredEmbeddings {
   private static final int LATENT_DIRECTIONS = 8;
@@ -24,10 +25,12 @@ public final class ClusteredEmbeddings {
 
   private final float[][] centers;
   private final float[][][] directions;
+  private final float noise;
   private final Random random;
 
   public ClusteredEmbeddings(int clusters, int dimensions, long seed) {
     random = new Random(seed);
+    noise = NOISE;
     centers = new float[clusters][];
     directions = new float[clusters][LATENT_DIRECTIONS][];
     float[] shared = gaussian(dimensions, 1f);
@@ -42,10 +45,25 @@ public final class ClusteredEmbeddings {
     }
   }
 
+  /**
+   * No clusters and no shared direction: an isotropic Gaussian, whose directions are uniform on the sphere. In 1536
+   * dimensions every point is nearly as far from a query as the next, the hardest case for a proximity graph.
+   */
+  public static ClusteredEmbeddings uniform(int dimensions, long seed) {
+    return new ClusteredEmbeddings(new float[][] {new float[dimensions]}, new float[][][] {{}}, 1f, new Random(seed));
+  }
+
+  private ClusteredEmbeddings(float[][] centers, float[][][] directions, float noise, Random random) {
+    this.centers = centers;
+    this.directions = directions;
+    this.noise = noise;
+    this.random = random;
+  }
+
   /** A vector of the given cluster. */
   public float[] next(int cluster) {
     float[] center = centers[cluster];
-    float[] v = gaussian(center.length, NOISE);
+    float[] v = gaussian(center.length, noise);
     for (int i = 0; i < v.length; i++) {
       v[i] += center[i];
     }

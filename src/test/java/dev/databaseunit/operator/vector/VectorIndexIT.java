@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import dev.databaseunit.operator.api.v1alpha1.ApplyIn;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitSpec;
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.RecallPoint;
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.RecallTuningStatus;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.VectorIndexStatus;
 import dev.databaseunit.operator.api.v1alpha1.VectorIndexSpec;
 import dev.databaseunit.operator.maintenance.MaintenanceTask;
@@ -276,6 +278,84 @@ class VectorIndexIT {
     assertThat(db.queryLong("SELECT count(*) FROM pg_indexes WHERE tablename = 'docs' AND indexname <> 'docs_pkey'")).isZero();
   }
 
+  /**
+   * Without efSearch the probe searches from 40 for the smallest ef_search meeting targetRecall (0.95 by default) and
+   * sets it for the application's role in the database, not for the database; writes to a fifth of the table make the
+   * next reconcile probe again, a reconcile without them does not.
+   */
+  @Test
+  void theProbeTunesEfSearchForTheApplicationRoleAndProbesAgainAfterManyWrites(TestDatabase db) throws Exception {
+    fillRecipes(db, 1000);
+    createUnit(db, "tuned", "m: 16, efConstruction: 64");
+
+    VectorIndexStatus tuned = awaitIndex("tuned", s -> "Ready".equals(s.state()) && s.recallTuning() != null
+        && s.recallTuning().curve() != null && !s.recallTuning().curve().isEmpty());
+    RecallTuningStatus tuning = tuned.recallTuning();
+    assertThat(tuning.reason()).as(tuning.message()).isEqualTo("RecallTargetMet");
+    assertThat(tuning).extracting(RecallTuningStatus::targetRecall, RecallTuningStatus::minEfSearch, RecallTuningStatus::maxEfSearch)
+        .containsExactly(0.95, 40, 400);
+    // The choice is a measured point that meets the target, and every smaller point measured misses it.
+    assertThat(tuning.curve()).anySatisfy(p -> assertThat(p).isEqualTo(new RecallPoint(tuned.efSearch(), tuned.recallAtK())));
+    assertThat(tuned.recallAtK()).isGreaterThanOrEqualTo(0.95);
+    assertThat(tuning.curve()).filteredOn(p -> p.efSearch() < tuned.efSearch()).allSatisfy(p -> assertThat(p.recallAtK()).isLessThan(0.95));
+    assertThat(tuning.probeQueries()).isEqualTo(VectorIndexCapability.PROBE_QUERIES * (1 + tuning.curve().size()));
+    assertThat(tuning.probeMillis()).isNotNull().isNotNegative();
+    assertThat(efSearchOfANewSession(db)).isEqualTo(Integer.toString(tuned.efSearch()));
+    assertThat(db.queryLong("""
+        SELECT count(*) FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole JOIN pg_database d ON d.oid = s.setdatabase
+        WHERE d.datname = current_database() AND r.rolname = current_user AND 'hnsw.ef_search=%d' = ANY (s.setconfig)"""
+        .formatted(tuned.efSearch()))).as("set for the role in this database").isEqualTo(1);
+    assertThat(db.queryLong("""
+        SELECT count(*) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase
+        WHERE d.datname = current_database() AND s.setrole = 0""")).as("nothing set for the whole database").isZero();
+
+    // A reconcile (here: after a spec change that leaves the search alone) without writes keeps the measurement.
+    editEntry("tuned", e -> new VectorIndexSpec(e.name(), e.table(), e.column(), e.dimensions(), e.opclass(), e.m(), e.efConstruction(),
+        e.efSearch(), "0 0 5 * * ?", e.rebuildIn(), e.targetRecall(), e.maxEfSearch()));
+    await().during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(20)).untilAsserted(
+        () -> assertThat(indexStatus("tuned").lastProbeTime()).isEqualTo(tuned.lastProbeTime()));
+
+    try (Connection c = db.connect(); Statement s = c.createStatement()) {
+      s.execute("UPDATE recipe_embeddings SET embedding = embedding WHERE recipe_id % 4 < 3");
+    }
+    editEntry("tuned", e -> new VectorIndexSpec(e.name(), e.table(), e.column(), e.dimensions(), e.opclass(), e.m(), e.efConstruction(),
+        e.efSearch(), "0 0 6 * * ?", e.rebuildIn(), e.targetRecall(), e.maxEfSearch()));
+    VectorIndexStatus again = awaitIndex("tuned", s -> s.lastProbeTime() != null && !s.lastProbeTime().equals(tuned.lastProbeTime()));
+    assertThat(again.recallTuning().writesAtProbe()).isGreaterThanOrEqualTo(tuning.writesAtProbe() + 250);
+  }
+
+  /**
+   * A sparse graph over uniform vectors (the hardest shape) and a near-perfect target: RecallTargetUnreachable with the curve and advice in status and a Warning
+   * Event; the index still serves with the best ef_search measured, and the unit stays Ready (recall is a quality
+   * the operator reports, not a fault of the unit).
+   */
+  @Test
+  void aTargetNoEfSearchUpToTheCapReachesIsReportedWithTheCurveAndAdvice(TestDatabase db) throws Exception {
+    try (Connection c = db.connect()) {
+      RecipeData.createSchema(c);
+      RecipeData.fill(c, ClusteredEmbeddings.uniform(RecipeData.DIMENSIONS, 11), 2000, 1);
+    }
+    createUnit(db, "sparse", "m: 2, efConstruction: 4, targetRecall: 0.999, maxEfSearch: 80");
+
+    VectorIndexStatus sparse = awaitIndex("sparse", s -> "Ready".equals(s.state()) && s.recallTuning() != null
+        && s.recallTuning().curve() != null && !s.recallTuning().curve().isEmpty());
+    RecallTuningStatus tuning = sparse.recallTuning();
+    assertThat(tuning.reason()).isEqualTo("RecallTargetUnreachable");
+    assertThat(tuning.curve()).extracting(RecallPoint::efSearch).containsExactly(40, 80);
+    assertThat(tuning.curve()).allSatisfy(p -> assertThat(p.recallAtK()).isLessThan(0.999));
+    // It serves with the best measured: the highest recall, the smaller ef_search of equals.
+    RecallPoint best = tuning.curve().get(1).recallAtK() > tuning.curve().get(0).recallAtK() ? tuning.curve().get(1) : tuning.curve().get(0);
+    assertThat(sparse).extracting(VectorIndexStatus::efSearch, VectorIndexStatus::recallAtK).containsExactly(best.efSearch(), best.recallAtK());
+    assertThat(tuning.message()).startsWith("no ef_search from 40 to 80 reaches recall@10 1.00: best").contains("rebuild with");
+    assertThat(efSearchOfANewSession(db)).isEqualTo(Integer.toString(best.efSearch()));
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(units.events("sparse")).anySatisfy(e -> {
+      assertThat(e.getReason()).isEqualTo("RecallTargetUnreachable");
+      assertThat(e.getType()).isEqualTo("Warning");
+      assertThat(e.getMessage()).contains("rebuild with efConstruction 8 (now 4) or m 10 (now 2)");
+    }));
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(units.condition("sparse", "Ready").getStatus()).isEqualTo("True"));
+  }
+
   // ----- helpers -----
 
   private record CatalogIndex(long oid, boolean valid, String reloptions) {}
@@ -331,12 +411,15 @@ class VectorIndexIT {
   }
 
   private void editIndex(String name, int m, int efConstruction, int efSearch, ApplyIn rebuildIn) {
-    var edited = new VectorIndexSpec(INDEX, "recipe_embeddings", "embedding", RecipeData.DIMENSIONS, VectorIndexSpec.Opclass.COSINE,
-        m, efConstruction, efSearch, null, rebuildIn);
+    editEntry(name, e -> new VectorIndexSpec(INDEX, "recipe_embeddings", "embedding", RecipeData.DIMENSIONS, VectorIndexSpec.Opclass.COSINE,
+        m, efConstruction, efSearch, null, rebuildIn, null, null));
+  }
+
+  private void editEntry(String name, java.util.function.UnaryOperator<VectorIndexSpec> edit) {
     Conflicts.retry(() -> units.client().resources(DatabaseUnit.class).inNamespace(units.namespace()).withName(name).edit(u -> {
       var spec = u.getSpec();
-      u.setSpec(new DatabaseUnitSpec(spec.postgres(), spec.extensions(), spec.migrations(), List.of(edited), spec.pooler(),
-          spec.cache(), spec.gdpr(), spec.monitoring(), spec.bootstrap()));
+      u.setSpec(new DatabaseUnitSpec(spec.postgres(), spec.extensions(), spec.migrations(), List.of(edit.apply(spec.vectorIndexes().getFirst())),
+          spec.pooler(), spec.cache(), spec.gdpr(), spec.monitoring(), spec.bootstrap()));
       return u;
     }));
   }
@@ -352,7 +435,7 @@ class VectorIndexIT {
   private VectorIndexStatus indexStatus(String unit) {
     var u = units.get(unit);
     if (u == null || u.getStatus() == null || u.getStatus().vectorIndexes() == null) {
-      return new VectorIndexStatus(INDEX, null, null, null, null, null, null, null, null, null, null, null, null);
+      return new VectorIndexStatus(INDEX, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
     return u.getStatus().vectorIndexes().getFirst();
   }

@@ -79,7 +79,8 @@ public record DatabaseUnitStatus(
       @JsonPropertyDescription("Operator class of the serving index, read from the catalog.") String opclass,
       @JsonPropertyDescription("HNSW m of the serving index, read from the catalog.") Integer m,
       @JsonPropertyDescription("HNSW ef_construction of the serving index, read from the catalog.") Integer efConstruction,
-      @JsonPropertyDescription("hnsw.ef_search the recall probe uses; new sessions of the database get the highest declared.")
+      @JsonPropertyDescription("hnsw.ef_search for this index: spec.efSearch, else the one the recall probe chose. The "
+          + "application's role gets the highest of the unit's indexes in the database.")
           Integer efSearch,
       @JsonPropertyDescription("Size of the serving index in bytes.") Long sizeBytes,
       @JsonPropertyDescription("Build progress in percent while building.") Integer buildProgressPercent,
@@ -87,7 +88,32 @@ public record DatabaseUnitStatus(
       @JsonPropertyDescription("Measured median latency of an index query, in milliseconds.") Double p50LatencyMillis,
       @JsonPropertyDescription("Measured p95 latency of an index query, in milliseconds.") Double p95LatencyMillis,
       @JsonPropertyDescription("When the last recall probe ran (RFC 3339).") String lastProbeTime,
-      @JsonPropertyDescription("When the table was last analysed by the operator (RFC 3339).") String lastAnalyzeTime) {}
+      @JsonPropertyDescription("When the table was last analysed by the operator (RFC 3339).") String lastAnalyzeTime,
+      @JsonPropertyDescription("The last search for an ef_search meeting spec.targetRecall.") RecallTuningStatus recallTuning) {}
+
+  /**
+   * @param reason RecallTargetMet or RecallTargetUnreachable
+   * @param writesAtProbe the table's inserted, updated and deleted rows (pg_stat_user_tables) at the probe: a table
+   *     that changed much since is probed again
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record RecallTuningStatus(
+      @JsonPropertyDescription("RecallTargetMet or RecallTargetUnreachable.") String reason,
+      @JsonPropertyDescription("What was found and, when the target is out of reach, what to change.") String message,
+      @JsonPropertyDescription("The recall target searched for.") Double targetRecall,
+      @JsonPropertyDescription("The range of ef_search searched: spec.efSearch alone, else 40 to spec.maxEfSearch.")
+          Integer minEfSearch,
+      @JsonPropertyDescription("The highest ef_search the search could try.") Integer maxEfSearch,
+      @JsonPropertyDescription("Recall@10 measured at each ef_search tried, by ef_search.") List<RecallPoint> curve,
+      @JsonPropertyDescription("Queries the probe ran (exact scans and index scans): its cost on the database.")
+          Integer probeQueries,
+      @JsonPropertyDescription("How long the probe took, in milliseconds.") Long probeMillis,
+      @JsonPropertyDescription("n_tup_ins + n_tup_upd + n_tup_del of the table at the probe.") Long writesAtProbe) {}
+
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record RecallPoint(
+      @JsonPropertyDescription("hnsw.ef_search.") Integer efSearch,
+      @JsonPropertyDescription("Mean recall@10 over the probe's queries.") Double recallAtK) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record PoolerStatus(

@@ -9,7 +9,10 @@ import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.ValidationRule;
 
-/** One HNSW index. The defaults are the seed's: m=16, ef_construction=64, ef_search=40, cosine distance. */
+/**
+ * One HNSW index. The defaults are the seed's (m=16, ef_construction=64, cosine distance), with ef_search tuned from the
+ * seed's 40 up to a recall target.
+ */
 @ValidationRule(value = "self.efConstruction >= 2 * self.m", message = "efConstruction must be at least 2*m",
     fieldPath = ".efConstruction")
 @ValidationRule(value = "!has(self.name) || self.name.matches(r\"" + ApiPatterns.SQL_IDENTIFIER + "\")", fieldPath = ".name",
@@ -34,7 +37,9 @@ public record VectorIndexSpec(
     @Default("16") @Min(2) @Max(100) @JsonPropertyDescription("HNSW m: links per node.") Integer m,
     @Default("64") @Min(4) @Max(1000) @JsonPropertyDescription("HNSW ef_construction: candidate list size while building.")
         Integer efConstruction,
-    @Default("40") @Min(1) @Max(1000) @JsonPropertyDescription("hnsw.ef_search set for the application's sessions.")
+    @Min(1) @Max(1000)
+        @JsonPropertyDescription("A fixed hnsw.ef_search for the application's sessions. Unset (default): the recall probe "
+            + "tunes it, the smallest from 40 (the seed's and pgvector's default) up to maxEfSearch that meets targetRecall.")
         Integer efSearch,
     @Default("0 0 4 * * ?") @Size(max = 128)
         @JsonPropertyDescription("When to ANALYZE the table, in UTC: a CronJob schedule (\"0 4 * * *\", @daily) or a Quartz "
@@ -45,7 +50,15 @@ public record VectorIndexSpec(
             + "MaintenanceWindow: only by the OptimizeIndexes task of a MaintenanceWindow selecting this unit (the same "
             + "build and swap, rolled back by swapping the old index back); until then the old index keeps serving and "
             + "status shows its parameters. A missing or invalid index is built at once in both modes.")
-        ApplyIn rebuildIn) {
+        ApplyIn rebuildIn,
+    @Default("0.95") @Min(value = 0, inclusive = false) @Max(1)
+        @JsonPropertyDescription("Recall@10 the index must reach against an exact scan, measured by the recall probe. It "
+            + "chooses ef_search (unless efSearch fixes it); when no ef_search up to maxEfSearch reaches it, status reports "
+            + "RecallTargetUnreachable with the measured curve: the graph needs a higher efConstruction or m, which the "
+            + "operator does not change by itself.") Double targetRecall,
+    @Default("400") @Min(40) @Max(1000)
+        @JsonPropertyDescription("The highest hnsw.ef_search the probe tries for targetRecall: it bounds the latency "
+            + "the operator may trade for recall.") Integer maxEfSearch) {
 
   public enum Opclass {
     @JsonProperty("cosine") COSINE,
