@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.backup;
 
+import dev.databaseunit.operator.common.IndexedInformers;
 import dev.databaseunit.operator.storage.ObjectStores;
 
 import dev.databaseunit.operator.api.v1alpha1.ApiDurations;
@@ -21,7 +22,6 @@ import dev.databaseunit.operator.status.Conditions;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -32,7 +32,6 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.Cache;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
-import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -45,7 +44,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -101,22 +99,12 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy>, Cleaner
     context.getPrimaryCache().addIndexer(BY_UNIT, p -> List.of(key(p.getMetadata().getNamespace(), p.getSpec().databaseUnit())));
     context.getPrimaryCache().addIndexer(BY_SECRET, p -> PolicyInputs.secretNames(p.getSpec()).stream()
         .map(name -> key(p.getMetadata().getNamespace(), name)).toList());
-    return List.of(watch(context, DatabaseUnit.class, BY_UNIT), watch(context, Secret.class, BY_SECRET));
-  }
-
-  private static <R extends HasMetadata> InformerEventSource<R, BackupPolicy> watch(
-      EventSourceContext<BackupPolicy> context, Class<R> type, String index) {
-    var config = InformerEventSourceConfiguration.from(type, BackupPolicy.class)
-        .withNamespacesInheritedFromController()
-        .withSecondaryToPrimaryMapper(o -> context.getPrimaryCache()
-            .byIndex(index, key(o.getMetadata().getNamespace(), o.getMetadata().getName()))
-            .stream().map(ResourceID::fromResource).collect(Collectors.toSet()))
-        .build();
-    return new InformerEventSource<>(config, context);
+    return List.of(IndexedInformers.watch(context, DatabaseUnit.class, BY_UNIT),
+        IndexedInformers.watch(context, Secret.class, BY_SECRET));
   }
 
   private static String key(String namespace, String name) {
-    return namespace + "/" + name;
+    return IndexedInformers.key(namespace, name);
   }
 
   @Override

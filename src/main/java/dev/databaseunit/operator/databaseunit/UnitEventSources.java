@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.databaseunit;
 
+import dev.databaseunit.operator.common.IndexedInformers;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.common.DesiredObjects;
 import dev.databaseunit.operator.common.OwnedObjects;
@@ -20,7 +21,6 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.stream.Collectors;
 
 /**
  * What brings a unit to its reconcile, and the caches the reconcile reads instead of the API server: the Secrets and
@@ -41,8 +41,8 @@ final class UnitEventSources {
     context.getPrimaryCache().addIndexer(REFERENCED_SECRETS, unit -> indexKeys(unit, Reference.SecretKeys.class));
     context.getPrimaryCache().addIndexer(REFERENCED_CONFIGMAPS, unit -> indexKeys(unit, Reference.ConfigMap.class));
     return List.of(
-        referencedObjects(context, Secret.class, REFERENCED_SECRETS),
-        referencedObjects(context, ConfigMap.class, REFERENCED_CONFIGMAPS),
+        IndexedInformers.watch(context, Secret.class, REFERENCED_SECRETS),
+        IndexedInformers.watch(context, ConfigMap.class, REFERENCED_CONFIGMAPS),
         ownedObjects(context, StatefulSet.class),
         ownedObjects(context, Deployment.class),
         ownedObjects(context, Service.class),
@@ -74,26 +74,11 @@ final class UnitEventSources {
     return new InformerEventSource<>(config, context);
   }
 
-  private static <R extends HasMetadata> InformerEventSource<R, DatabaseUnit> referencedObjects(
-      EventSourceContext<DatabaseUnit> context, Class<R> type, String index) {
-    var config = InformerEventSourceConfiguration.from(type, DatabaseUnit.class)
-        .withNamespacesInheritedFromController()
-        .withSecondaryToPrimaryMapper(object -> context.getPrimaryCache()
-            .byIndex(index, indexKey(object.getMetadata().getNamespace(), object.getMetadata().getName()))
-            .stream().map(ResourceID::fromResource).collect(Collectors.toSet()))
-        .build();
-    return new InformerEventSource<>(config, context);
-  }
-
   private static List<String> indexKeys(DatabaseUnit unit, Class<? extends Reference> kind) {
     return ReferenceCheck.referencesOf(unit.getSpec()).stream()
         .filter(kind::isInstance)
-        .map(ref -> indexKey(unit.getMetadata().getNamespace(), ref.name()))
+        .map(ref -> IndexedInformers.key(unit.getMetadata().getNamespace(), ref.name()))
         .distinct()
         .toList();
-  }
-
-  private static String indexKey(String namespace, String name) {
-    return namespace + "/" + name;
   }
 }

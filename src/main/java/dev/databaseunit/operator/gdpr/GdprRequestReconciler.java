@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.gdpr;
 
+import dev.databaseunit.operator.common.IndexedInformers;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.GdprRequest;
@@ -9,11 +10,9 @@ import dev.databaseunit.operator.cache.RedisEndpoint;
 import dev.databaseunit.operator.common.Backoff;
 import dev.databaseunit.operator.common.Jobs;
 import dev.databaseunit.operator.common.UnitProblem;
-import dev.databaseunit.operator.databaseunit.UnitContext;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.events.EventRecorder;
 import dev.databaseunit.operator.postgres.UnitDataSources;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -30,7 +29,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
-import java.util.stream.Collectors;
 
 /**
  * Reconciles a GdprRequest: Pending → Running → Completed. {@link GdprInputs} resolves what the work needs; the work
@@ -87,13 +85,9 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<G
 
   @Override
   public List<EventSource<?, GdprRequest>> prepareEventSources(EventSourceContext<GdprRequest> context) {
-    context.getPrimaryCache().addIndexer(BY_UNIT, r -> List.of(r.getMetadata().getNamespace() + "/" + r.getSpec().databaseUnit()));
-    var config = InformerEventSourceConfiguration.from(DatabaseUnit.class, GdprRequest.class)
-        .withNamespacesInheritedFromController()
-        .withSecondaryToPrimaryMapper(unit -> context.getPrimaryCache().byIndex(BY_UNIT, UnitContext.keyOf(unit)).stream()
-            .map(ResourceID::fromResource).collect(Collectors.toSet()))
-        .build();
-    return List.of(new InformerEventSource<>(config, context));
+    context.getPrimaryCache().addIndexer(BY_UNIT,
+        r -> List.of(IndexedInformers.key(r.getMetadata().getNamespace(), r.getSpec().databaseUnit())));
+    return List.of(IndexedInformers.watch(context, DatabaseUnit.class, BY_UNIT));
   }
 
   @Override
