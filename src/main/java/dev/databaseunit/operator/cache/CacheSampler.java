@@ -49,7 +49,7 @@ final class CacheSampler {
   private final CacheMetrics.UnitValues values;
   private final EventRecorder events;
   private final Clock clock;
-  private final UnitWakeups wakeups;
+  private final UnitWakeups.Told<Seen> told;
   /** The last invalidation's lag in microseconds (-1: none yet), set by the unit's invalidation listener. */
   final AtomicLong lastLagMicros = new AtomicLong(-1);
   private volatile DatabaseUnit unit;
@@ -59,7 +59,6 @@ final class CacheSampler {
   private Instant lastTtlSweep;
   private RedisInfo previousInfo;
   private volatile Sample last = new Sample(null, null, Optional.empty());
-  private volatile Seen woken;
   private final Object schedule = new Object();
   private ScheduledFuture<?> future;
 
@@ -70,7 +69,7 @@ final class CacheSampler {
     this.values = values;
     this.events = events;
     this.clock = clock;
-    this.wakeups = wakeups;
+    this.told = wakeups.told(unitKey);
   }
 
   /**
@@ -95,17 +94,13 @@ final class CacheSampler {
       }
     }
     Sample sample = last;
-    woken = Seen.of(sample, lastLagMicros.get());
+    told.read(Seen.of(sample, lastLagMicros.get()));
     return sample;
   }
 
   private synchronized void tick() {
     sample(true);
-    Seen now = Seen.of(last, lastLagMicros.get());
-    if (!now.equals(woken)) {
-      woken = now;
-      wakeups.wake(unitKey);
-    }
+    told.offer(Seen.of(last, lastLagMicros.get()));
   }
 
   private void sample(boolean sweep) {

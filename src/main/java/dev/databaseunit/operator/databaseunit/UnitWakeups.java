@@ -17,6 +17,36 @@ public final class UnitWakeups {
     source.propagateEvent(new ResourceID(unitKey.substring(slash + 1), unitKey.substring(0, slash)));
   }
 
+  /** What one loop last told one unit, so it wakes the unit only when it has something else to tell. */
+  public <T> Told<T> told(String unitKey) {
+    return new Told<>(this, unitKey);
+  }
+
+  /** @param <T> what the loop publishes, compared with equals */
+  public static final class Told<T> {
+    private final UnitWakeups wakeups;
+    private final String unitKey;
+    private volatile T told;
+
+    private Told(UnitWakeups wakeups, String unitKey) {
+      this.wakeups = wakeups;
+      this.unitKey = unitKey;
+    }
+
+    /** The reconcile has read this. */
+    public void read(T value) {
+      told = value;
+    }
+
+    /** The loop has this now: the unit is woken if it differs from what the unit last read or was woken for. */
+    public void offer(T now) {
+      if (!now.equals(told)) {
+        told = now;
+        wakeups.wake(unitKey);
+      }
+    }
+  }
+
   SimpleInboundEventSource<DatabaseUnit> eventSource() {
     return source;
   }

@@ -62,12 +62,13 @@ public final class PoolerCapability implements UnitCapability {
     volatile DatabaseUnit unit;
     ScheduledFuture<?> future;
     Duration interval;
-    volatile Published published;
+    final UnitWakeups.Told<Published> told;
 
-    Loop(PoolController controller, PoolMetrics metrics, DatabaseUnit unit) {
+    Loop(PoolController controller, PoolMetrics metrics, DatabaseUnit unit, UnitWakeups.Told<Published> told) {
       this.controller = controller;
       this.metrics = metrics;
       this.unit = unit;
+      this.told = told;
     }
   }
 
@@ -115,8 +116,9 @@ public final class PoolerCapability implements UnitCapability {
             + " to become ready", Duration.ofSeconds(10));
       }
       Loop loop = ensureLoop(context, databaseOf(unit, context), endpoint.get(), settings, status.pooler());
-      loop.published = Published.of(loop.controller);
-      var next = status.withPooler(loop.published.status());
+      Published published = Published.of(loop.controller);
+      loop.told.read(published);
+      var next = status.withPooler(published.status());
       return loop.controller.problem()
           .map(p -> Outcome.degraded(next, p))
           .orElseGet(() -> Outcome.done(next));
@@ -231,7 +233,7 @@ public final class PoolerCapability implements UnitCapability {
       var metrics = new PoolMetrics(registry, unit.getMetadata().getNamespace(), unit.getMetadata().getName());
       var holder = new Loop[1];
       var controller = new PoolController(database, endpoint, settings, previous, clock, listener(holder), metrics);
-      holder[0] = new Loop(controller, metrics, unit);
+      holder[0] = new Loop(controller, metrics, unit, wakeups.told(key));
       controller.tick(); // the first look at once, so a wrong endpoint shows in this reconcile
       return holder[0];
     });
@@ -245,18 +247,16 @@ public final class PoolerCapability implements UnitCapability {
         long millis = settings.loopPeriod().toMillis();
         // The scheduler only starts each tick: a PgBouncer that hangs stalls its own unit's loop, never another's.
         loop.future = scheduler.scheduleWithFixedDelay(new dev.databaseunit.operator.common.IsolatedTick(
-            "pool-loop " + context.unitKey(), () -> tick(context.unitKey(), loop)), millis, millis, TimeUnit.MILLISECONDS);
+            "pool-loop " + context.unitKey(), () -> tick(loop)), millis, millis, TimeUnit.MILLISECONDS);
         loop.interval = settings.loopPeriod();
       }
     }
     return loop;
   }
 
-  private void tick(String unitKey, Loop loop) {
+  private static void tick(Loop loop) {
     loop.controller.tick();
-    if (!Published.of(loop.controller).equals(loop.published)) {
-      wakeups.wake(unitKey);
-    }
+    loop.told.offer(Published.of(loop.controller));
   }
 
   private PoolController.Listener listener(Loop[] holder) {
