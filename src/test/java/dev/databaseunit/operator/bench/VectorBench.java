@@ -8,7 +8,7 @@ import dev.databaseunit.operator.vector.IndexDdl;
 import dev.databaseunit.operator.vector.RecallMath;
 import dev.databaseunit.operator.vector.RecallProbe;
 import dev.databaseunit.operator.vector.VectorCatalog;
-import dev.databaseunit.operator.vector.VectorIndexCapability;
+import dev.databaseunit.operator.vector.RecallTuner;
 import dev.databaseunit.operator.vector.VectorTable;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -107,7 +107,7 @@ public final class VectorBench {
       results.append(row(shape[0], "HNSW seed settings (fixed)", SEED_EF_SEARCH, fixed, exactP95, "–"));
 
       // What the operator does from the seed's defaults: the probe's search over [40, 400] for 0.95.
-      RecallProbe.Result tuned = new RecallProbe(VectorIndexCapability.PROBE_QUERIES, K, new Random(7)).tune(c, table, SEED, new RecallProbe.Range(0.95, 40, 400),
+      RecallProbe.Result tuned = new RecallProbe(RecallTuner.PROBE_QUERIES, K, new Random(7)).tune(c, table, SEED, new RecallProbe.Range(0.95, 40, 400),
           java.time.Instant.now(), d -> {});
       Measured autotuned = measure(c, table, queries, truth, tuned.efSearch());
       String probe = String.format(Locale.ROOT, "%s, %d queries, %d ms; curve %s", tuned.met() ? "met" : "RecallTargetUnreachable",
@@ -145,7 +145,7 @@ public final class VectorBench {
         %s
         Goal recall@10 ≥ 0.95 at p95 ≤ 0.1× exact, reached by the operator alone from the seed's defaults:
         %s""".formatted(java.time.LocalDate.now(), versions, Runtime.getRuntime().availableProcessors(), loadBefore, loadAverage(),
-        rows, QUERIES, MAINTENANCE_WORK_MEM, VectorIndexCapability.PROBE_QUERIES, results, goals);
+        rows, QUERIES, MAINTENANCE_WORK_MEM, RecallTuner.PROBE_QUERIES, results, goals);
   }
 
   private static Measured measure(Connection c, VectorTable table, List<float[]> queries, List<List<String>> truth, int efSearch)

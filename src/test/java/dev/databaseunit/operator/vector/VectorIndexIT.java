@@ -298,7 +298,7 @@ class VectorIndexIT {
     assertThat(tuning.curve()).anySatisfy(p -> assertThat(p).isEqualTo(new RecallPoint(tuned.efSearch(), tuned.recallAtK())));
     assertThat(tuned.recallAtK()).isGreaterThanOrEqualTo(0.95);
     assertThat(tuning.curve()).filteredOn(p -> p.efSearch() < tuned.efSearch()).allSatisfy(p -> assertThat(p.recallAtK()).isLessThan(0.95));
-    assertThat(tuning.probeQueries()).isEqualTo(VectorIndexCapability.PROBE_QUERIES * (1 + tuning.curve().size()));
+    assertThat(tuning.probeQueries()).isEqualTo(RecallTuner.PROBE_QUERIES * (1 + tuning.curve().size()));
     assertThat(tuning.probeMillis()).isNotNull().isNotNegative();
     assertThat(efSearchOfANewSession(db)).isEqualTo(Integer.toString(tuned.efSearch()));
     assertThat(db.queryLong("""
