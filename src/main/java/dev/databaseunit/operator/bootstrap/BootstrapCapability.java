@@ -186,7 +186,7 @@ public final class BootstrapCapability implements UnitCapability {
     DatabaseUnit unit = context.unit();
     var source = source(context, unit.getSpec().bootstrap().fromBackup().backupPolicy());
     SubjectPlan plan = SubjectPlan.of(unit.getSpec().gdpr());
-    var key = dev.databaseunit.operator.gdpr.SubjectKeys.resolve(client, unit);
+    var key = dev.databaseunit.operator.gdpr.SubjectKeys.resolve(client, context.secrets(), unit);
     String namespace = unit.getMetadata().getNamespace();
     var dataSource = dev.databaseunit.operator.postgres.TimedDataSource.forPurpose(dataSources.dataSource(context.unitKey(), target),
         dev.databaseunit.operator.postgres.DatabaseTimeouts.Purpose.BACKUP);

@@ -40,27 +40,22 @@ record GdprInputs(GdprRequest request, DatabaseUnit unit, PostgresTarget target,
   }
 
   /** The request's export storage alone: what deleting its export needs. */
-  static ExportTarget exportTarget(GdprRequest request, DatabaseUnit unit, KubernetesClient client, UnitDataSources dataSources)
-      throws UnitProblem {
-    return exportTargetOf(request, unit, lookup(client), dataSources).orElseThrow();
+  static ExportTarget exportTarget(GdprRequest request, DatabaseUnit unit, PostgresTargets.SecretLookup secrets,
+      UnitDataSources dataSources) throws UnitProblem {
+    return exportTargetOf(request, unit, secrets, dataSources).orElseThrow();
   }
 
-  static GdprInputs resolve(GdprRequest request, DatabaseUnit unit, KubernetesClient client, UnitDataSources dataSources)
-      throws UnitProblem {
-    PostgresTargets.SecretLookup secrets = lookup(client);
+  static GdprInputs resolve(GdprRequest request, DatabaseUnit unit, KubernetesClient client, PostgresTargets.SecretLookup secrets,
+      UnitDataSources dataSources) throws UnitProblem {
     Optional<ExportTarget> exportTarget = exportTargetOf(request, unit, secrets, dataSources);
     SubjectPlan plan = SubjectPlan.of(unit.getSpec().gdpr());
     PostgresTarget target = PostgresTargets.resolve(unit, secrets);
     DataSource dataSource = TimedDataSource.forPurpose(dataSources.dataSource(UnitContext.keyOf(unit), target),
         DatabaseTimeouts.Purpose.GDPR);
-    SubjectKey key = SubjectKeys.resolve(client, unit);
+    SubjectKey key = SubjectKeys.resolve(client, secrets, unit);
     Optional<RedisEndpoint> cache = unit.getSpec().cache() == null ? Optional.empty()
         : Optional.of(RedisEndpoint.forUnit(unit, secrets, dataSources.egress()));
     return new GdprInputs(request, unit, target, dataSource, plan, key, cache, exportTarget);
-  }
-
-  private static PostgresTargets.SecretLookup lookup(KubernetesClient client) {
-    return (ns, name) -> Optional.ofNullable(client.secrets().inNamespace(ns).withName(name).get());
   }
 
   private static Optional<ExportTarget> exportTargetOf(GdprRequest request, DatabaseUnit unit, PostgresTargets.SecretLookup secrets,

@@ -12,6 +12,7 @@ import dev.databaseunit.operator.common.Jobs;
 import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.events.EventRecorder;
+import dev.databaseunit.operator.postgres.PostgresTargets;
 import dev.databaseunit.operator.postgres.UnitDataSources;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -66,14 +67,18 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<G
   private final EventRecorder events;
   private final Clock clock;
   private final UnitDataSources dataSources;
+  private final PostgresTargets.SecretLookup secrets;
   private final Jobs jobs;
   private final GdprJob job;
   private final ExportStores stores;
   private final MeterRegistry registry;
   private final Backoff.PerKey backoff = Backoff.exponential(Duration.ofSeconds(2), Duration.ofMinutes(5)).perKey();
 
-  public GdprRequestReconciler(EventRecorder events, Clock clock, UnitDataSources dataSources, GdprService service,
-      Jobs jobs, ExportStores stores, SubjectCaches caches, MeterRegistry registry) {
+  /** @param secrets the Secrets of the requests' units (the operator's {@link dev.databaseunit.operator.postgres.SecretCache}) */
+  public GdprRequestReconciler(EventRecorder events, Clock clock, UnitDataSources dataSources,
+      PostgresTargets.SecretLookup secrets, GdprService service, Jobs jobs, ExportStores stores, SubjectCaches caches,
+      MeterRegistry registry) {
+    this.secrets = secrets;
     this.events = events;
     this.clock = clock;
     this.dataSources = dataSources;
@@ -107,7 +112,7 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<G
           : completed(request, status, outcome);
     }
     try {
-      GdprInputs inputs = GdprInputs.resolve(request, unitOf(request, context), context.getClient(), dataSources);
+      GdprInputs inputs = GdprInputs.resolve(request, unitOf(request, context), context.getClient(), secrets, dataSources);
       jobs.submit(uid, progress -> job.run(inputs));
       return patch(request, status, GdprReducer.running(request.getSpec(), status, generation(request), clock.instant()))
           .rescheduleAfter(POLL);
@@ -176,7 +181,7 @@ public class GdprRequestReconciler implements Reconciler<GdprRequest>, Cleaner<G
   }
 
   private void deleteExport(GdprRequest request, Context<GdprRequest> context) throws UnitProblem, IOException {
-    var target = GdprInputs.exportTarget(request, unitOf(request, context), context.getClient(), dataSources);
+    var target = GdprInputs.exportTarget(request, unitOf(request, context), secrets, dataSources);
     try (var store = target.open(stores)) {
       store.delete(objectKey(request));
     }

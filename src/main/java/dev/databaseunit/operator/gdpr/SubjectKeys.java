@@ -26,19 +26,21 @@ public final class SubjectKeys {
     return unitName + "-gdpr-subject-key";
   }
 
-  public static SubjectKey resolve(KubernetesClient client, DatabaseUnit unit) throws UnitProblem {
+  /** @param secrets where the unit's Secrets are read; the generated key's Secret is created through {@code client} */
+  public static SubjectKey resolve(KubernetesClient client, PostgresTargets.SecretLookup secrets, DatabaseUnit unit)
+      throws UnitProblem {
     String namespace = unit.getMetadata().getNamespace();
     var gdpr = unit.getSpec().gdpr();
     SecretKeyRef ref = gdpr != null ? gdpr.subjectHashKey() : null;
-    PostgresTargets.SecretLookup secrets = (ns, name) -> Optional.ofNullable(client.secrets().inNamespace(ns).withName(name).get());
+    PostgresTargets.SecretLookup holding = secrets;
     if (ref == null) {
       String name = generatedSecretName(unit.getMetadata().getName());
       Secret generated = GeneratedSecrets.createOnce(client, secrets.find(namespace, name), () -> newKeySecret(namespace, name));
       ref = new SecretKeyRef(name, GENERATED_KEY);
-      secrets = (ns, n) -> Optional.ofNullable(generated);
+      holding = (ns, n) -> Optional.ofNullable(generated);
     }
     try {
-      return SubjectKey.fromBase64(PostgresTargets.value(secrets, namespace, ref));
+      return SubjectKey.fromBase64(PostgresTargets.value(holding, namespace, ref));
     } catch (IllegalArgumentException e) {
       throw new UnitProblem(EventReason.GdprSubjectKeyInvalid, "The subject hash key " + ref.key() + " in Secret " + namespace + "/"
           + ref.name() + " is unusable: " + e.getMessage());

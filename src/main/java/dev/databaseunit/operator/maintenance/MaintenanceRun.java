@@ -1,13 +1,16 @@
 package dev.databaseunit.operator.maintenance;
 
+import dev.databaseunit.operator.api.v1alpha1.BackupPolicy;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindow;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowSpec.Task;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus.Run;
+import dev.databaseunit.operator.common.CachedObjects;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.events.EventRecorder;
 import dev.databaseunit.operator.postgres.DatabaseFailures;
 import dev.databaseunit.operator.postgres.PostgresTarget;
+import dev.databaseunit.operator.postgres.PostgresTargets;
 import dev.databaseunit.operator.postgres.UnitDataSources;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.sql.Connection;
@@ -34,7 +37,7 @@ final class MaintenanceRun {
   /** What every run shares. */
   record Services(KubernetesClient client, WindowStatusStore store, EventRecorder events, UnitLease lease,
       MaintenanceMetrics metrics, Clock clock, UnitDataSources dataSources, DrainPoints drainPoints,
-      Map<Task, MaintenanceTask> tasks) {}
+      Map<Task, MaintenanceTask> tasks, PostgresTargets.SecretLookup secrets, CachedObjects<BackupPolicy> policies) {}
 
   private final Services services;
   private final DatabaseUnit unit;
@@ -72,7 +75,7 @@ final class MaintenanceRun {
         record.event(EventRecorder.Type.Normal, EventReason.MaintenanceStarted,
             "Run " + record.run().id() + " of unit " + record.run().unit() + " started");
       }
-      access = UnitAccess.resolve(services.client(), unit, services.dataSources(), services.drainPoints());
+      access = UnitAccess.resolve(services.client(), services.secrets(), unit, services.dataSources(), services.drainPoints());
       new Prechecks(services, record, unit, leaseLost::get).check(access);
 
       record.moveTo(RunPhase.Draining);
@@ -133,7 +136,7 @@ final class MaintenanceRun {
     UnitAccess access = null;
     RunFailure failure = new RunFailure(EventReason.MaintenanceFailed, "interrupted by an operator restart in phase " + found);
     try {
-      access = UnitAccess.resolve(services.client(), unit, services.dataSources(), services.drainPoints());
+      access = UnitAccess.resolve(services.client(), services.secrets(), unit, services.dataSources(), services.drainPoints());
     } catch (RunFailure f) {
       failure = new RunFailure(EventReason.MaintenanceFailed, failure.getMessage() + "; " + f.getMessage());
     }

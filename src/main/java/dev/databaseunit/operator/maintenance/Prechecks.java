@@ -10,7 +10,6 @@ import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.events.EventRecorder;
 import dev.databaseunit.operator.postgres.DatabaseFailures;
 import dev.databaseunit.operator.status.Conditions;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.sql.Connection;
@@ -18,7 +17,6 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -110,7 +108,7 @@ final class Prechecks {
       if (leaseLost.getAsBoolean()) {
         throw new RunFailure(EventReason.MaintenanceFailed, "lost the unit's maintenance Lease while waiting for " + asked);
       }
-      BackupPolicy policy = policyNamed(request.policy());
+      BackupPolicy policy = services.policies().get(record.namespace(), request.policy()).orElse(null);
       if (policy == null) {
         throw new RunFailure(EventReason.MaintenancePrecheckFailed, asked + " will not come: the policy was deleted");
       }
@@ -135,24 +133,10 @@ final class Prechecks {
     }
   }
 
-  /** A stopping operator interrupts the wait inside an API call too: that is an interrupt, not a failure of the run. */
-  private BackupPolicy policyNamed(String name) throws InterruptedException {
-    try {
-      return services.client().resources(BackupPolicy.class).inNamespace(record.namespace()).withName(name).get();
-    } catch (KubernetesClientException e) {
-      if (Thread.interrupted()) {
-        throw new InterruptedException("stopped while reading BackupPolicy " + name);
-      }
-      throw e;
-    }
-  }
-
   /** The unit's BackupPolicies, by name: the first one is asked for backups. */
   private List<BackupPolicy> policiesOfUnit() {
-    return services.client().resources(BackupPolicy.class).inNamespace(record.namespace()).list().getItems().stream()
-        .filter(p -> p.getSpec() != null && record.run().unit().equals(p.getSpec().databaseUnit()))
-        .sorted(Comparator.comparing(p -> p.getMetadata().getName()))
-        .toList();
+    return services.policies().list(record.namespace(),
+        p -> p.getSpec() != null && record.run().unit().equals(p.getSpec().databaseUnit()));
   }
 
   /** End time of the newest successful backup any BackupPolicy of the unit reports. */

@@ -31,11 +31,10 @@ import javax.sql.DataSource;
 record UnitAccess(PostgresTarget target, DataSource direct, PostgresTarget pooler, DrainPoint drainPoint,
     MaintenanceTask.Target taskTarget) {
 
-  static UnitAccess resolve(KubernetesClient client, DatabaseUnit unit, UnitDataSources dataSources, DrainPoints drainPoints)
-      throws RunFailure {
+  static UnitAccess resolve(KubernetesClient client, PostgresTargets.SecretLookup secrets, DatabaseUnit unit,
+      UnitDataSources dataSources, DrainPoints drainPoints) throws RunFailure {
     String namespace = unit.getMetadata().getNamespace();
     String unitKey = UnitContext.keyOf(unit);
-    PostgresTargets.SecretLookup secrets = (ns, name) -> Optional.ofNullable(client.secrets().inNamespace(ns).withName(name).get());
     PostgresTarget target;
     try {
       target = PostgresTargets.resolve(unit, secrets);

@@ -66,8 +66,15 @@ public final class DatabaseUnitOperator {
     });
     var result = new DatabaseUnitOperator(operator, stopping);
     var events = new EventRecorder(client, clock);
+    // Secrets for the work that runs outside a DatabaseUnit reconcile (GDPR requests, maintenance runs): one informer.
+    var secrets = result.closeOnStop(new dev.databaseunit.operator.postgres.SecretCache(client, settings.watchNamespaces()));
+    result.onStart.add(secrets::start);
     var dataSources = result.closeOnStop(new UnitDataSources(CaCertificates.inTempDirectory(), settings.egress(),
         settings.databaseTimeouts()));
+    // One pg_dump/pg_restore launcher and one GDPR service for backups, restore tests, bootstraps and requests.
+    var postgresTools = new dev.databaseunit.operator.backup.PostgresTools(dataSources.caFiles(), null,
+        settings.egress(), settings.databaseTimeouts());
+    var gdpr = new GdprService(clock, SubjectEraser.DeletionListener.NONE);
 
     // DatabaseUnit capabilities, run in this order on each reconcile of a unit.
     List<UnitCapability> capabilities = new ArrayList<>();
@@ -80,16 +87,13 @@ public final class DatabaseUnitOperator {
 
     // ----- bootstrap from a backup (after the instance is up, before anything else touches the database) -----
     var bootstrapJobs = result.closeOnStop(new dev.databaseunit.operator.common.Jobs("bootstrap", clock, 1));
-    var bootstrapTools = new dev.databaseunit.operator.backup.PostgresTools(dataSources.caFiles(), null, settings.egress(),
-        settings.databaseTimeouts());
     // A backup a bootstrap reads is kept by the backup reconciler's retention until the bootstrap is done with it.
     var backupsInUse = new dev.databaseunit.operator.backup.BackupsInUse();
     // Closed before the executor: it kills running pg_restore processes, which ends their threads.
-    var bootstrapWork = result.closeOnStop(new dev.databaseunit.operator.bootstrap.BootstrapWork(bootstrapTools,
-        dev.databaseunit.operator.storage.S3ObjectStore::connect, new GdprService(clock, SubjectEraser.DeletionListener.NONE),
-        backupsInUse));
+    var bootstrapWork = result.closeOnStop(new dev.databaseunit.operator.bootstrap.BootstrapWork(postgresTools,
+        dev.databaseunit.operator.storage.S3ObjectStore::connect, gdpr, backupsInUse));
     capabilities.add(new dev.databaseunit.operator.bootstrap.BootstrapCapability(client, events, clock, dataSources,
-        bootstrapTools, bootstrapWork, bootstrapJobs, registry));
+        postgresTools, bootstrapWork, bootstrapJobs, registry));
 
     // ----- schema migrations -----
     capabilities.add(new SchemaMigrations(new FlywayMigrator(), events, clock));
@@ -128,15 +132,13 @@ public final class DatabaseUnitOperator {
     // stuck in a slow part upload notices the interrupt only after it; the stop does not wait for that beyond
     // 5 s, well inside a pod's default 30 s grace: an interrupted backup never writes its manifest anyway.
     var backupJobs = result.closeOnStop(new dev.databaseunit.operator.common.Jobs("backup", clock, 2));
-    var postgresTools = new dev.databaseunit.operator.backup.PostgresTools(CaCertificates.inTempDirectory(), null,
-        settings.egress(), settings.databaseTimeouts());
     result.register(new dev.databaseunit.operator.backup.BackupPolicyReconciler(events, clock,
         new dev.databaseunit.operator.backup.BackupService(postgresTools, clock),
         new dev.databaseunit.operator.backup.RestoreTester(postgresTools, clock),
         dev.databaseunit.operator.storage.S3ObjectStore::connect, registry, backupJobs, backupsInUse, settings.egress()), settings);
 
     // ----- maintenance -----
-    result.register(result.closeOnStop(new MaintenanceWindowReconciler(client, events, clock, dataSources, registry,
+    result.register(result.closeOnStop(new MaintenanceWindowReconciler(client, events, clock, dataSources, secrets, registry,
         MaintenanceSettings.defaults())), settings);
 
     // ----- gdpr -----
@@ -144,9 +146,8 @@ public final class DatabaseUnitOperator {
     var gdprJobs = result.closeOnStop(new dev.databaseunit.operator.common.Jobs("gdpr", clock, 2));
     var gdprRedis = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
     result.closeOnStop(gdprRedis::shutdown);
-    result.register(new GdprRequestReconciler(events, clock, dataSources,
-        new GdprService(clock, SubjectEraser.DeletionListener.NONE),
-        gdprJobs, S3ExportStore::new, endpoint -> RedisSubjectCache.connect(gdprRedis, endpoint),
+    result.register(new GdprRequestReconciler(events, clock, dataSources, secrets, gdpr, gdprJobs, S3ExportStore::new,
+        endpoint -> RedisSubjectCache.connect(gdprRedis, endpoint),
         registry), settings);
 
     // ----- end of reconcilers -----
@@ -191,9 +192,10 @@ public final class DatabaseUnitOperator {
     return operator;
   }
 
+  /** Starts the shared caches first, so the first reconciles already read from them. */
   public void start() {
-    operator.start();
     onStart.forEach(Runnable::run);
+    operator.start();
   }
 
   /** Stops the reconcilers, then closes what they shared; a second call does nothing. */

@@ -95,7 +95,8 @@ class GdprRequestReconcilerIT {
     customDataSources = new UnitDataSources(CaCertificates.inTempDirectory(), dev.databaseunit.operator.common.EgressPolicy.DEFAULT,
         dev.databaseunit.operator.postgres.DatabaseTimeouts.DEFAULT);
     customOperator = new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false));
-    customOperator.register(new GdprRequestReconciler(new EventRecorder(client, clock), clock, customDataSources, service,
+    customOperator.register(new GdprRequestReconciler(new EventRecorder(client, clock), clock, customDataSources,
+        new dev.databaseunit.operator.postgres.SecretCache(client, Set.of(namespace)), service,
         new Jobs("gdpr", clock, 1), S3ExportStore::new, endpoint -> RedisSubjectCache.connect(REDIS, endpoint),
         new SimpleMeterRegistry()),
         c -> c.settingNamespaces(Set.of(namespace)));
