@@ -89,6 +89,8 @@ public enum EventReason {
   EfSearchTuned,
   /** No hnsw.ef_search up to the cap reaches the index's targetRecall (message: the curve and what to change). */
   RecallTargetUnreachable,
+  /** autoRebuild chose a stronger graph for the next MaintenanceWindow, or found it can go no further (message: why). */
+  VectorIndexAutoRebuildPlanned,
 
   // ----- Pooler -----
 

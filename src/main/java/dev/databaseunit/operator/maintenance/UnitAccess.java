@@ -15,6 +15,7 @@ import dev.databaseunit.operator.postgres.PostgresTargets;
 import dev.databaseunit.operator.postgres.UnitDataSources;
 import dev.databaseunit.operator.schema.MigrationScripts;
 import dev.databaseunit.operator.schema.UnitMigrations;
+import dev.databaseunit.operator.vector.AutoRebuild;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.List;
 import java.util.Optional;
@@ -67,7 +68,7 @@ record UnitAccess(PostgresTarget target, DataSource direct, PostgresTarget poole
     return new UnitAccess(target, direct, throughPooler,
         drainPoints.forConsole(console),
         new MaintenanceTask.Target(unitKey, direct, schema, migrations(client, unit),
-            Optional.ofNullable(unit.getSpec().vectorIndexes()).orElse(List.of())));
+            AutoRebuild.effective(unit.getSpec().vectorIndexes(), unit.getStatus() != null ? unit.getStatus().vectorIndexes() : null)));
   }
 
   /** The unit's checked migration scripts, read as the schema capability reads them. */

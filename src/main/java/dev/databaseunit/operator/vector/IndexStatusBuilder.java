@@ -1,5 +1,6 @@
 package dev.databaseunit.operator.vector;
 
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.AutoRebuildStatus;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.RecallTuningStatus;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.VectorIndexStatus;
 import dev.databaseunit.operator.api.v1alpha1.VectorIndexSpec;
@@ -23,6 +24,7 @@ final class IndexStatusBuilder {
   private Double p95;
   private String lastProbe;
   private String lastAnalyze;
+  private AutoRebuildStatus autoRebuild;
 
   IndexStatusBuilder(VectorIndexSpec spec, VectorIndexStatus before, int efSearch, Optional<IndexPlan.Observed> current,
       Connection connection) throws SQLException {
@@ -55,7 +57,7 @@ final class IndexStatusBuilder {
     return this;
   }
 
-  IndexStatusBuilder probe(RecallProbe.Result result) {
+  IndexStatusBuilder probe(RecallProbe.Result result, HnswParameters probed) {
     lastProbe = result.time().toString();
     if (result.queries() > 0) {
       recall = result.recallAtK();
@@ -63,7 +65,7 @@ final class IndexStatusBuilder {
       p95 = result.p95Millis();
       efSearch = result.efSearch();
     }
-    tuning = RecallReport.status(result);
+    tuning = RecallReport.status(result, probed);
     return this;
   }
 
@@ -71,16 +73,25 @@ final class IndexStatusBuilder {
     return tuning;
   }
 
+  AutoRebuildStatus autoRebuild() {
+    return autoRebuild;
+  }
+
+  IndexStatusBuilder autoRebuild(AutoRebuildStatus value) {
+    autoRebuild = value;
+    return this;
+  }
+
   VectorIndexStatus build() {
     var parameters = current.map(IndexPlan.Observed::parameters);
     return new VectorIndexStatus(name, state, parameters.map(HnswParameters::opclass).orElse(null),
         parameters.map(HnswParameters::m).orElse(null), parameters.map(HnswParameters::efConstruction).orElse(null),
-        efSearch, sizeBytes, progress, recall, p50, p95, lastProbe, lastAnalyze, tuning);
+        efSearch, sizeBytes, progress, recall, p50, p95, lastProbe, lastAnalyze, tuning, autoRebuild);
   }
 
   /** An entry whose index is not there (or could not be looked at). */
   static VectorIndexStatus absent(VectorIndexSpec spec) {
     return new VectorIndexStatus(spec.name(), VectorIndexState.ABSENT, null, null, null, null, null, null, null, null,
-        null, null, null, null);
+        null, null, null, null, null);
   }
 }

@@ -13,13 +13,14 @@ final class RecallReport {
 
   private RecallReport() {}
 
-  static RecallTuningStatus status(RecallProbe.Result result) {
+  /** @param probed the graph the probe measured */
+  static RecallTuningStatus status(RecallProbe.Result result, HnswParameters probed) {
     RecallProbe.Range range = result.range();
     String reason = result.queries() == 0 ? NO_VECTORS : result.met() ? MET : UNREACHABLE;
     String message = result.queries() == 0 ? "the table has no vectors to measure" : message(result, null);
     return new RecallTuningStatus(reason, message, range.target(), range.floor(), Math.max(range.floor(), range.cap()),
         result.curve().entrySet().stream().map(e -> new RecallPoint(e.getKey(), e.getValue())).toList(),
-        result.probeQueries(), result.probeMillis(), result.writesAtProbe());
+        result.probeQueries(), result.probeMillis(), result.writesAtProbe(), probed.m(), probed.efConstruction());
   }
 
   /**

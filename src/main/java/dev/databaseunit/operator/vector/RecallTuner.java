@@ -47,9 +47,12 @@ public final class RecallTuner {
   private final RecallProbe probe = new RecallProbe(PROBE_QUERIES, PROBE_K, new Random());
   /** Indexes built or swapped by this process, probed as soon as they are ready. */
   private final Set<String> probeRequested = ConcurrentHashMap.newKeySet();
-  private final Map<String, RecallProbe.Result> probeResults = new ConcurrentHashMap<>();
+  private final Map<String, Probed> probeResults = new ConcurrentHashMap<>();
   /** Scans the probes made, kept out of the efficiency gauge (an exact scan is a sequential scan). */
   private final Map<String, long[]> probeScans = new ConcurrentHashMap<>();
+
+  /** A finished probe and the graph it measured (the index may have been swapped since it started). */
+  private record Probed(RecallProbe.Result result, HnswParameters parameters) {}
 
   RecallTuner(EventRecorder events, Clock clock, Duration probeInterval, VectorMetrics metrics, IndexJobs jobs) {
     this.events = events;
@@ -71,25 +74,33 @@ public final class RecallTuner {
   }
 
   /**
-   * Folds a finished probe into {@code status} and starts the next one when due.
+   * Folds a finished probe into {@code status} (with autoRebuild's next step) and starts the next one when due.
    *
+   * @param desired the graph the index should have (the entry's parameters, raised by autoRebuild)
    * @return how long until a probe is due again ({@code poll} when one was just started)
    */
   Duration tune(UnitContext context, DataSource dataSource, Connection connection, VectorIndexSpec spec, VectorTable table,
-      IndexPlan.Observed index, IndexStatusBuilder status, VectorIndexStatus before, Instant now, Duration poll)
-      throws SQLException {
+      HnswParameters desired, IndexPlan.Observed index, IndexStatusBuilder status, VectorIndexStatus before, Instant now,
+      Duration poll) throws SQLException {
     String key = IndexJobs.key(context.unitKey(), spec.name());
     RecallProbe.Range range = range(spec);
-    RecallProbe.Result result = probeResults.remove(key);
-    if (result != null) {
-      status.probe(result);
-      announce(context, spec, index.parameters(), before, result);
+    Probed probed = probeResults.remove(key);
+    RecallProbe.Result result = probed != null ? probed.result() : null;
+    if (probed != null) {
+      status.probe(result, probed.parameters());
+      announce(context, spec, probed.parameters(), before, result);
+      var chosen = AutoRebuild.decide(spec, desired, probed.parameters(), result, status.autoRebuild(), now);
+      if (chosen != null && !chosen.equals(status.autoRebuild())) {
+        events.record(context.unit(), EventRecorder.Type.Normal, EventReason.VectorIndexAutoRebuildPlanned,
+            "vectorIndexes " + spec.name() + ": " + chosen.message());
+      }
+      status.autoRebuild(chosen);
     }
     Instant lastProbe = result != null ? result.time()
         : before != null && before.lastProbeTime() != null ? Instant.parse(before.lastProbeTime()) : null;
     RecallTuningStatus tuning = status.tuning();
     boolean due = probeRequested.contains(key) || lastProbe == null || !now.isBefore(lastProbe.plus(probeInterval))
-        || tuning == null || !range.equals(rangeOf(tuning))
+        || tuning == null || !range.equals(rangeOf(tuning)) || rebuiltSince(tuning, index.parameters())
         || RecallDrift.stale(tuning.writesAtProbe(), VectorCatalog.writes(connection, table.oid()),
             VectorCatalog.liveRows(connection, table.oid()));
     if (!due) {
@@ -119,7 +130,7 @@ public final class RecallTuner {
       if (measured.queries() > 0) {
         metrics.recall(unitKey, spec.name(), measured.recallAtK());
       }
-      probeResults.put(key, measured);
+      probeResults.put(key, new Probed(measured, parameters));
     });
   }
 
@@ -130,6 +141,12 @@ public final class RecallTuner {
       return new RecallProbe.Range(target, spec.efSearch(), spec.efSearch());
     }
     return new RecallProbe.Range(target, DEFAULT_EF_SEARCH, spec.maxEfSearch() != null ? spec.maxEfSearch() : DEFAULT_MAX_EF_SEARCH);
+  }
+
+  /** The serving graph is not the one last probed (a window swapped a rebuilt index in); unknown for older statuses. */
+  private static boolean rebuiltSince(RecallTuningStatus tuning, HnswParameters serving) {
+    return tuning.m() != null && tuning.efConstruction() != null
+        && (tuning.m() != serving.m() || tuning.efConstruction() != serving.efConstruction());
   }
 
   private static RecallProbe.Range rangeOf(RecallTuningStatus tuning) {

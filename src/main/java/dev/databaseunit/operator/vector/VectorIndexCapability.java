@@ -130,7 +130,7 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
     String unitKey = context.unitKey();
     String name = spec.name();
     String key = IndexJobs.key(unitKey, name);
-    HnswParameters desired = HnswParameters.of(spec);
+    HnswParameters desired = HnswParameters.of(AutoRebuild.effective(spec, before));
     int efSearch = RecallTuner.efSearch(spec, before);
     Optional<IndexPlan.Observed> current = VectorCatalog.index(connection, table, name);
     var base = new IndexStatusBuilder(spec, before, efSearch, current, connection);
@@ -190,7 +190,7 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
     if (started != null) {
       return new Report(base.state(started.kind()).build(), Optional.of("vector index " + name + ": " + started.description()), JOB_POLL);
     }
-    return ready(context, dataSource, connection, spec, table, schedule, current.orElseThrow(), base, before);
+    return ready(context, dataSource, connection, spec, table, schedule, desired, current.orElseThrow(), base, before);
   }
 
   private static boolean isBeingBuilt(Connection connection, Optional<IndexPlan.Observed> index) throws SQLException {
@@ -199,7 +199,7 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
 
   /** The index serves as declared: ANALYZE and probe when due, and update the efficiency gauge. */
   private Report ready(UnitContext context, DataSource dataSource, Connection connection, VectorIndexSpec spec, VectorTable table,
-      AnalyzeSchedule schedule, IndexPlan.Observed index, IndexStatusBuilder status, VectorIndexStatus before)
+      AnalyzeSchedule schedule, HnswParameters desired, IndexPlan.Observed index, IndexStatusBuilder status, VectorIndexStatus before)
       throws SQLException {
     String unitKey = context.unitKey();
     Instant now = clock.instant();
@@ -210,7 +210,7 @@ public final class VectorIndexCapability implements UnitCapability, AutoCloseabl
     }
     status.state(VectorIndexState.READY).lastAnalyze(lastAnalyze);
 
-    Duration untilProbe = recall.tune(context, dataSource, connection, spec, table, index, status, before, now, JOB_POLL);
+    Duration untilProbe = recall.tune(context, dataSource, connection, spec, table, desired, index, status, before, now, JOB_POLL);
     Duration recheck = schedule.untilNextRun(lastAnalyze, now).orElse(LONGEST_WAIT);
     recheck = untilProbe.compareTo(recheck) < 0 ? untilProbe : recheck;
     recall.recordEfficiency(unitKey, spec.name(), connection, index);

@@ -82,7 +82,7 @@ public final class VectorBench {
       embeddings.load(c, "items", "embedding", rows);
       execute(c, "VACUUM ANALYZE items");
       var spec = new VectorIndexSpec(INDEX, "items", "embedding", DIMENSIONS, VectorIndexSpec.Opclass.COSINE, 16, 64, null, null, null,
-          null, null);
+          null, null, null);
       VectorTable table = VectorCatalog.validate(c, spec);
       List<float[]> queries = new RecallProbe(QUERIES, K, new Random(42)).sampleQueries(c, table, "embedding");
 

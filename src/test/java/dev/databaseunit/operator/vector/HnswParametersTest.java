@@ -21,7 +21,7 @@ class HnswParametersTest {
 
   @Test
   void specDefaultsMatchAnIndexBuiltWithoutOptions() {
-    var spec = new VectorIndexSpec("idx", "recipe_embeddings", "embedding", 1536, null, null, null, null, null, null, null, null);
+    var spec = new VectorIndexSpec("idx", "recipe_embeddings", "embedding", 1536, null, null, null, null, null, null, null, null, null);
     assertThat(HnswParameters.of(spec)).isEqualTo(HnswParameters.fromCatalog("embedding", "vector_cosine_ops", List.of()));
   }
 

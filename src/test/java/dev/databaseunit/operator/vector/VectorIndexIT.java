@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.databaseunit.operator.api.v1alpha1.ApplyIn;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitSpec;
+import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.AutoRebuildStatus;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.RecallPoint;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.RecallTuningStatus;
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.VectorIndexStatus;
@@ -311,7 +312,7 @@ class VectorIndexIT {
 
     // A reconcile (here: after a spec change that leaves the search alone) without writes keeps the measurement.
     editEntry("tuned", e -> new VectorIndexSpec(e.name(), e.table(), e.column(), e.dimensions(), e.opclass(), e.m(), e.efConstruction(),
-        e.efSearch(), "0 0 5 * * ?", e.rebuildIn(), e.targetRecall(), e.maxEfSearch()));
+        e.efSearch(), "0 0 5 * * ?", e.rebuildIn(), e.targetRecall(), e.maxEfSearch(), e.autoRebuild()));
     await().during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(20)).untilAsserted(
         () -> assertThat(indexStatus("tuned").lastProbeTime()).isEqualTo(tuned.lastProbeTime()));
 
@@ -319,7 +320,7 @@ class VectorIndexIT {
       s.execute("UPDATE recipe_embeddings SET embedding = embedding WHERE recipe_id % 4 < 3");
     }
     editEntry("tuned", e -> new VectorIndexSpec(e.name(), e.table(), e.column(), e.dimensions(), e.opclass(), e.m(), e.efConstruction(),
-        e.efSearch(), "0 0 6 * * ?", e.rebuildIn(), e.targetRecall(), e.maxEfSearch()));
+        e.efSearch(), "0 0 6 * * ?", e.rebuildIn(), e.targetRecall(), e.maxEfSearch(), e.autoRebuild()));
     VectorIndexStatus again = awaitIndex("tuned", s -> s.lastProbeTime() != null && !s.lastProbeTime().equals(tuned.lastProbeTime()));
     assertThat(again.recallTuning().writesAtProbe()).isGreaterThanOrEqualTo(tuning.writesAtProbe() + 250);
   }
@@ -354,6 +355,47 @@ class VectorIndexIT {
       assertThat(e.getMessage()).contains("rebuild with efConstruction 8 (now 4) or m 10 (now 2)");
     }));
     await().atMost(TIMEOUT).untilAsserted(() -> assertThat(units.condition("sparse", "Ready").getStatus()).isEqualTo("True"));
+  }
+
+  /**
+   * autoRebuild: the unreachable target makes the operator choose a stronger graph, which waits for the window; the
+   * window's task builds it, and the rebuilt index is probed again (and stepped again while the target is missed).
+   */
+  @Test
+  void autoRebuildChoosesAStrongerGraphThatTheWindowBuildsAndTheProbeMeasuresAgain(TestDatabase db) throws Exception {
+    try (Connection c = db.connect()) {
+      RecipeData.createSchema(c);
+      RecipeData.fill(c, ClusteredEmbeddings.uniform(RecipeData.DIMENSIONS, 11), 2000, 1);
+    }
+    createUnit(db, "auto", "m: 2, efConstruction: 4, targetRecall: 0.999, maxEfSearch: 80, rebuildIn: MaintenanceWindow, "
+        + "autoRebuild: true");
+
+    VectorIndexStatus planned = awaitIndex("auto", s -> s.autoRebuild() != null);
+    assertThat(planned.recallTuning().reason()).isEqualTo("RecallTargetUnreachable");
+    assertThat(planned).extracting(VectorIndexStatus::state, VectorIndexStatus::m, VectorIndexStatus::efConstruction)
+        .containsExactly("Ready", 2, 4);
+    assertThat(planned.autoRebuild()).extracting(AutoRebuildStatus::m, AutoRebuildStatus::efConstruction).containsExactly(10, 20);
+    assertThat(planned.autoRebuild().message()).endsWith("the next MaintenanceWindow rebuilds it with m 10, efConstruction 20");
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(units.events("auto"))
+        .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("VectorIndexAutoRebuildPlanned")));
+    assertThat(servingIndex(db).orElseThrow().reloptions()).isEqualTo("{m=2,ef_construction=4}");
+
+    var unit = units.get("auto");
+    var target = new MaintenanceTask.Target(units.namespace() + "/auto", db.dataSource(), "public", new TreeMap<>(),
+        AutoRebuild.effective(unit.getSpec().vectorIndexes(), unit.getStatus().vectorIndexes()));
+    assertThat(new OptimizeIndexesTask().run(target)).contains("rebuilt " + INDEX + " (HNSW m=10 ef_construction=20: build replacement, swap)");
+    assertThat(servingIndex(db).orElseThrow().reloptions()).isEqualTo("{m=10,ef_construction=20}");
+
+    // The next reconcile (here brought on by an unrelated edit) finds another graph than the one probed and probes it.
+    editEntry("auto", e -> new VectorIndexSpec(e.name(), e.table(), e.column(), e.dimensions(), e.opclass(), e.m(), e.efConstruction(),
+        e.efSearch(), "0 0 5 * * ?", e.rebuildIn(), e.targetRecall(), e.maxEfSearch(), e.autoRebuild()));
+    VectorIndexStatus measured = awaitIndex("auto", s -> s.recallTuning() != null && Integer.valueOf(10).equals(s.recallTuning().m()));
+    assertThat(measured).extracting(VectorIndexStatus::m, VectorIndexStatus::efConstruction).containsExactly(10, 20);
+    if (RecallReport.MET.equals(measured.recallTuning().reason())) {
+      assertThat(measured.autoRebuild()).extracting(AutoRebuildStatus::m, AutoRebuildStatus::efConstruction).containsExactly(10, 20);
+    } else {
+      assertThat(measured.autoRebuild()).extracting(AutoRebuildStatus::m, AutoRebuildStatus::efConstruction).containsExactly(18, 40);
+    }
   }
 
   // ----- helpers -----
@@ -412,7 +454,7 @@ class VectorIndexIT {
 
   private void editIndex(String name, int m, int efConstruction, int efSearch, ApplyIn rebuildIn) {
     editEntry(name, e -> new VectorIndexSpec(INDEX, "recipe_embeddings", "embedding", RecipeData.DIMENSIONS, VectorIndexSpec.Opclass.COSINE,
-        m, efConstruction, efSearch, null, rebuildIn, null, null));
+        m, efConstruction, efSearch, null, rebuildIn, null, null, null));
   }
 
   private void editEntry(String name, java.util.function.UnaryOperator<VectorIndexSpec> edit) {
@@ -435,7 +477,7 @@ class VectorIndexIT {
   private VectorIndexStatus indexStatus(String unit) {
     var u = units.get(unit);
     if (u == null || u.getStatus() == null || u.getStatus().vectorIndexes() == null) {
-      return new VectorIndexStatus(INDEX, null, null, null, null, null, null, null, null, null, null, null, null, null);
+      return new VectorIndexStatus(INDEX, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
     return u.getStatus().vectorIndexes().getFirst();
   }

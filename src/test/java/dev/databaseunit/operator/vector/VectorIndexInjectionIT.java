@@ -56,7 +56,7 @@ class VectorIndexInjectionIT {
         var capability = new VectorIndexCapability(new EventRecorder(client, clock), new SimpleMeterRegistry(),
             clock, Duration.ofHours(1))) {
       for (String[] injection : INJECTIONS) {
-        var spec = new VectorIndexSpec(injection[0], injection[1], injection[2], 3, VectorIndexSpec.Opclass.COSINE, 16, 64, 40, null, null, null, null);
+        var spec = new VectorIndexSpec(injection[0], injection[1], injection[2], 3, VectorIndexSpec.Opclass.COSINE, 16, 64, 40, null, null, null, null, null);
         var unit = new DatabaseUnit();
         unit.setMetadata(new ObjectMetaBuilder().withName("injected").withNamespace("default").build());
         unit.setSpec(new DatabaseUnitSpec(null, null, null, List.of(spec), null, null, null, null, null));

@@ -89,7 +89,16 @@ public record DatabaseUnitStatus(
       @JsonPropertyDescription("Measured p95 latency of an index query, in milliseconds.") Double p95LatencyMillis,
       @JsonPropertyDescription("When the last recall probe ran (RFC 3339).") String lastProbeTime,
       @JsonPropertyDescription("When the table was last analysed by the operator (RFC 3339).") String lastAnalyzeTime,
-      @JsonPropertyDescription("The last search for an ef_search meeting spec.targetRecall.") RecallTuningStatus recallTuning) {}
+      @JsonPropertyDescription("The last search for an ef_search meeting spec.targetRecall.") RecallTuningStatus recallTuning,
+      @JsonPropertyDescription("With spec.autoRebuild: the graph parameters chosen for recall, which a MaintenanceWindow "
+          + "builds where they differ from the serving index's m and efConstruction.") AutoRebuildStatus autoRebuild) {}
+
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record AutoRebuildStatus(
+      @JsonPropertyDescription("HNSW m of the graph chosen (at least spec.m).") Integer m,
+      @JsonPropertyDescription("HNSW ef_construction of the graph chosen (at least spec.efConstruction).") Integer efConstruction,
+      @JsonPropertyDescription("Why, or why no further step is taken.") String message,
+      @JsonPropertyDescription("When the choice was made (RFC 3339).") String decidedAt) {}
 
   /**
    * @param reason RecallTargetMet or RecallTargetUnreachable
@@ -108,7 +117,9 @@ public record DatabaseUnitStatus(
       @JsonPropertyDescription("Queries the probe ran (exact scans and index scans): its cost on the database.")
           Integer probeQueries,
       @JsonPropertyDescription("How long the probe took, in milliseconds.") Long probeMillis,
-      @JsonPropertyDescription("n_tup_ins + n_tup_upd + n_tup_del of the table at the probe.") Long writesAtProbe) {}
+      @JsonPropertyDescription("n_tup_ins + n_tup_upd + n_tup_del of the table at the probe.") Long writesAtProbe,
+      @JsonPropertyDescription("HNSW m of the index probed: a rebuilt index is probed again.") Integer m,
+      @JsonPropertyDescription("HNSW ef_construction of the index probed.") Integer efConstruction) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record RecallPoint(

@@ -25,6 +25,9 @@ import io.fabric8.generator.annotation.ValidationRule;
     message = "analyzeSchedule " + ApiPatterns.CRON_MESSAGE)
 @ValidationRule(value = "!has(self.analyzeSchedule) || !self.analyzeSchedule.matches(r\"" + ApiPatterns.CRON_BOTH_DAYS + "\")", fieldPath = ".analyzeSchedule",
     message = "analyzeSchedule " + ApiPatterns.CRON_BOTH_DAYS_MESSAGE)
+@ValidationRule(value = "!has(self.autoRebuild) || !self.autoRebuild || (has(self.rebuildIn) && self.rebuildIn == 'MaintenanceWindow')",
+    fieldPath = ".autoRebuild", message = "autoRebuild needs rebuildIn: MaintenanceWindow: a rebuild for recall runs only in a "
+        + "MaintenanceWindow's OptimizeIndexes task")
 public record VectorIndexSpec(
     @Required @Size(max = 63) @JsonPropertyDescription("Name of the index.") String name,
     @Required @Size(max = 127) @JsonPropertyDescription("Table holding the embeddings.") String table,
@@ -55,10 +58,17 @@ public record VectorIndexSpec(
         @JsonPropertyDescription("Recall@10 the index must reach against an exact scan, measured by the recall probe. It "
             + "chooses ef_search (unless efSearch fixes it); when no ef_search up to maxEfSearch reaches it, status reports "
             + "RecallTargetUnreachable with the measured curve: the graph needs a higher efConstruction or m, which the "
-            + "operator does not change by itself.") Double targetRecall,
+            + "operator changes only with autoRebuild.") Double targetRecall,
     @Default("400") @Min(40) @Max(1000)
         @JsonPropertyDescription("The highest hnsw.ef_search the probe tries for targetRecall: it bounds the latency "
-            + "the operator may trade for recall.") Integer maxEfSearch) {
+            + "the operator may trade for recall.") Integer maxEfSearch,
+    @Default("false")
+        @JsonPropertyDescription("When true and no ef_search up to maxEfSearch reaches targetRecall, the operator raises the "
+            + "graph one step (efConstruction doubled up to 512, m + 8 up to 48, never below the spec's) and the next "
+            + "MaintenanceWindow's OptimizeIndexes task rebuilds the index with it (build next to the serving index, swap); "
+            + "the rebuilt index is probed again, and another step follows while the target is missed. "
+            + "status.vectorIndexes[].autoRebuild shows the parameters chosen. Needs rebuildIn: MaintenanceWindow.")
+        Boolean autoRebuild) {
 
   public enum Opclass {
     @JsonProperty("cosine") COSINE,
