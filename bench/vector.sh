@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The seed's fixed HNSW settings vs ef_search tuned by the operator's recall probe to 0.95, next to the exact scan,
 # on clustered and on uniform 1536-dim embeddings. Writes bench/results/vector.md. Not part of the test run.
-# Usage: bench/vector.sh [rows per shape]   (default 50000: both shapes in about 9 minutes on 2 cores)
+# Usage: bench/vector.sh [rows per shape]   (default 50000; with the autoRebuild steps, up to about 35 minutes on 2 cores)
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
 ROWS="${1:-50000}"

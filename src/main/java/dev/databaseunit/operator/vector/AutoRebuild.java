@@ -42,7 +42,7 @@ public final class AutoRebuild {
   }
 
   /** One step up: efConstruction doubled and m + 8, each at most its limit, efConstruction at least 2·m; empty at both. */
-  static Optional<HnswParameters> stronger(HnswParameters serving) {
+  public static Optional<HnswParameters> stronger(HnswParameters serving) {
     int m = Math.max(serving.m(), Math.min(MAX_M, serving.m() + M_STEP));
     int efConstruction = Math.max(serving.efConstruction(), Math.min(MAX_EF_CONSTRUCTION, Math.max(2 * serving.efConstruction(), 2 * m)));
     if (m == serving.m() && efConstruction == serving.efConstruction()) {
