@@ -39,6 +39,8 @@ final class IndexStatusBuilder {
       lastProbe = before.lastProbeTime();
       lastAnalyze = before.lastAnalyzeTime();
       tuning = before.recallTuning();
+      // Only while the entry asks for it: turned off, the index goes back to the entry's own parameters.
+      autoRebuild = Boolean.TRUE.equals(spec.autoRebuild()) ? before.autoRebuild() : null;
     }
   }
 

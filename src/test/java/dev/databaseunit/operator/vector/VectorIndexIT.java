@@ -391,6 +391,7 @@ class VectorIndexIT {
         e.efSearch(), "0 0 5 * * ?", e.rebuildIn(), e.targetRecall(), e.maxEfSearch(), e.autoRebuild()));
     VectorIndexStatus measured = awaitIndex("auto", s -> s.recallTuning() != null && Integer.valueOf(10).equals(s.recallTuning().m()));
     assertThat(measured).extracting(VectorIndexStatus::m, VectorIndexStatus::efConstruction).containsExactly(10, 20);
+    assertThat(measured.autoRebuild()).as("%s; spec %s", measured, units.get("auto").getSpec().vectorIndexes()).isNotNull();
     if (RecallReport.MET.equals(measured.recallTuning().reason())) {
       assertThat(measured.autoRebuild()).extracting(AutoRebuildStatus::m, AutoRebuildStatus::efConstruction).containsExactly(10, 20);
     } else {
