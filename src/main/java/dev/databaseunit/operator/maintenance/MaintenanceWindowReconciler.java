@@ -6,10 +6,7 @@ import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindow;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowSpec;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus;
 import dev.databaseunit.operator.api.v1alpha1.MaintenanceWindowStatus.Run;
-import dev.databaseunit.operator.api.v1alpha1.BackupPolicy;
-import dev.databaseunit.operator.common.CachedObjects;
 import dev.databaseunit.operator.common.Jobs;
-import dev.databaseunit.operator.common.LabelSelectors;
 import dev.databaseunit.operator.common.ScheduleStart;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.events.EventRecorder;
@@ -18,15 +15,12 @@ import dev.databaseunit.operator.maintenance.WindowSchedule.Window;
 import dev.databaseunit.operator.postgres.PostgresTargets;
 import dev.databaseunit.operator.postgres.UnitDataSources;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
-import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
-import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -35,13 +29,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,10 +59,7 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
   private final MaintenanceRun.Services services;
   private final Map<String, MaintenanceRun> active = new ConcurrentHashMap<>();
   private final Jobs runs;
-  /** Units and BackupPolicies from this controller's informers, set when its event sources are prepared. */
-  private volatile InformerEventSource<DatabaseUnit, MaintenanceWindow> unitSource;
-  private volatile InformerEventSource<BackupPolicy, MaintenanceWindow> policySource;
-  private final CachedObjects<DatabaseUnit> units = CachedObjects.of(() -> unitSource);
+  private final WindowTargets targets = new WindowTargets();
   private final ScheduledExecutorService renewer = Executors.newSingleThreadScheduledExecutor(
       Thread.ofPlatform().name("maintenance-lease").daemon().factory());
 
@@ -84,34 +73,14 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
     this.runs = new Jobs("maintenance", clock, Integer.MAX_VALUE, Duration.ofSeconds(30));
     this.lease = new UnitLease(client, clock, settings.identity(), settings.leaseDuration());
     this.services = new MaintenanceRun.Services(client, new WindowStatusStore(client), events, lease, new MaintenanceMetrics(registry),
-        clock, dataSources, settings.drainPoints(), settings.tasks(), secrets, CachedObjects.of(() -> policySource));
+        clock, dataSources, settings.drainPoints(), settings.tasks(), secrets, targets.policies());
     long renewEvery = Math.max(1, settings.leaseDuration().toMillis() / 3);
     renewer.scheduleAtFixedRate(this::renewLeases, renewEvery, renewEvery, TimeUnit.MILLISECONDS);
   }
 
-  /**
-   * A unit that appears, goes or changes its labels wakes the windows of its namespace that may target it; a run reads
-   * BackupPolicies (waiting for a backup it asked for) from the cache alone.
-   */
   @Override
   public List<EventSource<?, MaintenanceWindow>> prepareEventSources(EventSourceContext<MaintenanceWindow> context) {
-    unitSource = new InformerEventSource<>(InformerEventSourceConfiguration.from(DatabaseUnit.class, MaintenanceWindow.class)
-        .withNamespacesInheritedFromController()
-        .withOnUpdateFilter((updated, old) -> !Objects.equals(updated.getMetadata().getLabels(), old.getMetadata().getLabels()))
-        .withSecondaryToPrimaryMapper(unit -> context.getPrimaryCache().list(unit.getMetadata().getNamespace(), w -> targets(w, unit))
-            .map(ResourceID::fromResource).collect(Collectors.toSet()))
-        .build(), context);
-    policySource = new InformerEventSource<>(InformerEventSourceConfiguration.from(BackupPolicy.class, MaintenanceWindow.class)
-        .withNamespacesInheritedFromController()
-        .withSecondaryToPrimaryMapper(policy -> Set.of())
-        .build(), context);
-    return List.of(unitSource, policySource);
-  }
-
-  private static boolean targets(MaintenanceWindow window, DatabaseUnit unit) {
-    MaintenanceWindowSpec spec = window.getSpec();
-    return spec.databaseUnit() != null ? spec.databaseUnit().equals(unit.getMetadata().getName())
-        : LabelSelectors.matches(spec.selector(), unit.getMetadata().getLabels());
+    return targets.prepare(context);
   }
 
   @Override
@@ -136,7 +105,7 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
     } catch (InvalidSchedule | IllegalArgumentException e) {
       return degrade(window, EventReason.MaintenanceInvalidSchedule, e.getMessage(), IDLE_RESYNC);
     }
-    List<String> units = targetUnits(window);
+    List<String> units = targets.unitNames(window);
     if (units.isEmpty()) {
       String message = spec.databaseUnit() != null ? "DatabaseUnit " + spec.databaseUnit() + " does not exist in namespace "
           + window.getMetadata().getNamespace() : "selector matches no DatabaseUnit in namespace " + window.getMetadata().getNamespace();
@@ -150,12 +119,6 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
       return startRun(key, window, current.get(), pending.get(), since, now);
     }
     return idle(window, schedule, since, now);
-  }
-
-  /** The units the window maintains, sorted by name; a named unit that does not exist yields none. */
-  private List<String> targetUnits(MaintenanceWindow window) {
-    return units.list(window.getMetadata().getNamespace(), unit -> targets(window, unit)).stream()
-        .map(u -> u.getMetadata().getName()).toList();
   }
 
   /**
@@ -197,7 +160,7 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
           "Unit " + unitName + " is under maintenance by " + holder + "; waiting");
       return UpdateControl.<MaintenanceWindow>noUpdate().rescheduleAfter(Duration.ofSeconds(10));
     }
-    DatabaseUnit unit = units.get(namespace, unitName).orElse(null);
+    DatabaseUnit unit = targets.units().get(namespace, unitName).orElse(null);
     String id = window.getMetadata().getName() + "-" + unitName + "-" + now.getEpochSecond();
     Run run = new Run(id, unitName, window.getMetadata().getGeneration(), lease.identity(), RunRecord.timestamp(w.start()),
         RunRecord.timestamp(w.end()), RunRecord.timestamp(now), null, null, null, null, null, List.of(), null);
@@ -223,7 +186,7 @@ public class MaintenanceWindowReconciler implements Reconciler<MaintenanceWindow
     if (!lease.tryAcquire(namespace, run.unit())) {
       return UpdateControl.<MaintenanceWindow>noUpdate().rescheduleAfter(WHILE_RUNNING);
     }
-    DatabaseUnit unit = units.get(namespace, run.unit()).orElse(null);
+    DatabaseUnit unit = targets.units().get(namespace, run.unit()).orElse(null);
     log.warn("Maintenance run {} of {} was left in phase {} by {}; recovering", run.id(), run.unit(), status.phase(), run.holder());
     start(key, new MaintenanceRun(services, window, unit, run, RunPhase.of(status.phase())), MaintenanceRun::recover);
     return UpdateControl.<MaintenanceWindow>noUpdate().rescheduleAfter(WHILE_RUNNING);
