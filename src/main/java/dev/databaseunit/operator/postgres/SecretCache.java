@@ -3,6 +3,7 @@ package dev.databaseunit.operator.postgres;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.informers.cache.Cache;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -37,7 +38,7 @@ public final class SecretCache implements PostgresTargets.SecretLookup, AutoClos
 
   @Override
   public Optional<Secret> find(String namespace, String name) {
-    String key = namespace + "/" + name;
+    String key = Cache.namespaceKeyFunc(namespace, name);
     for (SharedIndexInformer<Secret> informer : informers) {
       Secret cached = informer.getStore().getByKey(key);
       if (cached != null) {
