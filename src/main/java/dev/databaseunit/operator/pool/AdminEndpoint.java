@@ -15,13 +15,24 @@ import javax.net.ssl.TrustManagerFactory;
  * Where a unit's PgBouncer admin console is, how to log in and whether over TLS; the password never appears in
  * toString.
  *
+ * @param host the name TLS verifies the certificate against, and where to connect unless address says otherwise
  * @param tls null for plain TCP
+ * @param address where to connect when it is not the host (one pod of a Service); null for the host
  */
-public record AdminEndpoint(String host, int port, String user, String password, Tls tls) {
+public record AdminEndpoint(String host, int port, String user, String password, Tls tls, String address) {
 
   /** A console reached over plain TCP (an external PgBouncer, or one on loopback). */
   public AdminEndpoint(String host, int port, String user, String password) {
-    this(host, port, user, password, null);
+    this(host, port, user, password, null, null);
+  }
+
+  public AdminEndpoint(String host, int port, String user, String password, Tls tls) {
+    this(host, port, user, password, tls, null);
+  }
+
+  /** The same console on one pod: connect to its address and port, and still verify the certificate for the host. */
+  public AdminEndpoint at(String podAddress, int podPort) {
+    return new AdminEndpoint(host, podPort, user, password, tls, podAddress);
   }
 
   /** @param caCertificatePem the CA to trust, PEM; null trusts the JVM's default CAs */
@@ -51,11 +62,13 @@ public record AdminEndpoint(String host, int port, String user, String password,
   }
 
   public PgBouncerAdminClient connect(Duration timeout) {
-    return new PgBouncerAdminClient(host, port, user, password, timeout, tls != null ? tls.socketFactory() : null);
+    return new PgBouncerAdminClient(address != null ? address : host, host, port, user, password, timeout,
+        tls != null ? tls.socketFactory() : null);
   }
 
   @Override
   public String toString() {
-    return "AdminEndpoint[" + user + "@" + host + ":" + port + (tls != null ? ", TLS" : "") + "]";
+    return "AdminEndpoint[" + user + "@" + (address != null ? address + " (" + host + ")" : host) + ":" + port
+        + (tls != null ? ", TLS" : "") + "]";
   }
 }

@@ -41,6 +41,8 @@ public final class PgBouncerAdminClient implements PgBouncerAdmin {
   private static final Pattern PLAIN_NAME = Pattern.compile("[A-Za-z0-9_]{1,63}");
 
   private final String host;
+  /** The name the server's certificate must carry; the host unless the console is reached at a pod's address. */
+  private final String serverName;
   private final int port;
   private final String user;
   private final String password;
@@ -57,7 +59,17 @@ public final class PgBouncerAdminClient implements PgBouncerAdmin {
 
   /** @param tls the trust for a TLS connection, or null for plain TCP */
   public PgBouncerAdminClient(String host, int port, String user, String password, Duration timeout, SSLSocketFactory tls) {
+    this(host, host, port, user, password, timeout, tls);
+  }
+
+  /**
+   * @param host where to connect (a pod's address)
+   * @param serverName the name the certificate is verified against (the Service's DNS name the certificate names)
+   */
+  public PgBouncerAdminClient(String host, String serverName, int port, String user, String password, Duration timeout,
+      SSLSocketFactory tls) {
     this.host = host;
+    this.serverName = serverName;
     this.port = port;
     this.user = user;
     this.password = password;
@@ -203,9 +215,9 @@ public final class PgBouncerAdminClient implements PgBouncerAdmin {
     if (answer != 'S') {
       throw new IOException("PgBouncer at " + host + ":" + port + " does not offer TLS (client_tls_sslmode is disable)");
     }
-    var ssl = (SSLSocket) tls.createSocket(plain, host, port, true);
+    var ssl = (SSLSocket) tls.createSocket(plain, serverName, port, true);
     SSLParameters parameters = ssl.getSSLParameters();
-    parameters.setEndpointIdentificationAlgorithm("HTTPS"); // the certificate must name the host
+    parameters.setEndpointIdentificationAlgorithm("HTTPS"); // the certificate must name the server
     parameters.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
     ssl.setSSLParameters(parameters);
     ssl.startHandshake();
