@@ -84,6 +84,7 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
     Cache<Secret> secrets = UnitEventSources.cache(context, Secret.class);
     Cache<ConfigMap> configMaps = UnitEventSources.cache(context, ConfigMap.class);
     DesiredObjects.Live live = UnitEventSources.live(context);
+    UnitContext.EndpointSliceLookup endpointSlices = UnitEventSources.endpointSlices(context);
     PostgresTargets.SecretLookup secretLookup = (ns, name) -> secrets.get(new ResourceID(name, ns));
     UnitContext.ConfigMapLookup configMapLookup = (ns, name) -> configMaps.get(new ResourceID(name, ns));
     DatabaseUnitStatus previous = unit.getStatus() != null ? unit.getStatus() : emptyStatus();
@@ -98,7 +99,7 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
     boolean databaseProvided = referenceProblem.isEmpty();
     if (databaseProvided) {
       var beforeDatabase = new UnitContext(unit, unitKey, Optional.empty(), Optional.empty(), secretLookup, configMapLookup,
-          live);
+          live, endpointSlices);
       for (UnitCapability capability : capabilities) {
         // A provider waits for the ones before it (a bootstrap needs the managed instance up).
         if (capability.providesDatabase() && databaseProvided) {
@@ -124,7 +125,7 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
       }
     }
 
-    var unitContext = new UnitContext(unit, unitKey, target, dataSource, secretLookup, configMapLookup, live);
+    var unitContext = new UnitContext(unit, unitKey, target, dataSource, secretLookup, configMapLookup, live, endpointSlices);
     for (UnitCapability capability : capabilities) {
       if (capability.providesDatabase() || (capability.needsDatabase() && dataSource.isEmpty())) {
         continue;
@@ -182,7 +183,8 @@ public class DatabaseUnitReconciler implements Reconciler<DatabaseUnit>, Cleaner
 
   private static DatabaseUnitStatus.DatabaseStatus databaseStatus(DatabaseInventory.Found found, DatabaseUnitStatus.DatabaseStatus previous) {
     return new DatabaseUnitStatus.DatabaseStatus(found.serverVersion(), found.extensions(),
-        previous != null ? previous.schemaVersion() : null, previous != null ? previous.pendingMigrations() : null);
+        previous != null ? previous.schemaVersion() : null, previous != null ? previous.pendingMigrations() : null,
+        found.clientConnections());
   }
 
   private UpdateControl<DatabaseUnit> finish(DatabaseUnit unit, DatabaseUnitStatus previous, Progress progress) {

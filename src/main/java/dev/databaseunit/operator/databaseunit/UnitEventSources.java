@@ -10,6 +10,8 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import dev.databaseunit.operator.pool.PoolerPods;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
@@ -46,6 +48,7 @@ final class UnitEventSources {
         ownedObjects(context, StatefulSet.class),
         ownedObjects(context, Deployment.class),
         ownedObjects(context, Service.class),
+        serviceEndpoints(context),
         wakeups.eventSource());
   }
 
@@ -62,6 +65,29 @@ final class UnitEventSources {
         return LIVE_KINDS.contains(type) ? cache(context, type).get(new ResourceID(name, namespace)) : Optional.empty();
       }
     };
+  }
+
+  static UnitContext.EndpointSliceLookup endpointSlices(Context<DatabaseUnit> context) {
+    Cache<EndpointSlice> cache = cache(context, EndpointSlice.class);
+    return (namespace, service) -> cache.list(slice -> namespace.equals(slice.getMetadata().getNamespace())
+        && slice.getMetadata().getLabels() != null
+            && service.equals(slice.getMetadata().getLabels().get(PoolerPods.SERVICE_NAME_LABEL))).toList();
+  }
+
+  /**
+   * The EndpointSlices of the operator's PgBouncer Services (Kubernetes copies a Service's labels onto its slices): a
+   * pod becoming ready or going away brings the unit back, so the pool loop sizes the pods that are there.
+   */
+  private static InformerEventSource<EndpointSlice, DatabaseUnit> serviceEndpoints(EventSourceContext<DatabaseUnit> context) {
+    var config = InformerEventSourceConfiguration.from(EndpointSlice.class, DatabaseUnit.class)
+        .withNamespacesInheritedFromController()
+        .withLabelSelector("app.kubernetes.io/managed-by=" + OwnedObjects.MANAGED_BY + ",app.kubernetes.io/component=pgbouncer")
+        .withSecondaryToPrimaryMapper(slice -> {
+          String unit = slice.getMetadata().getLabels() != null ? slice.getMetadata().getLabels().get(OwnedObjects.UNIT_LABEL) : null;
+          return unit == null ? Set.of() : Set.of(new ResourceID(unit, slice.getMetadata().getNamespace()));
+        })
+        .build();
+    return new InformerEventSource<>(config, context);
   }
 
   private static <R extends HasMetadata> InformerEventSource<R, DatabaseUnit> ownedObjects(

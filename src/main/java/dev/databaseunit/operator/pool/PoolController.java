@@ -18,12 +18,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The pool loop of one unit, one {@link #tick()} per sample interval: read the pool size in force from PgBouncer
- * (never assumed), re-apply the last size we set if PgBouncer lost it (a restart), take a sample, ask the policy,
- * and apply a step live with {@code SET default_pool_size} (pools of databases without their own pool_size
- * follow it at once), keeping PgBouncer's server_idle_timeout at the unit's value. Each tick opens a fresh
- * admin connection, so a restarted PgBouncer is simply reached again and the login time is measured. State it needs after an operator restart comes from the unit's status
- * (last step time) and from PgBouncer (the size).
+ * The pool loop of one PgBouncer (a replica of the unit's pooler), one {@link #tick(int)} per sample interval: read
+ * the pool size in force from PgBouncer (never assumed), re-apply the last size we set if PgBouncer lost it (a
+ * restart), take a sample, ask the policy, and apply a step live with {@code SET default_pool_size} (pools of
+ * databases without their own pool_size follow it at once), never above the replica's share of the unit's budget
+ * ({@link ReplicaPools} gives it), keeping PgBouncer's server_idle_timeout at the unit's value. Each tick opens a
+ * fresh admin connection, so a restarted PgBouncer is simply reached again and the login time is measured. State it
+ * needs after an operator restart comes from the unit's status (last step time) and from PgBouncer (the size).
  */
 public final class PoolController {
   private static final Logger log = LoggerFactory.getLogger(PoolController.class);
@@ -36,6 +37,10 @@ public final class PoolController {
     void reapplied(int found, int applied);
   }
 
+  /** What one replica's loop last saw and did; see {@link #snapshot()}. */
+  record Snapshot(int size, int wanted, int share, double utilisation, PoolSample latest, Optional<Instant> lastStep,
+      String lastReason) {}
+
   private final String database;
   private final Clock clock;
   private final Listener listener;
@@ -47,12 +52,11 @@ public final class PoolController {
   private String lastReason;
   /** The size we last applied or confirmed on PgBouncer; null until the first successful read after a restart. */
   private Integer applied;
+  private int share;
   private PgBouncerAdmin.StatsRow previousStats;
   private PoolSample latest;
   private Decision lastDecision;
   private Optional<UnitProblem> problem = Optional.empty();
-  private PoolerStatus published;
-  private Instant publishedAt = Instant.EPOCH;
 
   /**
    * @param previous the unit's pooler status, or null for a new unit: then the initial size is applied first
@@ -65,11 +69,11 @@ public final class PoolController {
     this.clock = clock;
     this.listener = listener;
     this.metrics = metrics;
-    this.published = previous;
     this.lastStep = previous != null && previous.lastScaleTime() != null
         ? Optional.of(Instant.parse(previous.lastScaleTime())) : Optional.empty();
     this.lastReason = previous != null ? previous.lastScaleReason() : null;
     this.applied = previous == null ? settings.initialSize() : null;
+    this.share = settings.maxSize();
   }
 
   synchronized void update(AdminEndpoint newEndpoint, PoolSettings newSettings) {
@@ -77,23 +81,32 @@ public final class PoolController {
     settings = newSettings;
   }
 
-  /** One sample, decision and (maybe) step, when one is due ({@link PoolSizingPolicy#sampleDue}). Never throws: failures become {@link #problem()}. */
-  public synchronized void tick() {
+  /**
+   * One sample, decision and (maybe) step, when one is due ({@link PoolSizingPolicy#sampleDue}) or when the size in
+   * force is above the share. Never throws: failures become {@link #problem()}.
+   *
+   * @param newShare the most this PgBouncer's pool may be: its share of the unit's budget
+   */
+  public synchronized void tick(int newShare) {
+    share = newShare;
     Instant now = clock.instant();
-    if (!PoolSizingPolicy.sampleDue(Optional.ofNullable(latest), settings, now)) {
+    boolean overShare = applied != null && applied > share;
+    if (!overShare && !PoolSizingPolicy.sampleDue(Optional.ofNullable(latest), settings, now)) {
       return;
     }
     try (PgBouncerAdminClient admin = endpoint.connect(ADMIN_TIMEOUT)) {
       int size = poolSize(admin, database);
       metrics.connected(admin.lastConnectNanos());
       if (applied != null && size != applied) {
-        int target = Math.clamp(applied, settings.minSize(), settings.maxSize());
+        int target = Math.min(Math.clamp(applied, settings.minSize(), settings.maxSize()), share);
         apply(admin, target);
-        if (previousStats != null || published != null) {
+        if (previousStats != null || lastDecision != null) {
           listener.reapplied(size, target);
         }
         size = target;
       }
+      // The first read after an operator restart is taken as it is: the replicas were within the budget before.
+      int cap = applied == null ? Math.max(share, size) : share;
       applied = size;
       keepServerIdleTimeout(admin);
       PoolSample sample = sample(admin, size, now);
@@ -105,15 +118,18 @@ public final class PoolController {
       }
       latest = sample;
       lastDecision = PoolSizingPolicy.decide(List.copyOf(samples), size, lastStep, settings, now);
-      if (lastDecision.changes()) {
-        apply(admin, lastDecision.size());
-        applied = lastDecision.size();
+      int target = Math.min(lastDecision.size(), cap);
+      if (target != size) {
+        String reason = target == lastDecision.size() ? lastDecision.reason()
+            : lastDecision.reason() + "; held at " + cap + ", this PgBouncer's share of the connection budget";
+        Direction direction = target > size ? Direction.UP : Direction.DOWN;
+        apply(admin, target);
+        applied = target;
         lastStep = Optional.of(now);
-        lastReason = lastDecision.reason();
-        metrics.scaled(lastDecision.direction());
-        listener.scaled(lastDecision.direction(), size, lastDecision.size(), lastDecision.reason());
+        lastReason = reason;
+        metrics.scaled(direction);
+        listener.scaled(direction, size, target, reason);
       }
-      metrics.observe(lastDecision.utilisation(), applied, settings.maxSize(), sample.clientsWaiting(), sample.averageWaitMillis());
       problem = Optional.empty();
     } catch (PgBouncerAdminException e) {
       if (problem.isEmpty()) {
@@ -124,6 +140,28 @@ public final class PoolController {
       log.error("Pool loop for database {} failed", database, e);
       problem = Optional.of(new UnitProblem(EventReason.InternalError, "pool loop failed: " + e));
     }
+  }
+
+  /**
+   * The size this PgBouncer holds for the budget: the size in force, else (not read yet since the operator started)
+   * the ini's initial size.
+   */
+  synchronized int held() {
+    return applied != null ? applied : settings.initialSize();
+  }
+
+  /** What the policy last wanted for this PgBouncer's load; before any decision, the size it holds. */
+  synchronized int wanted() {
+    return lastDecision != null ? lastDecision.size() : applied != null ? applied : settings.initialSize();
+  }
+
+  /** Empty until the first sample. */
+  synchronized Optional<Snapshot> snapshot() {
+    if (latest == null || lastDecision == null || applied == null) {
+      return Optional.empty();
+    }
+    return Optional.of(new Snapshot(applied, lastDecision.size(), share, lastDecision.utilisation(), latest, lastStep,
+        lastReason));
   }
 
   /**
@@ -192,30 +230,6 @@ public final class PoolController {
 
   public synchronized Optional<UnitProblem> problem() {
     return problem;
-  }
-
-  /**
-   * The status to publish. It changes with the size, a step or a failure at once, and with utilisation and
-   * waiting clients at most once per smoothing window, so a busy pool does not rewrite the unit every sample.
-   */
-  public synchronized PoolerStatus status() {
-    if (latest == null || lastDecision == null) {
-      return published;
-    }
-    Instant now = clock.instant();
-    boolean sizeOrStepChanged = published == null || !Integer.valueOf(applied).equals(published.currentSize())
-        || !java.util.Objects.equals(lastReason, published.lastScaleReason())
-        || !java.util.Objects.equals(lastStep.map(Instant::toString).orElse(null), published.lastScaleTime());
-    if (sizeOrStepChanged || !now.isBefore(publishedAt.plus(settings.window()))) {
-      published = new PoolerStatus(applied, round(lastDecision.utilisation(), 100), latest.clientsWaiting(),
-          round(latest.averageWaitMillis(), 10), lastStep.map(Instant::toString).orElse(null), lastReason);
-      publishedAt = now;
-    }
-    return published;
-  }
-
-  private static double round(double value, int scale) {
-    return Math.round(value * scale) / (double) scale;
   }
 
   static String stepMessage(int from, int to, String reason) {

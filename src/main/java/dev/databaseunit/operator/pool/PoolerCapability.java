@@ -15,6 +15,7 @@ import dev.databaseunit.operator.events.EventRecorder;
 import dev.databaseunit.operator.pool.PoolSizingPolicy.Direction;
 import dev.databaseunit.operator.postgres.PostgresTarget;
 import dev.databaseunit.operator.postgres.PostgresTargets;
+import dev.databaseunit.operator.postgres.UnitDataSources;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -24,6 +25,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -50,22 +52,22 @@ public final class PoolerCapability implements UnitCapability {
 
   /** What the unit was last told, so the loop wakes it only for something new. */
   private record Published(DatabaseUnitStatus.PoolerStatus status, Optional<EventReason> reason, Optional<String> message) {
-    static Published of(PoolController controller) {
-      var problem = controller.problem();
-      return new Published(controller.status(), problem.map(UnitProblem::reason), problem.map(Throwable::getMessage));
+    static Published of(ReplicaPools pools) {
+      var problem = pools.problem();
+      return new Published(pools.status(), problem.map(UnitProblem::reason), problem.map(Throwable::getMessage));
     }
   }
 
   private static final class Loop {
-    final PoolController controller;
+    final ReplicaPools pools;
     final PoolMetrics metrics;
     volatile DatabaseUnit unit;
     ScheduledFuture<?> future;
     Duration interval;
     final UnitWakeups.Told<Published> told;
 
-    Loop(PoolController controller, PoolMetrics metrics, DatabaseUnit unit, UnitWakeups.Told<Published> told) {
-      this.controller = controller;
+    Loop(ReplicaPools pools, PoolMetrics metrics, DatabaseUnit unit, UnitWakeups.Told<Published> told) {
+      this.pools = pools;
       this.metrics = metrics;
       this.unit = unit;
       this.told = told;
@@ -107,19 +109,26 @@ public final class PoolerCapability implements UnitCapability {
     }
     try {
       PoolSettings settings = settings(spec);
-      Optional<AdminEndpoint> endpoint = spec.external() != null
-          ? Optional.of(externalEndpoint(unit, spec.external(), context.secrets()))
-          : managedEndpoint(unit, spec, context);
-      if (endpoint.isEmpty()) {
+      int budget = PoolBudget.limit(settings.maxSize(), status.database() != null ? status.database().clientConnections() : null,
+          UnitDataSources.MAX_CONNECTIONS_PER_TARGET);
+      List<ReplicaPools.Replica> replicas;
+      if (spec.external() != null) {
+        var endpoint = externalEndpoint(unit, spec.external(), context.secrets());
+        replicas = List.of(new ReplicaPools.Replica(endpoint.host() + ":" + endpoint.port(), endpoint));
+      } else {
+        replicas = managedReplicas(unit, spec, context);
+      }
+      if (replicas.isEmpty()) {
         stopLoop(context.unitKey());
+        // The EndpointSlice informer brings the unit back when a pod becomes ready; the recheck is a safety net.
         return Outcome.progressing(status, "waiting for the PgBouncer Deployment " + PgBouncerResources.name(unit)
             + " to become ready", Duration.ofSeconds(10));
       }
-      Loop loop = ensureLoop(context, databaseOf(unit, context), endpoint.get(), settings, status.pooler());
-      Published published = Published.of(loop.controller);
+      Loop loop = ensureLoop(context, databaseOf(unit, context), replicas, settings, budget, status.pooler());
+      Published published = Published.of(loop.pools);
       loop.told.read(published);
       var next = status.withPooler(published.status());
-      return loop.controller.problem()
+      return loop.pools.problem()
           .map(p -> Outcome.degraded(next, p))
           .orElseGet(() -> Outcome.done(next));
     } catch (UnitProblem p) {
@@ -153,8 +162,11 @@ public final class PoolerCapability implements UnitCapability {
     return new AdminEndpoint(external.host(), external.port() != null ? external.port() : 6432, user, password);
   }
 
-  /** Applies the managed objects; the endpoint once the Deployment has a ready pod. */
-  private Optional<AdminEndpoint> managedEndpoint(DatabaseUnit unit, PoolerSpec spec, UnitContext context) throws UnitProblem {
+  /**
+   * Applies the managed objects; the ready PgBouncer pods, each reached at its own address (from the Service's
+   * EndpointSlices in the informer cache), none while no pod is ready.
+   */
+  private List<ReplicaPools.Replica> managedReplicas(DatabaseUnit unit, PoolerSpec spec, UnitContext context) throws UnitProblem {
     PostgresTarget target = context.target().orElseThrow(() -> new UnitProblem(EventReason.PoolerInvalidSpec,
         "the pooler needs the unit's database credentials, which could not be resolved"));
     String ns = unit.getMetadata().getNamespace();
@@ -170,16 +182,13 @@ public final class PoolerCapability implements UnitCapability {
     } catch (IllegalArgumentException e) {
       throw new UnitProblem(EventReason.PoolerInvalidSpec, "cannot render pgbouncer.ini: " + e.getMessage());
     }
-    Deployment live = null;
     for (HasMetadata object : desired.all()) {
-      HasMetadata applied = objects.apply(owner(context.unitKey()), object, context.live());
-      if (applied instanceof Deployment deployment) {
-        live = deployment;
-      }
+      objects.apply(owner(context.unitKey()), object, context.live());
     }
-    boolean ready = live != null && live.getStatus() != null && live.getStatus().getReadyReplicas() != null
-        && live.getStatus().getReadyReplicas() > 0;
-    return ready ? Optional.of(PgBouncerResources.adminEndpoint(unit, spec, adminPassword, context.secrets())) : Optional.empty();
+    AdminEndpoint service = PgBouncerResources.adminEndpoint(unit, spec, adminPassword, context.secrets());
+    return PoolerPods.of(context.endpointSlices().ofService(ns, PgBouncerResources.name(unit)), PoolerPods.Which.READY).stream()
+        .map(pod -> new ReplicaPools.Replica(pod.name(), service.at(pod.address(), pod.port())))
+        .toList();
   }
 
   /** The client-side certificate, issued once (from the unit's own CA) when the spec names no Secret. */
@@ -226,19 +235,20 @@ public final class PoolerCapability implements UnitCapability {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
   }
 
-  private Loop ensureLoop(UnitContext context, String database, AdminEndpoint endpoint, PoolSettings settings,
-      DatabaseUnitStatus.PoolerStatus previous) {
+  private Loop ensureLoop(UnitContext context, String database, List<ReplicaPools.Replica> replicas, PoolSettings settings,
+      int budget, DatabaseUnitStatus.PoolerStatus previous) {
     DatabaseUnit unit = context.unit();
     Loop loop = loops.computeIfAbsent(context.unitKey(), key -> {
       var metrics = new PoolMetrics(registry, unit.getMetadata().getNamespace(), unit.getMetadata().getName());
       var holder = new Loop[1];
-      var controller = new PoolController(database, endpoint, settings, previous, clock, listener(holder), metrics);
-      holder[0] = new Loop(controller, metrics, unit, wakeups.told(key));
-      controller.tick(); // the first look at once, so a wrong endpoint shows in this reconcile
+      var pools = new ReplicaPools(database, settings, budget, previous, clock, listener(holder), metrics);
+      holder[0] = new Loop(pools, metrics, unit, wakeups.told(key));
+      pools.update(replicas, settings, budget);
+      pools.tick(); // the first look at once, so a wrong endpoint shows in this reconcile
       return holder[0];
     });
     loop.unit = unit;
-    loop.controller.update(endpoint, settings);
+    loop.pools.update(replicas, settings, budget);
     synchronized (loop) {
       if (loop.future == null || !settings.loopPeriod().equals(loop.interval)) {
         if (loop.future != null) {
@@ -255,8 +265,8 @@ public final class PoolerCapability implements UnitCapability {
   }
 
   private static void tick(Loop loop) {
-    loop.controller.tick();
-    loop.told.offer(Published.of(loop.controller));
+    loop.pools.tick();
+    loop.told.offer(Published.of(loop.pools));
   }
 
   private PoolController.Listener listener(Loop[] holder) {

@@ -19,15 +19,21 @@ public final class DatabaseInventory {
    * @param operatorRole the role the operator logs in as
    * @param broadAttributes the attributes of that role beyond what the operator needs (SUPERUSER, BYPASSRLS, ...)
    */
-  public record Found(String serverVersion, Map<String, String> extensions, String operatorRole, List<String> broadAttributes) {}
+  public record Found(String serverVersion, Map<String, String> extensions, String operatorRole, List<String> broadAttributes,
+      int clientConnections) {}
 
   private DatabaseInventory() {}
 
   public static Found ensure(Connection connection, List<String> wantedExtensions) throws SQLException, UnitProblem {
     String version;
-    try (var st = connection.createStatement(); var rs = st.executeQuery("SHOW server_version")) {
+    int clientConnections;
+    // reserved_connections exists from PostgreSQL 16; current_setting(..., true) is null before.
+    try (var st = connection.createStatement(); var rs = st.executeQuery("SELECT current_setting('server_version'), "
+        + "current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int "
+        + "- coalesce(current_setting('reserved_connections', true)::int, 0)")) {
       rs.next();
       version = rs.getString(1);
+      clientConnections = rs.getInt(2);
     }
     String role;
     List<String> broad = new java.util.ArrayList<>();
@@ -64,6 +70,6 @@ public final class DatabaseInventory {
         }
       }
     }
-    return new Found(version, installed, role, List.copyOf(broad));
+    return new Found(version, installed, role, List.copyOf(broad), clientConnections);
   }
 }

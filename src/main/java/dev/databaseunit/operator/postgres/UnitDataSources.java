@@ -21,7 +21,7 @@ import javax.sql.DataSource;
  */
 public final class UnitDataSources implements AutoCloseable {
   /** The operator's own work per target is a handful of short statements; it must not crowd the application. */
-  static final int MAX_CONNECTIONS_PER_TARGET = 4;
+  public static final int MAX_CONNECTIONS_PER_TARGET = 4;
 
   private static final class SharedPool {
     final HikariDataSource dataSource;

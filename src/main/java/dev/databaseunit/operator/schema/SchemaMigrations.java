@@ -131,6 +131,7 @@ public final class SchemaMigrations implements UnitCapability {
     if (db == null) {
       return status;
     }
-    return status.withDatabase(new DatabaseUnitStatus.DatabaseStatus(db.serverVersion(), db.extensions(), version, pending));
+    return status.withDatabase(new DatabaseUnitStatus.DatabaseStatus(db.serverVersion(), db.extensions(), version, pending,
+        db.clientConnections()));
   }
 }

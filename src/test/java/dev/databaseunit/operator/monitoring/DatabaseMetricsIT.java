@@ -38,7 +38,7 @@ class DatabaseMetricsIT {
       var unit = new DatabaseUnit();
       unit.setMetadata(new ObjectMetaBuilder().withNamespace("apps").withName("shop").build());
       capability.reconcile(new UnitContext(unit, "apps/shop", Optional.empty(), Optional.of(ds), (ns, n) -> Optional.empty(),
-          (ns, n) -> Optional.empty(), DesiredObjects.Live.NONE),
+          (ns, n) -> Optional.empty(), DesiredObjects.Live.NONE, UnitContext.EndpointSliceLookup.NONE),
           new DatabaseUnitStatus(null, List.of(), null, null, null, null, null, null));
 
       var slow = CompletableFuture.runAsync(() -> {
@@ -110,7 +110,7 @@ class DatabaseMetricsIT {
     var unit = new DatabaseUnit();
     unit.setMetadata(new ObjectMetaBuilder().withNamespace("apps").withName(name).build());
     capability.reconcile(new UnitContext(unit, "apps/" + name, Optional.empty(), Optional.of(ds), (ns, n) -> Optional.empty(),
-        (ns, n) -> Optional.empty(), DesiredObjects.Live.NONE), new DatabaseUnitStatus(null, List.of(), null, null, null, null, null, null));
+        (ns, n) -> Optional.empty(), DesiredObjects.Live.NONE, UnitContext.EndpointSliceLookup.NONE), new DatabaseUnitStatus(null, List.of(), null, null, null, null, null, null));
   }
 
   private static double gauge(SimpleMeterRegistry registry, String name) {

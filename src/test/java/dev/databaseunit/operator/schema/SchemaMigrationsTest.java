@@ -157,7 +157,7 @@ class SchemaMigrationsTest {
 
   @Test
   void withoutMigrationsTheStatusHasNoSchemaVersion() {
-    var previous = status().withDatabase(new DatabaseUnitStatus.DatabaseStatus("15.8", Map.of(), "3", 0));
+    var previous = status().withDatabase(new DatabaseUnitStatus.DatabaseStatus("15.8", Map.of(), "3", 0, 97));
     var outcome = capability.reconcile(context(unit(null)), previous);
     assertThat(outcome.status().database().schemaVersion()).isNull();
     assertThat(outcome.status().database().pendingMigrations()).isNull();
@@ -172,7 +172,7 @@ class SchemaMigrationsTest {
     DataSource unused = new PGSimpleDataSource();
     var target = new PostgresTarget("db", 5432, "app", "app", "pw", PostgresTls.Mode.DISABLE, null);
     return new UnitContext(forUnit, "ns/app", Optional.of(target), Optional.of(unused), (ns, name) -> Optional.empty(),
-        (ns, name) -> Optional.ofNullable(configMaps.get(name)), DesiredObjects.Live.NONE);
+        (ns, name) -> Optional.ofNullable(configMaps.get(name)), DesiredObjects.Live.NONE, UnitContext.EndpointSliceLookup.NONE);
   }
 
   private void configMap(String name, Map<String, String> data) {
@@ -181,7 +181,7 @@ class SchemaMigrationsTest {
   }
 
   private static DatabaseUnitStatus status() {
-    return new DatabaseUnitStatus(null, List.of(), new DatabaseUnitStatus.DatabaseStatus("15.8", Map.of("vector", "0.8.0"), null, null),
+    return new DatabaseUnitStatus(null, List.of(), new DatabaseUnitStatus.DatabaseStatus("15.8", Map.of("vector", "0.8.0"), null, null, 97),
         null, null, null, null, null);
   }
 

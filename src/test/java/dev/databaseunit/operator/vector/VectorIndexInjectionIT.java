@@ -61,7 +61,7 @@ class VectorIndexInjectionIT {
         unit.setMetadata(new ObjectMetaBuilder().withName("injected").withNamespace("default").build());
         unit.setSpec(new DatabaseUnitSpec(null, null, null, List.of(spec), null, null, null, null, null));
         var context = new UnitContext(unit, "default/injected", Optional.empty(), Optional.of(dataSource), (ns, name) -> Optional.empty(),
-            (ns, name) -> Optional.empty(), DesiredObjects.Live.NONE);
+            (ns, name) -> Optional.empty(), DesiredObjects.Live.NONE, UnitContext.EndpointSliceLookup.NONE);
 
         var outcome = capability.reconcile(context, new DatabaseUnitStatus(null, List.of(), null, null, null, null, null, null));
 

@@ -70,7 +70,9 @@ public record DatabaseUnitStatus(
       @JsonPropertyDescription("server_version of PostgreSQL.") String serverVersion,
       @JsonPropertyDescription("Installed extensions and their versions.") Map<String, String> extensions,
       @JsonPropertyDescription("Latest applied Flyway version.") String schemaVersion,
-      @JsonPropertyDescription("Migrations not yet applied.") Integer pendingMigrations) {}
+      @JsonPropertyDescription("Migrations not yet applied.") Integer pendingMigrations,
+      @JsonPropertyDescription("max_connections less the slots reserved for superusers (and reserved_connections): the connections "
+          + "ordinary roles can open. The pooler's connection budget stays within it.") Integer clientConnections) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record VectorIndexStatus(
@@ -128,14 +130,34 @@ public record DatabaseUnitStatus(
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record PoolerStatus(
-      @JsonPropertyDescription("Pool size (PgBouncer default_pool_size) currently applied.") Integer currentSize,
-      @JsonPropertyDescription("Server connections in use (plus waiting clients) over the pool size, smoothed.")
+      @JsonPropertyDescription("Pool size (PgBouncer default_pool_size) currently applied, summed over the PgBouncer replicas.")
+          Integer currentSize,
+      @JsonPropertyDescription("Server connections in use (plus waiting clients) over the pool size, smoothed, over all replicas.")
           Double utilisation,
-      @JsonPropertyDescription("Clients waiting for a server connection at the last sample.") Integer clientsWaiting,
-      @JsonPropertyDescription("Average client wait per transaction since the previous sample, in milliseconds.")
-          Double averageWaitMillis,
-      @JsonPropertyDescription("When the pool size last changed, RFC 3339.") String lastScaleTime,
-      @JsonPropertyDescription("Why the last scale step happened, e.g. 'utilisation 0.86 over 60s'.") String lastScaleReason) {}
+      @JsonPropertyDescription("Clients waiting for a server connection at the last sample, summed over the replicas.")
+          Integer clientsWaiting,
+      @JsonPropertyDescription("Average client wait per transaction since the previous sample, in milliseconds (the longest of the "
+          + "replicas').") Double averageWaitMillis,
+      @JsonPropertyDescription("When a pool size last changed, RFC 3339.") String lastScaleTime,
+      @JsonPropertyDescription("Why the last scale step happened, e.g. 'utilisation 0.86 over 60s'.") String lastScaleReason,
+      @JsonPropertyDescription("The server connections all replicas may hold together: maxSize, or less when the database's "
+          + "max_connections (less reserved slots and the operator's own connections) leaves fewer. The pool sizes sum to at most this.")
+          Integer budget,
+      @JsonPropertyDescription("Each PgBouncer the loop sizes (a ready pod of the managed pooler, or the external one): its size, "
+          + "what its own load wants, and its share of the budget.") List<PoolerReplicaStatus> replicas) {}
+
+  /**
+   * @param share the replica's cap: what it wants when the wants fit in the budget, else its share by demand
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record PoolerReplicaStatus(
+      @JsonPropertyDescription("The pod (or, for an external pooler, host:port).") String name,
+      @JsonPropertyDescription("Pool size applied on this PgBouncer.") Integer size,
+      @JsonPropertyDescription("The size the sizing policy wants for this PgBouncer's own load.") Integer wanted,
+      @JsonPropertyDescription("This PgBouncer's share of the budget: what it wants when the wants fit, else a share by demand.")
+          Integer share,
+      @JsonPropertyDescription("Its utilisation, smoothed.") Double utilisation,
+      @JsonPropertyDescription("Clients waiting on it at the last sample.") Integer clientsWaiting) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record CacheStatus(
