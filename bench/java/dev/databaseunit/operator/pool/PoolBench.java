@@ -105,7 +105,7 @@ public final class PoolBench {
               public void reapplied(int found, int applied) {}
             }, new PoolMetrics(new SimpleMeterRegistry(), "bench", "bench"));
         long period = ADAPTIVE.loopPeriod().toMillis();
-        scheduler.scheduleWithFixedDelay(controller::tick, 0, period, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(() -> controller.tick(ADAPTIVE.maxSize()), 0, period, TimeUnit.MILLISECONDS);
       }
       try (var admin = endpoint.connect(Duration.ofSeconds(5))) {
         if (idleTimeout != null) {

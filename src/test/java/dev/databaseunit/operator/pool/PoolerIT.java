@@ -241,7 +241,7 @@ class PoolerIT {
 
   private dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.PoolerStatus pooler() {
     var unit = units.get();
-    var empty = new dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.PoolerStatus(0, null, null, null, null, null);
+    var empty = new dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.PoolerStatus(0, null, null, null, null, null, null, null);
     return unit.getStatus() == null || unit.getStatus().pooler() == null ? empty : unit.getStatus().pooler();
   }
 
