@@ -27,12 +27,14 @@ public final class PrivatePgBouncer implements AutoCloseable {
   private final LocalServices services;
   private final Path dir;
   private final int port;
+  private final String adminUser;
   private final String adminPassword;
   private final String authType;
   private Long pid;
 
-  private PrivatePgBouncer(LocalServices services, Path dir, int port, String adminPassword, String authType) {
+  private PrivatePgBouncer(LocalServices services, Path dir, int port, String adminUser, String adminPassword, String authType) {
     this.services = services;
+    this.adminUser = adminUser;
     this.dir = dir;
     this.port = port;
     this.adminPassword = adminPassword;
@@ -48,21 +50,27 @@ public final class PrivatePgBouncer implements AutoCloseable {
 
   /** With a given admin password, written to the userlist by the operator's own renderer. */
   public static PrivatePgBouncer start(int initialPoolSize, int maxClientConnections, String adminPassword) {
-    return start(initialPoolSize, maxClientConnections, adminPassword, "scram-sha-256");
+    return start(initialPoolSize, maxClientConnections, ADMIN_USER, adminPassword, "scram-sha-256");
+  }
+
+  /** With the admin user a managed pooler has (the operator logs in to it as PgBouncerResources.ADMIN_USER). */
+  public static PrivatePgBouncer start(int initialPoolSize, int maxClientConnections, String adminUser, String adminPassword) {
+    return start(initialPoolSize, maxClientConnections, adminUser, adminPassword, "scram-sha-256");
   }
 
   /** With another PgBouncer auth_type (md5, plain) for clients, to see what a client sends when asked for it. */
   public static PrivatePgBouncer withAuthType(String authType) {
     byte[] random = new byte[12];
     ThreadLocalRandom.current().nextBytes(random);
-    return start(10, 100, HexFormat.of().formatHex(random), authType);
+    return start(10, 100, ADMIN_USER, HexFormat.of().formatHex(random), authType);
   }
 
-  private static PrivatePgBouncer start(int initialPoolSize, int maxClientConnections, String adminPassword, String authType) {
+  private static PrivatePgBouncer start(int initialPoolSize, int maxClientConnections, String adminUser, String adminPassword,
+      String authType) {
     try {
       Path dir = Files.createTempDirectory(Path.of("/var/tmp"), "du-pgbouncer-");
       Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-      var bouncer = new PrivatePgBouncer(LocalServices.get(), dir, freePort(), adminPassword, authType);
+      var bouncer = new PrivatePgBouncer(LocalServices.get(), dir, freePort(), adminUser, adminPassword, authType);
       bouncer.writeConfig(initialPoolSize, maxClientConnections);
       bouncer.launch();
       return bouncer;
@@ -80,7 +88,7 @@ public final class PrivatePgBouncer implements AutoCloseable {
   private void writeConfig(int initialPoolSize, int maxClientConnections) throws IOException {
     Path userlist = dir.resolve("userlist.txt");
     Files.writeString(userlist, PgBouncerIni.userlistLine(services.postgresUser(), services.postgresPassword())
-        + PgBouncerIni.userlistLine(ADMIN_USER, adminPassword));
+        + PgBouncerIni.userlistLine(adminUser, adminPassword));
     Files.writeString(dir.resolve("pgbouncer.ini"), String.join("\n",
         "[databases]",
         "* = host=" + services.postgresHost() + " port=" + services.postgresPort(),
@@ -90,8 +98,8 @@ public final class PrivatePgBouncer implements AutoCloseable {
         "unix_socket_dir =",
         "auth_type = " + authType,
         "auth_file = " + userlist,
-        "admin_users = " + ADMIN_USER,
-        "stats_users = " + ADMIN_USER,
+        "admin_users = " + adminUser,
+        "stats_users = " + adminUser,
         "pool_mode = transaction",
         "default_pool_size = " + initialPoolSize,
         "max_client_conn = " + maxClientConnections,
@@ -145,7 +153,7 @@ public final class PrivatePgBouncer implements AutoCloseable {
   }
 
   public String adminUser() {
-    return ADMIN_USER;
+    return adminUser;
   }
 
   public String adminPassword() {
