@@ -7,6 +7,7 @@ import dev.databaseunit.operator.api.v1alpha1.DatabaseUnit;
 import dev.databaseunit.operator.testing.Conflicts;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.OperatorInNamespace;
+import dev.databaseunit.operator.testing.PrivatePgBouncer;
 import dev.databaseunit.operator.testing.RestrictedPods;
 import dev.databaseunit.operator.testing.TestDatabase;
 import dev.databaseunit.operator.testing.WithLocalServices;
@@ -14,7 +15,6 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The managed pooler's objects on a real API server (no pods run there): created owned by the unit, updated in
- * place on a spec change with a stable admin password, and the loop starting once the Deployment reports a ready
- * pod (here unreachable, since no pod exists).
+ * place on a spec change with a stable admin password, and the loop starting once the Service's EndpointSlice lists a
+ * ready pod (here unreachable, since no pod exists).
  */
 @WithLocalServices
 class ManagedPoolerIT {
@@ -53,7 +53,7 @@ class ManagedPoolerIT {
   }
 
   @Test
-  void rendersOwnedObjectsUpdatesThemInPlaceAndStartsTheLoopWhenReady(TestDatabase db) {
+  void rendersOwnedObjectsUpdatesThemInPlaceAndStartsTheLoopWhenReady(TestDatabase db) throws Exception {
     units.createDatabaseSecret(db);
     client.resource(unit(db, 10)).create();
 
@@ -106,16 +106,15 @@ class ManagedPoolerIT {
     assertThat(get(ConfigMap.class, "orders-pooler").getMetadata().getUid()).isEqualTo(config.getMetadata().getUid());
     assertThat(decode(get(Secret.class, "orders-pooler-auth"), "admin-password")).isEqualTo(adminPassword);
 
-    // a ready pod (reported by hand: nothing runs pods here) starts the loop against the Service
-    client.resource(get(Deployment.class, "orders-pooler")).editStatus(d -> {
-      d.setStatus(new DeploymentStatusBuilder().withReplicas(1).withReadyReplicas(1).build());
-      return d;
-    });
+    // a ready pod in the Service's EndpointSlice (written by hand: nothing runs pods here) starts the loop against
+    // that pod's own address, not the Service; nothing listens there, so the unit is degraded naming it
+    int closedPort = PrivatePgBouncer.freePort();
+    client.resource(units.readyPod("orders-pooler-0", PrivatePgBouncer.podAddress(), closedPort)).create();
     await().atMost(TIMEOUT).untilAsserted(() -> {
       var degraded = condition("Degraded");
       assertThat(degraded.getStatus()).isEqualTo("True");
       assertThat(degraded.getReason()).isEqualTo("PoolerUnreachable");
-      assertThat(degraded.getMessage()).contains("orders-pooler." + namespace + ".svc:6432");
+      assertThat(degraded.getMessage()).contains(PrivatePgBouncer.podAddress() + ":" + closedPort);
     });
 
     // turning the pooler off removes its objects and its status

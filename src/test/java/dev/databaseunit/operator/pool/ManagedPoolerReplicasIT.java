@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.databaseunit.operator.api.v1alpha1.DatabaseUnitStatus.PoolerReplicaStatus;
-import dev.databaseunit.operator.common.OwnedObjects;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.OperatorInNamespace;
 import dev.databaseunit.operator.testing.PrivatePgBouncer;
@@ -12,7 +11,6 @@ import dev.databaseunit.operator.testing.TestDatabase;
 import dev.databaseunit.operator.testing.WithLocalServices;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -75,7 +73,7 @@ class ManagedPoolerReplicasIT {
     for (String pod : List.of("orders-pooler-a", "orders-pooler-b")) {
       var bouncer = PrivatePgBouncer.start(10, 200, PgBouncerResources.ADMIN_USER, adminPassword);
       bouncers.add(bouncer);
-      client.resource(slice(pod, bouncer.port())).create();
+      client.resource(units.readyPod(pod, PrivatePgBouncer.podAddress(), bouncer.port())).create();
     }
 
     // Both start at initialSize 10, 20 together: over the budget, so each is held at its share of 16.
@@ -136,22 +134,6 @@ class ManagedPoolerReplicasIT {
     client.resources(EndpointSlice.class).inNamespace(namespace).withName("orders-pooler-a").delete();
     await().atMost(TIMEOUT).untilAsserted(() -> assertThat(replicas()).extracting(PoolerReplicaStatus::name)
         .containsExactly("orders-pooler-b"));
-  }
-
-  /** An EndpointSlice as Kubernetes writes it for the pooler Service (its labels copied from the Service). */
-  private EndpointSlice slice(String pod, int port) {
-    return new EndpointSliceBuilder().withNewMetadata().withName(pod).withNamespace(namespace)
-          .addToLabels("kubernetes.io/service-name", "orders-pooler")
-          .addToLabels("endpointslice.kubernetes.io/managed-by", "test")
-          .addToLabels("app.kubernetes.io/managed-by", OwnedObjects.MANAGED_BY)
-          .addToLabels("app.kubernetes.io/component", "pgbouncer")
-          .addToLabels(OwnedObjects.UNIT_LABEL, "orders")
-        .endMetadata()
-        .withAddressType("IPv4")
-        .addNewEndpoint().withAddresses("127.0.0.1").withNewConditions().withReady(true).endConditions()
-          .withNewTargetRef().withKind("Pod").withName(pod).withNamespace(namespace).endTargetRef().endEndpoint()
-        .addNewPort().withName("pgbouncer").withPort(port).withProtocol("TCP").endPort()
-        .build();
   }
 
   private List<PoolerReplicaStatus> replicas() {

@@ -79,7 +79,24 @@ public final class PrivatePgBouncer implements AutoCloseable {
     }
   }
 
-  private static int freePort() throws IOException {
+  /**
+   * This machine's first non-loopback IPv4 address, where the PgBouncer listens too: an EndpointSlice may not name a
+   * loopback address, so the pooler ITs write this one into the slices that stand in for pods.
+   */
+  public static String podAddress() {
+    try {
+      return java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces()).stream()
+          .flatMap(i -> java.util.Collections.list(i.getInetAddresses()).stream())
+          .filter(a -> a instanceof java.net.Inet4Address && !a.isLoopbackAddress() && !a.isLinkLocalAddress())
+          .map(java.net.InetAddress::getHostAddress).sorted().findFirst()
+          .orElseThrow(() -> new IllegalStateException("this machine has no non-loopback IPv4 address"));
+    } catch (java.net.SocketException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A loopback port nothing listens on at the moment of asking. */
+  public static int freePort() throws IOException {
     try (var socket = new ServerSocket(0)) {
       return socket.getLocalPort();
     }
@@ -93,7 +110,7 @@ public final class PrivatePgBouncer implements AutoCloseable {
         "[databases]",
         "* = host=" + services.postgresHost() + " port=" + services.postgresPort(),
         "[pgbouncer]",
-        "listen_addr = 127.0.0.1",
+        "listen_addr = 127.0.0.1," + podAddress(),
         "listen_port = " + port,
         "unix_socket_dir =",
         "auth_type = " + authType,
