@@ -10,13 +10,17 @@ import dev.databaseunit.operator.common.UnitProblem;
 import dev.databaseunit.operator.events.EventReason;
 import dev.databaseunit.operator.pool.AdminEndpoint;
 import dev.databaseunit.operator.pool.PgBouncerResources;
+import dev.databaseunit.operator.pool.PoolerPods;
 import dev.databaseunit.operator.postgres.PostgresTarget;
 import dev.databaseunit.operator.postgres.PostgresTargets;
 import dev.databaseunit.operator.postgres.UnitDataSources;
 import dev.databaseunit.operator.schema.MigrationScripts;
 import dev.databaseunit.operator.schema.UnitMigrations;
 import dev.databaseunit.operator.vector.AutoRebuild;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
 import java.util.SortedMap;
@@ -51,6 +55,10 @@ record UnitAccess(PostgresTarget target, DataSource direct, PostgresTarget poole
     AdminEndpoint console = pooler.external() != null
         ? externalConsole(namespace, pooler.external(), secrets)
         : managedConsole(unit, pooler, secrets);
+    // An external PgBouncer is one console; a managed one is a console per pod, each of which must be drained.
+    DrainPoint drainPoint = pooler.external() != null
+        ? drainPoints.forConsole(console)
+        : new ReplicatedDrainPoint(which -> podConsoles(client, unit, console, which), drainPoints);
     // Through PgBouncer a client meets PgBouncer's certificate, not the database's: a managed pooler's own CA.
     var throughPooler = console.tls() != null && console.tls().caCertificatePem() != null
         ? new PostgresTarget(console.host(), console.port(), target.database(), target.username(), target.password(),
@@ -66,7 +74,7 @@ record UnitAccess(PostgresTarget target, DataSource direct, PostgresTarget poole
       throw new RunFailure(EventReason.MaintenancePrecheckFailed, "cannot reach the unit's database: " + p.getMessage(), p);
     }
     return new UnitAccess(target, direct, throughPooler,
-        drainPoints.forConsole(console),
+        drainPoint,
         new MaintenanceTask.Target(unitKey, direct, schema, migrations(client, unit),
             AutoRebuild.effective(unit.getSpec().vectorIndexes(), unit.getStatus() != null ? unit.getStatus().vectorIndexes() : null)));
   }
@@ -94,15 +102,25 @@ record UnitAccess(PostgresTarget target, DataSource direct, PostgresTarget poole
     }
   }
 
+  /**
+   * The managed PgBouncer's pods, from its Service's EndpointSlices (listed once per command of a run, not per
+   * reconcile), each reached at its own address with the Service's name for TLS.
+   */
+  private static List<AdminEndpoint> podConsoles(KubernetesClient client, DatabaseUnit unit, AdminEndpoint service,
+      PoolerPods.Which which) throws IOException {
+    List<EndpointSlice> slices;
+    try {
+      slices = client.resources(EndpointSlice.class).inNamespace(unit.getMetadata().getNamespace())
+          .withLabel(PoolerPods.SERVICE_NAME_LABEL, PgBouncerResources.name(unit)).list().getItems();
+    } catch (KubernetesClientException e) {
+      throw new IOException("cannot list the pooler's EndpointSlices: " + e.getMessage(), e);
+    }
+    return PoolerPods.of(slices, which).stream().map(pod -> service.at(pod.address(), pod.port())).toList();
+  }
+
   /** The operator-run PgBouncer: its Service and the admin password the pooler capability generated. */
   private static AdminEndpoint managedConsole(DatabaseUnit unit, PoolerSpec pooler, PostgresTargets.SecretLookup secrets)
       throws RunFailure {
-    int replicas = pooler.managed() != null && pooler.managed().replicas() != null ? pooler.managed().replicas() : 1;
-    if (replicas > 1) {
-      // PAUSE through the Service reaches one pod; draining every replica needs one console per pod.
-      throw new RunFailure(EventReason.MaintenancePrecheckFailed, "the managed PgBouncer has " + replicas
-          + " replicas: maintenance drains a single PgBouncer; set spec.pooler.managed.replicas: 1 or use an external pooler");
-    }
     try {
       String password = PostgresTargets.value(secrets, unit.getMetadata().getNamespace(),
           new SecretKeyRef(PgBouncerResources.authSecretName(unit), PgBouncerResources.ADMIN_PASSWORD_KEY));
