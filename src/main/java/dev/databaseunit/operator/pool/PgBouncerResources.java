@@ -178,11 +178,11 @@ public final class PgBouncerResources {
     }
     var auth = new SecretBuilder().withMetadata(meta(unit, authSecretName(unit), labels)).withType("Opaque")
         .withStringData(authData).build();
-    var managed = spec.managed() != null ? spec.managed() : new PoolerSpec.ManagedPooler(1, null, null);
+    var managed = spec.managed() != null ? spec.managed() : new PoolerSpec.ManagedPooler(PoolerSpec.ManagedPooler.DEFAULT_REPLICAS, null, null);
     String podHash = sha256(ini + "\0" + userlist + (clientTls ? "\0" + tls.certificate() : ""));
     var deployment = new DeploymentBuilder().withMetadata(meta(unit, name, labels))
         .withNewSpec()
-          .withReplicas(managed.replicas() != null ? managed.replicas() : 1)
+          .withReplicas(managed.replicas() != null ? managed.replicas() : PoolerSpec.ManagedPooler.DEFAULT_REPLICAS)
           .withNewSelector().withMatchLabels(labels).endSelector()
           .withNewTemplate()
             .withNewMetadata().withLabels(labels)

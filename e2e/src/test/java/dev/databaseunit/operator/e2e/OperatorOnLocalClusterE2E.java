@@ -116,7 +116,11 @@ class OperatorOnLocalClusterE2E {
     assertThat(pods).extracting(p -> p.getSpec().getContainers().getFirst().getName()).contains("postgres", "pgbouncer", "redis");
     assertThat(pods).allSatisfy(p -> assertThat(isReady(p)).as(p.getMetadata().getName() + " Ready").isTrue());
     // The adaptive loop reaches the managed PgBouncer: the initial size is applied and reported.
-    apps.await("DatabaseUnit", "recipes", Duration.ofMinutes(2), u -> Objects.equals(path(u, "status", "pooler", "currentSize"), 10));
+    // Two PgBouncer pods by default, each sized through its own console and reported with its size.
+    await().atMost(Duration.ofMinutes(2)).untilAsserted(() ->
+        assertThat(poolerPods("recipes")).hasSize(2).allMatch(OperatorOnLocalClusterE2E::isReady));
+    apps.await("DatabaseUnit", "recipes", Duration.ofMinutes(2), u -> path(u, "status", "pooler", "replicas") instanceof List<?> replicas
+        && replicas.size() == 2 && replicas.stream().allMatch(r -> r instanceof Map<?, ?> m && m.get("size") instanceof Integer size && size >= 5));
   }
 
   /**
@@ -250,9 +254,12 @@ class OperatorOnLocalClusterE2E {
     System.out.printf("e2e: drain cut off by the kill ended as %s (%s)%n", path(window, "status", "lastRun", "outcome"),
         path(window, "status", "lastRun", "reason"));
     assertThat((String) path(window, "status", "lastRun", "reason")).contains("phase Draining");
-    // Not paused any more: a new client gets through the pooler at once.
-    String out = apps.runPod("after-drain", "recipes-connection", Duration.ofMinutes(2), psql("select 42"));
-    assertThat(out.strip()).endsWith("42");
+    // Not paused any more, on either PgBouncer pod: a new client gets through each at once.
+    var pods = poolerPods("recipes");
+    assertThat(pods).hasSize(2);
+    String out = apps.runPod("after-drain", "recipes-connection", Duration.ofMinutes(2), pods.stream()
+        .map(p -> psqlAt(p.getStatus().getPodIP(), "select 42")).collect(java.util.stream.Collectors.joining(" && ")));
+    assertThat(out.strip().lines()).containsExactly("42", "42");
   }
 
   /** An operator killed in the middle of an erasure: after the takeover it is complete, exactly once. */
@@ -417,6 +424,16 @@ class OperatorOnLocalClusterE2E {
   private static String psql(String sql) {
     return "PGPASSWORD=\"$password\" exec psql \"host=$host port=$port dbname=$database user=$username sslmode=verify-full "
         + "sslrootcert=/secret/ca.crt\" -v ON_ERROR_STOP=1 -tA -c \"" + sql.replace("\"", "\\\"") + "\"";
+  }
+
+  /** psql to one pod: connects to its address and still verifies the certificate for the Service's name. */
+  private static String psqlAt(String podAddress, String sql) {
+    return "PGPASSWORD=\"$password\" psql \"host=$host hostaddr=" + podAddress + " port=$port dbname=$database user=$username"
+        + " sslmode=verify-full sslrootcert=/secret/ca.crt connect_timeout=10\" -v ON_ERROR_STOP=1 -tA -c \"" + sql + "\"";
+  }
+
+  private List<Pod> poolerPods(String unit) {
+    return client.pods().inNamespace(APPS).withLabel("app.kubernetes.io/instance", unit + "-pooler").list().getItems();
   }
 
   private static String pgbench(String args) {

@@ -81,11 +81,16 @@ public record PoolerSpec(
           CredentialsRef adminCredentials) {}
 
   public record ManagedPooler(
-      @Default("1") @Min(1) @Max(10) @JsonPropertyDescription("PgBouncer replicas.") Integer replicas,
+      @Default("2") @Min(1) @Max(10) @JsonPropertyDescription("PgBouncer pods behind the pooler Service. Each is sized through its own "
+          + "console within one connection budget (status.pooler.replicas) and paused and resumed by maintenance drains; two by default "
+          + "so the pooler survives the loss of one pod.") Integer replicas,
       @Default("ghcr.io/cloudnative-pg/pgbouncer:1.24.1") @JsonPropertyDescription("PgBouncer image. Its entrypoint is not used: the operator runs /usr/bin/pgbouncer "
           + "with its own pgbouncer.ini as uid 998, as in the CloudNativePG image; docs/managed-images.md.") String image,
       @Default("{}") @JsonPropertyDescription("TLS between applications and the PgBouncer (TLS 1.2 or newer).")
-          ClientTls clientTls) {}
+          ClientTls clientTls) {
+    /** What replicas defaults to (the annotation above says the same for the API server). */
+    public static final int DEFAULT_REPLICAS = 2;
+  }
 
   /**
    * The client side of the managed PgBouncer. With require, applications must use TLS; the connection Secret then
