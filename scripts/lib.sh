@@ -56,6 +56,15 @@ as_service_user() {
   if [ "$(id -u)" = 0 ]; then runuser -u "$SERVICE_USER" -- "$@"; else "$@"; fi
 }
 
+# Closes every descriptor above stderr this shell inherited (bash's script descriptor 255 excepted). A daemon
+# started afterwards would otherwise hold them for life: a caller's `flock` on a lock file, for one, would stay
+# held for as long as the cluster or the services run, and every later run would wait on it.
+close_inherited_fds() {
+  local self=$BASHPID fd
+  for fd in $(ls "/proc/$self/fd"); do
+    case $fd in 0|1|2|255) ;; *) eval "exec $fd>&-" 2>/dev/null || true ;; esac
+  done
+}
 log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
 
 # The newest JDK under /usr/lib/jvm (the project compiles at Java 21 language level).

@@ -3,6 +3,8 @@
 # PgBouncer in front of it, Redis, and an S3-compatible server (s3proxy). Idempotent: running services are
 # left alone. Writes their coordinates to $STATE_DIR/services.properties, which the Java test harness reads.
 source "$(dirname "$0")/lib.sh"
+# The services below outlive this script: they must not keep what its caller left open.
+close_inherited_fds
 
 mkdir -p "$SERVICE_DIR"
 chown "$SERVICE_USER" "$SERVICE_DIR" 2>/dev/null || true

@@ -108,6 +108,13 @@ stop_component() {
 
 containerd_up() { [ -S "$CONTAINERD_SOCK" ] && ctr --address "$CONTAINERD_SOCK" version >/dev/null 2>&1; }
 
+# Starts "${@:2}" as a daemon appending to log $1. setsid: it must outlive the shell and process group that
+# started it (a CI step, an e2e, a session); close_inherited_fds: it must not hold what that shell inherited.
+detach() {
+  local log=$1; shift
+  ( close_inherited_fds; exec setsid nohup "$@" >> "$log" 2>&1 < /dev/null ) &
+}
+
 # Starts the cluster's own containerd (own config, root, state and socket) unless it runs already.
 start_containerd() {
   containerd_up && return 0
@@ -146,8 +153,7 @@ state = "$CONTAINERD_STATE"
     config_path = ""
 TOML
   log "starting containerd (socket $CONTAINERD_SOCK)"
-  # setsid: containerd must outlive the shell and process group that started it (a CI step, an e2e, a session).
-  setsid nohup containerd --config "$CLUSTER_DIR/containerd/config.toml" >> "$LOGS/containerd.log" 2>&1 < /dev/null &
+  detach "$LOGS/containerd.log" containerd --config "$CLUSTER_DIR/containerd/config.toml"
   echo $! > "$PIDS/containerd.pid"
   wait_for 30 containerd_up || { log "containerd did not start; see $LOGS/containerd.log"; tail -20 "$LOGS/containerd.log" >&2; return 1; }
 }

@@ -40,8 +40,7 @@ fi
 
 "$ROOT/scripts/cluster/build.sh"
 
-# Starts component $1 as "${@:2}" unless its PID file names a live process. setsid: the cluster outlives the
-# shell (and the process group) that started it.
+# Starts component $1 as "${@:2}" (detached, common.sh) unless its PID file names a live process.
 # A running component whose command line differs from the one given is restarted.
 start() {
   local name=$1 args; shift
@@ -52,7 +51,7 @@ start() {
     stop_component "$name"
   fi
   log "starting $name (log $LOGS/$name.log)"
-  setsid nohup "$@" >> "$LOGS/$name.log" 2>&1 < /dev/null &
+  detach "$LOGS/$name.log" "$@"
   echo $! > "$PIDS/$name.pid"
   echo "$args" > "$PIDS/$name.args"
 }
