@@ -9,8 +9,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The drain point on PgBouncer's admin console, through the pool capability's console client. PAUSE answers only once
- * the database is drained, so it is sent on a connection of its own from a worker thread; the other commands use
- * short-lived connections so they never queue behind it.
+ * the database is drained, so it is sent on a connection of its own and its answer awaited on a worker thread; the
+ * other commands use short-lived connections so they never queue behind it.
  */
 public final class PgBouncerDrainPoint implements DrainPoint {
   static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(10);
@@ -24,16 +24,18 @@ public final class PgBouncerDrainPoint implements DrainPoint {
   @Override
   public PendingPause pause(String database, Duration answerWithin) throws IOException {
     PgBouncerAdmin console = endpoint.connect(answerWithin);
+    PgBouncerAdmin.Pause sent;
     try {
-      // Log in before returning, so a refused login or an unknown host fails the drain at once.
-      console.showDatabases();
+      // Sent before returning, so a refused login or an unknown host fails the drain at once, and so a PAUSE can
+      // never reach PgBouncer after the RESUME of a drain that was abandoned (which would leave the pool paused).
+      sent = console.pause(database);
     } catch (PgBouncerAdminException e) {
       console.close();
       throw new IOException(e.getMessage(), e);
     }
     var answer = CompletableFuture.runAsync(() -> {
       try (console) {
-        console.pause(database);
+        sent.await();
       }
     }, runnable -> Thread.ofPlatform().name("pgbouncer-pause-" + database).daemon().start(runnable));
     return new PendingPause() {

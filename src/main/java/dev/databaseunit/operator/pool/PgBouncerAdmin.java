@@ -54,8 +54,19 @@ public interface PgBouncerAdmin extends AutoCloseable {
   /** SET key = 'value' on the running PgBouncer (only settings it marks changeable). */
   void set(String key, String value);
 
-  /** Waits for running transactions of the database to finish, then holds new ones until {@link #resume}. */
-  void pause(String database);
+  /**
+   * Sends PAUSE: once the database's running transactions finish, PgBouncer holds new ones until {@link #resume}. Returns
+   * when the command is on the wire; its answer, which comes only once the database is drained, is read by
+   * {@link Pause#await}, and nothing else may use this console before.
+   */
+  Pause pause(String database);
+
+  /** A PAUSE sent and not yet answered. */
+  @FunctionalInterface
+  interface Pause {
+    /** Waits for PgBouncer's answer: the database is drained. */
+    void await();
+  }
 
   void resume(String database);
 

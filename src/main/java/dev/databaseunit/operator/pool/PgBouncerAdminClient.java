@@ -119,8 +119,18 @@ public final class PgBouncerAdminClient implements PgBouncerAdmin {
   }
 
   @Override
-  public void pause(String database) {
-    query("PAUSE " + databaseName(database));
+  public synchronized Pause pause(String database) {
+    String command = "PAUSE " + databaseName(database);
+    onConnection(() -> {
+      connectIfNeeded();
+      sendQuery(command);
+      return null;
+    });
+    return () -> {
+      synchronized (this) {
+        onConnection(() -> readResults(command));
+      }
+    };
   }
 
   @Override
@@ -144,10 +154,22 @@ public final class PgBouncerAdminClient implements PgBouncerAdmin {
     if (command.indexOf('\0') >= 0) {
       throw new IllegalArgumentException("Command contains a NUL byte");
     }
-    try {
+    return onConnection(() -> {
       connectIfNeeded();
       sendQuery(command);
       return readResults(command);
+    });
+  }
+
+  @FunctionalInterface
+  private interface OnConnection<T> {
+    T run() throws IOException;
+  }
+
+  /** Runs a step of the protocol; an I/O failure drops the connection and is reported as an unreachable console. */
+  private <T> T onConnection(OnConnection<T> step) {
+    try {
+      return step.run();
     } catch (IOException e) {
       disconnect();
       throw new PgBouncerAdminException(PgBouncerAdminException.Kind.UNREACHABLE,

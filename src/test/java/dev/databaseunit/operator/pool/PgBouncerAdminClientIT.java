@@ -83,7 +83,7 @@ class PgBouncerAdminClientIT {
   void pauseHoldsQueriesUntilResumeAndKillDropsClients(TestDatabase db) throws Exception {
     try (var client = admin(); Connection c = DriverManager.getConnection(bouncer.jdbcUrl(db.name()), db.user(), db.password())) {
       c.createStatement().execute("SELECT 1");
-      client.pause(db.name());
+      client.pause(db.name()).await();
       assertThat(client.showDatabases()).filteredOn(d -> d.name().equals(db.name()))
           .singleElement().satisfies(d -> assertThat(d.paused()).isTrue());
       var held = CompletableFuture.supplyAsync(() -> {
