@@ -150,6 +150,16 @@ public final class PoolController {
     return applied != null ? applied : settings.initialSize();
   }
 
+  /**
+   * What this PgBouncer counts against the budget: its size, or the server connections it had open at the last
+   * sample when those are more. A shrunk pool closes its surplus connections only as clients release them, so until
+   * then another replica may not grow into them.
+   */
+  synchronized int committed() {
+    int open = latest == null ? 0 : latest.serversActive() + latest.serversIdle() + latest.serversUsed();
+    return Math.max(held(), open);
+  }
+
   /** What the policy last wanted for this PgBouncer's load; before any decision, the size it holds. */
   synchronized int wanted() {
     return lastDecision != null ? lastDecision.size() : applied != null ? applied : settings.initialSize();

@@ -19,7 +19,8 @@ import java.util.TreeMap;
  * pooler, or the one external PgBouncer), each sampled and sized through its own admin console, all within one budget
  * ({@link PoolBudget}). Every tick splits the budget by what each replica's policy last wanted, then ticks the
  * replicas whose size is above their new share first, so the sizes sum to at most the budget at every moment (as long
- * as each replica answers: one that does not keeps the size it had, which is counted against the others).
+ * as each replica answers: one that does not keeps the size it had, which is counted against the others). A replica
+ * grows only into connections the others have actually closed, as their last samples show.
  */
 final class ReplicaPools {
 
@@ -84,9 +85,10 @@ final class ReplicaPools {
       PoolController replica = replicas.get(names.get(i));
       int others = 0;
       for (String name : names) {
-        others += name.equals(names.get(i)) ? 0 : replicas.get(name).held();
+        others += name.equals(names.get(i)) ? 0 : replicas.get(name).committed();
       }
-      // A shrink keeps the sum within the budget; a grow may only take what the others leave.
+      // A shrink keeps the sum within the budget; a grow may only take what the others leave, counting connections a
+      // shrunk replica has not closed yet.
       int held = replica.held();
       int share = shares.get(i);
       replica.tick(held > share ? share : Math.min(share, Math.max(held, budget - others)));
