@@ -6,7 +6,6 @@ import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.util.ArrayDeque;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -28,7 +27,6 @@ final class Handoff extends OutputStream {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
   private final ArrayDeque<Block> queue = new ArrayDeque<>();
-  private final ConcurrentLinkedQueue<byte[]> spare = new ConcurrentLinkedQueue<>();
   private final BlockBuffer buffer;
   private final Thread worker;
   /** Guarded by {@link #lock}: no more blocks come. */
@@ -39,23 +37,12 @@ final class Handoff extends OutputStream {
 
   /** Starts the stage's thread, named {@code name}. */
   Handoff(String name, OutputStream downstream, int blockSize, int depth) {
-    if (blockSize <= 0 || depth <= 0) {
-      throw new IllegalArgumentException("block size and depth must be positive");
+    if (depth <= 0) {
+      throw new IllegalArgumentException("depth must be positive: " + depth);
     }
     this.downstream = downstream;
     this.depth = depth;
-    this.buffer = new BlockBuffer(new BlockBuffer.Blocks() {
-      @Override
-      public byte[] next() {
-        byte[] recycled = spare.poll();
-        return recycled != null ? recycled : new byte[blockSize];
-      }
-
-      @Override
-      public void take(byte[] block, int length) throws IOException {
-        put(new Block(block, length));
-      }
-    });
+    this.buffer = new BlockBuffer(blockSize, (block, length) -> put(new Block(block, length)));
     // A platform thread: the work is CPU-bound (zstd through JNI, AES-GCM), which would pin a virtual thread's carrier.
     this.worker = Thread.ofPlatform().name(name).daemon().start(this::work);
   }
@@ -181,7 +168,7 @@ final class Handoff extends OutputStream {
     try {
       for (Block block; (block = take()) != null; ) {
         downstream.write(block.bytes(), 0, block.length());
-        spare.offer(block.bytes());
+        buffer.recycle(block.bytes());
       }
       downstream.close();
     } catch (Throwable t) {

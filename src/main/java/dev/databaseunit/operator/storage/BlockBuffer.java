@@ -1,43 +1,49 @@
 package dev.databaseunit.operator.storage;
 
 import java.io.IOException;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * Cuts writes of any size into fixed-size blocks and hands each full one on, the way a multipart upload wants its parts
- * and a pipeline stage its queue items. Where the blocks come from and go to is the owner's: both recycle them, so a
- * stream of any length passes through a fixed number of arrays. Not thread-safe: one writer.
+ * and a pipeline stage its queue items. A taker done with a block gives it back with {@link #recycle}, from any thread,
+ * so a stream of any length passes through as many arrays as are in use at once. Writing is for one thread.
  */
 public final class BlockBuffer {
-  /** Where blocks come from and go to. */
-  public interface Blocks {
-    /** An empty block to fill: recycled or new, of the same size each time. */
-    byte[] next() throws IOException;
-
-    /** Takes a filled block (full, or the last one, holding {@code length} bytes); it is the taker's from now on. */
+  /** Where filled blocks go. */
+  @FunctionalInterface
+  public interface Taker {
+    /** Takes a filled block (full, or the last one, holding {@code length} bytes); it is the taker's until recycled. */
     void take(byte[] block, int length) throws IOException;
   }
 
-  private final Blocks blocks;
+  private final int blockSize;
+  private final Taker taker;
+  private final ConcurrentLinkedQueue<byte[]> spare = new ConcurrentLinkedQueue<>();
   private byte[] filling;
   private int filled;
 
-  public BlockBuffer(Blocks blocks) {
-    this.blocks = blocks;
+  public BlockBuffer(int blockSize, Taker taker) {
+    if (blockSize <= 0) {
+      throw new IllegalArgumentException("block size must be positive: " + blockSize);
+    }
+    this.blockSize = blockSize;
+    this.taker = taker;
   }
 
   public void write(byte[] b, int off, int len) throws IOException {
     while (len > 0) {
       if (filling == null) {
-        // Asked for only when bytes arrive, so an owner waiting for a recycled block waits only when there is work.
-        filling = blocks.next();
+        // Taken only when bytes arrive, so an idle buffer holds no block.
+        byte[] recycled = spare.poll();
+        filling = recycled != null ? recycled : new byte[blockSize];
         filled = 0;
       }
-      int n = Math.min(len, filling.length - filled);
+      int n = Math.min(len, blockSize - filled);
       System.arraycopy(b, off, filling, filled, n);
       filled += n;
       off += n;
       len -= n;
-      if (filled == filling.length) {
+      if (filled == blockSize) {
         handOn();
       }
     }
@@ -56,9 +62,16 @@ public final class BlockBuffer {
     return true;
   }
 
+  /** A taken block the taker is done with, to be filled again (one of another size, such as an empty last part, is dropped). */
+  public void recycle(byte[] block) {
+    if (block.length == blockSize) {
+      spare.offer(block);
+    }
+  }
+
   private void handOn() throws IOException {
     byte[] block = filling;
     filling = null;
-    blocks.take(block, filled);
+    taker.take(block, filled);
   }
 }

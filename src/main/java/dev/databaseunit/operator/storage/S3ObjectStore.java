@@ -9,12 +9,10 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -106,19 +104,7 @@ public final class S3ObjectStore implements ObjectStore {
     private final List<CompletedPart> parts = new ArrayList<>();
     private final List<Future<?>> sent = new ArrayList<>();
     private final Semaphore inFlight = new Semaphore(PARTS_IN_FLIGHT);
-    private final BlockingQueue<byte[]> spare = new LinkedBlockingQueue<>();
-    private final BlockBuffer buffer = new BlockBuffer(new BlockBuffer.Blocks() {
-      @Override
-      public byte[] next() {
-        byte[] recycled = spare.poll();
-        return recycled != null ? recycled : new byte[PART_SIZE];
-      }
-
-      @Override
-      public void take(byte[] part, int length) throws IOException {
-        send(part, length);
-      }
-    });
+    private final BlockBuffer buffer = new BlockBuffer(PART_SIZE, this::send);
     private boolean done;
     private boolean aborted;
 
@@ -158,7 +144,7 @@ public final class S3ObjectStore implements ObjectStore {
             parts.set(number - 1, CompletedPart.builder().partNumber(number).eTag(etag).build());
           }
         } finally {
-          spare.add(part);
+          buffer.recycle(part);
           inFlight.release();
         }
         return null;

@@ -120,26 +120,11 @@ class ChunkedGcmTest {
 
   /** The version 1 format as the operator wrote it before: AAD = header | index | final, no context. */
   private byte[] encryptVersionOne(byte[] plain, int chunk) throws Exception {
-    var out = new ByteArrayOutputStream();
     byte[] header = java.nio.ByteBuffer.allocate(ChunkedGcm.HEADER_LENGTH).put(ChunkedGcm.MAGIC).put((byte) 1).putInt(chunk)
         .put(new byte[] {1, 2, 3, 4, 5, 6, 7, 8}).array();
-    out.write(header);
-    int chunks = plain.length / chunk + 1;
-    for (int i = 0; i < chunks; i++) {
-      int from = i * chunk;
-      int length = Math.min(chunk, plain.length - from);
-      boolean last = i == chunks - 1;
-      var cipher = javax.crypto.Cipher.getInstance("AES/GCM/NoPadding");
-      cipher.init(javax.crypto.Cipher.ENCRYPT_MODE, key, new javax.crypto.spec.GCMParameterSpec(128,
-          java.nio.ByteBuffer.allocate(12).put(header, 9, 8).putInt(i).array()));
-      cipher.updateAAD(java.nio.ByteBuffer.allocate(ChunkedGcm.HEADER_LENGTH + 9).put(header).putLong(i).put((byte) (last ? 1 : 0))
-          .array());
-      byte[] sealed = cipher.doFinal(plain, from, length);
-      out.write(java.nio.ByteBuffer.allocate(4).putInt(last ? length | ChunkedGcm.FINAL_FLAG : length).array());
-      out.write(sealed);
-    }
-    return out.toByteArray();
+    return encryptOneCallPerChunk(plain, chunk, header, null);
   }
+
 
   private static String randomKey() {
     byte[] raw = new byte[32];
@@ -178,15 +163,20 @@ class ChunkedGcmTest {
       byte[] plain = new byte[size];
       random.nextBytes(plain);
       byte[] sliced = encrypt(plain, chunk);
-      byte[] reference = encryptOneCallPerChunk(plain, chunk, java.util.Arrays.copyOf(sliced, ChunkedGcm.HEADER_LENGTH));
+      byte[] reference = encryptOneCallPerChunk(plain, chunk, java.util.Arrays.copyOf(sliced, ChunkedGcm.HEADER_LENGTH),
+          "daily-20261201T030000Z-abcd".getBytes(java.nio.charset.StandardCharsets.UTF_8));
       assertThat(sliced).as("size %d", size).isEqualTo(reference);
       assertThat(decrypt(reference, key)).as("size %d", size).isEqualTo(plain);
     }
   }
 
-  /** Version 2 as written before the slices: a full chunk is sealed only once more bytes follow, the last one on close. */
-  private byte[] encryptOneCallPerChunk(byte[] plain, int chunk, byte[] header) throws Exception {
-    byte[] context = "daily-20261201T030000Z-abcd".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  /**
+   * The format as written before the slices, one doFinal per chunk: a full chunk is sealed only once more bytes follow,
+   * the last one on close.
+   *
+   * @param context null for version 1 (associated data without it)
+   */
+  private byte[] encryptOneCallPerChunk(byte[] plain, int chunk, byte[] header, byte[] context) throws Exception {
     var out = new ByteArrayOutputStream();
     out.write(header);
     int chunks = Math.max(1, (plain.length + chunk - 1) / chunk);
@@ -197,8 +187,11 @@ class ChunkedGcmTest {
       var cipher = javax.crypto.Cipher.getInstance("AES/GCM/NoPadding");
       cipher.init(javax.crypto.Cipher.ENCRYPT_MODE, key, new javax.crypto.spec.GCMParameterSpec(128,
           java.nio.ByteBuffer.allocate(12).put(header, 9, 8).putInt(i).array()));
-      cipher.updateAAD(java.nio.ByteBuffer.allocate(ChunkedGcm.HEADER_LENGTH + 4 + context.length + 9).put(header)
-          .putInt(context.length).put(context).putLong(i).put((byte) (last ? 1 : 0)).array());
+      var aad = java.nio.ByteBuffer.allocate(ChunkedGcm.HEADER_LENGTH + (context != null ? 4 + context.length : 0) + 9).put(header);
+      if (context != null) {
+        aad.putInt(context.length).put(context);
+      }
+      cipher.updateAAD(aad.putLong(i).put((byte) (last ? 1 : 0)).array());
       byte[] sealed = cipher.doFinal(plain, from, length);
       out.write(java.nio.ByteBuffer.allocate(4).putInt(last ? length | ChunkedGcm.FINAL_FLAG : length).array());
       out.write(sealed);
