@@ -120,6 +120,9 @@ public final class S3ObjectStore implements ObjectStore {
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
+      if (done) {
+        throw new IOException("the upload of " + key + " is " + (aborted ? "aborted" : "complete"));
+      }
       buffer.write(b, off, len);
     }
 

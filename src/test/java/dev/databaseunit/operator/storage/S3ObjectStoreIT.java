@@ -65,6 +65,7 @@ class S3ObjectStoreIT {
       }
       upload.abort();
       upload.close();
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> upload.write(block, 0, 1)).hasMessageContaining("aborted");
       assertThat(store.list("aborted/")).isEmpty();
       assertThat(store.unfinishedUploads("aborted/")).isEmpty();
     }
