@@ -1,6 +1,7 @@
 package dev.databaseunit.operator.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.databaseunit.operator.testing.TestBucket;
 import dev.databaseunit.operator.testing.WithLocalServices;
@@ -65,7 +66,7 @@ class S3ObjectStoreIT {
       }
       upload.abort();
       upload.close();
-      org.assertj.core.api.Assertions.assertThatThrownBy(() -> upload.write(block, 0, 1)).hasMessageContaining("aborted");
+      assertThatThrownBy(() -> upload.write(block, 0, 1)).hasMessageContaining("aborted");
       assertThat(store.list("aborted/")).isEmpty();
       assertThat(store.unfinishedUploads("aborted/")).isEmpty();
     }
