@@ -38,10 +38,12 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
  * is (uncompressed pg_dump, zstd level 1 in the stream), against raw {@code pg_dump -Fc > /dev/null} and
  * {@code pg_dump -Fd -j2} into a local directory; then our restore test (download → verify → decrypt → pg_restore,
  * then checks) before (zlib archive, the server's default session) and after (zstd archive, the policy's default
- * maintenance_work_mem and jobs). Usage: BackupBench [users] [recipesPerUser] [embeddingEvery]; writes
+ * maintenance_work_mem and jobs). Usage: BackupBench [users] [recipesPerUser] [embeddingEvery]; writes its section of
  * bench/results/backup.md.
  */
 public final class BackupBench {
+  /** Each backup bench rewrites its own section of it. */
+  static final Path RESULTS = Path.of("bench", "results", "backup.md");
   /** The restore session of a restore test before logicalDump existed: the local server's defaults. */
   private static final PostgresTools.RestoreSession SERVER_DEFAULTS = new PostgresTools.RestoreSession(64, 3);
 
@@ -51,13 +53,10 @@ public final class BackupBench {
     int embeddingEvery = args.length > 2 ? Integer.parseInt(args[2]) : 10;
     var services = LocalServices.get();
     String db = "du_bench_backup";
-    var admin = new PostgresTarget(services.postgresHost(), services.postgresPort(), "postgres", services.postgresUser(),
-        services.postgresPassword(), PostgresTls.Mode.DISABLE, null);
-    var target = admin.withDatabase(db);
-    var tools = new PostgresTools(CaCertificates.inTempDirectory(), null, dev.databaseunit.operator.common.EgressPolicy.DEFAULT,
-      dev.databaseunit.operator.postgres.DatabaseTimeouts.DEFAULT);
-    sql(tools, admin, "DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
-    sql(tools, admin, "CREATE DATABASE " + db);
+    var fresh = FreshDatabase.create(db);
+    var admin = fresh.admin();
+    var target = fresh.target();
+    var tools = fresh.tools();
     String bucket = "du-bench-" + Long.toHexString(System.nanoTime());
     var store = S3ObjectStore.connect(services.s3Endpoint(), "us-east-1", true, bucket,
         AwsBasicCredentials.create(services.s3AccessKey(), services.s3SecretKey()));
@@ -122,14 +121,14 @@ public final class BackupBench {
         rows.append("| %s | %.1f s | %.1f MB/s | %.2f× |%n".formatted(method.replace("|", "\\|"), s, mb / s, today / s));
       }
       String table = """
-          # Backup benchmark (logical dumps)
+          ## Whole comparison and restore tests (BackupBench)
 
           One run of `bench/backup.sh %d %d %d`: a generated recipe database of **%.0f MB** (`pg_database_size`, %d
           vector(1536) embeddings under HNSW) on the local PostgreSQL 15 (pg_dump 15: no zstd or lz4 of its own), objects
           on the local s3proxy. Data generation took %.0f s. Each backup method ran twice, the second round in reverse
           order; times are the means. Machine: %d cores, shared with other engineers' builds while this ran.
 
-          ## Backup throughput
+          ### Backup throughput
 
           | method | time | MB/s (database size ÷ time) | × today's pipeline |
           |---|---|---|---|
@@ -143,7 +142,7 @@ public final class BackupBench {
           database costs before any compression (one table holds most of the data, so `-j2` cannot split the work).
           pg_dump output: %d MB under zlib, %d MB uncompressed (for zstd); stored: %d MB and %d MB.
 
-          ## Restore test (RTO)
+          ### Restore test (RTO)
 
           | restore test | recovery (download → verify → decrypt → pg_restore) | whole test incl. checks and drop |
           |---|---|---|
@@ -157,9 +156,7 @@ public final class BackupBench {
           manifests.get(Compression.GZIP).dumpBytes() >> 20, manifests.get(Compression.ZSTD).dumpBytes() >> 20,
           manifests.get(Compression.GZIP).storedBytes() >> 20, manifests.get(Compression.ZSTD).storedBytes() >> 20,
           before.recovery, before.total, after.recovery, after.total, after.recovery / before.recovery, after.total / before.total);
-      Path out = Path.of("bench", "results", "backup.md");
-      Files.createDirectories(out.getParent());
-      Files.writeString(out, table);
+      ResultSection.write(RESULTS, "whole", table);
       System.out.println(table);
     } finally {
       deleteTree(directory);
@@ -169,6 +166,20 @@ public final class BackupBench {
       store.abortUnfinishedUploads("");
       sql(tools, admin, "DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
       store.close();
+    }
+  }
+
+  /** A bench's database, dropped and created afresh, the server's admin database and the tools that reach both. */
+  record FreshDatabase(PostgresTools tools, PostgresTarget admin, PostgresTarget target) {
+    static FreshDatabase create(String name) throws Exception {
+      var services = LocalServices.get();
+      var admin = new PostgresTarget(services.postgresHost(), services.postgresPort(), "postgres", services.postgresUser(),
+          services.postgresPassword(), PostgresTls.Mode.DISABLE, null);
+      var tools = new PostgresTools(CaCertificates.inTempDirectory(), null, dev.databaseunit.operator.common.EgressPolicy.DEFAULT,
+          dev.databaseunit.operator.postgres.DatabaseTimeouts.DEFAULT);
+      sql(tools, admin, "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+      sql(tools, admin, "CREATE DATABASE " + name);
+      return new FreshDatabase(tools, admin, admin.withDatabase(name));
     }
   }
 
@@ -186,7 +197,7 @@ public final class BackupBench {
     return new Timed(result.recoveryTime().toMillis() / 1000.0, total);
   }
 
-  private static void deleteTree(Path root) throws java.io.IOException {
+  static void deleteTree(Path root) throws java.io.IOException {
     if (Files.exists(root)) {
       try (var paths = Files.walk(root)) {
         for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
@@ -196,7 +207,7 @@ public final class BackupBench {
     }
   }
 
-  private static void createBucket(String bucket) {
+  static void createBucket(String bucket) {
     try (var client = software.amazon.awssdk.services.s3.S3Client.builder()
         .endpointOverride(java.net.URI.create(LocalServices.get().s3Endpoint())).region(software.amazon.awssdk.regions.Region.US_EAST_1)
         .forcePathStyle(true)
@@ -208,7 +219,7 @@ public final class BackupBench {
     }
   }
 
-  private static void run(PostgresTarget target, List<String> command) throws Exception {
+  static void run(PostgresTarget target, List<String> command) throws Exception {
     var pb = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.INHERIT);
     pb.environment().putAll(target.libpqEnvironment(CaCertificates.inTempDirectory()));
     int code = pb.start().waitFor();
@@ -217,20 +228,20 @@ public final class BackupBench {
     }
   }
 
-  private static void sql(PostgresTools tools, PostgresTarget target, String sql) throws Exception {
+  static void sql(PostgresTools tools, PostgresTarget target, String sql) throws Exception {
     try (var c = tools.connect(target); var st = c.createStatement()) {
       st.execute(sql);
     }
   }
 
-  private static String single(PostgresTools tools, PostgresTarget target, String sql) throws Exception {
+  static String single(PostgresTools tools, PostgresTarget target, String sql) throws Exception {
     try (var c = tools.connect(target); var st = c.createStatement(); var rs = st.executeQuery(sql)) {
       rs.next();
       return rs.getString(1);
     }
   }
 
-  private static double seconds(long startNanos) {
+  static double seconds(long startNanos) {
     return (System.nanoTime() - startNanos) / 1e9;
   }
 

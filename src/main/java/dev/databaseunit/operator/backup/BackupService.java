@@ -21,6 +21,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
@@ -31,7 +32,8 @@ import javax.crypto.SecretKey;
 
 /**
  * Takes one backup: pg_dump (custom format) of the unit's database, compressed, streamed through chunked AES-256-GCM
- * into a multipart upload, then the manifest. Memory is constant (one GCM chunk, zstd's window and two upload parts).
+ * into a multipart upload, then the manifest. Memory is constant (a few blocks per stage, one GCM chunk, zstd's window
+ * and four upload parts).
  * By default pg_dump writes uncompressed and the stream is compressed here with zstd level 1: pg_dump's zlib at its
  * default level was about 88% of a backup's time, and zstd in another process than pg_dump puts the second core to
  * work; the archive is a plain {@code pg_restore} input again after decryption and decompression.
@@ -132,33 +134,53 @@ public final class BackupService {
   /** zstd's fastest regular level: it keeps up with pg_dump on one core and still compresses about as well as zlib -6. */
   static final int ZSTD_LEVEL = 1;
 
+  /** Blocks handed between the pipeline's stages: large enough that a hand-over costs nothing, small enough to stay in cache. */
+  static final int STAGE_BLOCK = 256 << 10;
+  /** Blocks queued between two stages (a megabyte): enough to ride out a hiccup of the next stage. */
+  static final int STAGE_DEPTH = 4;
+
+  /**
+   * The pipeline: this thread reads pg_dump's stdout, zstd runs on a thread of its own, AES-GCM and sha256 on another,
+   * and the upload sends parts from its own threads, so on two cores compression, encryption and upload overlap with
+   * pg_dump. Any stage's failure fails the backup, and a failure or an interrupt stops every stage and aborts the
+   * upload before the object completes.
+   */
   private static Streamed upload(PostgresTools.Running dump, ObjectStore store, String objectKey, SecretKey dataKey, String backupId,
       Compression compression) throws IOException, InterruptedException {
     MessageDigest sha = sha256();
     ObjectStore.Upload upload = store.create(objectKey);
     var stored = new CountingOutputStream(upload);
+    List<Handoff> stages = new ArrayList<>();
     long dumpBytes = 0;
     try (InputStream in = dump.process().getInputStream()) {
-      OutputStream encrypted = ChunkedGcm.encrypt(new DigestOutputStream(stored, sha), dataKey, ChunkedGcm.DEFAULT_CHUNK_SIZE,
-          backupId);
+      OutputStream head = stage(stages, "backup-encrypt-" + backupId, ChunkedGcm.encrypt(new DigestOutputStream(stored, sha), dataKey,
+          ChunkedGcm.DEFAULT_CHUNK_SIZE, backupId));
       if (compression == Compression.ZSTD) {
-        encrypted = new ZstdOutputStream(encrypted, ZSTD_LEVEL);
+        head = stage(stages, "backup-zstd-" + backupId, new ZstdOutputStream(head, ZSTD_LEVEL));
       }
-      byte[] buffer = new byte[256 * 1024];
+      byte[] buffer = new byte[STAGE_BLOCK];
       for (int n; (n = in.read(buffer)) >= 0; ) {
         if (Thread.interrupted()) {
           throw new InterruptedIOException("backup interrupted");
         }
-        encrypted.write(buffer, 0, n);
+        head.write(buffer, 0, n);
         dumpBytes += n;
       }
       dump.awaitSuccess();
-      encrypted.close();
+      // Closing the first stage closes each next one in turn, down to the upload, which completes last.
+      head.close();
     } catch (IOException | InterruptedException | RuntimeException e) {
+      stages.forEach(Handoff::abort);
       upload.abort();
       throw e;
     }
     return new Streamed(dumpBytes, stored.count(), HexFormat.of().formatHex(sha.digest()));
+  }
+
+  private static Handoff stage(List<Handoff> stages, String name, OutputStream downstream) {
+    var stage = new Handoff(name, downstream, STAGE_BLOCK, STAGE_DEPTH);
+    stages.add(stage);
+    return stage;
   }
 
   private static List<TableSnapshot.Table> join(CompletableFuture<List<TableSnapshot.Table>> counting, PostgresTarget target)

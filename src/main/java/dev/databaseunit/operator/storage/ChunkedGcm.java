@@ -40,6 +40,12 @@ public final class ChunkedGcm {
   static final int FINAL_FLAG = 0x8000_0000;
   /** 1 MiB: big enough that the per-chunk overhead (20 bytes, one cipher init) is noise. */
   public static final int DEFAULT_CHUNK_SIZE = 1 << 20;
+  /**
+   * A chunk is encrypted 64 KiB at a time: the JIT compiles (and intrinsifies) the AES-GCM loop only after many calls,
+   * so 1 MiB calls stay slow for long. On the 2-core dev machine (JDK 25): the first 512 MiB at 21 MB/s in 1 MiB calls,
+   * 400 MB/s in 64 KiB slices; warm, 1.05 against 1.2 GB/s.
+   */
+  static final int SLICE = 64 << 10;
   /** A reader allocates one chunk; a bound keeps a forged header from asking for gigabytes. */
   static final int MAX_CHUNK_SIZE = 64 << 20;
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -79,15 +85,24 @@ public final class ChunkedGcm {
     return aad.putLong(index).put((byte) (last ? 1 : 0)).array();
   }
 
-  private static Cipher cipher(int mode, SecretKey key, byte[] header, byte[] context, int index, boolean last)
+  private static Cipher newCipher() throws IOException {
+    try {
+      return Cipher.getInstance("AES/GCM/NoPadding");
+    } catch (GeneralSecurityException e) {
+      throw new IOException("AES-GCM is not available", e);
+    }
+  }
+
+  /** Sets a stream's one cipher up for chunk {@code index} (a fresh nonce each time, so re-initialising is safe). */
+  private static Cipher init(Cipher cipher, int mode, SecretKey key, byte[] header, byte[] context, int index, boolean last)
       throws GeneralSecurityException {
-    Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
     cipher.init(mode, key, new GCMParameterSpec(TAG_BYTES * 8, nonce(header, index)));
     cipher.updateAAD(associatedData(header, context, index, last));
     return cipher;
   }
 
   private static final class Encrypting extends FilterOutputStream {
+    private final Cipher cipher = newCipher();
     private final SecretKey key;
     private final byte[] header;
     private final byte[] context;
@@ -134,7 +149,14 @@ public final class ChunkedGcm {
 
     private void seal(boolean last) throws IOException {
       try {
-        int n = cipher(Cipher.ENCRYPT_MODE, key, header, context, index, last).doFinal(plain, 0, filled, sealed, 0);
+        init(cipher, Cipher.ENCRYPT_MODE, key, header, context, index, last);
+        // The same ciphertext and tag as one doFinal over the chunk: GCM is a stream mode, the slicing is invisible.
+        int n = 0;
+        int from = 0;
+        for (; filled - from > SLICE; from += SLICE) {
+          n += cipher.update(plain, from, SLICE, sealed, n);
+        }
+        n += cipher.doFinal(plain, from, filled - from, sealed, n);
         out.write(ByteBuffer.allocate(4).putInt(last ? filled | FINAL_FLAG : filled).array());
         out.write(sealed, 0, n);
       } catch (GeneralSecurityException e) {
@@ -166,6 +188,7 @@ public final class ChunkedGcm {
   }
 
   private static final class Decrypting extends InputStream {
+    private final Cipher cipher = newCipher();
     private final DataInputStream in;
     private final SecretKey key;
     private final byte[] header = new byte[HEADER_LENGTH];
@@ -238,7 +261,7 @@ public final class ChunkedGcm {
       }
       try {
         in.readFully(sealed, 0, length + TAG_BYTES);
-        available = cipher(Cipher.DECRYPT_MODE, key, header, context, index, last).doFinal(sealed, 0, length + TAG_BYTES, plain, 0);
+        available = init(cipher, Cipher.DECRYPT_MODE, key, header, context, index, last).doFinal(sealed, 0, length + TAG_BYTES, plain, 0);
       } catch (EOFException e) {
         throw new TamperedException("chunk " + index + " is cut short (truncated object)");
       } catch (AEADBadTagException e) {

@@ -9,10 +9,11 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -27,13 +28,15 @@ import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 /**
- * S3 or an S3-compatible server (MinIO, s3proxy, Ceph) through the AWS SDK v2. Uploads are multipart with two
- * part buffers: one is sent while the next fills, so pg_dump is not stalled by the network and memory stays at
- * two parts whatever the size of the database.
+ * S3 or an S3-compatible server (MinIO, s3proxy, Ceph) through the AWS SDK v2. Uploads are multipart, several parts in
+ * flight while the next fills, so a backup is not stalled by one request's round trip and memory stays at a few parts
+ * whatever the size of the database.
  */
 public final class S3ObjectStore implements ObjectStore {
-  /** S3 allows 10,000 parts of at least 5 MiB; 16 MiB parts reach 160 GB per backup with 32 MiB of buffers. */
+  /** S3 allows 10,000 parts of at least 5 MiB: 16 MiB parts reach 160 GB per backup. */
   static final int PART_SIZE = 16 << 20;
+  /** Three parts in flight keep the link busy through each part's round trip; with the one filling, 64 MiB of buffers. */
+  static final int PARTS_IN_FLIGHT = 3;
 
   private final S3Client client;
   private final String bucket;
@@ -91,15 +94,19 @@ public final class S3ObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * Parts go up {@link #PARTS_IN_FLIGHT} at a time while the next fills; their buffers are recycled, so an upload holds
+   * at most one more part than are in flight.
+   */
   private final class MultipartUpload extends Upload {
     private final String key;
     private final String uploadId;
     private final List<CompletedPart> parts = new ArrayList<>();
-    private byte[] filling = new byte[PART_SIZE];
-    private byte[] spare = new byte[PART_SIZE];
-    private int filled;
-    private CompletableFuture<Void> inFlight = CompletableFuture.completedFuture(null);
+    private final List<Future<?>> sent = new ArrayList<>();
+    private final Semaphore inFlight = new Semaphore(PARTS_IN_FLIGHT);
+    private final BlockBuffer buffer = new BlockBuffer(PART_SIZE, this::send);
     private boolean done;
+    private boolean aborted;
 
     MultipartUpload(String key, String uploadId) {
       this.key = key;
@@ -113,44 +120,55 @@ public final class S3ObjectStore implements ObjectStore {
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
-      while (len > 0) {
-        int n = Math.min(len, filling.length - filled);
-        System.arraycopy(b, off, filling, filled, n);
-        filled += n;
-        off += n;
-        len -= n;
-        if (filled == filling.length) {
-          sendPart();
+      if (done) {
+        throw new IOException("the upload of " + key + " is " + (aborted ? "aborted" : "complete"));
+      }
+      buffer.write(b, off, len);
+    }
+
+    private void send(byte[] part, int length) throws IOException {
+      try {
+        inFlight.acquire();
+      } catch (InterruptedException e) {
+        // Operator shutdown: give up now rather than after the parts in flight; the caller aborts the upload.
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("upload of " + key + " interrupted");
+      }
+      int number;
+      synchronized (parts) {
+        parts.add(null);
+        number = parts.size();
+      }
+      sent.add(uploader.submit(() -> {
+        try {
+          String etag = client.uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(number),
+              RequestBody.fromInputStream(new ByteArrayInputStream(part, 0, length), length)).eTag();
+          synchronized (parts) {
+            parts.set(number - 1, CompletedPart.builder().partNumber(number).eTag(etag).build());
+          }
+        } finally {
+          buffer.recycle(part);
+          inFlight.release();
+        }
+        return null;
+      }));
+      // A part that failed fails the upload at the next part rather than at the end.
+      for (var i = sent.iterator(); i.hasNext(); ) {
+        Future<?> f = i.next();
+        if (f.isDone()) {
+          awaitPart(f);
+          i.remove();
         }
       }
     }
 
-    private void sendPart() throws IOException {
-      awaitInFlight();
-      byte[] part = filling;
-      int length = filled;
-      int number = parts.size() + 1;
-      parts.add(null);
-      filling = spare;
-      spare = part;
-      filled = 0;
-      inFlight = CompletableFuture.runAsync(() -> {
-        String etag = client.uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(number),
-            RequestBody.fromInputStream(new ByteArrayInputStream(part, 0, length), length)).eTag();
-        synchronized (parts) {
-          parts.set(number - 1, CompletedPart.builder().partNumber(number).eTag(etag).build());
-        }
-      }, uploader);
-    }
-
-    private void awaitInFlight() throws IOException {
+    private void awaitPart(Future<?> part) throws IOException {
       try {
-        inFlight.get();
+        part.get();
       } catch (ExecutionException e) {
         abort();
         throw failure("upload a part of " + key, e.getCause());
       } catch (InterruptedException e) {
-        // Operator shutdown: give up now rather than after the part; the caller aborts the upload.
         Thread.currentThread().interrupt();
         throw new InterruptedIOException("upload of " + key + " interrupted");
       }
@@ -161,10 +179,16 @@ public final class S3ObjectStore implements ObjectStore {
       if (done) {
         return;
       }
-      if (filled > 0 || parts.isEmpty()) {
-        sendPart();
+      boolean none;
+      synchronized (parts) {
+        none = parts.isEmpty();
       }
-      awaitInFlight();
+      if (!buffer.drain() && none) {
+        send(new byte[0], 0);
+      }
+      for (Future<?> part : sent) {
+        awaitPart(part);
+      }
       done = true;
       try {
         List<CompletedPart> completed;
@@ -182,9 +206,20 @@ public final class S3ObjectStore implements ObjectStore {
     @Override
     public void abort() {
       done = true;
-      inFlight.exceptionally(t -> null).join();
+      if (aborted) {
+        return;
+      }
+      aborted = true;
       // An interrupted thread (operator shutdown) must still clean up: the SDK refuses to start a call otherwise.
       boolean interrupted = Thread.interrupted();
+      // Parts in flight are awaited (each is bounded by the call timeout), so none lands after the abort.
+      for (Future<?> part : sent) {
+        try {
+          part.get();
+        } catch (ExecutionException | InterruptedException e) {
+          interrupted |= e instanceof InterruptedException;
+        }
+      }
       try {
         client.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId));
       } catch (SdkException e) {
