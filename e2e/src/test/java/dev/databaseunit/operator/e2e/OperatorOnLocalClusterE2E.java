@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import dev.databaseunit.operator.testing.Conflicts;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.api.model.policy.v1.EvictionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -133,8 +134,10 @@ class OperatorOnLocalClusterE2E {
   @Order(3)
   void aPoolerPodStoppedUnderPgbench() throws Exception {
     apps.runPod("pgbench-init", "recipes-connection", Duration.ofMinutes(3), pgbench("-i -s 2 -q"));
-    var evicted = pgbenchWhile("pgbench-evict", pod ->
-        assertThat(client.pods().inNamespace(APPS).withName(pod).evict()).as("eviction of %s allowed", pod).isTrue());
+    // policy/v1 (the client's evict() without an argument still posts v1beta1, which Kubernetes 1.25 removed)
+    var evicted = pgbenchWhile("pgbench-evict", pod -> assertThat(client.pods().inNamespace(APPS).withName(pod)
+        .evict(new EvictionBuilder().withNewMetadata().withName(pod).withNamespace(APPS).endMetadata().build()))
+        .as("eviction of %s allowed", pod).isTrue());
     System.out.printf("e2e: pgbench with a PgBouncer pod evicted: %s%n", evicted);
     assertThat(evicted.exitStatus()).as(evicted.report()).isZero();
     assertThat(evicted.failed()).as(evicted.report()).isZero();
