@@ -35,7 +35,7 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * CoreDNS and a dynamic PVC provisioner): the chart installed with Helm, the operator as pods, a managed unit whose
  * PostgreSQL, PgBouncer and Redis run as pods in namespaces that enforce the restricted Pod Security Standard, an
  * application that connects with nothing but the unit's connection Secret, and every kind doing its work — then the
- * faults a cluster brings: operator pods killed (SIGKILL, then force-deleted) in the middle of a backup, a drain and an erasure, the
+ * faults a cluster brings: a PgBouncer pod evicted and one force-deleted under pgbench, operator pods killed (SIGKILL, then force-deleted) in the middle of a backup, a drain and an erasure, the
  * database pod deleted, an upgrade and an uninstall. The steps build on each other and run in order.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
