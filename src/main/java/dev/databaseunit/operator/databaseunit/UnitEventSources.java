@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import dev.databaseunit.operator.pool.PoolerPods;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -35,7 +36,7 @@ final class UnitEventSources {
   private static final String REFERENCED_CONFIGMAPS = "referencedConfigMaps";
   /** The kinds {@link DesiredObjects} writes for units, all watched here. */
   private static final Set<Class<? extends HasMetadata>> LIVE_KINDS =
-      Set.of(Secret.class, ConfigMap.class, Service.class, StatefulSet.class, Deployment.class);
+      Set.of(Secret.class, ConfigMap.class, Service.class, StatefulSet.class, Deployment.class, PodDisruptionBudget.class);
 
   private UnitEventSources() {}
 
@@ -48,6 +49,7 @@ final class UnitEventSources {
         ownedObjects(context, StatefulSet.class),
         ownedObjects(context, Deployment.class),
         ownedObjects(context, Service.class),
+        ownedObjects(context, PodDisruptionBudget.class),
         serviceEndpoints(context),
         wakeups.eventSource());
   }

@@ -20,6 +20,8 @@ import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -29,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * The Kubernetes objects of a managed pooler, as a pure function of the unit, its database target and the admin
@@ -39,6 +42,11 @@ import java.util.Optional;
  * ini and the Secret, so a change rolls the pods; the loop then re-applies the live size. The pod meets the
  * restricted Pod Security Standard: the ini turns off everything PgBouncer would write to disk (no unix socket,
  * no pidfile, no logfile: logs go to stderr), so a read-only root filesystem needs no writable volume.
+ *
+ * <p>Availability: from two replicas a PodDisruptionBudget lets a drain take one pod at a time, and the pods prefer
+ * different nodes. A rollout (a config change) starts a new pod before it stops an old one. A pod that stops first
+ * leaves the Service's endpoints (the preStop sleep), then PgBouncer shuts down safely: the transactions under way
+ * finish, idle clients reconnect through the Service to another pod.
  */
 public final class PgBouncerResources {
   public static final int PORT = 6432;
@@ -51,10 +59,37 @@ public final class PgBouncerResources {
   private static final String DEFAULT_IMAGE = "ghcr.io/cloudnative-pg/pgbouncer:1.24.1";
   /** The pgbouncer user of the CloudNativePG image; its USER is a name, so the kubelet needs the number to check non-root. */
   private static final long PGBOUNCER_UID = 998;
+  /** Long enough for kube-proxy and the other nodes to drop the pod from the Service before PgBouncer stops listening. */
+  static final int PRE_STOP_SECONDS = 5;
+  /** The preStop sleep plus a minute for the transactions under way to finish; then the kubelet kills PgBouncer. */
+  static final long TERMINATION_GRACE_SECONDS = PRE_STOP_SECONDS + 60;
+  /**
+   * The container's command, before the PgBouncer command line ({@code "$@"}): sh turns the kubelet's SIGTERM into
+   * SIGINT, PgBouncer's safe shutdown (the transactions under way finish, then it exits). PgBouncer's own
+   * SIGTERM is an immediate shutdown before 1.23 and from 1.23 waits until every client has disconnected, which an
+   * application's connection pool never does: the kubelet would kill it at the end of the grace period. {@code wait}
+   * returns early when the trap runs, so sh waits again until PgBouncer has exited, and exits with its status.
+   */
+  static final String SHUTDOWN_WRAPPER = """
+      "$@" &
+      child=$!
+      trap 'kill -INT "$child" 2>/dev/null' TERM
+      while :; do
+        wait "$child"
+        status=$?
+        kill -0 "$child" 2>/dev/null || exit "$status"
+      done
+      """;
 
-  public record Desired(ConfigMap config, Secret auth, Deployment deployment, Service service) {
+  /**
+   * @param disruptionBudget null below two replicas: one pod unavailable is then the whole pooler, so a budget would
+   *     protect nothing (and a stricter one would block every drain of the node)
+   */
+  public record Desired(ConfigMap config, Secret auth, PodDisruptionBudget disruptionBudget, Deployment deployment,
+      Service service) {
+    /** In the order they are applied: the budget before the pods it protects, the Service last. */
     public List<HasMetadata> all() {
-      return List.of(config, auth, deployment, service);
+      return Stream.<HasMetadata>of(config, auth, disruptionBudget, deployment, service).filter(java.util.Objects::nonNull).toList();
     }
   }
 
@@ -180,20 +215,33 @@ public final class PgBouncerResources {
         .withStringData(authData).build();
     var managed = spec.managed() != null ? spec.managed() : new PoolerSpec.ManagedPooler(PoolerSpec.ManagedPooler.DEFAULT_REPLICAS, null, null);
     String podHash = sha256(ini + "\0" + userlist + (clientTls ? "\0" + tls.certificate() : ""));
+    int replicas = managed.replicas() != null ? managed.replicas() : PoolerSpec.ManagedPooler.DEFAULT_REPLICAS;
     var deployment = new DeploymentBuilder().withMetadata(meta(unit, name, labels))
         .withNewSpec()
-          .withReplicas(managed.replicas() != null ? managed.replicas() : PoolerSpec.ManagedPooler.DEFAULT_REPLICAS)
+          .withReplicas(replicas)
           .withNewSelector().withMatchLabels(labels).endSelector()
+          // A rollout never has fewer ready pods than replicas: the new pod is ready before an old one stops.
+          .withNewStrategy().withType("RollingUpdate")
+            .withNewRollingUpdate().withMaxUnavailable(new IntOrString(0)).withMaxSurge(new IntOrString(1)).endRollingUpdate()
+          .endStrategy()
           .withNewTemplate()
             .withNewMetadata().withLabels(labels)
               .addToAnnotations("databaseunit.dev/config-hash", podHash).endMetadata()
             .withNewSpec()
+              .withTerminationGracePeriodSeconds(TERMINATION_GRACE_SECONDS)
+              // Preferred, not required: a single-node cluster still runs every replica.
+              .withNewAffinity().withNewPodAntiAffinity().addNewPreferredDuringSchedulingIgnoredDuringExecution()
+                .withWeight(100).withNewPodAffinityTerm().withTopologyKey("kubernetes.io/hostname")
+                  .withNewLabelSelector().withMatchLabels(labels).endLabelSelector().endPodAffinityTerm()
+              .endPreferredDuringSchedulingIgnoredDuringExecution().endPodAntiAffinity().endAffinity()
               .addNewContainer()
                 .withName("pgbouncer")
                 .withImage(managed.image() != null ? managed.image() : DEFAULT_IMAGE)
                 // The image's entrypoint script ignores arguments and reads the empty /etc/pgbouncer/pgbouncer.ini.
-                .withCommand("/usr/bin/pgbouncer")
+                .withCommand("/bin/sh", "-c", SHUTDOWN_WRAPPER, "pgbouncer", "/usr/bin/pgbouncer")
                 .withArgs(CONFIG_DIR + "/pgbouncer.ini")
+                .withNewLifecycle().withNewPreStop().withNewExec().withCommand("/bin/sleep", Integer.toString(PRE_STOP_SECONDS))
+                  .endExec().endPreStop().endLifecycle()
                 .addNewPort().withName("pgbouncer").withContainerPort(PORT).endPort()
                 .withNewReadinessProbe().withNewTcpSocket().withPort(new IntOrString(PORT)).endTcpSocket()
                   .withPeriodSeconds(5).endReadinessProbe()
@@ -219,7 +267,11 @@ public final class PgBouncerResources {
         .withNewSpec().withSelector(labels)
           .addNewPort().withName("pgbouncer").withPort(PORT).withTargetPort(new IntOrString(PORT)).endPort()
         .endSpec().build();
-    return new Desired(config, auth, deployment, service);
+    // AlwaysAllow: a pod that is not ready (a crash loop, an unreachable database) never blocks a node's drain.
+    var budget = replicas < 2 ? null : new PodDisruptionBudgetBuilder().withMetadata(meta(unit, name, labels))
+        .withNewSpec().withMaxUnavailable(new IntOrString(1)).withNewSelector().withMatchLabels(labels).endSelector()
+          .withUnhealthyPodEvictionPolicy("AlwaysAllow").endSpec().build();
+    return new Desired(config, auth, budget, deployment, service);
   }
 
   private static ObjectMeta meta(DatabaseUnit unit, String name, Map<String, String> labels) {

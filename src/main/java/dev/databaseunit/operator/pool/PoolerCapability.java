@@ -19,6 +19,7 @@ import dev.databaseunit.operator.postgres.UnitDataSources;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.security.SecureRandom;
@@ -185,6 +186,12 @@ public final class PoolerCapability implements UnitCapability {
     for (HasMetadata object : desired.all()) {
       objects.apply(owner(context.unitKey()), object, context.live());
     }
+    // Scaled down to one replica: the budget of the two is no longer wanted (seen in the informer cache, so no API call
+    // while there is none).
+    if (desired.disruptionBudget() == null
+        && context.live().find(PodDisruptionBudget.class, ns, PgBouncerResources.name(unit)).isPresent()) {
+      client.policy().v1().podDisruptionBudget().inNamespace(ns).withName(PgBouncerResources.name(unit)).delete();
+    }
     AdminEndpoint service = PgBouncerResources.adminEndpoint(unit, spec, adminPassword, context.secrets());
     return PoolerPods.of(context.endpointSlices().ofService(ns, PgBouncerResources.name(unit)), PoolerPods.Which.READY).stream()
         .map(pod -> new ReplicaPools.Replica(pod.name(), service.at(pod.address(), pod.port())))
@@ -221,6 +228,7 @@ public final class PoolerCapability implements UnitCapability {
       return;
     }
     String name = PgBouncerResources.name(unit);
+    client.policy().v1().podDisruptionBudget().inNamespace(ns).withName(name).delete();
     client.apps().deployments().inNamespace(ns).withName(name).delete();
     client.services().inNamespace(ns).withName(name).delete();
     client.configMaps().inNamespace(ns).withName(name).delete();

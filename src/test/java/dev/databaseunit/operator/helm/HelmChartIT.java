@@ -8,6 +8,7 @@ import dev.databaseunit.operator.runtime.DatabaseUnitOperator;
 import dev.databaseunit.operator.runtime.OperatorSettings;
 import dev.databaseunit.operator.status.Conditions;
 import dev.databaseunit.operator.testing.Commands;
+import dev.databaseunit.operator.testing.Conflicts;
 import dev.databaseunit.operator.testing.TestClock;
 import dev.databaseunit.operator.testing.KubeCluster;
 import dev.databaseunit.operator.testing.LocalServices;
@@ -21,6 +22,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
@@ -117,7 +119,10 @@ class HelmChartIT {
     }
   }
 
-  /** The operator runs as the chart's ServiceAccount with exactly the chart's namespaced Role, and works. */
+  /**
+   * The operator runs as the chart's ServiceAccount with exactly the chart's namespaced Role, and works: a unit gets
+   * Ready; a managed pooler's objects, its PodDisruptionBudget among them, are created and removed again.
+   */
   @Test
   void theOperatorWorksWithExactlyTheChartsRole(KubeCluster cluster, TestDatabase db) throws Exception {
     try (KubernetesClient admin = cluster.newClient()) {
@@ -146,10 +151,24 @@ class HelmChartIT {
             assertThat(Conditions.isTrue(unit.getStatus().conditions(), Conditions.READY))
                 .as("Ready; conditions %s", unit.getStatus().conditions()).isTrue();
           });
+          admin.resource(units.unit(units.unitYaml("pooled", "db", db) + "  pooler: {}\n")).create();
+          await().atMost(Duration.ofSeconds(60)).until(() ->
+              admin.resources(PodDisruptionBudget.class).inNamespace(namespace).withName("pooled-pooler").get() != null
+                  && admin.apps().deployments().inNamespace(namespace).withName("pooled-pooler").get() != null);
+          Conflicts.retry(() -> admin.resources(DatabaseUnit.class).inNamespace(namespace).withName("pooled").edit(u -> {
+            var edited = units.unit(units.unitYaml("pooled", "db", db) + "  pooler: {enabled: false}\n");
+            edited.setMetadata(u.getMetadata());
+            return edited;
+          }));
+          await().atMost(Duration.ofSeconds(60)).until(() ->
+              admin.resources(PodDisruptionBudget.class).inNamespace(namespace).withName("pooled-pooler").get() == null
+                  && admin.apps().deployments().inNamespace(namespace).withName("pooled-pooler").get() == null);
           // Deleting goes through the operator's finalizer, which it may only remove with the chart's verbs.
-          admin.resources(DatabaseUnit.class).inNamespace(namespace).withName("app").delete();
-          await().atMost(Duration.ofSeconds(30)).until(() ->
-              admin.resources(DatabaseUnit.class).inNamespace(namespace).withName("app").get() == null);
+          for (String unit : List.of("app", "pooled")) {
+            admin.resources(DatabaseUnit.class).inNamespace(namespace).withName(unit).delete();
+            await().atMost(Duration.ofSeconds(30)).until(() ->
+                admin.resources(DatabaseUnit.class).inNamespace(namespace).withName(unit).get() == null);
+          }
         } finally {
           operator.stop();
         }

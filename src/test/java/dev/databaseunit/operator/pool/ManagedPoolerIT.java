@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -25,8 +26,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The managed pooler's objects on a real API server (no pods run there): created owned by the unit, updated in
- * place on a spec change with a stable admin password, and the loop starting once the Service's EndpointSlice lists a
- * ready pod (here unreachable, since no pod exists).
+ * place on a spec change with a stable admin password, a PodDisruptionBudget while there are two replicas or more, and
+ * the loop starting once the Service's EndpointSlice lists a ready pod (here unreachable, since no pod exists).
  */
 @WithLocalServices
 class ManagedPoolerIT {
@@ -77,7 +78,13 @@ class ManagedPoolerIT {
     await().atMost(TIMEOUT).untilAsserted(() -> assertThat(decode(get(Secret.class, "orders-connection"), "sslmode"))
         .isEqualTo("verify-full"));
     assertThat(decode(get(Secret.class, "orders-connection"), "ca.crt")).isEqualTo(decode(tls, "ca.crt"));
-    for (var object : java.util.List.of(config, auth, deployment, service, tls)) {
+    // two replicas by default: a budget lets a drain take one of the Deployment's pods at a time
+    var budget = get(PodDisruptionBudget.class, "orders-pooler");
+    assertThat(budget.getSpec().getMaxUnavailable().getIntVal()).isEqualTo(1);
+    assertThat(budget.getSpec().getUnhealthyPodEvictionPolicy()).isEqualTo("AlwaysAllow");
+    assertThat(budget.getSpec().getSelector()).isEqualTo(deployment.getSpec().getSelector());
+    assertThat(deployment.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable().getIntVal()).isZero();
+    for (var object : java.util.List.of(config, auth, deployment, service, tls, budget)) {
       assertThat(object.getMetadata().getOwnerReferences()).singleElement()
           .satisfies(r -> assertThat(r.getUid()).isEqualTo(uid));
     }
@@ -93,11 +100,7 @@ class ManagedPoolerIT {
     String hash = deployment.getSpec().getTemplate().getMetadata().getAnnotations().get("databaseunit.dev/config-hash");
 
     // a spec change updates the same objects; the admin password stays
-    Conflicts.retry(() -> client.resources(DatabaseUnit.class).inNamespace(namespace).withName("orders").edit(u -> {
-      var edited = unit(db, 12);
-      edited.setMetadata(u.getMetadata());
-      return edited;
-    }));
+    editPooler(db, pooler(12));
     await().atMost(TIMEOUT).until(() -> get(ConfigMap.class, "orders-pooler").getData().get("pgbouncer.ini")
         .contains("default_pool_size = 12\n"));
     // the Deployment is applied after the ConfigMap: its new config hash rolls the pods
@@ -105,6 +108,13 @@ class ManagedPoolerIT {
         .getMetadata().getAnnotations()).doesNotContainEntry("databaseunit.dev/config-hash", hash));
     assertThat(get(ConfigMap.class, "orders-pooler").getMetadata().getUid()).isEqualTo(config.getMetadata().getUid());
     assertThat(decode(get(Secret.class, "orders-pooler-auth"), "admin-password")).isEqualTo(adminPassword);
+
+    // one replica: no budget (it would protect nothing); two again: the budget is back
+    editPooler(db, pooler(12) + "\n    managed: {replicas: 1}");
+    await().atMost(TIMEOUT).until(() -> get(PodDisruptionBudget.class, "orders-pooler") == null);
+    assertThat(get(Deployment.class, "orders-pooler").getSpec().getReplicas()).isEqualTo(1);
+    editPooler(db, pooler(12) + "\n    managed: {replicas: 2}");
+    await().atMost(TIMEOUT).until(() -> get(PodDisruptionBudget.class, "orders-pooler") != null);
 
     // a ready pod in the Service's EndpointSlice (written by hand: nothing runs pods here) starts the loop against
     // that pod's own address, not the Service; nothing listens there, so the unit is degraded naming it
@@ -118,19 +128,24 @@ class ManagedPoolerIT {
     });
 
     // turning the pooler off removes its objects and its status
-    Conflicts.retry(() -> client.resources(DatabaseUnit.class).inNamespace(namespace).withName("orders").edit(u -> {
-      var edited = unit(db, "enabled: false");
-      edited.setMetadata(u.getMetadata());
-      return edited;
-    }));
+    editPooler(db, "enabled: false");
     await().atMost(TIMEOUT).untilAsserted(() -> {
       assertThat(get(Deployment.class, "orders-pooler")).isNull();
       assertThat(get(ConfigMap.class, "orders-pooler")).isNull();
       assertThat(get(Service.class, "orders-pooler")).isNull();
       assertThat(get(Secret.class, "orders-pooler-auth")).isNull();
       assertThat(get(Secret.class, "orders-pooler-tls")).isNull();
+      assertThat(get(PodDisruptionBudget.class, "orders-pooler")).isNull();
       assertThat(condition("Degraded").getStatus()).isEqualTo("False");
     });
+  }
+
+  private void editPooler(TestDatabase db, String pooler) {
+    Conflicts.retry(() -> client.resources(DatabaseUnit.class).inNamespace(namespace).withName("orders").edit(u -> {
+      var edited = unit(db, pooler);
+      edited.setMetadata(u.getMetadata());
+      return edited;
+    }));
   }
 
   private static String decode(Secret secret, String key) {
@@ -145,8 +160,12 @@ class ManagedPoolerIT {
     return units.condition(type);
   }
 
+  private static String pooler(int initialSize) {
+    return "initialSize: " + initialSize + "\n    sampleInterval: 500ms";
+  }
+
   private DatabaseUnit unit(TestDatabase db, int initialSize) {
-    return units.unit(db, "initialSize: " + initialSize + "\n    sampleInterval: 500ms");
+    return units.unit(db, pooler(initialSize));
   }
 
   private DatabaseUnit unit(TestDatabase db, String pooler) {

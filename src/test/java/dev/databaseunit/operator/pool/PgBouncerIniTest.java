@@ -22,8 +22,12 @@ class PgBouncerIniTest {
   }
 
   private static PoolerSpec spec() {
+    return spec(new PoolerSpec.ManagedPooler(2, "pgbouncer:test", null));
+  }
+
+  private static PoolerSpec spec(PoolerSpec.ManagedPooler managed) {
     return new PoolerSpec(true, PoolerSpec.PoolMode.TRANSACTION, 5, 50, 10, 0.8, 0.3, 5, 2, "10s", "60s", "120s", "10s", "60s", 1000, null,
-        new PoolerSpec.ManagedPooler(2, "pgbouncer:test", null));
+        managed);
   }
 
   private static final PgBouncerResources.ClientTls TLS =
@@ -53,7 +57,7 @@ class PgBouncerIniTest {
     assertThat(pod.getSecurityContext().getRunAsUser()).isEqualTo(998L);
     assertThat(pod.getContainers()).singleElement().satisfies(c -> {
       assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
-      assertThat(c.getCommand()).containsExactly("/usr/bin/pgbouncer");
+      assertThat(c.getCommand()).containsExactly("/bin/sh", "-c", PgBouncerResources.SHUTDOWN_WRAPPER, "pgbouncer", "/usr/bin/pgbouncer");
       assertThat(c.getArgs()).containsExactly("/etc/pgbouncer/config/pgbouncer.ini");
       assertThat(c.getVolumeMounts()).anySatisfy(m -> {
         assertThat(m.getMountPath()).isEqualTo("/etc/pgbouncer/tls");
@@ -83,6 +87,51 @@ class PgBouncerIniTest {
     assertThat(hash(PgBouncerResources.desired(unit(), spec(), target, target, "a", renewed)))
         .isNotEqualTo(hash(PgBouncerResources.desired(unit(), spec(), target, target, "a", TLS)))
         .isNotEqualTo(hash(plain));
+  }
+
+  @Test
+  void aDisruptionBudgetFromTwoReplicasOnTheDeploymentsPods() {
+    var target = target("db", "orders", "app", "pw");
+    var single = PgBouncerResources.desired(unit(), spec(new PoolerSpec.ManagedPooler(1, null, null)), target, target, "a", TLS);
+    assertThat(single.disruptionBudget()).isNull();
+    assertThat(single.all()).extracting(o -> o.getKind()).containsExactly("ConfigMap", "Secret", "Deployment", "Service");
+    for (var managed : java.util.Arrays.asList(null, new PoolerSpec.ManagedPooler(null, null, null),
+        new PoolerSpec.ManagedPooler(2, null, null), new PoolerSpec.ManagedPooler(5, null, null))) {
+      var desired = PgBouncerResources.desired(unit(), spec(managed), target, target, "a", TLS);
+      var budget = desired.disruptionBudget();
+      assertThat(budget).as("replicas %s", managed).isNotNull();
+      assertThat(budget.getSpec().getMaxUnavailable().getIntVal()).isEqualTo(1);
+      assertThat(budget.getSpec().getMinAvailable()).isNull();
+      assertThat(budget.getSpec().getUnhealthyPodEvictionPolicy()).isEqualTo("AlwaysAllow");
+      var deployment = desired.deployment().getSpec();
+      assertThat(budget.getSpec().getSelector()).isEqualTo(deployment.getSelector());
+      assertThat(deployment.getTemplate().getMetadata().getLabels()).containsAllEntriesOf(budget.getSpec().getSelector().getMatchLabels());
+      assertThat(budget.getMetadata().getOwnerReferences()).singleElement().satisfies(r -> assertThat(r.getUid()).isEqualTo("u-1"));
+      assertThat(desired.all()).extracting(o -> o.getKind())
+          .containsExactly("ConfigMap", "Secret", "PodDisruptionBudget", "Deployment", "Service");
+    }
+  }
+
+  @Test
+  void podsPreferDifferentNodesRollWithoutLosingCapacityAndLeaveTheServiceBeforeTheyStop() {
+    var target = target("db", "orders", "app", "pw");
+    var deployment = PgBouncerResources.desired(unit(), spec(), target, target, "a", TLS).deployment().getSpec();
+    assertThat(deployment.getStrategy().getType()).isEqualTo("RollingUpdate");
+    assertThat(deployment.getStrategy().getRollingUpdate().getMaxUnavailable().getIntVal()).isZero();
+    assertThat(deployment.getStrategy().getRollingUpdate().getMaxSurge().getIntVal()).isEqualTo(1);
+    var pod = deployment.getTemplate().getSpec();
+    var antiAffinity = pod.getAffinity().getPodAntiAffinity();
+    assertThat(antiAffinity.getRequiredDuringSchedulingIgnoredDuringExecution()).as("a single node still runs every pod").isEmpty();
+    assertThat(antiAffinity.getPreferredDuringSchedulingIgnoredDuringExecution()).singleElement().satisfies(term -> {
+      assertThat(term.getWeight()).isEqualTo(100);
+      assertThat(term.getPodAffinityTerm().getTopologyKey()).isEqualTo("kubernetes.io/hostname");
+      assertThat(term.getPodAffinityTerm().getLabelSelector().getMatchLabels())
+          .isEqualTo(deployment.getTemplate().getMetadata().getLabels()).isEqualTo(deployment.getSelector().getMatchLabels());
+    });
+    var preStop = pod.getContainers().getFirst().getLifecycle().getPreStop();
+    assertThat(preStop.getExec().getCommand()).containsExactly("/bin/sleep", "5");
+    // the grace period covers the preStop sleep and a minute of transactions finishing
+    assertThat(pod.getTerminationGracePeriodSeconds()).isEqualTo(65L);
   }
 
   private static String hash(PgBouncerResources.Desired desired) {

@@ -30,15 +30,20 @@ public final class PrivatePgBouncer implements AutoCloseable {
   private final String adminUser;
   private final String adminPassword;
   private final String authType;
+  /** A shell script PgBouncer runs under in the foreground, as a container's command; null: a daemon. */
+  private final String wrapper;
   private Long pid;
+  private Process wrapperProcess;
 
-  private PrivatePgBouncer(LocalServices services, Path dir, int port, String adminUser, String adminPassword, String authType) {
+  private PrivatePgBouncer(LocalServices services, Path dir, int port, String adminUser, String adminPassword, String authType,
+      String wrapper) {
     this.services = services;
     this.adminUser = adminUser;
     this.dir = dir;
     this.port = port;
     this.adminPassword = adminPassword;
     this.authType = authType;
+    this.wrapper = wrapper;
   }
 
   /** Starts one with default_pool_size = initialPoolSize and the given max_client_conn. */
@@ -65,12 +70,27 @@ public final class PrivatePgBouncer implements AutoCloseable {
     return start(10, 100, ADMIN_USER, HexFormat.of().formatHex(random), authType);
   }
 
+  /**
+   * In the foreground under {@code sh -c <script> pgbouncer <pgbouncer> <ini>}, as the managed pooler's container runs it;
+   * {@link #wrapperProcess()} is that sh (as root, setpriv execs it as the postgres user: the same process).
+   */
+  public static PrivatePgBouncer underWrapper(String script) {
+    byte[] random = new byte[12];
+    ThreadLocalRandom.current().nextBytes(random);
+    return start(10, 100, ADMIN_USER, HexFormat.of().formatHex(random), "scram-sha-256", script);
+  }
+
   private static PrivatePgBouncer start(int initialPoolSize, int maxClientConnections, String adminUser, String adminPassword,
       String authType) {
+    return start(initialPoolSize, maxClientConnections, adminUser, adminPassword, authType, null);
+  }
+
+  private static PrivatePgBouncer start(int initialPoolSize, int maxClientConnections, String adminUser, String adminPassword,
+      String authType, String wrapper) {
     try {
       Path dir = Files.createTempDirectory(Path.of("/var/tmp"), "du-pgbouncer-");
       Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-      var bouncer = new PrivatePgBouncer(LocalServices.get(), dir, freePort(), adminUser, adminPassword, authType);
+      var bouncer = new PrivatePgBouncer(LocalServices.get(), dir, freePort(), adminUser, adminPassword, authType, wrapper);
       bouncer.writeConfig(initialPoolSize, maxClientConnections);
       bouncer.launch();
       return bouncer;
@@ -131,8 +151,19 @@ public final class PrivatePgBouncer implements AutoCloseable {
   }
 
   private void launch() {
-    List<String> command = List.of("/usr/sbin/pgbouncer", "-d", "-q", dir.resolve("pgbouncer.ini").toString());
-    run(ROOT ? concat(List.of("runuser", "-u", "postgres", "--"), command) : command);
+    if (wrapper == null) {
+      List<String> command = List.of("/usr/sbin/pgbouncer", "-d", "-q", dir.resolve("pgbouncer.ini").toString());
+      run(ROOT ? concat(List.of("runuser", "-u", "postgres", "--"), command) : command);
+    } else {
+      List<String> command = List.of("sh", "-c", wrapper, "pgbouncer", "/usr/sbin/pgbouncer", dir.resolve("pgbouncer.ini").toString());
+      try {
+        wrapperProcess = new ProcessBuilder(ROOT
+            ? concat(List.of("setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups"), command) : command)
+            .redirectErrorStream(true).redirectOutput(dir.resolve("wrapper.out").toFile()).start();
+      } catch (IOException e) {
+        throw new IllegalStateException("Cannot start " + command, e);
+      }
+    }
     Instant deadline = Instant.now().plusSeconds(15);
     // The daemon may listen before its pidfile has content: wait for both.
     long written = 0;
@@ -182,6 +213,16 @@ public final class PrivatePgBouncer implements AutoCloseable {
     return "jdbc:postgresql://127.0.0.1:" + port + "/" + database + "?prepareThreshold=0";
   }
 
+  /** The wrapper's process (sh), while {@link #underWrapper} started one. */
+  public Process wrapperProcess() {
+    return wrapperProcess;
+  }
+
+  /** PgBouncer's own process id, from its pidfile. */
+  public long pid() {
+    return pid;
+  }
+
   public String log() {
     try {
       return Files.readString(dir.resolve("pgbouncer.log"));
@@ -204,6 +245,9 @@ public final class PrivatePgBouncer implements AutoCloseable {
       }
     });
     pid = null;
+    if (wrapperProcess != null) {
+      wrapperProcess.destroyForcibly();
+    }
     Instant deadline = Instant.now().plusSeconds(10);
     while (portOpen() && Instant.now().isBefore(deadline)) {
       sleep(Duration.ofMillis(50));

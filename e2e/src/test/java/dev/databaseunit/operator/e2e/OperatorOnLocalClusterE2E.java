@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import dev.databaseunit.operator.testing.Conflicts;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.api.model.policy.v1.EvictionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -34,7 +35,7 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * CoreDNS and a dynamic PVC provisioner): the chart installed with Helm, the operator as pods, a managed unit whose
  * PostgreSQL, PgBouncer and Redis run as pods in namespaces that enforce the restricted Pod Security Standard, an
  * application that connects with nothing but the unit's connection Secret, and every kind doing its work — then the
- * faults a cluster brings: operator pods killed (SIGKILL, then force-deleted) in the middle of a backup, a drain and an erasure, the
+ * faults a cluster brings: a PgBouncer pod evicted and one force-deleted under pgbench, operator pods killed (SIGKILL, then force-deleted) in the middle of a backup, a drain and an erasure, the
  * database pod deleted, an upgrade and an uninstall. The steps build on each other and run in order.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -117,10 +118,38 @@ class OperatorOnLocalClusterE2E {
     assertThat(pods).allSatisfy(p -> assertThat(isReady(p)).as(p.getMetadata().getName() + " Ready").isTrue());
     // The adaptive loop reaches the managed PgBouncer: the initial size is applied and reported.
     // Two PgBouncer pods by default, each sized through its own console and reported with its size.
-    await().atMost(Duration.ofMinutes(2)).untilAsserted(() ->
-        assertThat(poolerPods("recipes")).hasSize(2).allMatch(OperatorOnLocalClusterE2E::isReady));
+    awaitPoolerAvailable("recipes");
     apps.await("DatabaseUnit", "recipes", Duration.ofMinutes(2), u -> path(u, "status", "pooler", "replicas") instanceof List<?> replicas
         && replicas.size() == 2 && replicas.stream().allMatch(r -> r instanceof Map<?, ?> m && m.get("size") instanceof Integer size && size >= 5));
+  }
+
+  /**
+   * A PgBouncer pod stopped while pgbench (8 clients, a new connection per transaction) runs through the Service. Evicted,
+   * as a node drain does it (through the unit's PodDisruptionBudget): the pod leaves the Service's endpoints before
+   * PgBouncer shuts down safely, so no client notices. Force-deleted, as when its node is lost: the connections that
+   * pod held are cut, the clients on the other pod carry on.
+   */
+  @Test
+  @Execution(ExecutionMode.SAME_THREAD)
+  @Order(3)
+  void aPoolerPodStoppedUnderPgbench() throws Exception {
+    apps.runPod("pgbench-init", "recipes-connection", Duration.ofMinutes(3), pgbench("-i -s 2 -q"));
+    // policy/v1 (the client's evict() without an argument still posts v1beta1, which Kubernetes 1.25 removed)
+    var evicted = pgbenchWhile("pgbench-evict", pod -> assertThat(client.pods().inNamespace(APPS).withName(pod)
+        .evict(new EvictionBuilder().withNewMetadata().withName(pod).withNamespace(APPS).endMetadata().build()))
+        .as("eviction of %s allowed", pod).isTrue());
+    System.out.printf("e2e: pgbench with a PgBouncer pod evicted: %s%n", evicted);
+    assertThat(evicted.exitStatus()).as(evicted.report()).isZero();
+    assertThat(evicted.failed()).as(evicted.report()).isZero();
+    assertThat(evicted.abortedClients()).as(evicted.report()).isZero();
+    assertThat(evicted.processed()).as(evicted.report()).isPositive();
+    awaitPoolerAvailable("recipes");
+
+    var killed = pgbenchWhile("pgbench-kill", pod -> client.pods().inNamespace(APPS).withName(pod).withGracePeriod(0).delete());
+    System.out.printf("e2e: pgbench with a PgBouncer pod force-deleted: %s%n", killed);
+    assertThat(killed.processed()).as(killed.report()).isPositive();
+    assertThat(killed.abortedClients()).as(killed.report()).isLessThan(PGBENCH_CLIENTS);
+    awaitPoolerAvailable("recipes");
   }
 
   /**
@@ -129,7 +158,7 @@ class OperatorOnLocalClusterE2E {
    */
   @Test
   @Execution(ExecutionMode.SAME_THREAD)
-  @Order(3)
+  @Order(4)
   void anApplicationConnectsThroughThePoolerWithTheConnectionSecretOnly() throws Exception {
     String out = apps.runPod("app", "recipes-connection", Duration.ofMinutes(3), psql(
         "select current_user, (select count(*) from pg_indexes where indexname = 'idx_recipe_embeddings_hnsw'),"
@@ -143,7 +172,7 @@ class OperatorOnLocalClusterE2E {
   /** An on-demand backup to the S3 in the cluster and a restore test of it: Passed, with the object in the bucket. */
   @Test
   @Execution(ExecutionMode.SAME_THREAD)
-  @Order(4)
+  @Order(5)
   void aBackupAndARestoreTestAgainstS3InTheCluster() throws Exception {
     seedUser("ada@example.com", 2);
     apps.apply(BACKUP_POLICY.formatted(BACKUPS, prefix, S3InCluster.ENDPOINT));
@@ -165,9 +194,9 @@ class OperatorOnLocalClusterE2E {
   /** A maintenance window run now while pgbench runs through the PgBouncer Service: no transaction fails. */
   @Test
   @Execution(ExecutionMode.SAME_THREAD)
-  @Order(5)
+  @Order(6)
   void aMaintenanceWindowUnderPgbenchFailsNoTransaction() throws Exception {
-    apps.runPod("pgbench-init", "recipes-connection", Duration.ofMinutes(3), pgbench("-i -s 2 -q"));
+    // pgbench's tables are there since aPoolerPodStoppedUnderPgbench
     apps.startPod("pgbench", "recipes-connection", pgbench("-c 4 -j 2 -T 60 -P 10 --max-tries=1"));
     apps.apply(maintenanceWindow("recipes-now", "60s"));
     var window = apps.await("MaintenanceWindow", "recipes-now", Duration.ofMinutes(5),
@@ -181,7 +210,7 @@ class OperatorOnLocalClusterE2E {
   /** A GDPR export to S3 in the cluster, then the erasure of the same subject. */
   @Test
   @Execution(ExecutionMode.SAME_THREAD)
-  @Order(6)
+  @Order(7)
   void aGdprExportAndAnErasure() throws Exception {
     String userId = seedUser("grace@example.com", 3);
     apps.apply(gdprRequest("export-grace", "Export", userId));
@@ -203,7 +232,7 @@ class OperatorOnLocalClusterE2E {
    */
   @Test
   @Execution(ExecutionMode.SAME_THREAD)
-  @Order(7)
+  @Order(8)
   void theLeaderKilledMidBackup() throws Exception {
     // Enough data that the dump takes a while (random text does not compress); written by the application, as its
     // tables are (a table only the superuser can read would fail the operator's backups).
@@ -239,7 +268,7 @@ class OperatorOnLocalClusterE2E {
   /** An operator killed while PgBouncer is paused for a drain: the next leader resumes it; the application works again. */
   @Test
   @Execution(ExecutionMode.SAME_THREAD)
-  @Order(8)
+  @Order(9)
   void theLeaderKilledMidDrainLeavesPgBouncerResumed() throws Exception {
     // An open transaction through the pooler keeps the drain waiting (PAUSE waits for it).
     apps.startPod("long-transaction", "recipes-connection", psql("begin; select pg_sleep(90); commit;"));
@@ -265,7 +294,7 @@ class OperatorOnLocalClusterE2E {
   /** An operator killed in the middle of an erasure: after the takeover it is complete, exactly once. */
   @Test
   @Execution(ExecutionMode.SAME_THREAD)
-  @Order(9)
+  @Order(10)
   void theLeaderKilledMidErasureErasesExactlyOnce() throws Exception {
     String userId = seedUser("erin@example.com", 60000);
     apps.apply(gdprRequest("erase-erin", "Erase", userId));
@@ -285,7 +314,7 @@ class OperatorOnLocalClusterE2E {
    */
   @Test
   @Execution(ExecutionMode.SAME_THREAD)
-  @Order(10)
+  @Order(11)
   void thePostgresPodDeletedIsReportedAndRecoveredWithItsData() throws Exception {
     String before = superuserSql("select count(*) from recipes");
     String node = client.pods().inNamespace(APPS).withName("recipes-postgres-0").get().getSpec().getNodeName();
@@ -311,7 +340,7 @@ class OperatorOnLocalClusterE2E {
   /** helm upgrade rolls the operator; every resource stays or becomes Ready again. */
   @Test
   @Execution(ExecutionMode.SAME_THREAD)
-  @Order(11)
+  @Order(12)
   void helmUpgradeKeepsEverythingReady() throws Exception {
     cluster.helm(Duration.ofMinutes(6), "upgrade", RELEASE, CHART, "--namespace", OPERATOR_NAMESPACE, "--reuse-values",
         "--set", "podAnnotations.e2e/upgraded=yes", "--wait", "--timeout", "5m");
@@ -324,7 +353,7 @@ class OperatorOnLocalClusterE2E {
   /** helm uninstall removes the operator and keeps the CRDs, the users' resources and the data volumes. */
   @Test
   @Execution(ExecutionMode.SAME_THREAD)
-  @Order(12)
+  @Order(13)
   void helmUninstallKeepsTheCrdsAndTheVolumes() throws Exception {
     cluster.helm(Duration.ofMinutes(3), "uninstall", RELEASE, "--namespace", OPERATOR_NAMESPACE, "--wait");
     await().atMost(Duration.ofMinutes(2)).until(() -> operatorPods().isEmpty());
@@ -340,7 +369,7 @@ class OperatorOnLocalClusterE2E {
   /** The pod network reaches nothing beyond the node: no default route in pods, no NAT rule to the outside. */
   @Test
   @Execution(ExecutionMode.SAME_THREAD)
-  @Order(13)
+  @Order(14)
   void thePodNetworkEndsAtTheNode() throws Exception {
     assertThat(cluster.check()).contains("no default route", "ok: NAT: no MASQUERADE/SNAT for pod traffic",
         "ok: forwarding:", "all checks passed");
@@ -436,9 +465,64 @@ class OperatorOnLocalClusterE2E {
     return client.pods().inNamespace(APPS).withLabel("app.kubernetes.io/instance", unit + "-pooler").list().getItems();
   }
 
+  /**
+   * Both PgBouncer pods ready and no other (none terminating), and the unit's PodDisruptionBudget allowing one
+   * disruption again: the state the steps after a pooler disruption start from.
+   */
+  private void awaitPoolerAvailable(String unit) {
+    await().atMost(Duration.ofMinutes(3)).untilAsserted(() -> {
+      assertThat(poolerPods(unit)).hasSize(2).allMatch(OperatorOnLocalClusterE2E::isReady)
+          .allMatch(p -> p.getMetadata().getDeletionTimestamp() == null);
+      var budget = client.policy().v1().podDisruptionBudget().inNamespace(APPS).withName(unit + "-pooler").get();
+      assertThat(budget).as("the pooler's PodDisruptionBudget").isNotNull();
+      assertThat(budget.getStatus()).as("the budget's status").isNotNull();
+      assertThat(budget.getStatus().getDisruptionsAllowed()).as("disruptions allowed").isEqualTo(1);
+    });
+  }
+
+  private static final int PGBENCH_CLIENTS = 8;
+
+  /** What a pgbench run reported, and its exit status. */
+  private record PgbenchRun(int exitStatus, long processed, long failed, long abortedClients, String report) {
+    static PgbenchRun of(String report) {
+      long aborted = Pattern.compile("client (\\d+) aborted").matcher(report).results().map(m -> m.group(1)).distinct().count();
+      return new PgbenchRun((int) number(report, "pgbench exit status (\\d+)"), processedTransactions(report),
+          failedTransactions(report), aborted, report);
+    }
+
+    @Override
+    public String toString() {
+      return "%d transactions processed, %d failed, %d of %d clients aborted, exit status %d"
+          .formatted(processed, failed, abortedClients, PGBENCH_CLIENTS, exitStatus);
+    }
+  }
+
+  /**
+   * pgbench through the pooler Service (a new connection per transaction, 30 s) with one PgBouncer pod disrupted once
+   * the run is under way (its first progress line); the run goes to its end whatever pgbench's exit status.
+   */
+  private PgbenchRun pgbenchWhile(String name, java.util.function.Consumer<String> disruptPod) {
+    awaitPoolerAvailable("recipes");
+    apps.startPod(name, "recipes-connection", pgbenchCommand("", "-c " + PGBENCH_CLIENTS + " -j 2 -T 30 -C -P 5")
+        + "; echo \"pgbench exit status $?\"");
+    await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500)).alias(name + " under way")
+        .ignoreExceptions().until(() -> client.pods().inNamespace(APPS).withName(name).getLog(), log -> log.contains("progress:"));
+    disruptPod.accept(poolerPods("recipes").getFirst().getMetadata().getName());
+    return PgbenchRun.of(apps.awaitPod(name, Duration.ofMinutes(3)));
+  }
+
   private static String pgbench(String args) {
+    return pgbenchCommand("exec", args);
+  }
+
+  /**
+   * pgbench against the unit's database with the connection Secret's values, verifying the pooler's certificate.
+   *
+   * @param prefix what precedes the pgbench command ("exec", or "" to run commands after it)
+   */
+  private static String pgbenchCommand(String prefix, String args) {
     return "export PGPASSWORD=\"$password\" PGSSLMODE=verify-full PGSSLROOTCERT=/secret/ca.crt; "
-        + "exec pgbench -h \"$host\" -p \"$port\" -U \"$username\" " + args + " \"$database\"";
+        + prefix + " pgbench -h \"$host\" -p \"$port\" -U \"$username\" " + args + " \"$database\"";
   }
 
   /** SQL as the managed superuser, in the PostgreSQL pod over its local socket. */
