@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.assertj.core.api.ThrowingConsumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -35,8 +36,8 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * CoreDNS and a dynamic PVC provisioner): the chart installed with Helm, the operator as pods, a managed unit whose
  * PostgreSQL, PgBouncer and Redis run as pods in namespaces that enforce the restricted Pod Security Standard, an
  * application that connects with nothing but the unit's connection Secret, and every kind doing its work — then the
- * faults a cluster brings: a PgBouncer pod evicted and one force-deleted under pgbench, operator pods killed (SIGKILL, then force-deleted) in the middle of a backup, a drain and an erasure, the
- * database pod deleted, an upgrade and an uninstall. The steps build on each other and run in order.
+ * faults a cluster brings: a PgBouncer pod evicted and one killed (SIGKILL, then force-deleted) under pgbench, operator
+ * pods killed in the middle of a backup, a drain and an erasure, the database pod deleted, an upgrade and an uninstall. The steps build on each other and run in order.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 // The one class that runs beside the others (junit-platform.properties): it mostly waits on pods, they on their own
@@ -126,8 +127,9 @@ class OperatorOnLocalClusterE2E {
   /**
    * A PgBouncer pod stopped while pgbench (8 clients, a new connection per transaction) runs through the Service. Evicted,
    * as a node drain does it (through the unit's PodDisruptionBudget): the pod leaves the Service's endpoints before
-   * PgBouncer shuts down safely, so no client notices. Force-deleted, as when its node is lost: the connections that
-   * pod held are cut, the clients on the other pod carry on.
+   * PgBouncer shuts down safely, so no client notices. Killed, as a crash is: the connections that pod held are cut and
+   * pgbench aborts a client whose connection breaks (it retries no connection failure), the clients on the other pod
+   * carry on.
    */
   @Test
   @Execution(ExecutionMode.SAME_THREAD)
@@ -145,8 +147,8 @@ class OperatorOnLocalClusterE2E {
     assertThat(evicted.processed()).as(evicted.report()).isPositive();
     awaitPoolerAvailable("recipes");
 
-    var killed = pgbenchWhile("pgbench-kill", pod -> client.pods().inNamespace(APPS).withName(pod).withGracePeriod(0).delete());
-    System.out.printf("e2e: pgbench with a PgBouncer pod force-deleted: %s%n", killed);
+    var killed = pgbenchWhile("pgbench-kill", pod -> killPod(APPS, pod));
+    System.out.printf("e2e: pgbench with a PgBouncer pod killed: %s%n", killed);
     assertThat(killed.processed()).as(killed.report()).isPositive();
     assertThat(killed.abortedClients()).as(killed.report()).isLessThan(PGBENCH_CLIENTS);
     awaitPoolerAvailable("recipes");
@@ -246,7 +248,7 @@ class OperatorOnLocalClusterE2E {
         p -> "Dumping".equals(path(p, "status", "inProgress", "phase")) && "killed".equals(path(p, "status", "inProgress", "onDemandToken")));
     String interrupted = (String) path(underway, "status", "inProgress", "id");
     String leader = leader();
-    Instant killed = killOperatorPod(leader);
+    Instant killed = killPod(OPERATOR_NAMESPACE, leader);
     String successor = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
         .until(() -> leaderSince(killed), l -> l != null && !l.equals(leader));
     Duration takeover = Duration.between(killed, Instant.now());
@@ -277,7 +279,7 @@ class OperatorOnLocalClusterE2E {
     apps.apply(maintenanceWindow("recipes-drain", "120s"));
     apps.await("MaintenanceWindow", "recipes-drain", Duration.ofMinutes(2), w -> "Draining".equals(path(w, "status", "phase")));
     Thread.sleep(3000); // PAUSE has been sent and waits for the open transaction
-    killOperatorPod(leader());
+    killPod(OPERATOR_NAMESPACE, leader());
     var window = apps.await("MaintenanceWindow", "recipes-drain", Duration.ofMinutes(5),
         w -> path(w, "status", "currentRun") == null && path(w, "status", "lastRun", "outcome") != null);
     System.out.printf("e2e: drain cut off by the kill ended as %s (%s)%n", path(window, "status", "lastRun", "outcome"),
@@ -299,7 +301,7 @@ class OperatorOnLocalClusterE2E {
     String userId = seedUser("erin@example.com", 60000);
     apps.apply(gdprRequest("erase-erin", "Erase", userId));
     apps.await("GdprRequest", "erase-erin", Duration.ofMinutes(2), r -> "Running".equals(path(r, "status", "phase")));
-    killOperatorPod(leader());
+    killPod(OPERATOR_NAMESPACE, leader());
     var erased = apps.await("GdprRequest", "erase-erin", Duration.ofMinutes(5), r -> "Completed".equals(path(r, "status", "phase")));
     assertThat(path(erased, "status", "erasure", "deletedRows", "recipes")).isEqualTo(60000);
     assertThat(superuserSql("select count(*) from recipes where user_id = " + userId)).isEqualTo("0");
@@ -501,7 +503,7 @@ class OperatorOnLocalClusterE2E {
    * pgbench through the pooler Service (a new connection per transaction, 30 s) with one PgBouncer pod disrupted once
    * the run is under way (its first progress line); the run goes to its end whatever pgbench's exit status.
    */
-  private PgbenchRun pgbenchWhile(String name, java.util.function.Consumer<String> disruptPod) {
+  private PgbenchRun pgbenchWhile(String name, ThrowingConsumer<String> disruptPod) {
     awaitPoolerAvailable("recipes");
     apps.startPod(name, "recipes-connection", pgbenchCommand("", "-c " + PGBENCH_CLIENTS + " -j 2 -T 30 -C -P 5")
         + "; echo \"pgbench exit status $?\"");
@@ -570,14 +572,15 @@ class OperatorOnLocalClusterE2E {
   }
 
   /**
-   * Kills an operator pod as a crash on a lost node would: its container SIGKILLed through containerd (no SIGTERM, no
-   * shutdown hook, a run's phase left in status as it was), then the pod force-deleted (`--grace-period=0 --force`),
-   * so another replica must take over. A pod deletion alone sends SIGTERM first and takes the orderly path. Returns when.
+   * Kills a pod as a crash on a lost node would: its containers SIGKILLed through containerd (no SIGTERM, no shutdown
+   * hook: an operator's run left in status as it was, PgBouncer's connections cut), then the pod force-deleted
+   * (`--grace-period=0 --force`), so its controller must replace it. A pod deletion alone sends SIGTERM first and takes
+   * the orderly path. Returns when.
    */
-  private Instant killOperatorPod(String name) throws Exception {
+  private Instant killPod(String namespace, String name) throws Exception {
     Instant now = Instant.now();
-    cluster.sigkill(OPERATOR_NAMESPACE, name);
-    client.pods().inNamespace(OPERATOR_NAMESPACE).withName(name).withGracePeriod(0).delete();
+    cluster.sigkill(namespace, name);
+    client.pods().inNamespace(namespace).withName(name).withGracePeriod(0).delete();
     return now;
   }
 
