@@ -121,8 +121,11 @@ public final class BackupCatalog {
     String targetKey = target.objectKey(manifest.backupId());
     try (var in = store.open(manifest.objectKey())) {
       ObjectStore.Upload upload = target.store.create(targetKey);
-      try (upload) {
+      // Completed only once the whole source was read: a try-with-resources would complete a truncated object
+      // before its catch could abort it.
+      try {
         in.transferTo(upload);
+        upload.close();
       } catch (IOException | RuntimeException e) {
         upload.abort();
         throw e;

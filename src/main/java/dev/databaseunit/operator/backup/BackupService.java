@@ -169,7 +169,9 @@ public final class BackupService {
       dump.awaitSuccess();
       // Closing the first stage closes each next one in turn, down to the upload, which completes last.
       head.close();
-    } catch (IOException | InterruptedException | RuntimeException e) {
+    } catch (Throwable e) {
+      // Errors too (a native library that fails to load, OutOfMemoryError): a stage's thread would otherwise wait
+      // forever for blocks, holding its buffers and the open multipart upload.
       stages.forEach(Handoff::abort);
       upload.abort();
       throw e;

@@ -212,12 +212,18 @@ public final class S3ObjectStore implements ObjectStore {
       aborted = true;
       // An interrupted thread (operator shutdown) must still clean up: the SDK refuses to start a call otherwise.
       boolean interrupted = Thread.interrupted();
-      // Parts in flight are awaited (each is bounded by the call timeout), so none lands after the abort.
+      // Parts in flight are awaited (each is bounded by the call timeout), so none lands after the abort; a further
+      // interrupt does not cut the wait short, or a part could complete after it and hold storage nobody aborts.
       for (Future<?> part : sent) {
-        try {
-          part.get();
-        } catch (ExecutionException | InterruptedException e) {
-          interrupted |= e instanceof InterruptedException;
+        while (true) {
+          try {
+            part.get();
+            break;
+          } catch (ExecutionException e) {
+            break;
+          } catch (InterruptedException e) {
+            interrupted = true;
+          }
         }
       }
       try {
