@@ -2,13 +2,17 @@ package dev.databaseunit.operator.backup;
 
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicy;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec;
 import dev.databaseunit.operator.api.v1alpha1.BackupPolicySpec.Tier;
+import dev.databaseunit.operator.storage.KeyEncryptionKey;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -47,6 +51,20 @@ class BackupCatalogTest {
     assertThat(PolicyInputs.storage(policy, unset).prefix()).isEqualTo("team-a/recipes-backups/");
     assertThat(PolicyInputs.storage(policy, explicit).prefix()).isEqualTo("custom/");
     assertThat(PolicyInputs.storage(policy, null)).isNull();
+  }
+
+  @Test
+  void aCopyWhoseSourceFailsMidwayLeavesNothingAtTheTarget() throws Exception {
+    var primary = new BackupCatalog(bucket, "eu-west-1/");
+    var secondaryBucket = new InMemoryObjectStore("secondary");
+    String id = BackupCatalog.newBackupId(Tier.DAILY, Instant.parse("2026-12-01T03:00:00Z"));
+    bucket.put(primary.objectKey(id), new byte[100_000]);
+    bucket.failReadsAfter(40_000);
+    var kek = KeyEncryptionKey.fromBase64(Base64.getEncoder().encodeToString(new byte[32]));
+
+    assertThatThrownBy(() -> primary.copyTo(new BackupCatalog(secondaryBucket, "us-east-1/"), manifest(id, primary.objectKey(id)), kek))
+        .isInstanceOf(IOException.class).hasMessageContaining("injected failure");
+    assertThat(secondaryBucket.objects()).isEmpty();
   }
 
   private static BackupManifest manifest(String id, String objectKey) {

@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.SequenceInputStream;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +22,7 @@ final class InMemoryObjectStore implements ObjectStore {
   private final String name;
   private final Map<String, byte[]> objects = new ConcurrentSkipListMap<>();
   private volatile Predicate<String> failingWrites = key -> false;
+  private volatile int failingReadsAfter = -1;
 
   InMemoryObjectStore(String name) {
     this.name = name;
@@ -29,6 +31,11 @@ final class InMemoryObjectStore implements ObjectStore {
   /** From now on, writes and deletes of matching keys fail as an unreachable store's would. */
   void failWrites(Predicate<String> keys) {
     failingWrites = keys;
+  }
+
+  /** From now on, reading an object fails as a dropped connection would, after the first {@code bytes}. */
+  void failReadsAfter(int bytes) {
+    failingReadsAfter = bytes;
   }
 
   Map<String, byte[]> objects() {
@@ -80,7 +87,18 @@ final class InMemoryObjectStore implements ObjectStore {
 
   @Override
   public InputStream open(String key) throws IOException {
-    return new ByteArrayInputStream(get(key));
+    byte[] content = get(key);
+    int readable = failingReadsAfter;
+    if (readable < 0) {
+      return new ByteArrayInputStream(content);
+    }
+    var head = new ByteArrayInputStream(content, 0, Math.min(readable, content.length));
+    return new SequenceInputStream(head, new InputStream() {
+      @Override
+      public int read() throws IOException {
+        throw new IOException("Reading " + key + " at " + describe() + ": injected failure");
+      }
+    });
   }
 
   @Override
