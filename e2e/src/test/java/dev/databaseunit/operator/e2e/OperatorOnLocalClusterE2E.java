@@ -128,8 +128,8 @@ class OperatorOnLocalClusterE2E {
    * A PgBouncer pod stopped while pgbench (8 clients, a new connection per transaction) runs through the Service. Evicted,
    * as a node drain does it (through the unit's PodDisruptionBudget): the pod leaves the Service's endpoints before
    * PgBouncer shuts down safely, so no client notices. Killed, as a crash is: the connections that pod held are cut and
-   * pgbench aborts a client whose connection breaks (it retries no connection failure), the clients on the other pod
-   * carry on.
+   * pgbench aborts a client whose connection breaks (it retries no connection failure); once the pod is replaced, a
+   * new run loses no client.
    */
   @Test
   @Execution(ExecutionMode.SAME_THREAD)
@@ -150,8 +150,12 @@ class OperatorOnLocalClusterE2E {
     var killed = pgbenchWhile("pgbench-kill", pod -> killPod(APPS, pod));
     System.out.printf("e2e: pgbench with a PgBouncer pod killed: %s%n", killed);
     assertThat(killed.processed()).as(killed.report()).isPositive();
-    assertThat(killed.abortedClients()).as(killed.report()).isLessThan(PGBENCH_CLIENTS);
     awaitPoolerAvailable("recipes");
+    // How many clients the kill aborts depends on where the Service sent them (one run cut all 8); what must hold is
+    // that the pooler serves every client again once the Deployment has replaced the pod.
+    var after = pgbenchWhile("pgbench-after-kill", pod -> {});
+    assertThat(after.exitStatus()).as(after.report()).isZero();
+    assertThat(after.abortedClients()).as(after.report()).isZero();
   }
 
   /**
